@@ -1,0 +1,141 @@
+package savedmodel
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/tfseg/tfseg/tfops"
+	pb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
+)
+
+// TensorEncoding says how a signature tensor maps onto graph tensors.
+type TensorEncoding string
+
+// The encodings of meta_graph.proto's TensorInfo.
+const (
+	// EncodingName is a dense tensor named "node:index".
+	EncodingName TensorEncoding = "name"
+	// EncodingCOOSparse is a SparseTensor given by three dense tensors.
+	EncodingCOOSparse TensorEncoding = "coo_sparse"
+	// EncodingComposite is a composite tensor (ragged, ...), not described further here.
+	EncodingComposite TensorEncoding = "composite_tensor"
+)
+
+// TensorInfo describes one input or output of a signature.
+type TensorInfo struct {
+	// Name is the graph tensor, "node:index" (for a COO sparse tensor, its
+	// values tensor; empty for a composite tensor).
+	Name string
+	// DType is the element type.
+	DType tfops.DType
+	// Shape is the static shape; -1 marks an unknown dimension.
+	Shape tfops.Shape
+	// Encoding is EncodingName unless the tensor is sparse or composite;
+	// the zero value means EncodingName.
+	Encoding TensorEncoding
+	// SparseIndices and SparseDenseShape name the indices and dense-shape
+	// tensors of a COO sparse tensor.
+	SparseIndices, SparseDenseShape string
+}
+
+// Signature is a SignatureDef in a friendlier form: named inputs and outputs
+// with their graph tensors, dtypes and shapes.
+type Signature struct {
+	// Key is the signature's key in the MetaGraphDef ("serving_default").
+	Key string
+	// Inputs and Outputs map the signature's argument names to tensors.
+	Inputs, Outputs map[string]TensorInfo
+	// MethodName is the method ("tensorflow/serving/predict"), possibly empty.
+	MethodName string
+}
+
+// PredictMethod is the method name of a serving "predict" signature.
+const PredictMethod = "tensorflow/serving/predict"
+
+// InputKeys returns the input names in sorted order.
+func (s Signature) InputKeys() []string { return sortedKeys(s.Inputs) }
+
+// OutputKeys returns the output names in sorted order.
+func (s Signature) OutputKeys() []string { return sortedKeys(s.Outputs) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// SignatureFromProto converts a SignatureDef stored under key.
+func SignatureFromProto(key string, sd *pb.SignatureDef) (Signature, error) {
+	s := Signature{Key: key, MethodName: sd.GetMethodName(),
+		Inputs: map[string]TensorInfo{}, Outputs: map[string]TensorInfo{}}
+	for _, side := range []struct {
+		kind string
+		in   map[string]*pb.TensorInfo
+		out  map[string]TensorInfo
+	}{{"input", sd.GetInputs(), s.Inputs}, {"output", sd.GetOutputs(), s.Outputs}} {
+		for name, ti := range side.in {
+			t, err := tensorInfoFromProto(ti)
+			if err != nil {
+				return Signature{}, fmt.Errorf("%w: signature %q %s %q: %v", ErrFormat, key, side.kind, name, err)
+			}
+			side.out[name] = t
+		}
+	}
+	return s, nil
+}
+
+func tensorInfoFromProto(ti *pb.TensorInfo) (TensorInfo, error) {
+	if ti == nil {
+		return TensorInfo{}, fmt.Errorf("empty TensorInfo")
+	}
+	t := TensorInfo{DType: tfops.DType(ti.GetDtype()), Shape: tfops.ShapeFromProto(ti.GetTensorShape())}
+	switch enc := ti.GetEncoding().(type) {
+	case *pb.TensorInfo_Name:
+		t.Name, t.Encoding = enc.Name, EncodingName
+		if t.Name == "" {
+			return TensorInfo{}, fmt.Errorf("empty tensor name")
+		}
+	case *pb.TensorInfo_CooSparse_:
+		t.Encoding = EncodingCOOSparse
+		t.Name = enc.CooSparse.GetValuesTensorName()
+		t.SparseIndices = enc.CooSparse.GetIndicesTensorName()
+		t.SparseDenseShape = enc.CooSparse.GetDenseShapeTensorName()
+	case *pb.TensorInfo_CompositeTensor_:
+		t.Encoding = EncodingComposite
+	default:
+		return TensorInfo{}, fmt.Errorf("no encoding")
+	}
+	return t, nil
+}
+
+// Proto converts the signature back to a SignatureDef.
+func (s Signature) Proto() (*pb.SignatureDef, error) {
+	sd := &pb.SignatureDef{MethodName: s.MethodName,
+		Inputs: map[string]*pb.TensorInfo{}, Outputs: map[string]*pb.TensorInfo{}}
+	for _, side := range []struct {
+		kind string
+		in   map[string]TensorInfo
+		out  map[string]*pb.TensorInfo
+	}{{"input", s.Inputs, sd.Inputs}, {"output", s.Outputs, sd.Outputs}} {
+		for name, t := range side.in {
+			ti := &pb.TensorInfo{Dtype: t.DType.Proto(), TensorShape: t.Shape.Proto()}
+			switch t.Encoding {
+			case EncodingName, "":
+				if t.Name == "" {
+					return nil, fmt.Errorf("%w: signature %q %s %q has no tensor name", ErrExport, s.Key, side.kind, name)
+				}
+				ti.Encoding = &pb.TensorInfo_Name{Name: t.Name}
+			case EncodingCOOSparse:
+				ti.Encoding = &pb.TensorInfo_CooSparse_{CooSparse: &pb.TensorInfo_CooSparse{
+					ValuesTensorName: t.Name, IndicesTensorName: t.SparseIndices, DenseShapeTensorName: t.SparseDenseShape}}
+			default:
+				return nil, fmt.Errorf("%w: signature %q %s %q: cannot write encoding %q", ErrExport, s.Key, side.kind, name, t.Encoding)
+			}
+			side.out[name] = ti
+		}
+	}
+	return sd, nil
+}
