@@ -1,0 +1,279 @@
+package weightmap
+
+import (
+	"fmt"
+	"math"
+)
+
+// EDT is the exact Euclidean distance transform of a binary mask of any rank:
+// for every nonzero (foreground) element, the distance to the nearest zero
+// (background) element; zero elements get 0. It equals
+//
+//	scipy.ndimage.distance_transform_edt(mask, sampling=sampling)
+//
+// dims is the row-major shape of mask (len(mask) must be their product).
+// sampling is the spacing along each axis: nil for 1 on every axis, one value
+// for all axes, or one value per axis; every value must be finite and > 0.
+// The distance between elements a and b is sqrt(Σ_k ((a_k - b_k)·sampling_k)²).
+//
+// Edge cases, as in SciPy: a mask without nonzero elements gives all zeros. A
+// mask without any zero element has no background to measure to; SciPy then
+// measures to a virtual zero element just before the first one along axis 0,
+// at index (-1, 0, ..., 0), so that out[i] = sqrt(((i_0+1)·s_0)² + Σ_{k≥1}
+// (i_k·s_k)²). EDT does the same. An empty mask (a zero dimension) gives an
+// empty result.
+//
+// The transform is the separable algorithm of Felzenszwalb and Huttenlocher
+// (2012): a two-scan 1-D transform along axis 0, then the lower envelope of
+// parabolas along each further axis; O(n) per axis, parallel over lines.
+func EDT[T Elem](mask []T, dims []int, sampling []float64) ([]float64, error) {
+	if err := checkDims(dims, len(mask)); err != nil {
+		return nil, fmt.Errorf("edt: %w", err)
+	}
+	samp, err := checkSampling(sampling, len(dims))
+	if err != nil {
+		return nil, err
+	}
+	fg, err := binarize(mask, dims)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(fg))
+	sqEDT(fg, false, dims, samp, out, 0)
+	sqrtAll(out, 0)
+	return out, nil
+}
+
+// checkSampling returns the per-axis spacing for a rank-rank array.
+func checkSampling(sampling []float64, rank int) ([]float64, error) {
+	s := make([]float64, rank)
+	switch len(sampling) {
+	case 0:
+		for i := range s {
+			s[i] = 1
+		}
+		return s, nil
+	case 1:
+		for i := range s {
+			s[i] = sampling[0]
+		}
+	case rank:
+		copy(s, sampling)
+	default:
+		return nil, fmt.Errorf("%w: sampling %v has %d values for a rank-%d mask (want 0, 1 or %d)",
+			ErrOption, sampling, len(sampling), rank, rank)
+	}
+	for i, v := range s {
+		if !(v > 0) || math.IsInf(v, 1) {
+			return nil, fmt.Errorf("%w: sampling[%d] = %v (want finite and > 0)", ErrOption, i, v)
+		}
+	}
+	return s, nil
+}
+
+// sqrtAll replaces every element of f by its square root.
+func sqrtAll(f []float64, workers int) {
+	parallelRange(len(f), workerCount(workers), 1<<16, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			f[i] = math.Sqrt(f[i])
+		}
+	})
+}
+
+// sqEDT writes into f the squared Euclidean distance from every element of
+// src to the nearest feature element, where element i is a feature when
+// src[i] == feature. Without any feature it measures to the virtual feature
+// at (-1, 0, ..., 0), as SciPy does. workers <= 0 uses GOMAXPROCS.
+func sqEDT(src []bool, feature bool, dims []int, samp []float64, f []float64, workers int) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	workers = workerCount(workers)
+	has := false
+	for _, v := range src {
+		if v == feature {
+			has = true
+			break
+		}
+	}
+	if !has {
+		virtualFeature(dims, samp, f)
+		return
+	}
+	scanAxis0(src, feature, dims[0], n/dims[0], samp[0], f, workers)
+	for a := 1; a < len(dims); a++ {
+		envelopeAxis(f, dims, a, samp[a], workers)
+	}
+}
+
+// virtualFeature fills f with SciPy's distances for an input without zeros:
+// the squared distance to index (-1, 0, ..., 0).
+func virtualFeature(dims []int, samp []float64, f []float64) {
+	idx := make([]int, len(dims))
+	for i := range f {
+		d := float64(idx[0]+1) * samp[0]
+		s := d * d
+		for k := 1; k < len(dims); k++ {
+			d := float64(idx[k]) * samp[k]
+			s += d * d
+		}
+		f[i] = s
+		for k := len(dims) - 1; k >= 0; k-- {
+			idx[k]++
+			if idx[k] < dims[k] {
+				break
+			}
+			idx[k] = 0
+		}
+	}
+}
+
+// scanAxis0 is the 1-D transform along axis 0 (n0 slabs of inner elements):
+// f = ((i - nearest feature index)·s)², +Inf where a line has no feature.
+// Forward and backward scans run slab by slab, so memory is read in order.
+func scanAxis0(src []bool, feature bool, n0, inner int, s float64, f []float64, workers int) {
+	inf := math.Inf(1)
+	parallelRange(inner, workers, max(1, (1<<15)/max(n0, 1)), func(lo, hi int) {
+		last := make([]int, hi-lo)
+		for c := range last {
+			last[c] = -1
+		}
+		for i := 0; i < n0; i++ {
+			base := i*inner + lo
+			row, frow := src[base:base+hi-lo], f[base:base+hi-lo]
+			for c, v := range row {
+				switch {
+				case v == feature:
+					last[c] = i
+					frow[c] = 0
+				case last[c] >= 0:
+					d := float64(i-last[c]) * s
+					frow[c] = d * d
+				default:
+					frow[c] = inf
+				}
+			}
+		}
+		for c := range last {
+			last[c] = -1
+		}
+		for i := n0 - 1; i >= 0; i-- {
+			base := i*inner + lo
+			row, frow := src[base:base+hi-lo], f[base:base+hi-lo]
+			for c, v := range row {
+				switch {
+				case v == feature:
+					last[c] = i
+				case last[c] >= 0:
+					d := float64(last[c]-i) * s
+					if d*d < frow[c] {
+						frow[c] = d * d
+					}
+				}
+			}
+		}
+	})
+}
+
+// envelopeAxis applies the 1-D lower-envelope transform along axis a of the
+// row-major array f of shape dims, in place.
+func envelopeAxis(f []float64, dims []int, a int, s float64, workers int) {
+	n := dims[a]
+	stride := 1
+	for _, d := range dims[a+1:] {
+		stride *= d
+	}
+	lines := len(f) / n
+	parallelRange(lines, workers, max(1, (1<<15)/max(n, 1)), func(lo, hi int) {
+		var sc envelope
+		sc.grow(n)
+		in, out := make([]float64, n), make([]float64, n)
+		for l := lo; l < hi; l++ {
+			base := (l/stride)*n*stride + l%stride
+			if stride == 1 {
+				copy(in, f[base:base+n])
+				sc.transform(in, f[base:base+n], s, nil) // all +Inf: stays +Inf
+				continue
+			}
+			for j := range in {
+				in[j] = f[base+j*stride]
+			}
+			if !sc.transform(in, out, s, nil) {
+				continue // no finite value: the line stays +Inf
+			}
+			for j, v := range out {
+				f[base+j*stride] = v
+			}
+		}
+	})
+}
+
+// envelope is the scratch space of the Felzenszwalb–Huttenlocher 1-D
+// transform: the sites of the parabolas in the lower envelope and the
+// boundaries between them.
+type envelope struct {
+	v []int32
+	z []float64
+}
+
+func (e *envelope) grow(n int) {
+	if cap(e.v) < n {
+		e.v = make([]int32, n)
+		e.z = make([]float64, n+1)
+	}
+	e.v, e.z = e.v[:n], e.z[:n+1]
+}
+
+// transform computes d[q] = min_p ((q - p)·s)² + f[p] over the p with finite
+// f[p] (Felzenszwalb and Huttenlocher 2012, algorithm DT(f) with spacing s).
+// When arg is not nil, arg[q] receives the minimizing p. It returns false,
+// leaving d and arg untouched, when every f[p] is +Inf.
+func (e *envelope) transform(f, d []float64, s float64, arg []int32) bool {
+	n := len(f)
+	e.grow(n)
+	v, z := e.v, e.z
+	inf := math.Inf(1)
+	s2 := 2 * s * s
+	k := -1
+	for q := 0; q < n; q++ {
+		fq := f[q]
+		if fq == inf {
+			continue
+		}
+		qs := float64(q) * s
+		hq := fq + qs*qs
+		for k >= 0 {
+			p := int(v[k])
+			ps := float64(p) * s
+			x := (hq - (f[p] + ps*ps)) / (s2 * float64(q-p))
+			if x <= z[k] {
+				k--
+				continue
+			}
+			k++
+			v[k], z[k], z[k+1] = int32(q), x, inf
+			break
+		}
+		if k < 0 {
+			k = 0
+			v[0], z[0], z[1] = int32(q), -inf, inf
+		}
+	}
+	if k < 0 {
+		return false
+	}
+	k = 0
+	for q := 0; q < n; q++ {
+		for z[k+1] < float64(q) {
+			k++
+		}
+		p := int(v[k])
+		dq := float64(q-p) * s
+		d[q] = dq*dq + f[p]
+		if arg != nil {
+			arg[q] = int32(p)
+		}
+	}
+	return true
+}
