@@ -113,8 +113,8 @@ func readModelFile(dir string) (name string, data []byte, text bool, err error) 
 		}
 		return name, data, c.text, nil
 	}
-	return "", nil, false, fmt.Errorf("savedmodel: %s: neither %s nor %s found: %w",
-		dir, ModelFilename, ModelTextFilename, fs.ErrNotExist)
+	return "", nil, false, fmt.Errorf("savedmodel: neither %s nor %s exists: %w",
+		filepath.Join(dir, ModelFilename), filepath.Join(dir, ModelTextFilename), fs.ErrNotExist)
 }
 
 // Parse decodes the bytes of a binary saved_model.pb.
