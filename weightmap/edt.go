@@ -101,7 +101,7 @@ func sqEDT(src []bool, feature bool, dims []int, samp []float64, f []float64, wo
 		virtualFeature(dims, samp, f)
 		return
 	}
-	scanAxis0(src, feature, dims[0], n/dims[0], samp[0], f, workers)
+	scanAxis0(src, feature, dims[0], n/dims[0], samp[0], f, nil, workers)
 	for a := 1; a < len(dims); a++ {
 		envelopeAxis(f, dims, a, samp[a], workers)
 	}
@@ -131,8 +131,9 @@ func virtualFeature(dims []int, samp []float64, f []float64) {
 
 // scanAxis0 is the 1-D transform along axis 0 (n0 slabs of inner elements):
 // f = ((i - nearest feature index)·s)², +Inf where a line has no feature.
+// When rows is not nil it receives that nearest feature index (-1 for none).
 // Forward and backward scans run slab by slab, so memory is read in order.
-func scanAxis0(src []bool, feature bool, n0, inner int, s float64, f []float64, workers int) {
+func scanAxis0(src []bool, feature bool, n0, inner int, s float64, f []float64, rows []int32, workers int) {
 	inf := math.Inf(1)
 	parallelRange(inner, workers, max(1, (1<<15)/max(n0, 1)), func(lo, hi int) {
 		last := make([]int, hi-lo)
@@ -154,6 +155,12 @@ func scanAxis0(src []bool, feature bool, n0, inner int, s float64, f []float64, 
 					frow[c] = inf
 				}
 			}
+			if rows != nil {
+				rrow := rows[base : base+hi-lo]
+				for c, l := range last {
+					rrow[c] = int32(l)
+				}
+			}
 		}
 		for c := range last {
 			last[c] = -1
@@ -169,6 +176,9 @@ func scanAxis0(src []bool, feature bool, n0, inner int, s float64, f []float64, 
 					d := float64(last[c]-i) * s
 					if d*d < frow[c] {
 						frow[c] = d * d
+						if rows != nil {
+							rows[base+c] = int32(last[c])
+						}
 					}
 				}
 			}
@@ -276,4 +286,25 @@ func (e *envelope) transform(f, d []float64, s float64, arg []int32) bool {
 		}
 	}
 	return true
+}
+
+// sqEDT2DNearest is the 2-D squared distance transform to the feature pixels
+// (src[i] == true) that also returns, in near, the flat index of a nearest
+// feature pixel (a feature transform; ties are broken arbitrarily). src must
+// hold at least one feature pixel.
+func sqEDT2DNearest(src []bool, h, w int, sy, sx float64, f []float64, near []int32, workers int) {
+	scanAxis0(src, true, h, w, sy, f, near, workers)
+	parallelRange(h, workers, max(1, (1<<15)/max(w, 1)), func(lo, hi int) {
+		var sc envelope
+		in, arg := make([]float64, w), make([]int32, w)
+		for y := lo; y < hi; y++ {
+			line, nl := f[y*w:(y+1)*w], near[y*w:(y+1)*w]
+			copy(in, line)
+			sc.transform(in, line, sx, arg) // some column holds a feature: never all +Inf
+			for x, c := range arg {
+				arg[x] = nl[c]*int32(w) + c
+			}
+			copy(nl, arg)
+		}
+	})
 }

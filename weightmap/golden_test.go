@@ -1,0 +1,208 @@
+package weightmap
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// npyArray is a C-order array read from a NumPy .npy file.
+type npyArray struct {
+	descr string
+	shape []int
+	data  []byte
+}
+
+var npyHeader = regexp.MustCompile(`'descr':\s*'([^']+)',\s*'fortran_order':\s*(True|False),\s*'shape':\s*\(([^)]*)\)`)
+
+// readNpy reads the .npy format, versions 1 to 3 (numpy.lib.format).
+func readNpy(path string) (*npyArray, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 10 || !bytes.Equal(b[:6], []byte("\x93NUMPY")) {
+		return nil, fmt.Errorf("%s: not a .npy file", path)
+	}
+	var hlen, off int
+	switch b[6] {
+	case 1:
+		hlen, off = int(binary.LittleEndian.Uint16(b[8:10])), 10
+	case 2, 3:
+		hlen, off = int(binary.LittleEndian.Uint32(b[8:12])), 12
+	default:
+		return nil, fmt.Errorf("%s: .npy version %d", path, b[6])
+	}
+	if off+hlen > len(b) {
+		return nil, fmt.Errorf("%s: truncated header", path)
+	}
+	m := npyHeader.FindStringSubmatch(string(b[off : off+hlen]))
+	if m == nil {
+		return nil, fmt.Errorf("%s: cannot parse header %q", path, b[off:off+hlen])
+	}
+	if m[2] == "True" {
+		return nil, fmt.Errorf("%s: Fortran order", path)
+	}
+	a := &npyArray{descr: m[1], data: b[off+hlen:]}
+	n := 1
+	for _, s := range strings.Split(m[3], ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		d, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: shape %q", path, m[3])
+		}
+		a.shape = append(a.shape, d)
+		n *= d
+	}
+	size := map[string]int{"|u1": 1, "<i4": 4, "<f8": 8}[a.descr]
+	if size == 0 {
+		return nil, fmt.Errorf("%s: dtype %s not supported by this reader", path, a.descr)
+	}
+	if len(a.data) != n*size {
+		return nil, fmt.Errorf("%s: %d data bytes for shape %v of %s", path, len(a.data), a.shape, a.descr)
+	}
+	return a, nil
+}
+
+func (a *npyArray) uint8s(t *testing.T) []uint8 {
+	require.Equal(t, "|u1", a.descr)
+	return a.data
+}
+
+func (a *npyArray) int32s(t *testing.T) []int32 {
+	require.Equal(t, "<i4", a.descr)
+	out := make([]int32, len(a.data)/4)
+	for i := range out {
+		out[i] = int32(binary.LittleEndian.Uint32(a.data[4*i:]))
+	}
+	return out
+}
+
+func (a *npyArray) float64s(t *testing.T) []float64 {
+	require.Equal(t, "<f8", a.descr)
+	out := make([]float64, len(a.data)/8)
+	for i := range out {
+		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(a.data[8*i:]))
+	}
+	return out
+}
+
+// goldenManifest is testdata/cases.json, written by scripts/goldens_weightmap.py.
+type goldenManifest struct {
+	Cases []struct {
+		Name     string    `json:"name"`
+		Shape    []int     `json:"shape"`
+		Sampling []float64 `json:"sampling"`
+		Mask     string    `json:"mask"`
+		Labels   map[string]struct {
+			File string `json:"file"`
+			N    int    `json:"n"`
+		} `json:"labels"`
+		EDT     string `json:"edt"`
+		Nearest string `json:"nearest"`
+		UNet    []struct {
+			File         string    `json:"file"`
+			W0           float64   `json:"w0"`
+			Sigma        float64   `json:"sigma"`
+			Class        string    `json:"class"`
+			ClassWeights []float64 `json:"class_weights"`
+			Connectivity int       `json:"connectivity"`
+		} `json:"unet"`
+	} `json:"cases"`
+}
+
+// TestGoldens compares with SciPy: labels identical, distances within 1e-6
+// absolute, weight maps within 1e-5 relative.
+func TestGoldens(t *testing.T) {
+	dir := "testdata"
+	b, err := os.ReadFile(filepath.Join(dir, "cases.json"))
+	require.NoError(t, err, "run /usr/bin/python3 scripts/goldens_weightmap.py")
+	var man goldenManifest
+	require.NoError(t, json.Unmarshal(b, &man))
+	require.NotEmpty(t, man.Cases)
+	load := func(t *testing.T, file string) *npyArray {
+		a, err := readNpy(filepath.Join(dir, file))
+		require.NoError(t, err)
+		return a
+	}
+	for _, c := range man.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			require.Len(t, c.Shape, 2)
+			h, w := c.Shape[0], c.Shape[1]
+			mask := load(t, c.Mask).uint8s(t)
+			require.Len(t, mask, h*w)
+			for conn, want := range c.Labels {
+				cn := map[string]Connectivity{"4": Conn4, "8": Conn8}[conn]
+				got, n, err := Label(mask, h, w, cn)
+				require.NoError(t, err)
+				require.Equal(t, want.N, n, "%s objects", cn)
+				wl := load(t, want.File).int32s(t)
+				for i := range wl {
+					if got[i] != wl[i] {
+						t.Fatalf("%s label of pixel %d (row %d, col %d): got %d, want %d", cn, i, i/w, i%w, got[i], wl[i])
+					}
+				}
+			}
+			check := func(what string, got, want []float64) {
+				t.Helper()
+				require.Len(t, got, len(want), what)
+				for i := range want {
+					if math.Abs(got[i]-want[i]) > 1e-6 {
+						t.Fatalf("%s of pixel %d (row %d, col %d): got %v, want %v", what, i, i/w, i%w, got[i], want[i])
+					}
+				}
+			}
+			got, err := EDT(mask, []int{h, w}, c.Sampling)
+			require.NoError(t, err)
+			check("EDT", got, load(t, c.EDT).float64s(t))
+			got, err = Nearest(mask, h, w, c.Sampling)
+			require.NoError(t, err)
+			check("Nearest", got, load(t, c.Nearest).float64s(t))
+			for _, u := range c.UNet {
+				o := Options{W0: u.W0, Sigma: u.Sigma, Sampling: c.Sampling}
+				switch u.Class {
+				case "none":
+					o.Class = ClassNone
+				case "explicit":
+					o.Class = ClassExplicit
+					o.ClassWeights = [2]float64{u.ClassWeights[0], u.ClassWeights[1]}
+				case "balanced":
+				default:
+					t.Fatalf("class %q", u.Class)
+				}
+				if u.Connectivity == 8 {
+					o.Connectivity = Conn8
+				}
+				got, err := UNet(mask, h, w, o)
+				require.NoError(t, err)
+				want := load(t, u.File).float64s(t)
+				for i := range want {
+					if d := math.Abs(got[i] - want[i]); d > 1e-5*math.Abs(want[i]) && d > 1e-300 {
+						t.Fatalf("%s pixel %d (row %d, col %d): got %v, want %v", u.File, i, i/w, i%w, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLCGMatchesPython pins the shared mask generator: the golden
+// many_discs mask was drawn by the Python twin of lcgDiscs.
+func TestLCGMatchesPython(t *testing.T) {
+	a, err := readNpy(filepath.Join("testdata", "many_discs_mask.npy"))
+	require.NoError(t, err)
+	require.Equal(t, []int{96, 128}, a.shape)
+	require.Equal(t, a.uint8s(t), lcgDiscs(96, 128, 25, 2, 8, 3))
+}
