@@ -206,3 +206,17 @@ func TestLCGMatchesPython(t *testing.T) {
 	require.Equal(t, []int{96, 128}, a.shape)
 	require.Equal(t, a.uint8s(t), lcgDiscs(96, 128, 25, 2, 8, 3))
 }
+
+// TestBenchMask pins the benchmark mask to what scripts/bench_weightmap_scipy.py
+// reports for its twin: 91488 foreground pixels in 50 objects.
+func TestBenchMask(t *testing.T) {
+	m := lcgDiscs(1024, 1024, 50, 8, 40, 1)
+	fg := 0
+	for _, v := range m {
+		fg += int(v)
+	}
+	_, n, err := Label(m, 1024, 1024, Conn4)
+	require.NoError(t, err)
+	require.Equal(t, 91488, fg)
+	require.Equal(t, 50, n)
+}
