@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# test.sh: the project's full check, as CI runs it.
+#
+#   1. gofmt: every tracked .go file is formatted
+#   2. go vet ./... (default build)
+#   3. CGO_ENABLED=0 go build ./... (the default build needs no cgo)
+#   4. go test -race ./... (default build: the pure-Go engine)
+#   5. real TensorFlow: go vet and go test with -tags tensorflow, against the
+#      libtensorflow that scripts/install-libtensorflow.sh installed
+#      (missing library = failure, never a skip)
+#   6. goldens: scripts/check-goldens.sh, when present
+#
+# Run from anywhere: scripts/test.sh (or bash scripts/test.sh).
+# Extra arguments are passed to both `go test` runs (e.g. -count=1, -run X).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+total_start=$SECONDS
+step_start=$SECONDS
+step() {
+	printf '\n==== %s ====\n' "$*"
+	step_start=$SECONDS
+}
+done_step() { printf -- '---- ok (%ds)\n' "$((SECONDS - step_start))"; }
+fail() {
+	printf '\nFAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+command -v go >/dev/null 2>&1 || fail "go not found on PATH"
+
+step "1/6 gofmt"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	mapfile -d '' gofiles < <(git ls-files -z -- '*.go')
+else
+	mapfile -d '' gofiles < <(find . -name '*.go' -not -path './.git/*' -print0)
+fi
+if ((${#gofiles[@]} > 0)); then
+	unformatted="$(gofmt -l "${gofiles[@]}")"
+	[[ -z "$unformatted" ]] || fail "gofmt: these files need gofmt -w:
+$unformatted"
+fi
+done_step
+
+step "2/6 go vet ./... (default build)"
+go vet ./...
+done_step
+
+step "3/6 CGO_ENABLED=0 go build ./..."
+CGO_ENABLED=0 go build ./...
+done_step
+
+step "4/6 go test -race ./... (default build)"
+go test -race "$@" ./...
+done_step
+
+step "5/6 real TensorFlow: go vet / go test -tags tensorflow ./..."
+tf_env="$(scripts/install-libtensorflow.sh --check --env)" ||
+	fail "libtensorflow is not installed: run scripts/install-libtensorflow.sh first (the tensorflow tests are never skipped)"
+eval "$tf_env"
+# graft and tfgo each register TensorFlow's .proto files; binaries linking
+# both need the relaxed conflict policy (see engine/tfengine docs).
+export GOLANG_PROTOBUF_REGISTRATION_CONFLICT=warn
+# TensorFlow's INFO log lines (CPU features, SavedModel loading) drown the test output.
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-1}"
+go vet -tags tensorflow ./...
+go test -tags tensorflow "$@" ./...
+done_step
+
+step "6/6 goldens"
+if [ -x scripts/check-goldens.sh ]; then scripts/check-goldens.sh; else echo "scripts/check-goldens.sh not present: nothing to check"; fi
+done_step
+
+printf '\nALL CHECKS PASSED (%ds)\n' "$((SECONDS - total_start))"
