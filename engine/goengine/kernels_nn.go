@@ -1,0 +1,1389 @@
+package goengine
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// Kernels of neural-network layers: convolutions (Conv2D, its transpose
+// Conv2DBackpropInput, DepthwiseConv2dNative), pooling (MaxPool, AvgPool),
+// BiasAdd, FusedBatchNorm (inference), matrix products (MatMul,
+// BatchMatMul*), padding (Pad, PadV2, MirrorPad) and LeakyRelu.
+//
+// Layouts are TensorFlow's CPU layouts: images NHWC, filters
+// [height, width, in, out]. Float32 convolutions and matrix products run as
+// packed, register-blocked GEMMs (im2col for Conv2D) split over goroutines;
+// other dtypes use plain loops.
+
+func init() {
+	Register("Conv2D", conv2DKernel)
+	Register("Conv2DBackpropInput", conv2DBackpropInputKernel)
+	Register("DepthwiseConv2dNative", depthwiseConv2DKernel)
+	Register("MaxPool", poolKernel(false, false))
+	Register("MaxPoolV2", poolKernel(false, true))
+	Register("AvgPool", poolKernel(true, false))
+	Register("BiasAdd", biasAddKernel)
+	Register("BiasAddV1", biasAddKernel)
+	fbn := []OutputArg{{Name: "y"}, {Name: "batch_mean"}, {Name: "batch_variance"}, {Name: "reserve_space_1"}, {Name: "reserve_space_2"}}
+	RegisterOp("FusedBatchNorm", OpDef{Kernel: fusedBatchNormKernel(5), OutputArgs: fbn})
+	RegisterOp("FusedBatchNormV2", OpDef{Kernel: fusedBatchNormKernel(5), OutputArgs: fbn})
+	RegisterOp("FusedBatchNormV3", OpDef{Kernel: fusedBatchNormKernel(6), OutputArgs: append(append([]OutputArg{}, fbn...), OutputArg{Name: "reserve_space_3"})})
+	Register("MatMul", matMulKernel)
+	Register("BatchMatMul", batchMatMulKernel(false))
+	Register("BatchMatMulV2", batchMatMulKernel(true))
+	Register("BatchMatMulV3", batchMatMulKernel(true))
+	Register("Pad", padKernel(padConstant))
+	Register("PadV2", padKernel(padConstant))
+	Register("MirrorPad", padKernel(padMirror))
+	Register("LeakyRelu", leakyReluKernel)
+}
+
+// nnParallel runs fn over [0, n) split into at most threads contiguous
+// ranges, each on its own goroutine, and waits. Work below minPer items per
+// goroutine stays on fewer goroutines.
+func nnParallel(n, threads, minPer int, fn func(lo, hi int)) {
+	if minPer < 1 {
+		minPer = 1
+	}
+	parts := threads
+	if p := n / minPer; p < parts {
+		parts = p
+	}
+	if parts <= 1 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		lo, hi := n*p/parts, n*(p+1)/parts
+		if lo == hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// ---------------------------------------------------------------------------
+// Float32 GEMM: C[m×n] = A[m×k]·B[k×n].
+//
+// B is packed once into panels of gemmNR columns ([k][gemmNR] each, zero
+// padded); rows of A come from a callback (so im2col needs no full patch
+// matrix) and are packed in pairs ([k][2]). The 2×4 micro-kernel keeps its
+// eight accumulators in registers. Each output element is the float32 sum
+// over p = 0..k-1 in order.
+
+const (
+	gemmMR   = 2  // rows per micro-kernel
+	gemmNR   = 4  // columns per micro-kernel (panel width)
+	gemmTile = 64 // rows of A packed per tile
+)
+
+// packedB is B repacked into column panels.
+type packedB struct {
+	k, n int
+	data []float32 // panel jb at data[jb*k*gemmNR:], element (p, j) at [p*gemmNR+j]
+}
+
+// packB packs B(p, j) = b[p*rs + j*cs] for p < k, j < n.
+func packB(b []float32, k, n, rs, cs int) *packedB {
+	np := (n + gemmNR - 1) / gemmNR
+	pb := &packedB{k: k, n: n, data: make([]float32, np*k*gemmNR)}
+	for jb := 0; jb < np; jb++ {
+		panel := pb.data[jb*k*gemmNR : (jb+1)*k*gemmNR]
+		for j := 0; j < gemmNR; j++ {
+			col := jb*gemmNR + j
+			if col >= n {
+				break
+			}
+			for p := 0; p < k; p++ {
+				panel[p*gemmNR+j] = b[p*rs+col*cs]
+			}
+		}
+	}
+	return pb
+}
+
+// gemmRows fills dst[0:k] with row i of A.
+type gemmRows func(i int, dst []float32)
+
+// sgemm computes C = A·B for rows [0, m) of A, writing row i of C to
+// c[i*ldc : i*ldc+n]. It splits the rows over threads goroutines.
+func sgemm(m int, rowA gemmRows, b *packedB, c []float32, ldc, threads int) {
+	k := b.k
+	tiles := (m + gemmTile - 1) / gemmTile
+	minTiles := 1
+	if work := m * k * b.n; work < 1<<16 {
+		minTiles = tiles // small: one goroutine
+	}
+	nnParallel(tiles, threads, minTiles, func(t0, t1 int) {
+		row := make([]float32, k)
+		ap := make([]float32, gemmTile*k)
+		for t := t0; t < t1; t++ {
+			r0 := t * gemmTile
+			rows := min(gemmTile, m-r0)
+			pairs := (rows + 1) / 2
+			for pr := 0; pr < pairs; pr++ {
+				pack := ap[pr*2*k : (pr+1)*2*k]
+				for h := 0; h < 2; h++ {
+					i := pr*2 + h
+					if i < rows {
+						rowA(r0+i, row)
+						for p, v := range row {
+							pack[p*2+h] = v
+						}
+					} else {
+						for p := 0; p < k; p++ {
+							pack[p*2+h] = 0
+						}
+					}
+				}
+			}
+			np := (b.n + gemmNR - 1) / gemmNR
+			for jb := 0; jb < np; jb++ {
+				panel := b.data[jb*k*gemmNR : (jb+1)*k*gemmNR]
+				ncol := min(gemmNR, b.n-jb*gemmNR)
+				for pr := 0; pr < pairs; pr++ {
+					acc := gemmKernel2x4(ap[pr*2*k:(pr+1)*2*k], panel, k)
+					for h := 0; h < 2; h++ {
+						i := r0 + pr*2 + h
+						if i >= m || pr*2+h >= rows {
+							break
+						}
+						dst := c[i*ldc+jb*gemmNR : i*ldc+jb*gemmNR+ncol]
+						copy(dst, acc[h*gemmNR:h*gemmNR+ncol])
+					}
+				}
+			}
+		}
+	})
+}
+
+// gemmKernel2x4 returns the 2×4 block of a[k][2]ᵀ·b[k][4].
+func gemmKernel2x4(a, b []float32, k int) [2 * gemmNR]float32 {
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
+	a = a[:2*k]
+	b = b[:4*k]
+	for p := 0; p < k; p++ {
+		aa := a[p*2 : p*2+2 : p*2+2]
+		bb := b[p*4 : p*4+4 : p*4+4]
+		a0, a1 := aa[0], aa[1]
+		c00 += a0 * bb[0]
+		c01 += a0 * bb[1]
+		c02 += a0 * bb[2]
+		c03 += a0 * bb[3]
+		c10 += a1 * bb[0]
+		c11 += a1 * bb[1]
+		c12 += a1 * bb[2]
+		c13 += a1 * bb[3]
+	}
+	return [8]float32{c00, c01, c02, c03, c10, c11, c12, c13}
+}
+
+// ---------------------------------------------------------------------------
+// Window geometry shared by convolutions and pooling.
+
+// window describes one spatial dimension of a sliding window.
+type window struct {
+	in, k, stride, dilation int
+	out, padBefore          int
+}
+
+// computeWindow computes the output size and leading padding of one spatial
+// dimension as TensorFlow's GetWindowedOutputSizeVerbose does:
+//
+//	VALID:    out = ceil((in - (k-1)*d) / s), no padding
+//	SAME:     out = ceil(in / s), pad = max((out-1)*s + (k-1)*d + 1 - in, 0), before = pad/2
+//	EXPLICIT: out = (in + before + after - (k-1)*d - 1) / s + 1
+func computeWindow(in, k, stride, dil int, padding string, before, after int) (window, error) {
+	w := window{in: in, k: k, stride: stride, dilation: dil}
+	if stride < 1 || dil < 1 || k < 1 {
+		return w, fmt.Errorf("window size %d, stride %d and dilation %d must be positive", k, stride, dil)
+	}
+	eff := (k-1)*dil + 1
+	switch padding {
+	case "VALID":
+		w.out = (in - eff + stride) / stride
+	case "SAME":
+		w.out = (in + stride - 1) / stride
+		pad := max((w.out-1)*stride+eff-in, 0)
+		w.padBefore = pad / 2
+	case "EXPLICIT":
+		if before < 0 || after < 0 {
+			return w, fmt.Errorf("explicit paddings (%d, %d) must be non-negative", before, after)
+		}
+		w.out = (in+before+after-eff)/stride + 1
+		w.padBefore = before
+	default:
+		return w, fmt.Errorf("unknown padding %q (want SAME, VALID or EXPLICIT)", padding)
+	}
+	if w.out < 0 {
+		w.out = 0
+	}
+	return w, nil
+}
+
+// nhwcWindows reads the strides, dilations, padding and explicit_paddings
+// attrs of a 4-D NHWC op and computes both spatial windows for an input of
+// height h and width w and a kh×kw window.
+func (c *Context) nhwcWindows(h, w, kh, kw int, stridesAttr []int64, useDilations bool) (window, window, error) {
+	df, err := c.AttrString("data_format", "NHWC")
+	if err != nil {
+		return window{}, window{}, err
+	}
+	if df != "NHWC" {
+		return window{}, window{}, c.Errorf("data_format %q is not supported (TensorFlow's CPU kernels run NHWC only)", df)
+	}
+	if len(stridesAttr) != 4 || stridesAttr[0] != 1 || stridesAttr[3] != 1 {
+		return window{}, window{}, c.Errorf("strides %v must be [1, h, w, 1]", stridesAttr)
+	}
+	dh, dw := int64(1), int64(1)
+	if useDilations {
+		dil, err := c.AttrInts("dilations")
+		if err != nil {
+			return window{}, window{}, err
+		}
+		if dil != nil {
+			if len(dil) != 4 || dil[0] != 1 || dil[3] != 1 {
+				return window{}, window{}, c.Errorf("dilations %v must be [1, h, w, 1]", dil)
+			}
+			dh, dw = dil[1], dil[2]
+		}
+	}
+	padding, err := c.AttrString("padding", "")
+	if err != nil {
+		return window{}, window{}, err
+	}
+	var ep []int64
+	if padding == "EXPLICIT" {
+		if ep, err = c.AttrInts("explicit_paddings"); err != nil {
+			return window{}, window{}, err
+		}
+		if len(ep) != 8 || ep[0] != 0 || ep[1] != 0 || ep[6] != 0 || ep[7] != 0 {
+			return window{}, window{}, c.Errorf("explicit_paddings %v must have 8 entries, zero for batch and depth", ep)
+		}
+	} else {
+		ep = make([]int64, 8)
+	}
+	wh, err := computeWindow(h, kh, int(stridesAttr[1]), int(dh), padding, int(ep[2]), int(ep[3]))
+	if err != nil {
+		return window{}, window{}, c.Errorf("height: %v", err)
+	}
+	ww, err := computeWindow(w, kw, int(stridesAttr[2]), int(dw), padding, int(ep[4]), int(ep[5]))
+	if err != nil {
+		return window{}, window{}, c.Errorf("width: %v", err)
+	}
+	return wh, ww, nil
+}
+
+// ---------------------------------------------------------------------------
+// Conv2D
+
+// conv2DKernel computes
+//
+//	out[n, i, j, o] = Σ_{a, b, q} x[n, i*sh + a*dh - pt, j*sw + b*dw - pl, q] · f[a, b, q, o]
+//
+// with out-of-range x reading as zero (TensorFlow's Conv2D, NHWC).
+func conv2DKernel(c *Context) ([]*tfops.Tensor, error) {
+	x, f, g, out, err := c.convSetup(false)
+	if err != nil {
+		return nil, err
+	}
+	switch x.DType() {
+	case tfops.Float:
+		conv2DFloat32(g, x.Float32s(), f.Float32s(), out.Float32s(), c.Threads())
+	case tfops.Double:
+		conv2DGeneric(g, x.Float64s(), f.Float64s(), out.Float64s(), c.Threads())
+	case tfops.Int32:
+		conv2DGeneric(g, x.Int32s(), f.Int32s(), out.Int32s(), c.Threads())
+	default:
+		return nil, c.Errorf("unsupported dtype %v (want float32, float64 or int32)", x.DType())
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+// convSetup checks the input and filter of Conv2D (depthwise false) or
+// DepthwiseConv2dNative (true), computes the geometry from the attrs and
+// allocates the output: out-depth f[3] for Conv2D, f[2]·f[3] for depthwise.
+func (c *Context) convSetup(depthwise bool) (x, f *tfops.Tensor, g convGeom, out *tfops.Tensor, err error) {
+	if err = c.CheckInputs(2); err != nil {
+		return
+	}
+	x, f = c.Inputs[0], c.Inputs[1]
+	if x.Rank() != 4 || f.Rank() != 4 {
+		err = c.Errorf("input must be 4-D NHWC and filter 4-D [h, w, in, out], got %v and %v", x.StaticShape(), f.StaticShape())
+		return
+	}
+	if x.DType() != f.DType() {
+		err = c.Errorf("input is %v, filter %v", x.DType(), f.DType())
+		return
+	}
+	xs, fs := x.Shape(), f.Shape()
+	if xs[3] != fs[2] {
+		err = c.Errorf("input depth %d does not match filter in-depth %d (input %v, filter %v)", xs[3], fs[2], x.StaticShape(), f.StaticShape())
+		return
+	}
+	strides, err := c.AttrInts("strides")
+	if err != nil {
+		return
+	}
+	wh, ww, err := c.nhwcWindows(xs[1], xs[2], fs[0], fs[1], strides, true)
+	if err != nil {
+		return
+	}
+	depth := fs[3]
+	if depthwise {
+		depth = fs[2] * fs[3]
+	}
+	g = convGeom{n: xs[0], h: xs[1], w: xs[2], c: xs[3], kh: fs[0], kw: fs[1], o: fs[3], wh: wh, ww: ww}
+	out, err = c.Alloc(x.DType(), xs[0], wh.out, ww.out, depth)
+	return
+}
+
+// convGeom is the geometry of a 2-D convolution.
+type convGeom struct {
+	n, h, w, c, kh, kw, o int
+	wh, ww                window
+}
+
+// im2colRow writes the receptive field of output pixel r (row-major over
+// n, out-height, out-width) into dst[kh*kw*c].
+func (g convGeom) im2colRow(x []float32, r int, dst []float32) {
+	ow := r % g.ww.out
+	oh := (r / g.ww.out) % g.wh.out
+	n := r / (g.ww.out * g.wh.out)
+	p := 0
+	for a := 0; a < g.kh; a++ {
+		ih := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
+		for b := 0; b < g.kw; b++ {
+			iw := ow*g.ww.stride + b*g.ww.dilation - g.ww.padBefore
+			seg := dst[p : p+g.c]
+			if ih < 0 || ih >= g.h || iw < 0 || iw >= g.w {
+				clear(seg)
+			} else {
+				off := ((n*g.h+ih)*g.w + iw) * g.c
+				copy(seg, x[off:off+g.c])
+			}
+			p += g.c
+		}
+	}
+}
+
+func conv2DFloat32(g convGeom, x, f, out []float32, threads int) {
+	k := g.kh * g.kw * g.c
+	m := g.n * g.wh.out * g.ww.out
+	if m == 0 || g.o == 0 {
+		return
+	}
+	pb := packB(f, k, g.o, g.o, 1)
+	var rows gemmRows
+	if g.kh == 1 && g.kw == 1 && g.wh.stride == 1 && g.ww.stride == 1 && g.wh.padBefore == 0 && g.ww.padBefore == 0 && g.wh.out == g.h && g.ww.out == g.w {
+		rows = func(i int, dst []float32) { copy(dst, x[i*g.c:(i+1)*g.c]) }
+	} else {
+		rows = func(i int, dst []float32) { g.im2colRow(x, i, dst) }
+	}
+	sgemm(m, rows, pb, out, g.o, threads)
+}
+
+type convElem interface {
+	~float32 | ~float64 | ~int32 | ~int64
+}
+
+func conv2DGeneric[T convElem](g convGeom, x, f, out []T, threads int) {
+	rows := g.n * g.wh.out
+	nnParallel(rows, threads, 1, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, oh := r/g.wh.out, r%g.wh.out
+			for ow := 0; ow < g.ww.out; ow++ {
+				dst := out[((n*g.wh.out+oh)*g.ww.out+ow)*g.o:][:g.o]
+				for a := 0; a < g.kh; a++ {
+					ih := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
+					if ih < 0 || ih >= g.h {
+						continue
+					}
+					for b := 0; b < g.kw; b++ {
+						iw := ow*g.ww.stride + b*g.ww.dilation - g.ww.padBefore
+						if iw < 0 || iw >= g.w {
+							continue
+						}
+						src := x[((n*g.h+ih)*g.w+iw)*g.c:][:g.c]
+						for q, v := range src {
+							fr := f[((a*g.kw+b)*g.c+q)*g.o:][:g.o]
+							for o := range dst {
+								dst[o] += v * fr[o]
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Conv2DBackpropInput (the transposed convolution of Keras Conv2DTranspose)
+
+// conv2DBackpropInputKernel computes the gradient of Conv2D with respect to
+// its input: for an input of shape input_sizes and a filter f[kh, kw, in, out],
+//
+//	dx[n, y, z, q] = Σ over (i, j, a, b) with y = i*sh + a*dh - pt, z = j*sw + b*dw - pl
+//	                 of dy[n, i, j, o] · f[a, b, q, o]
+//
+// computed as a GEMM (dy · fᵀ) followed by col2im, as TensorFlow's CPU
+// kernel does.
+func conv2DBackpropInputKernel(c *Context) ([]*tfops.Tensor, error) {
+	if err := c.CheckInputs(3); err != nil {
+		return nil, err
+	}
+	sizes, f, dy := c.Inputs[0], c.Inputs[1], c.Inputs[2]
+	dims, err := intList(sizes)
+	if err != nil || len(dims) != 4 {
+		return nil, c.Errorf("input_sizes must be an int32 vector of 4, got %v%v", sizes.DType(), sizes.StaticShape())
+	}
+	if f.Rank() != 4 || dy.Rank() != 4 {
+		return nil, c.Errorf("filter must be 4-D [h, w, in, out] and out_backprop 4-D NHWC, got %v and %v", f.StaticShape(), dy.StaticShape())
+	}
+	if f.DType() != dy.DType() {
+		return nil, c.Errorf("filter is %v, out_backprop %v", f.DType(), dy.DType())
+	}
+	for _, d := range dims {
+		if d < 0 {
+			return nil, c.Errorf("input_sizes %v has a negative dimension", dims)
+		}
+	}
+	fs, ds := f.Shape(), dy.Shape()
+	if dims[3] != fs[2] {
+		return nil, c.Errorf("input_sizes depth %d does not match filter in-depth %d (filter %v)", dims[3], fs[2], f.StaticShape())
+	}
+	if ds[3] != fs[3] {
+		return nil, c.Errorf("out_backprop depth %d does not match filter out-depth %d (out_backprop %v, filter %v)", ds[3], fs[3], dy.StaticShape(), f.StaticShape())
+	}
+	if ds[0] != dims[0] {
+		return nil, c.Errorf("out_backprop batch %d does not match input_sizes batch %d", ds[0], dims[0])
+	}
+	strides, err := c.AttrInts("strides")
+	if err != nil {
+		return nil, err
+	}
+	wh, ww, err := c.nhwcWindows(dims[1], dims[2], fs[0], fs[1], strides, true)
+	if err != nil {
+		return nil, err
+	}
+	if wh.out != ds[1] || ww.out != ds[2] {
+		return nil, c.Errorf("out_backprop %v does not match the forward output %dx%d of input_sizes %v with filter %v",
+			dy.StaticShape(), wh.out, ww.out, dims, f.StaticShape())
+	}
+	out, err := c.Alloc(f.DType(), dims...)
+	if err != nil {
+		return nil, err
+	}
+	g := convGeom{n: dims[0], h: dims[1], w: dims[2], c: dims[3], kh: fs[0], kw: fs[1], o: fs[3], wh: wh, ww: ww}
+	switch f.DType() {
+	case tfops.Float:
+		if err := conv2DBackpropInputFloat32(c, g, f.Float32s(), dy.Float32s(), out.Float32s()); err != nil {
+			return nil, err
+		}
+	case tfops.Double:
+		conv2DBackpropInputGeneric(g, f.Float64s(), dy.Float64s(), out.Float64s(), c.Threads())
+	default:
+		return nil, c.Errorf("unsupported dtype %v (want float32 or float64)", f.DType())
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) error {
+	m := g.n * g.wh.out * g.ww.out
+	ncol := g.kh * g.kw * g.c
+	if m == 0 || ncol == 0 {
+		return nil
+	}
+	// B(p=o, j=(a, b, q)) = f[a, b, q, o]: rows of length o, so rs=1, cs=o.
+	pb := packB(f, g.o, ncol, 1, g.o)
+	// Process dy in bands of whole images so col stays bounded and col2im
+	// of different goroutines never overlaps.
+	colT, err := c.Alloc(tfops.Float, m, ncol)
+	if err != nil {
+		return err
+	}
+	col := colT.Float32s()
+	sgemm(m, func(i int, dst []float32) { copy(dst, dy[i*g.o:(i+1)*g.o]) }, pb, col, ncol, c.Threads())
+	// col2im: images are independent, so split over the batch.
+	per := g.wh.out * g.ww.out
+	nnParallel(g.n, c.Threads(), 1, func(n0, n1 int) {
+		for n := n0; n < n1; n++ {
+			img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
+			for r := 0; r < per; r++ {
+				oh, ow := r/g.ww.out, r%g.ww.out
+				src := col[(n*per+r)*ncol:][:ncol]
+				p := 0
+				for a := 0; a < g.kh; a++ {
+					y := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
+					for b := 0; b < g.kw; b++ {
+						z := ow*g.ww.stride + b*g.ww.dilation - g.ww.padBefore
+						if y >= 0 && y < g.h && z >= 0 && z < g.w {
+							d := img[(y*g.w+z)*g.c:][:g.c]
+							s := src[p : p+g.c]
+							for q := range d {
+								d[q] += s[q]
+							}
+						}
+						p += g.c
+					}
+				}
+			}
+		}
+	})
+	return nil
+}
+
+func conv2DBackpropInputGeneric[T convElem](g convGeom, f, dy, dx []T, threads int) {
+	per := g.wh.out * g.ww.out
+	nnParallel(g.n, threads, 1, func(n0, n1 int) {
+		for n := n0; n < n1; n++ {
+			img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
+			for r := 0; r < per; r++ {
+				oh, ow := r/g.ww.out, r%g.ww.out
+				src := dy[(n*per+r)*g.o:][:g.o]
+				for a := 0; a < g.kh; a++ {
+					y := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
+					if y < 0 || y >= g.h {
+						continue
+					}
+					for b := 0; b < g.kw; b++ {
+						z := ow*g.ww.stride + b*g.ww.dilation - g.ww.padBefore
+						if z < 0 || z >= g.w {
+							continue
+						}
+						d := img[(y*g.w+z)*g.c:][:g.c]
+						for q := range d {
+							fr := f[((a*g.kw+b)*g.c+q)*g.o:][:g.o]
+							var s T
+							for o, v := range src {
+								s += v * fr[o]
+							}
+							d[q] += s
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// sameDims reports whether two shapes are equal.
+func sameDims(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// intList returns the elements of an int32 or int64 vector.
+func intList(t *tfops.Tensor) ([]int, error) {
+	if t.Rank() > 1 {
+		return nil, fmt.Errorf("not a vector: %v", t.StaticShape())
+	}
+	switch d := t.Data().(type) {
+	case []int32:
+		out := make([]int, len(d))
+		for i, v := range d {
+			out[i] = int(v)
+		}
+		return out, nil
+	case []int64:
+		out := make([]int, len(d))
+		for i, v := range d {
+			out[i] = int(v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("not an integer tensor: %v", t.DType())
+}
+
+// ---------------------------------------------------------------------------
+// DepthwiseConv2dNative
+
+// depthwiseConv2DKernel computes, for a filter f[kh, kw, c, m],
+//
+//	out[n, i, j, q*m + k] = Σ_{a, b} x[n, i*sh + a*dh - pt, j*sw + b*dw - pl, q] · f[a, b, q, k]
+func depthwiseConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
+	x, f, g, out, err := c.convSetup(true)
+	if err != nil {
+		return nil, err
+	}
+	switch x.DType() {
+	case tfops.Float:
+		depthwiseGeneric(g, x.Float32s(), f.Float32s(), out.Float32s(), c.Threads())
+	case tfops.Double:
+		depthwiseGeneric(g, x.Float64s(), f.Float64s(), out.Float64s(), c.Threads())
+	default:
+		return nil, c.Errorf("unsupported dtype %v (want float32 or float64)", x.DType())
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+func depthwiseGeneric[T convElem](g convGeom, x, f, out []T, threads int) {
+	mult := g.o
+	oc := g.c * mult
+	nnParallel(g.n*g.wh.out, threads, 1, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, oh := r/g.wh.out, r%g.wh.out
+			for ow := 0; ow < g.ww.out; ow++ {
+				dst := out[((n*g.wh.out+oh)*g.ww.out+ow)*oc:][:oc]
+				for a := 0; a < g.kh; a++ {
+					ih := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
+					if ih < 0 || ih >= g.h {
+						continue
+					}
+					for b := 0; b < g.kw; b++ {
+						iw := ow*g.ww.stride + b*g.ww.dilation - g.ww.padBefore
+						if iw < 0 || iw >= g.w {
+							continue
+						}
+						src := x[((n*g.h+ih)*g.w+iw)*g.c:][:g.c]
+						fr := f[(a*g.kw+b)*oc:][:oc]
+						for q, v := range src {
+							for k := 0; k < mult; k++ {
+								dst[q*mult+k] += v * fr[q*mult+k]
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Pooling
+
+// poolKernel returns MaxPool (avg false), AvgPool (avg true) or MaxPoolV2
+// (ksize and strides as inputs 1 and 2). Windows are NHWC and never span
+// batch or depth. Padding positions are ignored: a SAME max pool takes the
+// max over the window's valid elements, and a SAME average pool divides by
+// their count, as TensorFlow does.
+func poolKernel(avg, v2 bool) Kernel {
+	return func(c *Context) ([]*tfops.Tensor, error) {
+		var ksize, strides []int64
+		if v2 {
+			if err := c.CheckInputs(3); err != nil {
+				return nil, err
+			}
+			k, err1 := intList(c.Inputs[1])
+			s, err2 := intList(c.Inputs[2])
+			if err1 != nil || err2 != nil {
+				return nil, c.Errorf("ksize and strides must be int32 vectors")
+			}
+			for _, v := range k {
+				ksize = append(ksize, int64(v))
+			}
+			for _, v := range s {
+				strides = append(strides, int64(v))
+			}
+		} else {
+			if err := c.CheckInputs(1); err != nil {
+				return nil, err
+			}
+			var err error
+			if ksize, err = c.AttrInts("ksize"); err != nil {
+				return nil, err
+			}
+			if strides, err = c.AttrInts("strides"); err != nil {
+				return nil, err
+			}
+		}
+		x := c.Inputs[0]
+		if x.Rank() != 4 {
+			return nil, c.Errorf("input must be 4-D NHWC, got %v", x.StaticShape())
+		}
+		if len(ksize) != 4 || ksize[0] != 1 || ksize[3] != 1 {
+			return nil, c.Errorf("ksize %v must be [1, h, w, 1] (pooling over batch or depth is not supported)", ksize)
+		}
+		xs := x.Shape()
+		wh, ww, err := c.nhwcWindows(xs[1], xs[2], int(ksize[1]), int(ksize[2]), strides, false)
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.Alloc(x.DType(), xs[0], wh.out, ww.out, xs[3])
+		if err != nil {
+			return nil, err
+		}
+		g := convGeom{n: xs[0], h: xs[1], w: xs[2], c: xs[3], kh: wh.k, kw: ww.k, wh: wh, ww: ww}
+		switch x.DType() {
+		case tfops.Float:
+			poolGeneric(g, x.Float32s(), out.Float32s(), avg, c.Threads())
+		case tfops.Double:
+			poolGeneric(g, x.Float64s(), out.Float64s(), avg, c.Threads())
+		default:
+			if avg {
+				return nil, c.Errorf("unsupported dtype %v (want float32 or float64)", x.DType())
+			}
+			switch x.DType() {
+			case tfops.Int32:
+				poolGeneric(g, x.Int32s(), out.Int32s(), false, c.Threads())
+			case tfops.Int64:
+				poolGeneric(g, x.Int64s(), out.Int64s(), false, c.Threads())
+			default:
+				return nil, c.Errorf("unsupported dtype %v", x.DType())
+			}
+		}
+		return []*tfops.Tensor{out}, nil
+	}
+}
+
+func poolGeneric[T convElem](g convGeom, x, out []T, avg bool, threads int) {
+	nnParallel(g.n*g.wh.out, threads, 1, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, oh := r/g.wh.out, r%g.wh.out
+			h0 := oh*g.wh.stride - g.wh.padBefore
+			h1 := min(h0+g.kh, g.h)
+			h0 = max(h0, 0)
+			for ow := 0; ow < g.ww.out; ow++ {
+				w0 := ow*g.ww.stride - g.ww.padBefore
+				w1 := min(w0+g.kw, g.w)
+				w0 = max(w0, 0)
+				dst := out[((n*g.wh.out+oh)*g.ww.out+ow)*g.c:][:g.c]
+				first := true
+				for ih := h0; ih < h1; ih++ {
+					for iw := w0; iw < w1; iw++ {
+						src := x[((n*g.h+ih)*g.w+iw)*g.c:][:g.c]
+						switch {
+						case first:
+							copy(dst, src)
+							first = false
+						case avg:
+							for q, v := range src {
+								dst[q] += v
+							}
+						default:
+							for q, v := range src {
+								if v > dst[q] || v != v {
+									dst[q] = v
+								}
+							}
+						}
+					}
+				}
+				if avg {
+					cnt := T((h1 - h0) * (w1 - w0))
+					if cnt > 0 {
+						for q := range dst {
+							dst[q] /= cnt
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// BiasAdd
+
+// biasAddKernel adds bias[c] along the channel axis: the last axis for
+// NHWC (any rank ≥ 2), axis 1 for NCHW.
+func biasAddKernel(c *Context) ([]*tfops.Tensor, error) {
+	if err := c.CheckInputs(2); err != nil {
+		return nil, err
+	}
+	x, b := c.Inputs[0], c.Inputs[1]
+	if x.DType() != b.DType() {
+		return nil, c.Errorf("value is %v, bias %v", x.DType(), b.DType())
+	}
+	if x.Rank() < 2 || b.Rank() != 1 {
+		return nil, c.Errorf("value must have rank ≥ 2 and bias rank 1, got %v and %v", x.StaticShape(), b.StaticShape())
+	}
+	df, err := c.AttrString("data_format", "NHWC")
+	if err != nil {
+		return nil, err
+	}
+	xs := x.Shape()
+	axis := len(xs) - 1
+	switch df {
+	case "NHWC":
+	case "NCHW":
+		axis = 1
+	default:
+		return nil, c.Errorf("unknown data_format %q", df)
+	}
+	if xs[axis] != b.Shape()[0] {
+		return nil, c.Errorf("bias of %d elements does not match dimension %d (%d) of value %v", b.Shape()[0], axis, xs[axis], x.StaticShape())
+	}
+	inner := 1
+	for _, d := range xs[axis+1:] {
+		inner *= d
+	}
+	out, err := c.Alloc(x.DType(), xs...)
+	if err != nil {
+		return nil, err
+	}
+	nc := xs[axis]
+	switch x.DType() {
+	case tfops.Float:
+		biasAddGeneric(x.Float32s(), b.Float32s(), out.Float32s(), nc, inner)
+	case tfops.Double:
+		biasAddGeneric(x.Float64s(), b.Float64s(), out.Float64s(), nc, inner)
+	case tfops.Int32:
+		biasAddGeneric(x.Int32s(), b.Int32s(), out.Int32s(), nc, inner)
+	case tfops.Int64:
+		biasAddGeneric(x.Int64s(), b.Int64s(), out.Int64s(), nc, inner)
+	default:
+		return nil, c.Errorf("unsupported dtype %v", x.DType())
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+func biasAddGeneric[T convElem](x, b, out []T, nc, inner int) {
+	if nc == 0 {
+		return
+	}
+	if inner == 1 {
+		for i := 0; i < len(x); i += nc {
+			xr, or := x[i:i+nc], out[i:i+nc]
+			for q, v := range xr {
+				or[q] = v + b[q]
+			}
+		}
+		return
+	}
+	for i := range x {
+		out[i] = x[i] + b[(i/inner)%nc]
+	}
+}
+
+// ---------------------------------------------------------------------------
+// FusedBatchNorm (inference)
+
+// fusedBatchNormKernel normalizes with the given population statistics
+// (is_training = false), exactly as TensorFlow's CPU kernel computes it:
+//
+//	y = (x - mean) · (rsqrt(variance + epsilon) · scale) + offset
+//
+// batch_mean and batch_variance echo mean and variance; the reserve spaces
+// hold copies of them (and an empty reserve_space_3 for V3).
+func fusedBatchNormKernel(nout int) Kernel {
+	return func(c *Context) ([]*tfops.Tensor, error) {
+		if err := c.CheckInputs(5); err != nil {
+			return nil, err
+		}
+		training, err := c.AttrBool("is_training", true)
+		if err != nil {
+			return nil, err
+		}
+		if training {
+			return nil, c.Errorf("is_training=true is not supported (the Go engine runs batch normalization for inference only)")
+		}
+		eps, err := c.AttrFloatOr("epsilon", 1e-4)
+		if err != nil {
+			return nil, err
+		}
+		df, err := c.AttrString("data_format", "NHWC")
+		if err != nil {
+			return nil, err
+		}
+		x := c.Inputs[0]
+		if x.Rank() != 4 {
+			return nil, c.Errorf("x must be 4-D, got %v", x.StaticShape())
+		}
+		if x.DType() != tfops.Float {
+			return nil, c.Errorf("x is %v; only float32 is supported", x.DType())
+		}
+		xs := x.Shape()
+		var depth, inner int
+		switch df {
+		case "NHWC":
+			depth, inner = xs[3], 1
+		case "NCHW":
+			depth, inner = xs[1], xs[2]*xs[3]
+		default:
+			return nil, c.Errorf("data_format %q is not supported (want NHWC or NCHW)", df)
+		}
+		var p [4][]float32
+		for i, name := range []string{"scale", "offset", "mean", "variance"} {
+			t := c.Inputs[1+i]
+			if t.DType() != tfops.Float || t.Rank() != 1 || t.Shape()[0] != depth {
+				return nil, c.Errorf("%s must be a float32 vector of %d (the depth of x %v), got %v%v", name, depth, x.StaticShape(), t.DType(), t.StaticShape())
+			}
+			p[i] = t.Float32s()
+		}
+		scale, offset, mean, variance := p[0], p[1], p[2], p[3]
+		factor := make([]float32, depth)
+		for q := range factor {
+			factor[q] = float32(1/math.Sqrt(float64(variance[q]+eps))) * scale[q]
+		}
+		y, err := c.Alloc(tfops.Float, xs...)
+		if err != nil {
+			return nil, err
+		}
+		xd, yd := x.Float32s(), y.Float32s()
+		for i, v := range xd {
+			q := (i / inner) % depth
+			yd[i] = (v-mean[q])*factor[q] + offset[q]
+		}
+		outs := []*tfops.Tensor{y, c.Inputs[3].Clone(), c.Inputs[4].Clone(), c.Inputs[3].Clone(), c.Inputs[4].Clone()}
+		if nout == 6 {
+			r3, _ := tfops.Zeros(tfops.Float, 0)
+			outs = append(outs, r3)
+		}
+		return outs, nil
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Matrix products
+
+// matMulKernel computes op(a)·op(b) for 2-D a and b, op transposing when
+// transpose_a / transpose_b is set.
+func matMulKernel(c *Context) ([]*tfops.Tensor, error) {
+	if err := c.CheckInputs(2); err != nil {
+		return nil, err
+	}
+	a, b := c.Inputs[0], c.Inputs[1]
+	if a.Rank() != 2 || b.Rank() != 2 {
+		return nil, c.Errorf("a and b must be matrices, got %v and %v", a.StaticShape(), b.StaticShape())
+	}
+	ta, err := c.AttrBool("transpose_a", false)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := c.AttrBool("transpose_b", false)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.batchMatMul(a, b, ta, tb, false)
+	if err != nil {
+		return nil, err
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+// batchMatMulKernel computes adj(x)·adj(y) over the leading batch
+// dimensions; broadcast (V2, V3) lets batch dimensions of size 1 stretch.
+func batchMatMulKernel(broadcast bool) Kernel {
+	return func(c *Context) ([]*tfops.Tensor, error) {
+		if err := c.CheckInputs(2); err != nil {
+			return nil, err
+		}
+		x, y := c.Inputs[0], c.Inputs[1]
+		if x.Rank() < 2 || y.Rank() < 2 {
+			return nil, c.Errorf("x and y must have rank ≥ 2, got %v and %v", x.StaticShape(), y.StaticShape())
+		}
+		if !broadcast && x.Rank() != y.Rank() {
+			return nil, c.Errorf("x %v and y %v must have the same rank", x.StaticShape(), y.StaticShape())
+		}
+		ax, err := c.AttrBool("adj_x", false)
+		if err != nil {
+			return nil, err
+		}
+		ay, err := c.AttrBool("adj_y", false)
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.batchMatMul(x, y, ax, ay, true)
+		if err != nil {
+			return nil, err
+		}
+		if !broadcast && !sameDims(x.Shape()[:x.Rank()-2], y.Shape()[:y.Rank()-2]) {
+			return nil, c.Errorf("batch dimensions of x %v and y %v differ", x.StaticShape(), y.StaticShape())
+		}
+		return []*tfops.Tensor{out}, nil
+	}
+}
+
+// batchMatMul multiplies the trailing matrices of a and b, broadcasting the
+// leading dimensions NumPy-style.
+func (c *Context) batchMatMul(a, b *tfops.Tensor, ta, tb, batched bool) (*tfops.Tensor, error) {
+	if a.DType() != b.DType() {
+		return nil, c.Errorf("operands are %v and %v", a.DType(), b.DType())
+	}
+	as, bs := a.Shape(), b.Shape()
+	ra, rb := len(as), len(bs)
+	am, ak := as[ra-2], as[ra-1]
+	if ta {
+		am, ak = ak, am
+	}
+	bk, bn := bs[rb-2], bs[rb-1]
+	if tb {
+		bk, bn = bn, bk
+	}
+	if ak != bk {
+		return nil, c.Errorf("inner dimensions differ: %v%s · %v%s", a.StaticShape(), tMark(ta), b.StaticShape(), tMark(tb))
+	}
+	// Broadcast batch dimensions.
+	ab, bb := as[:ra-2], bs[:rb-2]
+	nb := max(len(ab), len(bb))
+	batch := make([]int, nb)
+	for i := 0; i < nb; i++ {
+		da, db := 1, 1
+		if j := i - (nb - len(ab)); j >= 0 {
+			da = ab[j]
+		}
+		if j := i - (nb - len(bb)); j >= 0 {
+			db = bb[j]
+		}
+		switch {
+		case da == db, db == 1:
+			batch[i] = da
+		case da == 1:
+			batch[i] = db
+		default:
+			return nil, c.Errorf("batch dimensions of %v and %v do not broadcast", a.StaticShape(), b.StaticShape())
+		}
+	}
+	outDims := append(append([]int{}, batch...), am, bn)
+	out, err := c.Alloc(a.DType(), outDims...)
+	if err != nil {
+		return nil, err
+	}
+	nbatch := tfops.NumElements(batch)
+	// Flat batch index -> offsets into a and b.
+	offA := broadcastOffsets(batch, ab, am*ak)
+	offB := broadcastOffsets(batch, bb, bk*bn)
+	// Element strides of op(a) and op(b).
+	ars, acs := ak, 1
+	if ta {
+		ars, acs = 1, am
+	}
+	brs, bcs := bn, 1
+	if tb {
+		brs, bcs = 1, bk
+	}
+	mm := matDims{m: am, k: ak, n: bn, ars: ars, acs: acs, brs: brs, bcs: bcs}
+	switch a.DType() {
+	case tfops.Float:
+		ad, bd, od := a.Float32s(), b.Float32s(), out.Float32s()
+		for i := 0; i < nbatch; i++ {
+			pb := packB(bd[offB[i]:], mm.k, mm.n, mm.brs, mm.bcs)
+			base := ad[offA[i]:]
+			row := func(r int, dst []float32) {
+				for p := range dst {
+					dst[p] = base[r*mm.ars+p*mm.acs]
+				}
+			}
+			sgemm(mm.m, row, pb, od[i*am*bn:], bn, c.Threads())
+		}
+	case tfops.Double:
+		matMulGeneric(mm, nbatch, offA, offB, a.Float64s(), b.Float64s(), out.Float64s())
+	case tfops.Int32:
+		matMulGeneric(mm, nbatch, offA, offB, a.Int32s(), b.Int32s(), out.Int32s())
+	case tfops.Int64:
+		matMulGeneric(mm, nbatch, offA, offB, a.Int64s(), b.Int64s(), out.Int64s())
+	default:
+		return nil, c.Errorf("unsupported dtype %v", a.DType())
+	}
+	return out, nil
+}
+
+func tMark(t bool) string {
+	if t {
+		return "ᵀ"
+	}
+	return ""
+}
+
+// matDims describes one product op(a)[m×k] · op(b)[k×n] by element strides.
+type matDims struct {
+	m, k, n            int
+	ars, acs, brs, bcs int
+}
+
+func matMulGeneric[T convElem](mm matDims, nbatch int, offA, offB []int, a, b, out []T) {
+	for i := 0; i < nbatch; i++ {
+		ab, bb := a[offA[i]:], b[offB[i]:]
+		o := out[i*mm.m*mm.n:]
+		for r := 0; r < mm.m; r++ {
+			for j := 0; j < mm.n; j++ {
+				var s T
+				for p := 0; p < mm.k; p++ {
+					s += ab[r*mm.ars+p*mm.acs] * bb[p*mm.brs+j*mm.bcs]
+				}
+				o[r*mm.n+j] = s
+			}
+		}
+	}
+}
+
+// broadcastOffsets maps each flat index of the broadcast batch shape to the
+// element offset of the matching matrix in an operand with batch dims dims
+// (right-aligned, size-1 dims repeating) and matrices of size matSize.
+func broadcastOffsets(batch, dims []int, matSize int) []int {
+	n := tfops.NumElements(batch)
+	out := make([]int, n)
+	lead := len(batch) - len(dims)
+	idx := make([]int, len(batch))
+	for f := 0; f < n; f++ {
+		off, stride := 0, matSize
+		for i := len(dims) - 1; i >= 0; i-- {
+			if dims[i] != 1 {
+				off += idx[lead+i] * stride
+			}
+			stride *= dims[i]
+		}
+		out[f] = off
+		for i := len(batch) - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < batch[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// Padding
+
+type padMode int
+
+const (
+	padConstant padMode = iota
+	padMirror
+)
+
+// padKernel returns Pad / PadV2 (constant padding; PadV2 takes the value as
+// input 2) or MirrorPad (attr mode REFLECT or SYMMETRIC). paddings is an
+// int32 or int64 [rank, 2] matrix of (before, after) counts.
+func padKernel(mode padMode) Kernel {
+	return func(c *Context) ([]*tfops.Tensor, error) {
+		if len(c.Inputs) < 2 || len(c.Inputs) > 3 {
+			return nil, c.Errorf("expects 2 or 3 inputs, got %d", len(c.Inputs))
+		}
+		x, pt := c.Inputs[0], c.Inputs[1]
+		pads, err := intList(flatten(pt))
+		if err != nil || pt.Rank() != 2 || pt.Shape()[0] != x.Rank() || pt.Shape()[1] != 2 {
+			return nil, c.Errorf("paddings must be an integer [%d, 2] matrix for input %v, got %v%v", x.Rank(), x.StaticShape(), pt.DType(), pt.StaticShape())
+		}
+		reflect := false
+		if mode == padMirror {
+			m, err := c.AttrString("mode", "")
+			if err != nil {
+				return nil, err
+			}
+			switch m {
+			case "REFLECT":
+				reflect = true
+			case "SYMMETRIC":
+			default:
+				return nil, c.Errorf("mode %q must be REFLECT or SYMMETRIC", m)
+			}
+		}
+		xs := x.Shape()
+		outDims := make([]int, len(xs))
+		for i, d := range xs {
+			b, a := pads[2*i], pads[2*i+1]
+			if b < 0 || a < 0 {
+				return nil, c.Errorf("paddings %v must be non-negative", pads)
+			}
+			if mode == padMirror {
+				lim := d
+				if reflect {
+					lim = d - 1
+				}
+				if b > lim || a > lim {
+					return nil, c.Errorf("paddings (%d, %d) of dimension %d must be at most %d for %s mode on input %v", b, a, i, lim, map[bool]string{true: "REFLECT", false: "SYMMETRIC"}[reflect], x.StaticShape())
+				}
+			}
+			outDims[i] = d + b + a
+		}
+		out, err := c.Alloc(x.DType(), outDims...)
+		if err != nil {
+			return nil, err
+		}
+		if len(c.Inputs) == 3 {
+			v := c.Inputs[2]
+			if v.DType() != x.DType() || v.NumElements() != 1 {
+				return nil, c.Errorf("constant_values must be a %v scalar, got %v%v", x.DType(), v.DType(), v.StaticShape())
+			}
+			if err := fillWith(out, v); err != nil {
+				return nil, c.Errorf("%v", err)
+			}
+		}
+		// Source index along each dim for each output coordinate (-1: pad).
+		maps := make([][]int, len(xs))
+		for i, d := range xs {
+			b := pads[2*i]
+			m := make([]int, outDims[i])
+			for o := range m {
+				s := o - b
+				if mode == padMirror {
+					for s < 0 || s >= d {
+						if s < 0 {
+							if reflect {
+								s = -s
+							} else {
+								s = -s - 1
+							}
+						} else {
+							if reflect {
+								s = 2*(d-1) - s
+							} else {
+								s = 2*d - 1 - s
+							}
+						}
+					}
+				} else if s < 0 || s >= d {
+					s = -1
+				}
+				m[o] = s
+			}
+			maps[i] = m
+		}
+		src := make([]int, out.NumElements())
+		fillPadIndex(src, maps, xs, outDims)
+		if err := gatherInto(out, x, src); err != nil {
+			return nil, c.Errorf("%v", err)
+		}
+		return []*tfops.Tensor{out}, nil
+	}
+}
+
+// flatten views t as a vector.
+func flatten(t *tfops.Tensor) *tfops.Tensor {
+	v, err := t.Reshaped(t.NumElements())
+	if err != nil {
+		return t
+	}
+	return v
+}
+
+// fillPadIndex writes, for each output element, the flat source index (or
+// -1 for a padding position).
+func fillPadIndex(dst []int, maps [][]int, in, out []int) {
+	rank := len(out)
+	if rank == 0 {
+		if len(dst) > 0 {
+			dst[0] = 0
+		}
+		return
+	}
+	inStride := make([]int, rank)
+	s := 1
+	for i := rank - 1; i >= 0; i-- {
+		inStride[i] = s
+		s *= in[i]
+	}
+	idx := make([]int, rank)
+	for f := range dst {
+		off := 0
+		for i := 0; i < rank; i++ {
+			m := maps[i][idx[i]]
+			if m < 0 {
+				off = -1
+				break
+			}
+			off += m * inStride[i]
+		}
+		dst[f] = off
+		for i := rank - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < out[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+}
+
+// gatherInto sets out[i] = x[src[i]] where src[i] >= 0.
+func gatherInto(out, x *tfops.Tensor, src []int) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		gatherSlice(o, x.Data().([]float32), src)
+	case []float64:
+		gatherSlice(o, x.Data().([]float64), src)
+	case []int32:
+		gatherSlice(o, x.Data().([]int32), src)
+	case []int64:
+		gatherSlice(o, x.Data().([]int64), src)
+	case []uint8:
+		gatherSlice(o, x.Data().([]uint8), src)
+	case []int8:
+		gatherSlice(o, x.Data().([]int8), src)
+	case []int16:
+		gatherSlice(o, x.Data().([]int16), src)
+	case []uint16:
+		gatherSlice(o, x.Data().([]uint16), src)
+	case []uint32:
+		gatherSlice(o, x.Data().([]uint32), src)
+	case []uint64:
+		gatherSlice(o, x.Data().([]uint64), src)
+	case []bool:
+		gatherSlice(o, x.Data().([]bool), src)
+	case []string:
+		gatherSlice(o, x.Data().([]string), src)
+	default:
+		return fmt.Errorf("unsupported dtype %v", out.DType())
+	}
+	return nil
+}
+
+func gatherSlice[T any](dst, src []T, idx []int) {
+	for i, j := range idx {
+		if j >= 0 {
+			dst[i] = src[j]
+		}
+	}
+}
+
+// fillWith sets every element of t to the scalar v.
+func fillWith(t, v *tfops.Tensor) error {
+	idx := make([]int, t.NumElements())
+	return gatherInto(t, v, idx)
+}
+
+// ---------------------------------------------------------------------------
+// LeakyRelu
+
+// leakyReluKernel computes x > 0 ? x : alpha·x (attr alpha, default 0.2).
+func leakyReluKernel(c *Context) ([]*tfops.Tensor, error) {
+	if err := c.CheckInputs(1); err != nil {
+		return nil, err
+	}
+	alpha, err := c.AttrFloatOr("alpha", 0.2)
+	if err != nil {
+		return nil, err
+	}
+	x := c.Inputs[0]
+	out, err := c.Alloc(x.DType(), x.Shape()...)
+	if err != nil {
+		return nil, err
+	}
+	switch x.DType() {
+	case tfops.Float:
+		o, a := out.Float32s(), alpha
+		for i, v := range x.Float32s() {
+			if v > 0 {
+				o[i] = v
+			} else {
+				o[i] = v * a
+			}
+		}
+	case tfops.Double:
+		o, a := out.Float64s(), float64(alpha)
+		for i, v := range x.Float64s() {
+			if v > 0 {
+				o[i] = v
+			} else {
+				o[i] = v * a
+			}
+		}
+	default:
+		return nil, c.Errorf("unsupported dtype %v (want float32 or float64)", x.DType())
+	}
+	return []*tfops.Tensor{out}, nil
+}
