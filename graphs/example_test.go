@@ -1,0 +1,128 @@
+package graphs_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tfseg/tfseg/engine"
+	_ "github.com/tfseg/tfseg/engine/goengine"
+	"github.com/tfseg/tfseg/graphs"
+	"github.com/tfseg/tfseg/tfops"
+)
+
+func ExampleEval() {
+	eng, err := engine.Get("go")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Keras 3's binary cross entropy at the clip boundary: z = 0, p = 1.
+	z := tfops.MustFromSlice([]float32{0}, 1, 1, 1, 1)
+	p := tfops.MustFromSlice([]float32{1}, 1, 1, 1, 1)
+	for _, keras := range []string{"3", "2", "logits"} {
+		loss, err := graphs.Eval(context.Background(), eng, "ce",
+			graphs.Config{"keras": keras, "reduction": "sum_over_batch_size"},
+			map[string]*tfops.Tensor{"y_true": z, "y_pred": p})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("keras=%s: %.4f\n", keras, loss.Float32s()[0])
+	}
+	// Output:
+	// keras=3: 15.9424
+	// keras=2: 15.3332
+	// keras=logits: 15.9424
+}
+
+func ExampleLookup() {
+	spec, err := graphs.Lookup("dice_image")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range spec.Params {
+		fmt.Printf("%s (%s, default %v): %v\n", p.Name, p.Kind, p.Default, p.Choices)
+	}
+	_, err = graphs.Lookup("dise")
+	fmt.Println(err != nil)
+	// Output:
+	// empty (word, default one): [one zero nan skip]
+	// reduction (word, default none): [none sum_over_batch_size sum mean]
+	// true
+}
+
+func ExampleSpec_Parse() {
+	spec, _ := graphs.Lookup("keras_tversky")
+	v, err := spec.Parse(graphs.Config{"alpha": "0.3", "axis": "1,2,3"})
+	fmt.Println(v.Float("alpha"), v.Float("beta"), v.Ints("axis"), v.Word("reduction"), err)
+	_, err = spec.Parse(graphs.Config{"gamma": "2"})
+	fmt.Println(err)
+	// Output:
+	// 0.3 0.5 [1 2 3] sum_over_batch_size <nil>
+	// graphs: bad parameter: keras_tversky has no parameter "gamma"; valid parameters: alpha, beta, axis, reduction
+}
+
+func ExampleBuild() {
+	g, err := graphs.Build("balanced_ce", graphs.Config{"beta": "auto"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(g.Inputs["y_true"], g.Inputs["y_pred"], g.InputShapes["y_pred"], g.Output)
+	// Output: y_true:0 y_pred:0 (?, ?, ?, ?) loss:0
+}
+
+func ExampleBuildInto() {
+	s := tfops.NewScope()
+	logits := tfops.Placeholder(s.WithOpName("logits"), tfops.Float, tfops.UnknownShapeOfRank(4))
+	mask := tfops.Placeholder(s.WithOpName("mask"), tfops.Float, tfops.UnknownShapeOfRank(4))
+	// A model's sigmoid output: Keras' binary cross entropy uses its logits.
+	probs := tfops.Sigmoid(s.WithOpName("probs"), logits)
+	loss, err := graphs.BuildInto(s, "keras_bce", nil, mask, probs, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	gd, err := s.Finalize()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	eng, _ := engine.Get("go")
+	sess, err := eng.NewSession(gd, engine.SessionOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sess.Close()
+	out, err := sess.Run(context.Background(), map[string]*tfops.Tensor{
+		"logits:0": tfops.MustFromSlice([]float32{-200, 200}, 1, 1, 2, 1),
+		"mask:0":   tfops.MustFromSlice([]float32{1, 1}, 1, 1, 2, 1),
+	}, []string{loss.Name()}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// (200 + 0) / 2: no clipping at 1e-7 since the logits are used.
+	fmt.Println(out[0].Float32s()[0])
+	// Output: 100
+}
+
+func ExampleExport() {
+	dir, err := os.MkdirTemp("", "tfseg-export")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	if err := graphs.Export(filepath.Join(dir, "focal"), "focal", graphs.Config{"gamma": "3"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = os.Stat(filepath.Join(dir, "focal", "saved_model.pb"))
+	fmt.Println(err == nil)
+	// Output: true
+}
