@@ -1,8 +1,11 @@
 module github.com/tfseg/tfseg
 
-go 1.24
+go 1.24.0
 
-require github.com/wamuir/graft v0.10.0
+require (
+	github.com/wamuir/graft v0.10.0
+	golang.org/x/image v0.36.0
+)
 
 require (
 	github.com/campoy/embedmd v1.0.0 // indirect
