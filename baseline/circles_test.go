@@ -53,6 +53,7 @@ func TestCirclesStatistics(t *testing.T) {
 	assert.InDelta(t, 0.065, frac, 0.03)
 
 	c = DefaultCircles
+	c.Noise = 0.15
 	var sum, sum2 float64
 	var n int
 	for i := range 20 {
