@@ -1,5 +1,7 @@
 package graphs
 
+//go:generate go run ./internal/genmodels -out ../models
+
 import (
 	"fmt"
 
