@@ -75,11 +75,7 @@ func TestPartitionedCallNested(t *testing.T) {
 				Attrs: map[string]any{"f": tfops.Func{Name: "outer"}, "Tin": []tfops.DType{tfops.Float, tfops.Float},
 					"Tout": []tfops.DType{tfops.Float, tfops.Float, tfops.Float}},
 				Outputs: []tfops.OutputInfo{{DType: tfops.Float}, {DType: tfops.Float}, {DType: tfops.Float}}})
-			gd, err := s.Finalize()
-			require.NoError(t, err)
-			sess, err := goengine.Engine{}.NewSession(gd, engine.SessionOptions{})
-			require.NoError(t, err)
-			defer sess.Close()
+			sess := goSession(t, s)
 			out, err := sess.Run(context.Background(), nil, []string{"call:0", "call:1", "call:2"}, nil)
 			require.NoError(t, err)
 			assert.Equal(t, []float32{1, 2}, out[0].Float32s())

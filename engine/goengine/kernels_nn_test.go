@@ -18,6 +18,18 @@ import (
 	"github.com/tfseg/tfseg/tfops"
 )
 
+// goSession finalizes s and opens a Go-engine session on it, closed when
+// the test ends.
+func goSession(t testing.TB, s *tfops.Scope) engine.Session {
+	t.Helper()
+	gd, err := s.Finalize()
+	require.NoError(t, err)
+	sess, err := goengine.Engine{}.NewSession(gd, engine.SessionOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { sess.Close() })
+	return sess
+}
+
 // nnRunOp builds a graph of one op fed by constants, runs it on the Go
 // engine and returns its first nout outputs.
 func nnRunOp(op string, attrs map[string]any, nout int, inputs ...*tfops.Tensor) ([]*tfops.Tensor, error) {
@@ -377,11 +389,7 @@ func BenchmarkConv2D(b *testing.B) {
 			op := s.AddOp(tfops.OpSpec{Type: "Conv2D", Name: "conv", Inputs: []any{xi, fc},
 				Attrs:   map[string]any{"T": tfops.Float, "strides": []int{1, 1, 1, 1}, "padding": "VALID"},
 				Outputs: []tfops.OutputInfo{{DType: tfops.Float, Shape: tfops.UnknownShape()}}})
-			gd, err := s.Finalize()
-			require.NoError(b, err)
-			sess, err := goengine.Engine{}.NewSession(gd, engine.SessionOptions{})
-			require.NoError(b, err)
-			defer sess.Close()
+			sess := goSession(b, s)
 			flops := 2.0 * float64((sz.h-2)*(sz.h-2)*9*sz.c*sz.o)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
