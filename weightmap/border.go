@@ -27,11 +27,12 @@ const tileSize = 16
 //     if dist(x, k) <= d2(x) <= U_T, which needs dist(T, box_k) <= U_T (box_k
 //     the bounding box of k). Such (k, T) pairs are "relevant".
 //  4. For each object k, D_k = distance_transform_edt(label != k) is computed
-//     on the crop box_k grown by R_k = max U_T over k's relevant tiles. The
-//     crop holds all of object k, so D_k is exact there; every pixel x of a
-//     relevant tile with D_k(x) <= U_T lies inside the crop. The two smallest
-//     D_k(x) over the objects relevant to x's tile are d1(x) and d2(x),
-//     because any other object is farther than U_T >= d2(x).
+//     on a crop: the bounding box of box_k and of T ∩ (box_k grown by U_T)
+//     over k's relevant tiles T. The crop holds all of object k, so D_k is
+//     exact there, and it holds every pixel x of a relevant tile T with
+//     D_k(x) <= U_T (such x is within U_T of box_k). The two smallest D_k(x)
+//     over the objects relevant to x's tile are d1(x) and d2(x), because any
+//     other object is farther than U_T >= d2(x), and so is k outside the crop.
 //
 // Objects are processed in parallel; a mutex per tile guards the running
 // two smallest squared distances.
@@ -99,7 +100,7 @@ func unetBorder(fg []bool, labels []int32, n, h, w int, p params, out []float64)
 				if len(tiles) == 0 {
 					continue
 				}
-				c := boxes[k].grow(rel.radius[k], p.sy, p.sx, h, w)
+				c := rel.crop[k]
 				ch, cw := c.y1-c.y0+1, c.x1-c.x0+1
 				feat, f = resize(feat, ch*cw), resize(f, ch*cw)
 				lab := int32(k + 1)
@@ -236,6 +237,14 @@ func (r rect) intersect(o rect) rect {
 	return rect{max(r.y0, o.y0), min(r.y1, o.y1), max(r.x0, o.x0), min(r.x1, o.x1)}
 }
 
+// union is the bounding box of r and o (o may be empty).
+func (r rect) union(o rect) rect {
+	if o.empty() {
+		return r
+	}
+	return rect{min(r.y0, o.y0), max(r.y1, o.y1), min(r.x0, o.x0), max(r.x1, o.x1)}
+}
+
 // dist is the Euclidean distance between the closest pixel centres of r and o.
 func (r rect) dist(o rect, sy, sx float64) float64 {
 	gy := max(0, o.y0-r.y1, r.y0-o.y1)
@@ -314,11 +323,12 @@ func (tl *tiling) bound(fg []bool, u []float64) {
 }
 
 // relevance lists, per object k, the tiles relevant to it (tiles[start[k]:
-// start[k+1]]) and the largest bound among them (radius[k]).
+// start[k+1]]) and the crop on which to compute D_k: the bounding box of
+// box_k and of T ∩ (box_k grown by U_T) over k's relevant tiles T.
 type relevance struct {
-	start  []int
-	tiles  []int32
-	radius []float64
+	start []int
+	tiles []int32
+	crop  []rect
 }
 
 // relevant finds the (object, tile) pairs with dist(tile, box) <= U_T.
@@ -357,7 +367,7 @@ func (tl *tiling) relevant(boxes []rect) relevance {
 	type pair struct{ k, t int32 }
 	var pairs []pair
 	count := make([]int, n+1)
-	radius := make([]float64, n)
+	crop := append([]rect(nil), boxes...)
 	for t := 0; t < nt; t++ {
 		ub := tl.ub[t]
 		if ub < 0 {
@@ -375,7 +385,7 @@ func (tl *tiling) relevant(boxes []rect) relevance {
 					if tr.dist(boxes[k], tl.sy, tl.sx) <= ub {
 						pairs = append(pairs, pair{k, int32(t)})
 						count[k+1]++
-						radius[k] = max(radius[k], ub)
+						crop[k] = crop[k].union(tr.intersect(boxes[k].grow(ub, tl.sy, tl.sx, tl.h, tl.w)))
 					}
 				}
 			}
@@ -390,5 +400,5 @@ func (tl *tiling) relevant(boxes []rect) relevance {
 		tiles[fill[pr.k]] = pr.t
 		fill[pr.k]++
 	}
-	return relevance{start: count, tiles: tiles, radius: radius}
+	return relevance{start: count, tiles: tiles, crop: crop}
 }

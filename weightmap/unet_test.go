@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,7 +11,7 @@ import (
 )
 
 // naiveUNet is the SciPy recipe written out: one full transform per object
-// (the brute-force definition), sorted per pixel.
+// (EDT, itself checked against brute force and SciPy), sorted per pixel.
 func naiveUNet(t *testing.T, mask []uint8, h, w int, o Options) []float64 {
 	t.Helper()
 	p, err := o.params()
@@ -22,11 +21,12 @@ func naiveUNet(t *testing.T, mask []uint8, h, w int, o Options) []float64 {
 	samp := []float64{p.sy, p.sx}
 	per := make([][]float64, n)
 	for k := range per {
-		src := make([]bool, h*w)
+		other := make([]bool, h*w) // labels != k: EDT measures to the pixels of k
 		for i, l := range labels {
-			src[i] = l == int32(k+1)
+			other[i] = l != int32(k+1)
 		}
-		per[k] = bruteEDT(src, true, []int{h, w}, samp)
+		per[k], err = EDT(other, []int{h, w}, samp)
+		require.NoError(t, err)
 	}
 	var nfg, nbg float64
 	for _, v := range mask {
@@ -47,22 +47,25 @@ func naiveUNet(t *testing.T, mask []uint8, h, w int, o Options) []float64 {
 		}
 	}
 	out := make([]float64, h*w)
-	ds := make([]float64, n)
 	for i := range out {
 		if mask[i] != 0 {
 			out[i] = wc[1]
 			continue
 		}
+		d1, d2 := math.Inf(1), math.Inf(1) // the two smallest D_k
 		for k := range per {
-			ds[k] = per[k][i]
+			if v := per[k][i]; v < d1 {
+				d1, d2 = v, d1
+			} else if v < d2 {
+				d2 = v
+			}
 		}
-		sort.Float64s(ds)
 		b := 0.0
 		switch {
 		case n == 1:
-			b = p.w0 * math.Exp(-ds[0]*ds[0]/(2*p.sigma*p.sigma))
+			b = p.w0 * math.Exp(-d1*d1/(2*p.sigma*p.sigma))
 		case n >= 2:
-			b = p.w0 * math.Exp(-(ds[0]+ds[1])*(ds[0]+ds[1])/(2*p.sigma*p.sigma))
+			b = p.w0 * math.Exp(-(d1+d2)*(d1+d2)/(2*p.sigma*p.sigma))
 		}
 		out[i] = wc[0] + b
 	}
