@@ -1,0 +1,111 @@
+package goengine
+
+import (
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// Cast converts between the numeric and bool dtypes with C++ static_cast
+// semantics, as TensorFlow's CPU kernel: floats to integers truncate
+// toward zero, conversions to floats round to nearest, anything to bool is
+// x != 0, bool to numbers is 0 or 1.
+
+func init() { Register("Cast", castKernel) }
+
+type castable interface {
+	~float32 | ~float64 | ~int32 | ~int64 | ~uint8 | ~int8 | ~int16 | ~uint16 | ~uint32 | ~uint64
+}
+
+func castKernel(c *Context) ([]*tfops.Tensor, error) {
+	if err := c.CheckInputs(1); err != nil {
+		return nil, err
+	}
+	x := c.Inputs[0]
+	to, err := c.AttrType("DstT")
+	if err != nil {
+		return nil, err
+	}
+	if x.DType() == to {
+		return []*tfops.Tensor{x}, nil
+	}
+	out, err := c.Alloc(to, x.Shape()...)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	switch s := x.Data().(type) {
+	case []float32:
+		ok = castFrom(c, s, out)
+	case []float64:
+		ok = castFrom(c, s, out)
+	case []int32:
+		ok = castFrom(c, s, out)
+	case []int64:
+		ok = castFrom(c, s, out)
+	case []uint8:
+		ok = castFrom(c, s, out)
+	case []int8:
+		ok = castFrom(c, s, out)
+	case []int16:
+		ok = castFrom(c, s, out)
+	case []uint16:
+		ok = castFrom(c, s, out)
+	case []uint32:
+		ok = castFrom(c, s, out)
+	case []uint64:
+		ok = castFrom(c, s, out)
+	case []bool:
+		u := make([]uint8, len(s))
+		for i, b := range s {
+			if b {
+				u[i] = 1
+			}
+		}
+		ok = castFrom(c, u, out)
+	}
+	if !ok {
+		return nil, c.Errorf("Cast %v to %v is not supported", x.DType(), to)
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+func castFrom[S castable](c *Context, s []S, out *tfops.Tensor) bool {
+	switch d := out.Data().(type) {
+	case []float32:
+		castTo(c, s, d)
+	case []float64:
+		castTo(c, s, d)
+	case []int32:
+		castTo(c, s, d)
+	case []int64:
+		castTo(c, s, d)
+	case []uint8:
+		castTo(c, s, d)
+	case []int8:
+		castTo(c, s, d)
+	case []int16:
+		castTo(c, s, d)
+	case []uint16:
+		castTo(c, s, d)
+	case []uint32:
+		castTo(c, s, d)
+	case []uint64:
+		castTo(c, s, d)
+	case []bool:
+		c.parallel(len(d), grainCheap, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d[i] = s[i] != 0
+			}
+		})
+	default:
+		return false
+	}
+	return true
+}
+
+func castTo[S, D castable](c *Context, s []S, d []D) {
+	c.parallel(len(d), grainCheap, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d[i] = D(s[i])
+		}
+	})
+}

@@ -1,0 +1,160 @@
+package goengine
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// Softmax, LogSoftmax and TopKV2.
+
+func init() {
+	Register("Softmax", softmaxKernel(false))
+	Register("LogSoftmax", softmaxKernel(true))
+	RegisterOp("TopKV2", OpDef{Kernel: topKKernel, OutputArgs: []OutputArg{{Name: "values"}, {Name: "indices"}}})
+}
+
+// softmaxKernel computes, per row of the last axis, with m = max(x):
+// softmax = exp(x - m) / Σ exp(x - m) and log_softmax = (x - m) - log Σ
+// exp(x - m), as TensorFlow's SoftmaxEigenImpl does, but in float64 for
+// float32 inputs (rounded once).
+func softmaxKernel(isLog bool) Kernel {
+	return func(c *Context) ([]*tfops.Tensor, error) {
+		if err := c.CheckInputs(1); err != nil {
+			return nil, err
+		}
+		x := c.Inputs[0]
+		if x.Rank() < 1 {
+			return nil, c.Errorf("logits must have >= 1 dimension, got %s", dimsString(x.Shape()))
+		}
+		out, err := c.Alloc(x.DType(), x.Shape()...)
+		if err != nil {
+			return nil, err
+		}
+		n := x.Shape()[x.Rank()-1]
+		switch xs := x.Data().(type) {
+		case []float32:
+			softmaxRows(c, xs, out.Float32s(), n, isLog)
+		case []float64:
+			softmaxRows(c, xs, out.Float64s(), n, isLog)
+		default:
+			return nil, c.unsupportedDType(x.DType())
+		}
+		return []*tfops.Tensor{out}, nil
+	}
+}
+
+func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
+	if n == 0 {
+		return
+	}
+	rows := len(xs) / n
+	c.parallel(rows, max(1, grainHeavy/n), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			x, y := xs[r*n:(r+1)*n], o[r*n:(r+1)*n]
+			m := math.Inf(-1)
+			for _, v := range x {
+				m = math.Max(m, float64(v)) // NaN propagates
+			}
+			sum := 0.0
+			for _, v := range x {
+				sum += math.Exp(float64(v) - m)
+			}
+			if isLog {
+				ls := math.Log(sum)
+				for i, v := range x {
+					y[i] = T((float64(v) - m) - ls)
+				}
+				continue
+			}
+			for i, v := range x {
+				y[i] = T(math.Exp(float64(v)-m) / sum)
+			}
+		}
+	})
+}
+
+// topKKernel returns the k largest values of each row of the last axis and
+// their indices, in descending order; equal values keep their index order.
+func topKKernel(c *Context) ([]*tfops.Tensor, error) {
+	if err := c.CheckInputs(2); err != nil {
+		return nil, err
+	}
+	x := c.Inputs[0]
+	k, err := c.scalarIndexInput(1, "k")
+	if err != nil {
+		return nil, err
+	}
+	if k < 0 {
+		return nil, c.Errorf("Need k >= 0, got %d", k)
+	}
+	if x.Rank() < 1 {
+		return nil, c.Errorf("input must be >= 1-D, got shape %s", dimsString(x.Shape()))
+	}
+	n := x.Shape()[x.Rank()-1]
+	if int64(n) < k {
+		return nil, c.Errorf("input must have at least k columns. Had %d, needed %d", n, k)
+	}
+	dims := append([]int{}, x.Shape()...)
+	dims[len(dims)-1] = int(k)
+	vals, err := c.Alloc(x.DType(), dims...)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := c.Alloc(tfops.Int32, dims...)
+	if err != nil {
+		return nil, err
+	}
+	switch xs := x.Data().(type) {
+	case []float32:
+		topKRows(c, xs, vals.Float32s(), idx.Int32s(), n, int(k))
+	case []float64:
+		topKRows(c, xs, vals.Float64s(), idx.Int32s(), n, int(k))
+	case []int32:
+		topKRows(c, xs, vals.Int32s(), idx.Int32s(), n, int(k))
+	case []int64:
+		topKRows(c, xs, vals.Int64s(), idx.Int32s(), n, int(k))
+	default:
+		return nil, c.unsupportedDType(x.DType())
+	}
+	return []*tfops.Tensor{vals, idx}, nil
+}
+
+func topKRows[T number](c *Context, xs, vals []T, idx []int32, n, k int) {
+	if n == 0 || k == 0 {
+		return
+	}
+	rows := len(xs) / n
+	c.parallel(rows, max(1, grainHeavy/n), func(lo, hi int) {
+		order := make([]int32, n)
+		for r := lo; r < hi; r++ {
+			x := xs[r*n : (r+1)*n]
+			for i := range order {
+				order[i] = int32(i)
+			}
+			byValue := func(a, b int32) int {
+				if c := cmp.Compare(x[b], x[a]); c != 0 {
+					return c
+				}
+				return cmp.Compare(a, b)
+			}
+			if k == 1 {
+				best := int32(0)
+				for i := int32(1); i < int32(n); i++ {
+					if byValue(i, best) < 0 {
+						best = i
+					}
+				}
+				order[0] = best
+			} else {
+				slices.SortFunc(order, byValue)
+			}
+			for j := 0; j < k; j++ {
+				vals[r*k+j] = x[order[j]]
+				idx[r*k+j] = order[j]
+			}
+		}
+	})
+}
