@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tfseg/tfseg/npy"
+)
+
+// fixture returns the path of a shared SavedModel fixture; without
+// ../shared it skips, except under CI where a missing fixture fails.
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "fixtures", "savedmodels", name)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("fixture %s missing under CI: %v", p, err)
+		}
+		t.Skipf("fixture %s not found (clone with ../shared beside the repo): %v", p, err)
+	}
+	return p
+}
+
+func TestInspectJSON(t *testing.T) {
+	dir := fixture(t, "keras-unet-circles")
+	code, out, stderr := runCLI(t, "inspect", dir, "--json")
+	require.Equal(t, 0, code, stderr)
+	var r inspectReport
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	assert.Equal(t, "2.10.0", r.TFVersion)
+	var sig *inspectSignature
+	for i := range r.Signatures {
+		if r.Signatures[i].Key == "serving_default" {
+			sig = &r.Signatures[i]
+		}
+	}
+	require.NotNil(t, sig)
+	assert.Equal(t, []inspectTensor{{Name: "inputs", DType: "float32", Shape: "(?, ?, ?, 1)", Tensor: "serving_default_inputs:0"}}, sig.Inputs)
+	assert.Equal(t, "(?, ?, ?, 2)", sig.Outputs[0].Shape)
+	assert.Greater(t, r.Ops["Conv2D"], 0)
+	assert.Greater(t, len(r.Variables), 20)
+	assert.Empty(t, r.VariablesError)
+	// ParseExampleV2 is in half-plus-two-tf2's classify signature; the Go
+	// engine does not run it and inspect says so.
+	code, out, _ = runCLI(t, "inspect", fixture(t, "half-plus-two-tf2"), "--json")
+	require.Equal(t, 0, code)
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	assert.Contains(t, r.MissingGoOps, "ParseExampleV2")
+}
+
+func TestRunHalfPlusTwo(t *testing.T) {
+	dir := fixture(t, "half-plus-two-tf1")
+	tmp := t.TempDir()
+	x := filepath.Join(tmp, "x.npy")
+	writeNpy(t, x, docTensor{Shape: []int{2, 1}, Data: []float64{2, 4}})
+	out := filepath.Join(tmp, "out")
+	code, _, stderr := runCLI(t, "run", dir, "--in", "x="+x, "--out", out)
+	require.Equal(t, 0, code, stderr)
+	y, err := npy.ReadFile(filepath.Join(out, "y.npy"), npy.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []float32{3, 4}, y.Float32s())
+
+	code, _, stderr = runCLI(t, "run", dir, "--signature", "regress_x2_to_y3", "--in", "inputs="+x, "--out", out)
+	require.Equal(t, 0, code, stderr)
+	y, err = npy.ReadFile(filepath.Join(out, "outputs.npy"), npy.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []float32{4, 5}, y.Float32s())
+}
+
+func TestRunBadInput(t *testing.T) {
+	dir := fixture(t, "half-plus-two-tf1")
+	tmp := t.TempDir()
+	x := filepath.Join(tmp, "x.npy")
+	writeNpy(t, x, docTensor{Shape: []int{2, 1}, Data: []float64{2, 4}})
+	x3 := filepath.Join(tmp, "x3.npy")
+	writeNpy(t, x3, docTensor{Shape: []int{1, 3}, Data: []float64{2, 4, 5}})
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown signature", []string{"run", dir, "--signature", "nope", "--in", "x=" + x}, 1, "serving_default"},
+		{"unknown input", []string{"run", dir, "--in", "z=" + x}, 1, "its inputs: x"},
+		{"wrong shape", []string{"run", dir, "--in", "x=" + x3}, 1, "shape"},
+		{"missing input", []string{"run", dir}, 1, "missing input"},
+		{"missing model", []string{"run", filepath.Join(tmp, "nomodel"), "--in", "x=" + x}, 1, "saved_model.pb"},
+		{"bad --in", []string{"run", dir, "--in", "x"}, 2, "NAME=FILE.npy"},
+		{"unknown tags", []string{"inspect", dir, "--tags", "gpu"}, 1, "serve"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(tmp, "out-"+c.name)
+			args := c.args
+			if c.args[0] == "run" {
+				args = append(args, "--out", out)
+			}
+			code, _, stderr := runCLI(t, args...)
+			assert.Equal(t, c.code, code, stderr)
+			assert.Contains(t, stderr, c.want)
+			_, err := os.Stat(out)
+			assert.True(t, os.IsNotExist(err), "no output on error")
+		})
+	}
+}
