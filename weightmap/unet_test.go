@@ -12,7 +12,7 @@ import (
 
 // naiveUNet is the SciPy recipe written out: one full transform per object
 // (EDT, itself checked against brute force and SciPy), sorted per pixel.
-func naiveUNet(t *testing.T, mask []uint8, h, w int, o Options) []float64 {
+func naiveUNet(t testing.TB, mask []uint8, h, w int, o Options) []float64 {
 	t.Helper()
 	p, err := o.params()
 	require.NoError(t, err)
@@ -73,7 +73,7 @@ func naiveUNet(t *testing.T, mask []uint8, h, w int, o Options) []float64 {
 }
 
 // assertRel checks got against want to a relative tolerance (absolute near 0).
-func assertRel(t *testing.T, want, got []float64, tol float64, what string) {
+func assertRel(t testing.TB, want, got []float64, tol float64, what string) {
 	t.Helper()
 	require.Len(t, got, len(want), what)
 	for i := range want {
@@ -204,4 +204,31 @@ func TestNearest(t *testing.T) {
 	got, err = Nearest([]uint8{0, 0, 0, 0}, 2, 2, []float64{2, 1})
 	require.NoError(t, err)
 	assert.InDeltaSlice(t, []float64{2, math.Sqrt(5), 4, math.Sqrt(17)}, got, 1e-15)
+}
+
+// FuzzUNet compares UNet with the per-object recipe on arbitrary small masks.
+func FuzzUNet(f *testing.F) {
+	f.Add(uint8(6), uint8(9), []byte{1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1}, false, false)
+	f.Add(uint8(20), uint8(3), []byte{1, 0, 1, 0, 1, 0, 1}, true, true)
+	f.Fuzz(func(t *testing.T, hb, wb uint8, data []byte, conn8, aniso bool) {
+		h, w := int(hb%40)+1, int(wb%40)+1
+		mask := make([]uint8, h*w)
+		for i := range mask {
+			if i < len(data) {
+				mask[i] = data[i] & 1
+			}
+		}
+		o := Options{}
+		if conn8 {
+			o.Connectivity = Conn8
+		}
+		if aniso {
+			o.Sampling = []float64{1.3, 0.45}
+		}
+		got, err := UNet(mask, h, w, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertRel(t, naiveUNet(t, mask, h, w, o), got, 1e-12, fmt.Sprintf("%dx%d %v", h, w, mask))
+	})
 }
