@@ -465,4 +465,3 @@ func (r *run) report(l *dataset.Listing, elapsed time.Duration) *Report {
 	rep.summarise(r.opts.Worst)
 	return rep
 }
-
