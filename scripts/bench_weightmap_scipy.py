@@ -8,8 +8,8 @@ The mask (1024x1024, 50 separate discs of radius 8..40, LCG seed 1) comes
 from lcg_discs in goldens_weightmap.py, which weightmap/discs_test.go mirrors;
 the script checks the mask's pixel count and object count so that a drift
 between the two generators shows. Timed: the U-Net weight map the usual SciPy
-way (the same function that makes the goldens), and one
-distance_transform_edt of the mask.
+way (the same function that makes the goldens), one
+distance_transform_edt and one label of the mask.
 """
 
 import argparse
@@ -44,6 +44,8 @@ def main():
     print("BenchmarkWeightmap/size=1024x1024/objects=50 scipy: %.1f ms" % (t * 1e3))
     t = best(lambda: ndi.distance_transform_edt(mask), max(a.repeat, 5))
     print("BenchmarkEDT/size=1024x1024 scipy: %.1f ms" % (t * 1e3))
+    t = best(lambda: ndi.label(mask), max(a.repeat, 5))
+    print("BenchmarkLabel/size=1024x1024 scipy: %.1f ms" % (t * 1e3))
 
 
 if __name__ == "__main__":

@@ -36,3 +36,18 @@ func BenchmarkEDT(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLabel times 4-connected labeling of the same 1024×1024 mask.
+func BenchmarkLabel(b *testing.B) {
+	const h, w = 1024, 1024
+	mask := lcgDiscs(h, w, 50, 8, 40, 1)
+	b.Run(fmt.Sprintf("size=%dx%d", h, w), func(b *testing.B) {
+		b.SetBytes(int64(len(mask)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := Label(mask, h, w, Conn4); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

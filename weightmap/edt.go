@@ -27,8 +27,15 @@ import (
 // (2012): a two-scan 1-D transform along axis 0, then the lower envelope of
 // parabolas along each further axis; O(n) per axis, parallel over lines.
 func EDT[T Elem](mask []T, dims []int, sampling []float64) ([]float64, error) {
+	return distances(mask, dims, sampling, false, "edt")
+}
+
+// distances validates its arguments and returns the distance from every
+// element to the nearest element whose foreground state is feature; op
+// names the caller in shape errors.
+func distances[T Elem](mask []T, dims []int, sampling []float64, feature bool, op string) ([]float64, error) {
 	if err := checkDims(dims, len(mask)); err != nil {
-		return nil, fmt.Errorf("edt: %w", err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	samp, err := checkSampling(sampling, len(dims))
 	if err != nil {
@@ -39,7 +46,7 @@ func EDT[T Elem](mask []T, dims []int, sampling []float64) ([]float64, error) {
 		return nil, err
 	}
 	out := make([]float64, len(fg))
-	sqEDT(fg, false, dims, samp, out, 0)
+	sqEDT(fg, feature, dims, samp, out, 0)
 	sqrtAll(out, 0)
 	return out, nil
 }

@@ -211,23 +211,10 @@ func balancedWeights(fg []bool) [2]float64 {
 // distance is to a virtual pixel at row -1, column 0:
 // sqrt(((y+1)·s_y)² + (x·s_x)²).
 func Nearest[T Elem](mask []T, h, w int, sampling []float64) ([]float64, error) {
-	dims := []int{h, w}
-	if err := checkDims(dims, len(mask)); err != nil {
-		return nil, fmt.Errorf("nearest: %w", err)
-	}
-	samp, err := checkSampling(sampling, 2)
-	if err != nil {
-		return nil, err
-	}
-	fg, err := binarize(mask, dims)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float64, len(fg))
-	nearestMap(fg, h, w, samp, out, 0)
-	return out, nil
+	return distances(mask, []int{h, w}, sampling, true, "nearest")
 }
 
+// nearestMap writes the Nearest map of the validated mask fg into out.
 func nearestMap(fg []bool, h, w int, samp []float64, out []float64, workers int) {
 	sqEDT(fg, true, []int{h, w}, samp, out, workers)
 	sqrtAll(out, workers)
