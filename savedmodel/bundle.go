@@ -202,18 +202,11 @@ func (b *Bundle) Tensor(key string) (*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(e.GetSlices()) > 0 {
-		return nil, fmt.Errorf("%w: %s: tensor %q is stored in %d slices", ErrUnsupported, b.indexName, key, len(e.GetSlices()))
-	}
-	dataName := DataFilename(b.prefix, int(e.GetShardId()), int(b.header.GetNumShards()))
-	dtype := tfops.DType(e.GetDtype())
-	dims, err := entryDims(e)
+	dtype, dims, err := checkEntry(e, b.maxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: tensor %q: %v", ErrTooBig, b.indexName, key, err)
-	}
-	if err := checkEntrySize(e, dtype, dims, b.maxBytes); err != nil {
 		return nil, fmt.Errorf("%s: tensor %q: %w", b.indexName, key, err)
 	}
+	dataName := DataFilename(b.prefix, int(e.GetShardId()), int(b.header.GetNumShards()))
 	f, err := b.shard(e.GetShardId(), dataName)
 	if err != nil {
 		return nil, err
@@ -222,12 +215,18 @@ func (b *Bundle) Tensor(key string) (*tfops.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("savedmodel: %w", err)
 	}
-	if e.GetOffset() > st.Size() || e.GetSize() > st.Size()-e.GetOffset() {
+	return readTensor(f, st.Size(), dataName, key, e, dtype, dims)
+}
+
+// readTensor reads the checked entry e of key from r, a data shard of
+// size bytes named dataName, verifies its CRC32C and decodes it.
+func readTensor(r io.ReaderAt, size int64, dataName, key string, e *pb.BundleEntryProto, dtype tfops.DType, dims []int) (*tfops.Tensor, error) {
+	if e.GetOffset() > size || e.GetSize() > size-e.GetOffset() {
 		return nil, fmt.Errorf("%w: %s: tensor %q at [%d, +%d) lies beyond the end of the %d-byte file",
-			ErrFormat, dataName, key, e.GetOffset(), e.GetSize(), st.Size())
+			ErrFormat, dataName, key, e.GetOffset(), e.GetSize(), size)
 	}
 	buf := make([]byte, e.GetSize())
-	if _, err := f.ReadAt(buf, e.GetOffset()); err != nil {
+	if _, err := r.ReadAt(buf, e.GetOffset()); err != nil {
 		return nil, fmt.Errorf("savedmodel: read tensor %q from %s: %w", key, dataName, err)
 	}
 	t, err := decodeBundleData(dtype, dims, buf, e.GetCrc32C())
@@ -237,7 +236,24 @@ func (b *Bundle) Tensor(key string) (*tfops.Tensor, error) {
 	return t, nil
 }
 
-// checkEntrySize validates an entry's size claim before any allocation.
+// checkEntry validates what an entry claims before anything is allocated
+// and returns its dtype and dimensions.
+func checkEntry(e *pb.BundleEntryProto, maxBytes int64) (tfops.DType, []int, error) {
+	if len(e.GetSlices()) > 0 {
+		return 0, nil, fmt.Errorf("%w: tensor stored in %d slices", ErrUnsupported, len(e.GetSlices()))
+	}
+	dtype := tfops.DType(e.GetDtype())
+	dims, err := entryDims(e)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: %v", ErrTooBig, err)
+	}
+	if err := checkEntrySize(e, dtype, dims, maxBytes); err != nil {
+		return 0, nil, err
+	}
+	return dtype, dims, nil
+}
+
+// checkEntrySize validates an entry's size claim.
 func checkEntrySize(e *pb.BundleEntryProto, dtype tfops.DType, dims []int, maxBytes int64) error {
 	if e.GetSize() > maxBytes {
 		return fmt.Errorf("%w: entry claims %d bytes, limit %d", ErrTooBig, e.GetSize(), maxBytes)
