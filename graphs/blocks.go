@@ -85,10 +85,14 @@ func (b *builder) bceKeras3(z, p out) out {
 }
 
 // bceKeras2 is tf.keras 2.x's: p' = clip(p),
-// -(z log(p' + ε) + (1 - z) log(1 - p' + ε)).
+// -(z log(p' + ε) + (1 - z) log(1 - p' + ε)), evaluated as written:
+// (1 - p') + ε. This ε enters through a PlaceholderWithDefault (never fed)
+// because TensorFlow's graph optimizer (grappler's constant push-down)
+// would otherwise rewrite (1 - p') + ε as (1 + ε) - p', which in float32
+// gives 15.2492 instead of 15.3332 for z = 0, p = 1.
 func (b *builder) bceKeras2(z, p out) out {
 	pc := b.clip(p)
-	e := b.c(Epsilon)
+	e := tfops.PlaceholderWithDefault(b.s.WithOpName("epsilon"), b.c(Epsilon), tfops.ScalarShape())
 	return b.neg(b.add(b.mul(z, b.log(b.add(pc, e))), b.mul(b.oneMinus(z), b.log(b.add(b.oneMinus(pc), e)))))
 }
 
