@@ -56,6 +56,17 @@ func label(fg []bool, h, w int, conn Connectivity, out []int32) int {
 		parent[b] = a
 		return a
 	}
+	// merge returns the label a pixel gets from its labeled neighbours l and
+	// m (0 for none), joining their sets when both are set and differ.
+	merge := func(l, m int32) int32 {
+		switch {
+		case m == 0 || m == l:
+			return l
+		case l == 0:
+			return m
+		}
+		return union(l, m)
+	}
 	for y := 0; y < h; y++ {
 		row := y * w
 		for x := 0; x < w; x++ {
@@ -65,26 +76,17 @@ func label(fg []bool, h, w int, conn Connectivity, out []int32) int {
 				continue
 			}
 			var l int32
-			join := func(j int) {
-				if m := out[j]; m != 0 {
-					if l == 0 {
-						l = m
-					} else if m != l {
-						l = union(l, m)
-					}
-				}
-			}
 			if x > 0 {
-				join(i - 1)
+				l = out[i-1]
 			}
 			if y > 0 {
-				join(i - w)
+				l = merge(l, out[i-w])
 				if conn == Conn8 {
 					if x > 0 {
-						join(i - w - 1)
+						l = merge(l, out[i-w-1])
 					}
 					if x+1 < w {
-						join(i - w + 1)
+						l = merge(l, out[i-w+1])
 					}
 				}
 			}
