@@ -1,0 +1,52 @@
+// Package tfseg gives Go programs the segmentation losses Keras users train
+// with, as real TensorFlow graphs, and runs Keras-trained segmentation models
+// from Go, on a pure-Go engine or on real TensorFlow, with the two agreeing
+// to the last digits.
+//
+// # Running a SavedModel
+//
+// Load opens a SavedModel directory (saved_model.pb plus variables/) and
+// Model.Run calls one of its signatures:
+//
+//	m, err := tfseg.Load("unet")                       // the Go engine, tags "serve"
+//	if err != nil { ... }
+//	defer m.Close()
+//	for _, s := range m.Signatures() { fmt.Println(s.Key, s.Inputs, s.Outputs) }
+//	out, err := m.Run(ctx, "serving_default", map[string]*tfops.Tensor{"inputs": img})
+//
+// Inputs are checked against the signature (unknown or missing names,
+// dtypes and shapes are errors that list what the signature accepts), and
+// a Model is safe for concurrent Runs. Options pick the engine (WithEngine),
+// the MetaGraphDef (WithTags), resource limits for untrusted models
+// (WithLimits) and the thread budget (WithThreads).
+//
+// # Engines
+//
+// Graphs run on an engine chosen by name from the registry in package
+// engine:
+//
+//   - "go" (package engine/goengine), the default: a pure-Go executor with
+//     kernels for the ops of the losses and of Keras models (convolutions,
+//     pooling, resizing, variables, function calls, the optimizers of
+//     training graphs). No cgo: `go get` and go.
+//   - "tensorflow" (package engine/tfengine): real TensorFlow through
+//     libtensorflow and github.com/wamuir/graft, compiled in with the build
+//     tag `tensorflow`; scripts/install-libtensorflow.sh installs the
+//     library where no TensorFlow 2.x C library is at hand.
+//
+// Both engines pass the same op-level conformance suite (package
+// engine/enginetest), and the tests compare them on real Keras SavedModels.
+//
+// # The rest of the module
+//
+//   - tfops: tensors, dtypes, shapes and the graph builder (a Scope with a
+//     sticky error) whose op constructors carry TensorFlow's names.
+//   - graphs: the losses and metrics (cross entropy variants, the U-Net
+//     distance-weighted loss, Dice, Tversky, Lovász, ...), a registry by
+//     name, and Export to a SavedModel.
+//   - savedmodel: reading and writing saved_model.pb and variables bundles
+//     without TensorFlow.
+//   - weightmap: U-Net weight maps from masks (exact Euclidean distance
+//     transform, connected components).
+//   - cmd/tfseg: the command line.
+package tfseg
