@@ -439,6 +439,7 @@ func (r *run) report(l *dataset.Listing, elapsed time.Duration) *Report {
 	sort.Slice(r.skipped, func(i, j int) bool { return r.skipped[i].Name < r.skipped[j].Name })
 	rep := &Report{
 		Model:             r.m.info(),
+		Classes:           max(r.channels, 2),
 		Images:            r.results,
 		Skipped:           r.skipped,
 		MasksWithoutImage: l.MasksWithoutImage,

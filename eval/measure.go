@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -97,9 +98,12 @@ type column struct {
 	graph   *graphs.Graph
 	sparse  bool // y_true holds class indices (N, H, W)
 	logits  bool // y_pred is the model's logits
-	class   int  // >= 0: element of a per-class vector
+	class   int  // >= 0: element of a per-class vector; fgMean: mean over classes >= 1
 	perClas bool // the graph returns a per-class vector, split over columns
 }
+
+// fgMean marks the column holding the mean over the foreground classes.
+const fgMean = -2
 
 // measureSet holds the sessions computing the columns.
 type measureSet struct {
@@ -167,6 +171,10 @@ func buildMeasures(eng engine.Engine, losses, metrics []Measure, channels int, h
 			ms.columns = append(ms.columns, &column{name: fmt.Sprintf("%s[%d]", label, c), kind: kind, sess: sess, graph: g,
 				sparse: sparse, class: c, perClas: true})
 		}
+		if channels > 2 {
+			ms.columns = append(ms.columns, &column{name: label + "[fg]", kind: kind, sess: sess, graph: g,
+				sparse: sparse, class: fgMean, perClas: true})
+		}
 		return nil
 	}
 	for _, m := range losses {
@@ -233,7 +241,7 @@ func (ms *measureSet) compute(ctx context.Context, truth []int32, prob, logits *
 	var vecSess engine.Session
 	for i, c := range ms.columns {
 		if c.perClas && c.sess == vecSess && vec != nil {
-			out[i] = float64(vec[c.class])
+			out[i] = classValue(vec, c.class)
 			continue
 		}
 		pred := prob
@@ -254,7 +262,7 @@ func (ms *measureSet) compute(ctx context.Context, truth []int32, prob, logits *
 				return nil, fmt.Errorf("%w: %s returned %d values for %d classes", ErrMeasure, c.name, len(v), C)
 			}
 			vec, vecSess = v, c.sess
-			out[i] = float64(v[c.class])
+			out[i] = classValue(v, c.class)
 		case len(v) == 1:
 			out[i] = float64(v[0])
 		case c.kind == graphs.KindLoss && len(v) > 1:
@@ -270,4 +278,24 @@ func (ms *measureSet) compute(ctx context.Context, truth []int32, prob, logits *
 		}
 	}
 	return out, nil
+}
+
+// classValue returns element class of a per-class vector, or for fgMean the mean
+// of the foreground classes' values that are not NaN (NaN when none is).
+func classValue(v []float32, class int) float64 {
+	if class >= 0 {
+		return float64(v[class])
+	}
+	var sum float64
+	n := 0
+	for _, x := range v[1:] {
+		if !math.IsNaN(float64(x)) {
+			sum += float64(x)
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
 }

@@ -79,7 +79,10 @@ type Ranked struct {
 
 // Report is the result of Run.
 type Report struct {
-	Model   ModelInfo
+	Model ModelInfo
+	// Classes is the number of classes the model scores: 2 for a
+	// one-channel (sigmoid) output, its channel count otherwise.
+	Classes int
 	Columns []Column
 	// Images are the evaluated images, in listing (name) order.
 	Images []ImageResult
@@ -90,14 +93,18 @@ type Report struct {
 	Ignored           []string
 	// Summary has one entry per column.
 	Summary []Summary
-	// RankedBy is the column the worst images are ranked by (the Dice
-	// coefficient when computed; else IoU, another metric, or a loss);
-	// Worst lists them, worst first.
+	// RankedBy is the column the worst images are ranked by: the Dice
+	// coefficient of the foreground when computed (a binary model's
+	// dice_coef, class 1's for two classes, the mean over classes >= 1,
+	// "[fg]", for more), else IoU likewise, another metric, or a loss.
+	// Worst lists the worst images, worst first.
 	RankedBy string
 	Worst    []Ranked
 	// Failing counts the images whose RankedBy metric is below 0.5
-	// (-1 when RankedBy is a loss).
-	Failing int
+	// (-1 when RankedBy is a loss); Ranked counts the images with a
+	// value in that column (an image with no foreground in mask and
+	// prediction has none).
+	Failing, Ranked int
 	// Notes say what eval did that a reader must know (cropping, logits).
 	Notes   []string
 	Elapsed time.Duration
@@ -174,10 +181,11 @@ func (r *Report) summarise(worst int) {
 	for _, i := range order[:min(worst, len(order))] {
 		r.Worst = append(r.Worst, Ranked{Name: r.Images[i].Name, Value: r.Images[i].Values[key]})
 	}
+	r.Ranked = len(order)
 	if lowerIsWorse {
 		r.Failing = 0
-		for _, im := range r.Images {
-			if im.Values[key] < 0.5 {
+		for _, i := range order {
+			if r.Images[i].Values[key] < 0.5 {
 				r.Failing++
 			}
 		}
@@ -188,7 +196,7 @@ func (r *Report) summarise(worst int) {
 func (r *Report) rankColumn() (int, bool) {
 	find := func(ok func(c Column) bool) int {
 		for k, c := range r.Columns {
-			if ok(c) && !strings.Contains(c.Name, "[") {
+			if ok(c) && !strings.HasSuffix(c.Name, "]") {
 				return k
 			}
 		}
@@ -196,6 +204,15 @@ func (r *Report) rankColumn() (int, bool) {
 	}
 	for _, name := range []string{"dice_coef", "iou"} {
 		if k := find(func(c Column) bool { return c.Name == name || strings.HasPrefix(c.Name, name+":") }); k >= 0 {
+			// Score the foreground: class 1 of two, the mean over classes >= 1 of more.
+			suffix := map[bool]string{true: "[1]", false: "[fg]"}[r.Classes == 2]
+			if r.Classes >= 2 {
+				for j, c := range r.Columns {
+					if c.Name == r.Columns[k].Name+suffix {
+						return j, true
+					}
+				}
+			}
 			return k, true
 		}
 	}
@@ -254,7 +271,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, s := range r.Summary {
 		if s.NaN > 0 {
-			fmt.Fprintf(ew, "%s: %d images without a value (NaN: no pixel of that class in mask or prediction), left out\n", s.Name, s.NaN)
+			fmt.Fprintf(ew, "%s: %d images without a value (NaN: 0/0, the class absent from the mask or the prediction), left out\n", s.Name, s.NaN)
 		}
 	}
 	if r.RankedBy != "" && len(r.Worst) > 0 {
@@ -264,8 +281,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if r.Failing >= 0 && len(r.Images) > 0 {
-		fmt.Fprintf(ew, "\nimages with %s < 0.5: %d of %d\n", r.RankedBy, r.Failing, len(r.Images))
-		if mean := r.Mean(r.RankedBy); mean < 0.5 {
+		fmt.Fprintf(ew, "\nimages with %s < 0.5: %d of %d", r.RankedBy, r.Failing, r.Ranked)
+		if n := len(r.Images) - r.Ranked; n > 0 {
+			fmt.Fprintf(ew, " (%d more without foreground in mask or prediction)", n)
+		}
+		fmt.Fprintln(ew)
+		if mean := r.Mean(r.RankedBy); !(mean >= 0.5) {
 			fmt.Fprintf(ew, "FAILING: mean %s is %s: the model does not segment this dataset\n", r.RankedBy, fixed(mean))
 		}
 		if pf := r.Mean(ColumnPredFraction); pf == 0 && r.Mean(ColumnTrueFraction) > 0 {
@@ -373,16 +394,18 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Model             ModelInfo `json:"model"`
 		Columns           []Column  `json:"columns"`
 		Summary           []summary `json:"summary"`
+		Classes           int       `json:"classes"`
 		RankedBy          string    `json:"ranked_by,omitempty"`
 		Worst             []ranked  `json:"worst"`
 		Failing           int       `json:"failing"`
+		Ranked            int       `json:"ranked"`
 		Images            []image   `json:"images"`
 		Skipped           []Skipped `json:"skipped"`
 		MasksWithoutImage []string  `json:"masks_without_image"`
 		Ignored           []string  `json:"ignored"`
 		Notes             []string  `json:"notes"`
 		ElapsedSeconds    float64   `json:"elapsed_seconds"`
-	}{Model: r.Model, Columns: r.Columns, RankedBy: r.RankedBy, Failing: r.Failing, Skipped: r.Skipped,
+	}{Model: r.Model, Columns: r.Columns, Classes: r.Classes, RankedBy: r.RankedBy, Failing: r.Failing, Ranked: r.Ranked, Skipped: r.Skipped,
 		MasksWithoutImage: r.MasksWithoutImage, Ignored: r.Ignored, Notes: r.Notes, ElapsedSeconds: r.Elapsed.Seconds(),
 		Summary: []summary{}, Worst: []ranked{}, Images: []image{}}
 	for _, s := range r.Summary {
