@@ -141,51 +141,62 @@ func virtualFeature(dims []int, samp []float64, f []float64) {
 // When rows is not nil it receives that nearest feature index (-1 for none).
 // Forward and backward scans run slab by slab, so memory is read in order.
 func scanAxis0(src []bool, feature bool, n0, inner int, s float64, f []float64, rows []int32, workers int) {
-	inf := math.Inf(1)
+	// sq[k] = (k·s)² is the value k rows from the nearest feature; sq[n0]
+	// stands for "no feature in this line".
+	sq := make([]float64, n0+1)
+	for k := range n0 {
+		d := float64(k) * s
+		sq[k] = d * d
+	}
+	sq[n0] = math.Inf(1)
+	none := int32(n0)
 	parallelRange(inner, workers, max(1, (1<<15)/max(n0, 1)), func(lo, hi int) {
-		last := make([]int, hi-lo)
-		for c := range last {
-			last[c] = -1
+		m := hi - lo
+		cnt := make([]int32, m) // rows since the last feature seen, none if none yet
+		for c := range cnt {
+			cnt[c] = none
 		}
 		for i := 0; i < n0; i++ {
 			base := i*inner + lo
-			row, frow := src[base:base+hi-lo], f[base:base+hi-lo]
+			row, frow := src[base:base+m], f[base:base+m]
 			for c, v := range row {
-				switch {
-				case v == feature:
-					last[c] = i
-					frow[c] = 0
-				case last[c] >= 0:
-					d := float64(i-last[c]) * s
-					frow[c] = d * d
-				default:
-					frow[c] = inf
+				k := cnt[c]
+				if v == feature {
+					k = 0
+				} else if k < none {
+					k++
 				}
+				cnt[c] = k
+				frow[c] = sq[k]
 			}
 			if rows != nil {
-				rrow := rows[base : base+hi-lo]
-				for c, l := range last {
-					rrow[c] = int32(l)
+				rrow := rows[base : base+m]
+				for c, k := range cnt {
+					rrow[c] = -1
+					if k < none {
+						rrow[c] = int32(i) - k
+					}
 				}
 			}
 		}
-		for c := range last {
-			last[c] = -1
+		for c := range cnt {
+			cnt[c] = none
 		}
 		for i := n0 - 1; i >= 0; i-- {
 			base := i*inner + lo
-			row, frow := src[base:base+hi-lo], f[base:base+hi-lo]
+			row, frow := src[base:base+m], f[base:base+m]
 			for c, v := range row {
-				switch {
-				case v == feature:
-					last[c] = i
-				case last[c] >= 0:
-					d := float64(last[c]-i) * s
-					if d*d < frow[c] {
-						frow[c] = d * d
-						if rows != nil {
-							rows[base+c] = int32(last[c])
-						}
+				k := cnt[c]
+				if v == feature {
+					k = 0
+				} else if k < none {
+					k++
+				}
+				cnt[c] = k
+				if sq[k] < frow[c] {
+					frow[c] = sq[k]
+					if rows != nil {
+						rows[base+c] = int32(i) + k
 					}
 				}
 			}

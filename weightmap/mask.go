@@ -89,56 +89,62 @@ func coords(i int, dims []int) string {
 	return "[" + strings.Join(c, " ") + "]"
 }
 
+// number is the set of numeric mask element types.
+type number interface {
+	uint8 | int8 | uint16 | int16 | uint32 | int32 | uint64 | int64 | float32 | float64
+}
+
 // binarize validates mask (0/1 or 0/255, never both 1 and 255) and returns
 // its foreground as []bool. dims only serve the error message. A []bool mask
 // is returned as is (not copied).
 func binarize[T Elem](mask []T, dims []int) ([]bool, error) {
-	if b, ok := any(mask).([]bool); ok {
-		return b, nil
+	switch m := any(mask).(type) {
+	case []bool:
+		return m, nil
+	case []uint8:
+		return binarizeNumbers(m, dims)
+	case []int8:
+		return binarizeNumbers(m, dims)
+	case []uint16:
+		return binarizeNumbers(m, dims)
+	case []int16:
+		return binarizeNumbers(m, dims)
+	case []uint32:
+		return binarizeNumbers(m, dims)
+	case []int32:
+		return binarizeNumbers(m, dims)
+	case []uint64:
+		return binarizeNumbers(m, dims)
+	case []int64:
+		return binarizeNumbers(m, dims)
+	case []float32:
+		return binarizeNumbers(m, dims)
+	case []float64:
+		return binarizeNumbers(m, dims)
 	}
+	return nil, fmt.Errorf("%w: mask of %T", ErrDType, mask) // unreachable: Elem lists exactly the cases above
+}
+
+func binarizeNumbers[T number](mask []T, dims []int) ([]bool, error) {
 	fg := make([]bool, len(mask))
-	one, oneAt := 0.0, -1 // the foreground value seen first, and where
+	var one T   // the foreground value seen first
+	oneAt := -1 // and where
 	for i, v := range mask {
-		var f float64
-		switch x := any(v).(type) {
-		case bool:
-			fg[i] = x
+		if v == 0 {
 			continue
-		case uint8:
-			f = float64(x)
-		case int8:
-			f = float64(x)
-		case uint16:
-			f = float64(x)
-		case int16:
-			f = float64(x)
-		case uint32:
-			f = float64(x)
-		case int32:
-			f = float64(x)
-		case uint64:
-			f = float64(x) // exact for 0, 1 and 255; anything else stays invalid
-		case int64:
-			f = float64(x)
-		case float32:
-			f = float64(x)
-		case float64:
-			f = x
 		}
-		switch {
-		case f == 0:
-			continue
-		case f == 1 || f == 255:
-			if oneAt < 0 {
-				one, oneAt = f, i
-			} else if f != one {
-				return nil, fmt.Errorf("%w: value %v at index %d %v after value %v at index %d %v: a mask holds either 0/1 or 0/255",
-					ErrMask, v, i, coords(i, dims), one, oneAt, coords(oneAt, dims))
-			}
-			fg[i] = true
-		default:
+		// float64 is exact for 0, 1 and 255 in every element type, and no
+		// other value converts to them.
+		if f := float64(v); f != 1 && f != 255 {
 			return nil, fmt.Errorf("%w: value %v at index %d %v (a mask holds 0/1 or 0/255)", ErrMask, v, i, coords(i, dims))
 		}
+		if oneAt < 0 {
+			one, oneAt = v, i
+		} else if v != one {
+			return nil, fmt.Errorf("%w: value %v at index %d %v after value %v at index %d %v: a mask holds either 0/1 or 0/255",
+				ErrMask, v, i, coords(i, dims), one, oneAt, coords(oneAt, dims))
+		}
+		fg[i] = true
 	}
 	return fg, nil
 }
