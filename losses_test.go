@@ -315,3 +315,43 @@ func TestLossBadInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestKerasGoldens compares every loss with the values Keras/TensorFlow 2
+// computes (python/export_losses.py, run where TensorFlow 2.x is
+// installed), when TFSEG_KERAS_GOLDENS names its keras_goldens.json.
+func TestKerasGoldens(t *testing.T) {
+	path := os.Getenv("TFSEG_KERAS_GOLDENS")
+	if path == "" {
+		t.Skip("TFSEG_KERAS_GOLDENS not set: run python/export_losses.py where TensorFlow 2.x is installed and point it at keras_goldens.json")
+	}
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var kg struct {
+		Results []goldenResult `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(data, &kg))
+	var gf goldenFile
+	readJSON(t, "goldens.json", &gf)
+	eng, err := engine.Get(engine.Default)
+	require.NoError(t, err)
+	stats := errorStats{}
+	for _, r := range kg.Results {
+		r := r
+		t.Run(fmt.Sprintf("%s(%s)/%s", r.Loss, paramString(r.Params), r.Case), func(t *testing.T) {
+			inputs := map[string]*tfops.Tensor{}
+			for in, src := range r.Inputs {
+				inputs[in] = gf.Cases[r.Case][src].tensor(t)
+			}
+			got, err := graphs.Eval(context.Background(), eng, r.Loss, graphs.Config(r.Params), inputs)
+			require.NoError(t, err)
+			want := r.Expected.float64s(t)
+			require.Len(t, want, got.NumElements())
+			for i, g := range outputFloat64s(t, got) {
+				rel, ok := closeEnough(g, want[i], goldenRelTol, goldenAbsTol)
+				stats.add(r.Loss, rel, want[i])
+				assert.True(t, ok, "element %d: go %.9g, Keras %.9g (relative %.3g)", i, g, want[i], rel)
+			}
+		})
+	}
+	stats.report(t, engine.Default+" vs Keras")
+}
