@@ -10,8 +10,8 @@ import "fmt"
 // object holding the first pixel not in object 1 is 2, ...), which is the
 // numbering scipy.ndimage.label produces:
 //
-//	labels, n = scipy.ndimage.label(mask)                          # Conn4
-//	labels, n = scipy.ndimage.label(mask, structure=np.ones((3, 3))) # Conn8
+//	labels, n = scipy.ndimage.label(mask)                            # Conn4
+//	labels, n = scipy.ndimage.label(mask, structure=np.ones((3, 3)))  # Conn8
 //
 // The mask holds 0/1 or 0/255 (see the package documentation); any other
 // value gives an error wrapping [ErrMask].
