@@ -132,10 +132,12 @@ func (o Options) params() (params, error) {
 //	D.sort(axis=0); d1, d2 = D[0], D[1]
 //	w = w_c + w0 * np.exp(-(d1 + d2)**2 / (2 * sigma**2)) * (labels == 0)
 //
-// which costs n full transforms; UNet computes each D_k only on a window
+// which costs n full transforms. UNet computes each D_k only on a window
 // around object k that provably holds every pixel where k can be nearest or
-// second nearest (see unetBorder), so its cost grows with the area around
-// the objects rather than with n × image size.
+// second nearest: a chamfer propagation bounds d2 from above, and object k is
+// skipped wherever its bounding box is farther than that bound (border.go
+// gives the argument). The cost grows with the area around the objects
+// rather than with n × image size; the result is the same.
 func UNet[T Elem](mask []T, h, w int, opts Options) ([]float64, error) {
 	p, err := opts.params()
 	if err != nil {
