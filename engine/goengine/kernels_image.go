@@ -165,7 +165,7 @@ func resizeKernel(bilinear bool) Kernel {
 		}
 		yl := bilinearIndices(ih, oh, hs, half)
 		xl := bilinearIndices(iw, ow, ws, half)
-		nnParallel(n*oh, c.Threads(), 8, func(lo, hi int) {
+		parallelFor(c.Threads(), n*oh, 8, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				b, y := r/oh, r%oh
 				top := in[(b*ih+yl[y].lo)*iw*ch:]

@@ -3,7 +3,6 @@ package goengine
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -39,38 +38,6 @@ func init() {
 	Register("PadV2", padKernel(padConstant))
 	Register("MirrorPad", padKernel(padMirror))
 	Register("LeakyRelu", leakyReluKernel)
-}
-
-// nnParallel runs fn over [0, n) split into at most threads contiguous
-// ranges, each on its own goroutine, and waits. Work below minPer items per
-// goroutine stays on fewer goroutines.
-func nnParallel(n, threads, minPer int, fn func(lo, hi int)) {
-	if minPer < 1 {
-		minPer = 1
-	}
-	parts := threads
-	if p := n / minPer; p < parts {
-		parts = p
-	}
-	if parts <= 1 {
-		if n > 0 {
-			fn(0, n)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for p := 0; p < parts; p++ {
-		lo, hi := n*p/parts, n*(p+1)/parts
-		if lo == hi {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
 }
 
 // ---------------------------------------------------------------------------
@@ -125,7 +92,7 @@ func sgemm(m int, rowA gemmRows, b *packedB, c []float32, ldc, threads int) {
 	if work := m * k * b.n; work < 1<<16 {
 		minTiles = tiles // small: one goroutine
 	}
-	nnParallel(tiles, threads, minTiles, func(t0, t1 int) {
+	parallelFor(threads, tiles, minTiles, func(t0, t1 int) {
 		row := make([]float32, k)
 		ap := make([]float32, gemmTile*k)
 		for t := t0; t < t1; t++ {
@@ -400,7 +367,7 @@ type convElem interface {
 
 func conv2DGeneric[T convElem](g convGeom, x, f, out []T, threads int) {
 	rows := g.n * g.wh.out
-	nnParallel(rows, threads, 1, func(lo, hi int) {
+	parallelFor(threads, rows, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out
 			for ow := 0; ow < g.ww.out; ow++ {
@@ -518,7 +485,7 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) err
 	sgemm(m, func(i int, dst []float32) { copy(dst, dy[i*g.o:(i+1)*g.o]) }, pb, col, ncol, c.Threads())
 	// col2im: images are independent, so split over the batch.
 	per := g.wh.out * g.ww.out
-	nnParallel(g.n, c.Threads(), 1, func(n0, n1 int) {
+	parallelFor(c.Threads(), g.n, 1, func(n0, n1 int) {
 		for n := n0; n < n1; n++ {
 			img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
 			for r := 0; r < per; r++ {
@@ -547,7 +514,7 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) err
 
 func conv2DBackpropInputGeneric[T convElem](g convGeom, f, dy, dx []T, threads int) {
 	per := g.wh.out * g.ww.out
-	nnParallel(g.n, threads, 1, func(n0, n1 int) {
+	parallelFor(threads, g.n, 1, func(n0, n1 int) {
 		for n := n0; n < n1; n++ {
 			img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
 			for r := 0; r < per; r++ {
@@ -577,19 +544,6 @@ func conv2DBackpropInputGeneric[T convElem](g convGeom, f, dy, dx []T, threads i
 			}
 		}
 	})
-}
-
-// sameDims reports whether two shapes are equal.
-func sameDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // intList returns the elements of an int32 or int64 vector.
@@ -639,7 +593,7 @@ func depthwiseConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 func depthwiseGeneric[T convElem](g convGeom, x, f, out []T, threads int) {
 	mult := g.o
 	oc := g.c * mult
-	nnParallel(g.n*g.wh.out, threads, 1, func(lo, hi int) {
+	parallelFor(threads, g.n*g.wh.out, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out
 			for ow := 0; ow < g.ww.out; ow++ {
@@ -746,7 +700,7 @@ func poolKernel(avg, v2 bool) Kernel {
 }
 
 func poolGeneric[T convElem](g convGeom, x, out []T, avg bool, threads int) {
-	nnParallel(g.n*g.wh.out, threads, 1, func(lo, hi int) {
+	parallelFor(threads, g.n*g.wh.out, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out
 			h0 := oh*g.wh.stride - g.wh.padBefore
@@ -997,7 +951,7 @@ func batchMatMulKernel(broadcast bool) Kernel {
 		if err != nil {
 			return nil, err
 		}
-		if !broadcast && !sameDims(x.Shape()[:x.Rank()-2], y.Shape()[:y.Rank()-2]) {
+		if !broadcast && !equalDims(x.Shape()[:x.Rank()-2], y.Shape()[:y.Rank()-2]) {
 			return nil, c.Errorf("batch dimensions of x %v and y %v differ", x.StaticShape(), y.StaticShape())
 		}
 		return []*tfops.Tensor{out}, nil

@@ -39,7 +39,7 @@ func broadcastGradientArgsKernel(c *Context) ([]*tfops.Tensor, error) {
 			c.Inputs[0].DType(), c.Inputs[0].StaticShape(), c.Inputs[1].DType(), c.Inputs[1].StaticShape())
 	}
 	var r0, r1 []int
-	if !sameDims(s0, s1) {
+	if !equalDims(s0, s1) {
 		rank := max(len(s0), len(s1))
 		for i := 0; i < rank; i++ {
 			a, b := 1, 1
@@ -109,7 +109,7 @@ func (c *Context) updateVariables(idx []int, fn func(vals []*tfops.Tensor) error
 		if v.value == nil {
 			return c.Errorf("variable %q is uninitialized", v.name)
 		}
-		if k > 0 && (v.value.DType() != vals[0].DType() || !sameDims(v.value.Shape(), vals[0].Shape())) {
+		if k > 0 && (v.value.DType() != vals[0].DType() || !equalDims(v.value.Shape(), vals[0].Shape())) {
 			return c.Errorf("variable %q (%v%v) does not match variable %q (%v%v)", v.name, v.value.DType(), v.value.StaticShape(), vars[0].name, vals[0].DType(), vals[0].StaticShape())
 		}
 		t, ok := fresh[v]
@@ -194,7 +194,7 @@ func applyGradientDescentKernel(c *Context) ([]*tfops.Tensor, error) {
 			return err
 		}
 		g := c.Inputs[2]
-		if g.DType() != v[0].DType() || !sameDims(g.Shape(), v[0].Shape()) {
+		if g.DType() != v[0].DType() || !equalDims(g.Shape(), v[0].Shape()) {
 			return c.Errorf("delta %v%v does not match the variable %v%v", g.DType(), g.StaticShape(), v[0].DType(), v[0].StaticShape())
 		}
 		// In the variable's precision, var - delta·alpha, as Eigen computes it.

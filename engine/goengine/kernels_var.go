@@ -126,7 +126,7 @@ func (v *variable) update(delta *tfops.Tensor, sign int) (*tfops.Tensor, error) 
 	if delta.DType() != v.value.DType() {
 		return nil, fmt.Errorf("variable %q holds %v, cannot add %v", v.name, v.value.DType(), delta.DType())
 	}
-	if !sameDims(delta.Shape(), v.value.Shape()) {
+	if !equalDims(delta.Shape(), v.value.Shape()) {
 		return nil, fmt.Errorf("variable %q has shape %v, cannot add a tensor of shape %v", v.name, v.value.StaticShape(), delta.StaticShape())
 	}
 	out := v.value.Clone()
@@ -623,7 +623,7 @@ func stringJoinKernel(c *Context) ([]*tfops.Tensor, error) {
 		if t.Rank() == 0 {
 			continue
 		}
-		if shape != nil && !sameDims(shape, t.Shape()) {
+		if shape != nil && !equalDims(shape, t.Shape()) {
 			return nil, c.Errorf("input %d has shape %v, an earlier input %v", i, t.StaticShape(), tfops.ShapeOf(shape))
 		}
 		shape = t.Shape()
