@@ -4,11 +4,7 @@ package tfseg_test
 
 import (
 	"context"
-	"fmt"
-	"math"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,7 +54,7 @@ func TestExportedModelsOnTensorFlow(t *testing.T) {
 		require.True(t, covered[name], "no golden config for %s", name)
 	}
 	ctx := context.Background()
-	maxRel := map[string]float64{}
+	stats := errorStats{}
 	for _, key := range order {
 		results := byConfig[key]
 		name := results[0].Loss
@@ -109,25 +105,11 @@ func TestExportedModelsOnTensorFlow(t *testing.T) {
 				want := outputFloat64s(t, goOut[0])
 				for i, v := range outputFloat64s(t, tfOut[0]) {
 					rel, ok := closeEnough(v, want[i], parityRelTol, parityAbsTol)
-					if _, seen := maxRel[name]; !seen {
-						maxRel[name] = 0
-					}
-					if math.Abs(want[i]) >= statsFloor && rel > maxRel[name] {
-						maxRel[name] = rel
-					}
+					stats.add(name, v, want[i])
 					assert.True(t, ok, "case %s element %d: TensorFlow %.9g, go %.9g (relative %.3g)", r.Case, i, v, want[i], rel)
 				}
 			}
 		})
 	}
-	names := make([]string, 0, len(maxRel))
-	for n := range maxRel {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&b, "\n  %-20s %.3g", n, maxRel[n])
-	}
-	t.Logf("exported SavedModel on TensorFlow vs go engine, max relative error (elements >= %g):%s", statsFloor, b.String())
+	stats.report(t, "exported SavedModels on TensorFlow vs the go engine")
 }

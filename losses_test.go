@@ -138,23 +138,31 @@ func outputFloat64s(t *testing.T, tt *tfops.Tensor) []float64 {
 	return nil
 }
 
-// errorStats collects the largest relative error per loss, over the
-// elements whose expected magnitude is at least statsFloor (below it the
-// absolute tolerance decides and a relative error says little).
-type errorStats map[string]float64
+// errorStats collects, per loss, the largest relative error over the
+// elements whose expected magnitude is at least statsFloor, and the largest
+// absolute error over the others (where the absolute tolerance decides).
+type errorStats map[string]*[2]float64
 
-const statsFloor = 1e-4
+const statsFloor = 1e-2
 
-func (s errorStats) add(loss string, rel, want float64) {
-	if _, ok := s[loss]; !ok {
-		s[loss] = 0
+func (s errorStats) add(loss string, got, want float64) {
+	e, ok := s[loss]
+	if !ok {
+		e = &[2]float64{}
+		s[loss] = e
 	}
-	if math.Abs(want) >= statsFloor && rel > s[loss] {
-		s[loss] = rel
+	if math.IsNaN(want) || math.IsInf(want, 0) {
+		return
+	}
+	d := math.Abs(got - want)
+	if math.Abs(want) >= statsFloor {
+		e[0] = math.Max(e[0], d/math.Abs(want))
+	} else {
+		e[1] = math.Max(e[1], d)
 	}
 }
 
-func (s errorStats) report(t *testing.T, engineName string) {
+func (s errorStats) report(t *testing.T, what string) {
 	names := make([]string, 0, len(s))
 	for n := range s {
 		names = append(names, n)
@@ -162,9 +170,9 @@ func (s errorStats) report(t *testing.T, engineName string) {
 	sort.Strings(names)
 	var b strings.Builder
 	for _, n := range names {
-		fmt.Fprintf(&b, "\n  %-20s %.3g", n, s[n])
+		fmt.Fprintf(&b, "\n  %-20s rel %.3g   abs %.3g", n, s[n][0], s[n][1])
 	}
-	t.Logf("engine %s: max relative error vs goldens per loss (elements >= %g):%s", engineName, statsFloor, b.String())
+	t.Logf("%s: max relative error (|want| >= %g) and max absolute error (|want| < %g) per loss:%s", what, statsFloor, statsFloor, b.String())
 }
 
 func paramString(p map[string]string) string {
@@ -213,12 +221,12 @@ func TestLossGoldens(t *testing.T) {
 					want := r.Expected.float64s(t)
 					for i, g := range outputFloat64s(t, got) {
 						rel, ok := closeEnough(g, want[i], goldenRelTol, goldenAbsTol)
-						stats.add(r.Loss, rel, want[i])
+						stats.add(r.Loss, g, want[i])
 						assert.True(t, ok, "element %d: got %.9g, want %.9g (relative error %.3g)", i, g, want[i], rel)
 					}
 				})
 			}
-			stats.report(t, engName)
+			stats.report(t, "engine "+engName+" vs goldens")
 		})
 	}
 }
@@ -348,10 +356,10 @@ func TestKerasGoldens(t *testing.T) {
 			require.Len(t, want, got.NumElements())
 			for i, g := range outputFloat64s(t, got) {
 				rel, ok := closeEnough(g, want[i], goldenRelTol, goldenAbsTol)
-				stats.add(r.Loss, rel, want[i])
+				stats.add(r.Loss, g, want[i])
 				assert.True(t, ok, "element %d: go %.9g, Keras %.9g (relative %.3g)", i, g, want[i], rel)
 			}
 		})
 	}
-	stats.report(t, engine.Default+" vs Keras")
+	stats.report(t, "engine "+engine.Default+" vs Keras")
 }

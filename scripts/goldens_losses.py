@@ -783,6 +783,9 @@ def gen_multiclass(shape, g):
     x = rng.normal(0, 2, shape)
     if g.get("pred") == "peaked":
         x = x * 5
+    if g.get("pred") == "pm100":
+        guess = rng.integers(0, C, (Bn, H, W))
+        x = np.where(np.arange(C) == guess[..., None], 100.0, -100.0)
     p = softmax(f32(x))
     if g.get("pred") == "exact":
         p = np.zeros(shape)
@@ -795,6 +798,9 @@ def gen_multiclass(shape, g):
     onehot = np.zeros(shape)
     for c in range(C):
         onehot[..., c] = lab == c
+    if g["true"] == "soft":
+        # soft one-hot labels (rows sum to 1, peaked on the sparse label)
+        onehot = softmax(3.0 * onehot + rng.normal(0, 1, shape))
     sw = rng.uniform(0.1, 2.0, (Bn, 1, 1))
     return {"sparse": lab, "onehot": onehot, "probs": p, "logits": x, "sample_weight": sw}
 
