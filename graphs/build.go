@@ -312,15 +312,8 @@ func (b *builder) fail(format string, args ...any) {
 // checkShapes checks the static shapes of the inputs against the spec.
 func (b *builder) checkShapes() error {
 	t, p := b.yTrue.Shape(), b.yPred.Shape()
-	if b.spec.needsRank > 0 {
-		for _, in := range []struct {
-			name string
-			sh   tfops.Shape
-		}{{InputPred, p}} {
-			if in.sh.RankKnown() && in.sh.Rank() != b.spec.needsRank {
-				return fmt.Errorf("%w: %s needs %s of rank %d (NHWC), got shape %v", ErrInput, b.spec.Name, in.name, b.spec.needsRank, in.sh)
-			}
-		}
+	if n := b.spec.needsRank; n > 0 && p.RankKnown() && p.Rank() != n {
+		return fmt.Errorf("%w: %s needs y_pred of rank %d (NHWC), got shape %v", ErrInput, b.spec.Name, n, p)
 	}
 	if b.spec.sparseLabels(b.v) {
 		if t.RankKnown() && p.RankKnown() {

@@ -1,6 +1,7 @@
 package graphs
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/tfseg/tfseg/tfops"
@@ -69,7 +70,10 @@ func init() {
 
 func metricValidate(v Values) error {
 	if v.Word("task") == "binary" {
-		// labels=sparse makes no sense for a binary mask; ignore works on the mask.
+		// A binary mask has no one-hot/sparse choice; ignore works on the mask.
+		if v.Word("labels") == "sparse" {
+			return fmt.Errorf("labels=sparse needs task=multiclass (task=binary takes a 0/1 mask)")
+		}
 		return nil
 	}
 	return ignoreNeedsSparse(v)

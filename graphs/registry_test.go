@@ -85,6 +85,7 @@ func TestParseErrors(t *testing.T) {
 		{"distance_ce", Config{"beta": "1.2"}, "0 < beta < 1"},
 		{"lovasz_hinge", Config{"variant": "gelu"}, "relu, elu"},
 		{"multiclass_focal", Config{"ignore": "255"}, "labels=sparse"},
+		{"iou", Config{"labels": "sparse"}, "needs task=multiclass"},
 	} {
 		t.Run(tc.loss+"/"+tc.msg, func(t *testing.T) {
 			s, err := Lookup(tc.loss)
