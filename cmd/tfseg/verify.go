@@ -1,0 +1,404 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/tfseg/tfseg"
+	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/eval"
+	"github.com/tfseg/tfseg/graphs"
+	"github.com/tfseg/tfseg/npy"
+	"github.com/tfseg/tfseg/tfops"
+)
+
+func init() {
+	register(&command{name: "verify",
+		args:    "(--model DIR [--signature KEY] | --loss NAME[:key=value,...]) --cases DIR [--engine go|tensorflow] [--rtol R] [--atol A]",
+		summary: "check Go against Keras: run a SavedModel or a loss on saved inputs and compare with the outputs Keras produced",
+		run:     runVerify})
+}
+
+// A case directory holds inputs/NAME.npy (one per signature input, or
+// y_true, y_pred, weights, sample_weight for a loss) and outputs/NAME.npy
+// (what Keras computed: one per signature output, or one file for a
+// loss). --cases names one such directory, or a directory of them.
+const (
+	casesInputs  = "inputs"
+	casesOutputs = "outputs"
+)
+
+// errTolerance marks outputs out of tolerance (exit status 1).
+var errTolerance = errors.New("out of tolerance")
+
+type verifyCase struct {
+	name            string
+	inputs, outputs map[string]string // name -> .npy path
+}
+
+// readCases lists the cases of dir: dir itself when it has inputs/, else
+// each subdirectory that has.
+func readCases(dir string) ([]verifyCase, error) {
+	one := func(name, d string) (verifyCase, error) {
+		c := verifyCase{name: name, inputs: map[string]string{}, outputs: map[string]string{}}
+		for sub, m := range map[string]map[string]string{casesInputs: c.inputs, casesOutputs: c.outputs} {
+			ents, err := os.ReadDir(filepath.Join(d, sub))
+			if err != nil {
+				return c, fmt.Errorf("case %s: %w", d, err)
+			}
+			for _, e := range ents {
+				if !e.IsDir() && strings.HasSuffix(e.Name(), ".npy") {
+					m[strings.TrimSuffix(e.Name(), ".npy")] = filepath.Join(d, sub, e.Name())
+				}
+			}
+			if len(m) == 0 {
+				return c, fmt.Errorf("case %s: no .npy file in %s", d, filepath.Join(d, sub))
+			}
+		}
+		return c, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, casesInputs)); err == nil {
+		c, err := one(filepath.Base(dir), dir)
+		return []verifyCase{c}, err
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var cases []verifyCase
+	for _, e := range ents {
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), casesInputs)); e.IsDir() && err == nil {
+			c, err := one(e.Name(), filepath.Join(dir, e.Name()))
+			if err != nil {
+				return nil, err
+			}
+			cases = append(cases, c)
+		}
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("%s has no case: want %s/%s/NAME.npy and %s/%s/NAME.npy, or subdirectories laid out so", dir, dir, casesInputs, dir, casesOutputs)
+	}
+	return cases, nil
+}
+
+func runVerify(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, commands["verify"])
+	model := fs.String("model", "", "SavedModel `DIR` to run")
+	signature := fs.String("signature", "serving_default", "signature `KEY` (with --model)")
+	loss := fs.String("loss", "", "loss or metric `NAME[:key=value,...]` to evaluate instead of a model")
+	casesDir := fs.String("cases", "", "case `DIR`: inputs/NAME.npy and outputs/NAME.npy (Keras' outputs), or a directory of such cases")
+	engName := fs.String("engine", engine.Default, "engine: "+strings.Join(engine.Names(), ", "))
+	rtol := fs.Float64("rtol", 1e-5, "relative tolerance: |got - want| <= atol + rtol*|want| (numpy.allclose)")
+	atol := fs.Float64("atol", 1e-6, "absolute tolerance")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("verify takes no arguments, got %q", pos)
+	}
+	if (*model == "") == (*loss == "") || *casesDir == "" {
+		return usagef("verify needs --cases and one of --model or --loss")
+	}
+	if *rtol < 0 || *atol < 0 || math.IsNaN(*rtol) || math.IsNaN(*atol) {
+		return usagef("--rtol and --atol must be >= 0")
+	}
+	cases, err := readCases(*casesDir)
+	if err != nil {
+		return err
+	}
+	var run func(ctx context.Context, c verifyCase) (map[string]*tfops.Tensor, error)
+	var what string
+	if *model != "" {
+		m, err := tfseg.Load(*model, tfseg.WithEngine(*engName))
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		sig, err := m.Signature(*signature)
+		if err != nil {
+			return err
+		}
+		what = fmt.Sprintf("model %s, signature %s", *model, sig.Key)
+		run = func(ctx context.Context, c verifyCase) (map[string]*tfops.Tensor, error) {
+			feeds := map[string]*tfops.Tensor{}
+			for _, in := range sig.Inputs {
+				path, ok := c.inputs[in.Name]
+				if !ok {
+					return nil, fmt.Errorf("case %s: no %s/%s.npy for signature input %q", c.name, casesInputs, in.Name, in.Name)
+				}
+				t, err := npy.ReadFile(path, npy.Options{})
+				if err != nil {
+					return nil, err
+				}
+				if t.DType() != in.DType && (in.DType == tfops.Float || in.DType == tfops.Double) {
+					if t, err = convertTensor(t, in.DType); err != nil {
+						return nil, fmt.Errorf("%s: %w", path, err)
+					}
+				}
+				feeds[in.Name] = t
+			}
+			return m.Run(ctx, sig.Key, feeds)
+		}
+	} else {
+		ms, err := eval.ParseMeasure(*loss)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		eng, err := engine.Get(*engName)
+		if err != nil {
+			return err
+		}
+		what = "loss " + ms.String()
+		run = func(ctx context.Context, c verifyCase) (map[string]*tfops.Tensor, error) {
+			inputs := map[string]*tfops.Tensor{}
+			for name, path := range c.inputs {
+				t, err := readInput(path, false)
+				if err != nil {
+					return nil, err
+				}
+				inputs[name] = t
+			}
+			res, err := graphs.Eval(ctx, eng, ms.Name, ms.Config, inputs)
+			if err != nil {
+				return nil, err
+			}
+			if len(c.outputs) != 1 {
+				return nil, fmt.Errorf("case %s: a loss has one output; %s holds %d files", c.name, casesOutputs, len(c.outputs))
+			}
+			out := map[string]*tfops.Tensor{}
+			for name := range c.outputs {
+				out[name] = res
+			}
+			return out, nil
+		}
+	}
+	fmt.Fprintf(e.stdout, "verify %s on engine %s: %d case(s), pass when |got - want| <= %g + %g*|want|\n", what, *engName, len(cases), *atol, *rtol)
+	var bad []string
+	for _, c := range cases {
+		got, err := run(ctx, c)
+		if err != nil {
+			return err
+		}
+		names := make([]string, 0, len(c.outputs))
+		for n := range c.outputs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			want, err := npy.ReadFile(c.outputs[n], npy.Options{})
+			if err != nil {
+				return err
+			}
+			g, ok := got[n]
+			if !ok {
+				return fmt.Errorf("case %s: %s has no output %q", c.name, what, n)
+			}
+			cmp, err := compareTensors(g, want, *rtol, *atol)
+			if err != nil {
+				return fmt.Errorf("case %s, output %s (%s): %w", c.name, n, c.outputs[n], err)
+			}
+			cmp.write(e.stdout, c.name+" / "+n)
+			if cmp.outside > 0 {
+				bad = append(bad, c.name+"/"+n)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", errTolerance, strings.Join(bad, ", "))
+	}
+	fmt.Fprintln(e.stdout, "all outputs within tolerance")
+	return nil
+}
+
+// comparison is the element-wise comparison of one output.
+type comparison struct {
+	shape               []int
+	n, outside          int
+	maxAbs, maxRel      float64
+	maxAbsAt, maxRelAt  int
+	worst               int // element with the largest tolerance excess
+	worstGot, worstWant float64
+	ulpHist             []int // by ulpBuckets, then NaN/Inf mismatches last
+}
+
+// ulpBuckets are the upper bounds of the ulp-distance histogram's buckets.
+var ulpBuckets = []uint64{0, 1, 2, 4, 16, 256, math.MaxUint64}
+
+func ulpLabel(i int) string {
+	switch i {
+	case 0:
+		return "0"
+	case 1:
+		return "1"
+	case 2:
+		return "2"
+	case len(ulpBuckets) - 1:
+		return fmt.Sprintf(">%d", ulpBuckets[i-1])
+	case len(ulpBuckets):
+		return "NaN/Inf mismatch"
+	}
+	return fmt.Sprintf("%d-%d", ulpBuckets[i-1]+1, ulpBuckets[i])
+}
+
+// floatValues returns a float tensor's values as float64 and whether they are float32.
+func floatValues(t *tfops.Tensor) ([]float64, bool, error) {
+	switch v := t.Data().(type) {
+	case []float32:
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out, true, nil
+	case []float64:
+		return v, false, nil
+	}
+	f, err := convertTensor(t, tfops.Double)
+	if err != nil {
+		return nil, false, err
+	}
+	return f.Float64s(), false, nil
+}
+
+// ulpDistance counts the representable numbers between a and b in float32
+// (single) or float64.
+func ulpDistance(a, b float64, single bool) uint64 {
+	if single {
+		ord := func(x float32) int64 {
+			i := int64(int32(math.Float32bits(x)))
+			if i < 0 {
+				i = math.MinInt32 - i
+			}
+			return i
+		}
+		d := ord(float32(a)) - ord(float32(b))
+		if d < 0 {
+			d = -d
+		}
+		return uint64(d)
+	}
+	ord := func(x float64) int64 {
+		i := int64(math.Float64bits(x))
+		if i < 0 {
+			i = math.MinInt64 - i
+		}
+		return i
+	}
+	ia, ib := ord(a), ord(b)
+	if ia > ib {
+		return uint64(ia - ib)
+	}
+	return uint64(ib - ia)
+}
+
+// compareTensors compares got with want element by element.
+func compareTensors(got, want *tfops.Tensor, rtol, atol float64) (*comparison, error) {
+	if !equalShape(got.Shape(), want.Shape()) {
+		return nil, fmt.Errorf("shape %v, Keras' is %v", got.Shape(), want.Shape())
+	}
+	g, single, err := floatValues(got)
+	if err != nil {
+		return nil, err
+	}
+	w, wSingle, err := floatValues(want)
+	if err != nil {
+		return nil, err
+	}
+	single = single && wSingle
+	c := &comparison{shape: got.Shape(), n: len(g), ulpHist: make([]int, len(ulpBuckets)+1), worst: -1, maxAbsAt: -1, maxRelAt: -1}
+	worstExcess := math.Inf(-1)
+	for i := range g {
+		a, b := g[i], w[i]
+		if math.IsNaN(a) || math.IsNaN(b) || math.IsInf(a, 0) || math.IsInf(b, 0) {
+			if a == b || (math.IsNaN(a) && math.IsNaN(b)) {
+				c.ulpHist[0]++
+				continue
+			}
+			c.ulpHist[len(ulpBuckets)]++
+			c.outside++
+			if c.worst < 0 || !math.IsInf(worstExcess, 1) {
+				c.worst, c.worstGot, c.worstWant, worstExcess = i, a, b, math.Inf(1)
+			}
+			continue
+		}
+		d := math.Abs(a - b)
+		rel := d / math.Max(math.Abs(b), math.SmallestNonzeroFloat64)
+		if d == 0 {
+			rel = 0
+		}
+		if c.maxAbsAt < 0 || d > c.maxAbs {
+			c.maxAbs, c.maxAbsAt = d, i
+		}
+		if c.maxRelAt < 0 || rel > c.maxRel {
+			c.maxRel, c.maxRelAt = rel, i
+		}
+		u := ulpDistance(a, b, single)
+		for k, ub := range ulpBuckets {
+			if u <= ub {
+				c.ulpHist[k]++
+				break
+			}
+		}
+		excess := d - (atol + rtol*math.Abs(b))
+		if excess > 0 {
+			c.outside++
+		}
+		if excess > worstExcess {
+			c.worst, c.worstGot, c.worstWant, worstExcess = i, a, b, excess
+		}
+	}
+	return c, nil
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// index converts a flat index to a multi-dimensional one.
+func index(shape []int, flat int) []int {
+	idx := make([]int, len(shape))
+	for k := len(shape) - 1; k >= 0; k-- {
+		if shape[k] > 0 {
+			idx[k] = flat % shape[k]
+			flat /= shape[k]
+		}
+	}
+	return idx
+}
+
+func (c *comparison) write(w io.Writer, name string) {
+	status := "OK"
+	if c.outside > 0 {
+		status = fmt.Sprintf("OUT OF TOLERANCE: %d of %d elements", c.outside, c.n)
+	}
+	fmt.Fprintf(w, "\n%s: shape %v, %d elements: %s\n", name, c.shape, c.n, status)
+	if c.maxAbsAt >= 0 {
+		fmt.Fprintf(w, "  largest abs error %.3g at %v\n", c.maxAbs, index(c.shape, c.maxAbsAt))
+		fmt.Fprintf(w, "  largest rel error %.3g at %v\n", c.maxRel, index(c.shape, c.maxRelAt))
+	}
+	if c.worst >= 0 {
+		fmt.Fprintf(w, "  worst element %v: got %.9g, Keras %.9g\n", index(c.shape, c.worst), c.worstGot, c.worstWant)
+	}
+	var parts []string
+	for k, n := range c.ulpHist {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s: %d", ulpLabel(k), n))
+		}
+	}
+	fmt.Fprintf(w, "  ulp distance histogram: %s\n", strings.Join(parts, ", "))
+}

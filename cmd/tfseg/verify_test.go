@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tfseg/tfseg/baseline"
+	"github.com/tfseg/tfseg/npy"
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// baselineCase writes a verify case from scripts/goldens_baseline.py's
+// SciPy result for the default calibration: the image as inputs/image.npy
+// and SciPy's probability (float32) as outputs/probability.npy; scale
+// multiplies the expected output (1: untouched).
+func baselineCase(t *testing.T, dir string, scale float64) {
+	t.Helper()
+	raw, err := os.ReadFile("../../baseline/testdata/goldens.json")
+	require.NoError(t, err)
+	var g struct {
+		Cases []struct {
+			Sigma, Gain, Bias float64
+			Height, Width     int
+			Image             []float32
+			Probability       []float64
+		}
+	}
+	require.NoError(t, json.Unmarshal(raw, &g))
+	c := g.Cases[0]
+	require.Equal(t, baseline.DefaultCalibration, baseline.Calibration{Sigma: c.Sigma, Gain: c.Gain, Bias: c.Bias})
+	for _, d := range []string{"inputs", "outputs"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
+	}
+	require.NoError(t, npy.WriteFile(filepath.Join(dir, "inputs", "image.npy"), tfops.MustFromSlice(c.Image, 1, c.Height, c.Width, 1)))
+	p := make([]float32, len(c.Probability))
+	for i, v := range c.Probability {
+		p[i] = float32(v * scale)
+	}
+	require.NoError(t, npy.WriteFile(filepath.Join(dir, "outputs", "probability.npy"), tfops.MustFromSlice(p, 1, c.Height, c.Width, 1)))
+}
+
+func TestVerifyModel(t *testing.T) {
+	root := t.TempDir()
+	model := filepath.Join(root, "model")
+	require.NoError(t, baseline.WriteModel(model, baseline.DefaultCalibration))
+
+	good := filepath.Join(root, "good")
+	baselineCase(t, good, 1)
+	code, stdout, stderr := runCLI(t, "verify", "--model", model, "--cases", good, "--atol", "2e-6")
+	require.Equal(t, 0, code, stderr+stdout)
+	assert.Contains(t, stdout, "good / probability: shape [1 9 13 1], 117 elements: OK")
+	assert.Contains(t, stdout, "ulp distance histogram: 0: ")
+	assert.Contains(t, stdout, "all outputs within tolerance")
+
+	// Two cases in one directory, one of them off by 1e-3 relative.
+	many := filepath.Join(root, "many")
+	baselineCase(t, filepath.Join(many, "a"), 1)
+	baselineCase(t, filepath.Join(many, "b"), 1.001)
+	code, stdout, stderr = runCLI(t, "verify", "--model", model, "--cases", many, "--atol", "2e-6")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stdout, "a / probability: shape [1 9 13 1], 117 elements: OK")
+	assert.Contains(t, stdout, "b / probability: shape [1 9 13 1], 117 elements: OUT OF TOLERANCE")
+	assert.Contains(t, stdout, "worst element [0 ")
+	assert.Contains(t, stderr, "out of tolerance: b/probability")
+
+	code, _, stderr = runCLI(t, "verify", "--model", model, "--cases", many, "--rtol", "2e-3", "--atol", "2e-6")
+	assert.Equal(t, 0, code, "within a looser tolerance: %s", stderr)
+}
+
+func TestVerifyLoss(t *testing.T) {
+	raw, err := os.ReadFile("../../graphs/testdata/keras_doc_cases.json")
+	require.NoError(t, err)
+	var doc struct {
+		Cases []docCase `json:"cases"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	c := doc.Cases[0] // Keras' documented BinaryCrossentropy(from_logits=True) example
+	dir := t.TempDir()
+	for _, d := range []string{"inputs", "outputs"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
+	}
+	for in, tensor := range c.Inputs {
+		writeNpy(t, filepath.Join(dir, "inputs", in+".npy"), tensor)
+	}
+	writeNpy(t, filepath.Join(dir, "outputs", "loss.npy"), c.Expected)
+	name := c.Loss
+	for k, v := range c.Params {
+		name += ":" + k + "=" + v
+	}
+	// numpy.testing.assert_almost_equal(decimal=d): abs(desired - actual) < 1.5 * 10**-d.
+	atol := fmt.Sprint(1.5 * math.Pow(10, -float64(c.Decimals)))
+	code, stdout, stderr := runCLI(t, "verify", "--loss", name, "--cases", dir, "--atol", atol, "--rtol", "0")
+	require.Equal(t, 0, code, stderr+stdout)
+	assert.Contains(t, stdout, "/ loss: shape [], 1 elements: OK")
+}
+
+func TestVerifyUsage(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"neither", []string{"verify", "--cases", dir}, 2, "one of --model or --loss"},
+		{"both", []string{"verify", "--cases", dir, "--model", dir, "--loss", "dice"}, 2, "one of --model or --loss"},
+		{"no cases", []string{"verify", "--loss", "dice"}, 2, "needs --cases"},
+		{"negative tolerance", []string{"verify", "--loss", "dice", "--cases", dir, "--rtol", "-1"}, 2, "--rtol"},
+		{"empty case dir", []string{"verify", "--loss", "dice", "--cases", dir}, 1, "has no case"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tc.args...)
+			assert.Equal(t, tc.code, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+}
+
+func TestCompareTensors(t *testing.T) {
+	got := tfops.MustFromSlice([]float32{1, 2, float32(math.NaN()), 0}, 2, 2)
+	want := tfops.MustFromSlice([]float32{1, math.Nextafter32(2, 3), float32(math.NaN()), 1e-7}, 2, 2)
+	c, err := compareTensors(got, want, 0, 1e-6)
+	require.NoError(t, err)
+	assert.Equal(t, 0, c.outside)
+	assert.Equal(t, []int{2, 1, 0, 0, 0, 0, 1, 0}, c.ulpHist, "1 and NaN equal; 2 one ulp apart; 0 vs 1e-7 far in ulps")
+	assert.Equal(t, []int{0, 1}, index(c.shape, c.maxAbsAt))
+	assert.InDelta(t, 2.384185791015625e-07, c.maxAbs, 0, "one float32 ulp at 2")
+
+	c, err = compareTensors(got, tfops.MustFromSlice([]float32{1, 2, 0, 0}, 2, 2), 1e-5, 1e-6)
+	require.NoError(t, err)
+	assert.Equal(t, 1, c.outside, "NaN against a number")
+	assert.Equal(t, 2, c.worst)
+
+	_, err = compareTensors(got, tfops.MustFromSlice([]float32{1, 2}, 2), 0, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "shape [2 2], Keras' is [2]")
+
+	assert.Equal(t, uint64(2), ulpDistance(math.Float64frombits(1), -math.Float64frombits(1), false), "across zero")
+	assert.Equal(t, uint64(0), ulpDistance(0, math.Copysign(0, -1), true))
+}
