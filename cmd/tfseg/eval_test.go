@@ -82,12 +82,7 @@ func TestEvalCommand(t *testing.T) {
 		assert.NoError(t, err)
 	}
 
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
+	runCLICases(t, []cliCase{
 		{"no model", []string{"eval", "--images", images, "--masks", masks}, 2, "needs --model"},
 		{"bad from-logits", []string{"eval", "--model", model, "--images", images, "--masks", masks, "--from-logits", "yes"}, 2, "auto or off"},
 		{"unknown loss", []string{"eval", "--model", model, "--images", images, "--masks", masks, "--loss", "nope"}, 2, "unknown loss"},
@@ -96,14 +91,7 @@ func TestEvalCommand(t *testing.T) {
 		{"missing images dir", []string{"eval", "--model", model, "--images", filepath.Join(dir, "none"), "--masks", masks}, 1, "none"},
 		{"metric as loss", []string{"eval", "--model", model, "--images", images, "--masks", masks, "--loss", "iou"}, 1, "iou is a metric"},
 		{"no loss no metric", []string{"eval", "--model", model, "--images", images, "--masks", masks, "--loss", "none", "--metric", "none"}, 0, ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCLI(t, tc.args...)
-			assert.Equal(t, tc.code, code, stderr)
-			assert.Contains(t, stderr, tc.want)
-		})
-	}
+	})
 }
 
 // TestEvalBadInput: a missing mask stops eval with status 1 and a message
@@ -143,4 +131,24 @@ func TestEvalKerasUNet(t *testing.T) {
 	assert.Contains(t, stdout, "100x100 -> 60x60")
 	assert.Contains(t, stdout, "FAILING")
 	assert.Contains(t, stdout, "by dice_coef[1]:")
+}
+
+// cliCase is a command line, the exit status it must give and a text its
+// stderr must contain.
+type cliCase struct {
+	name string
+	args []string
+	code int
+	want string
+}
+
+func runCLICases(t *testing.T, cases []cliCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tc.args...)
+			assert.Equal(t, tc.code, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
 }

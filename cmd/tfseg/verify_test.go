@@ -103,25 +103,13 @@ func TestVerifyLoss(t *testing.T) {
 
 func TestVerifyUsage(t *testing.T) {
 	dir := t.TempDir()
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
+	runCLICases(t, []cliCase{
 		{"neither", []string{"verify", "--cases", dir}, 2, "one of --model or --loss"},
 		{"both", []string{"verify", "--cases", dir, "--model", dir, "--loss", "dice"}, 2, "one of --model or --loss"},
 		{"no cases", []string{"verify", "--loss", "dice"}, 2, "needs --cases"},
 		{"negative tolerance", []string{"verify", "--loss", "dice", "--cases", dir, "--rtol", "-1"}, 2, "--rtol"},
 		{"empty case dir", []string{"verify", "--loss", "dice", "--cases", dir}, 1, "has no case"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCLI(t, tc.args...)
-			assert.Equal(t, tc.code, code, stderr)
-			assert.Contains(t, stderr, tc.want)
-		})
-	}
+	})
 }
 
 func TestCompareTensors(t *testing.T) {
