@@ -8,10 +8,12 @@ after, Conv2DBackpropInput's filter layout) are mapped onto PyTorch's here.
 
 Run with the Debian interpreter that has torch and numpy:
 
-    /usr/bin/python3 scripts/gen_nn_goldens.py
+    /usr/bin/python3 scripts/gen_nn_goldens.py           # rewrite the file
+    /usr/bin/python3 scripts/gen_nn_goldens.py --check   # exit 1 if it is stale
 """
 import json
 import os
+import sys
 
 import numpy as np
 import torch
@@ -225,7 +227,14 @@ cases.append(case("BiasAdd", [("float32", x), ("float32", b)], {"data_format": "
 x = rnd(3, 5)
 cases.append(case("LeakyRelu", [("float32", x)], {"alpha": 0.25}, F.leaky_relu(torch.from_numpy(x), 0.25).numpy()))
 
-with open(OUT, "w") as fh:
-    json.dump({"generator": "scripts/gen_nn_goldens.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases}, fh, separators=(",", ":"))
-    fh.write("\n")
-print("wrote", len(cases), "cases to", os.path.normpath(OUT))
+text = json.dumps({"generator": "scripts/gen_nn_goldens.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases},
+                  separators=(",", ":")) + "\n"
+if "--check" in sys.argv[1:]:
+    with open(OUT) as fh:
+        if fh.read() != text:
+            sys.exit("%s is stale: run /usr/bin/python3 scripts/gen_nn_goldens.py" % os.path.normpath(OUT))
+    print("ok:", os.path.normpath(OUT), "matches", len(cases), "cases")
+else:
+    with open(OUT, "w") as fh:
+        fh.write(text)
+    print("wrote", len(cases), "cases to", os.path.normpath(OUT))
