@@ -38,10 +38,13 @@ const (
 // w0 = 10, σ = 5 pixels, balanced class weights, 4-connected objects, unit
 // pixel spacing.
 type Options struct {
-	// W0 is the border weight w0; 0 selects DefaultW0. It must be finite and
+	// W0 is the border weight w0; 0 selects DefaultW0 (set NoBorder for a
+	// map without border term). It must be finite and
 	// >= 0 (there is no way to ask for w0 = 0 other than a tiny value such
 	// as math.SmallestNonzeroFloat64).
 	W0 float64
+	// NoBorder drops the border term (w0 = 0): the map is w_c alone.
+	NoBorder bool
 	// Sigma is σ, in the units of Sampling (pixels by default); 0 selects
 	// DefaultSigma. It must be finite and > 0.
 	Sigma float64
@@ -63,6 +66,7 @@ type Options struct {
 // params are validated Options with defaults applied.
 type params struct {
 	w0, sigma float64
+	noBorder  bool
 	class     ClassWeighting
 	cw        [2]float64
 	conn      Connectivity
@@ -71,7 +75,7 @@ type params struct {
 }
 
 func (o Options) params() (params, error) {
-	p := params{w0: o.W0, sigma: o.Sigma, class: o.Class, cw: o.ClassWeights, conn: o.Connectivity, workers: o.Workers}
+	p := params{w0: o.W0, sigma: o.Sigma, noBorder: o.NoBorder, class: o.Class, cw: o.ClassWeights, conn: o.Connectivity, workers: o.Workers}
 	if p.w0 == 0 {
 		p.w0 = DefaultW0
 	}
@@ -163,7 +167,9 @@ func unetMap(fg []bool, h, w int, p params, out []float64) {
 	}
 	labels := make([]int32, len(fg))
 	n := label(fg, h, w, p.conn, labels)
-	unetBorder(fg, labels, n, h, w, p, out)
+	if !p.noBorder {
+		unetBorder(fg, labels, n, h, w, p, out)
+	}
 	var wc [2]float64
 	switch p.class {
 	case ClassExplicit:

@@ -51,7 +51,7 @@ func runWeightmap(ctx context.Context, e *env, args []string) error {
 	opts := weightmap.BatchOptions{DType: tfops.Float}
 	opts.W0, opts.Sigma = *w0, *sigma
 	if *w0 == 0 {
-		opts.W0 = 1e-300 // Options treats 0 as "default"; this gives an exact zero border term in float32.
+		opts.NoBorder = true // Options reads W0 = 0 as "the default"
 	}
 	switch *variant {
 	case "unet":
