@@ -1,10 +1,12 @@
 package goengine
 
 import (
+	"errors"
 	"fmt"
 
 	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
 
+	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -46,8 +48,10 @@ func constKernel(c *Context) ([]*tfops.Tensor, error) {
 		return nil, c.Errorf("Const value attr is not a tensor")
 	}
 	t, err := tfops.FromProtoLimit(v.Tensor, c.State.limits.MaxTensorBytes)
-	if err != nil {
-		return nil, fmt.Errorf("Const value: %w", err)
+	if errors.Is(err, tfops.ErrTooBig) {
+		return nil, fmt.Errorf("%w: MaxTensorBytes: Const value: %w", engine.ErrLimit, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("%w: Const value: %w", engine.ErrKernel, err)
 	}
 	c.State.consts.Store(a, t)
 	return []*tfops.Tensor{t}, nil
