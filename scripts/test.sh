@@ -9,6 +9,8 @@
 #      libtensorflow that scripts/install-libtensorflow.sh installed
 #      (missing library = failure, never a skip)
 #   6. goldens: scripts/check-goldens.sh, when present
+#   7. fuzz (bounded): scripts/fuzz.sh runs every fuzz target for FUZZTIME
+#      (default 15s) each; crashers land in testdata/fuzz/<Target>/
 #
 # Run from anywhere: scripts/test.sh (or bash scripts/test.sh).
 # Extra arguments are passed to both `go test` runs (e.g. -count=1, -run X).
@@ -29,7 +31,7 @@ fail() {
 
 command -v go >/dev/null 2>&1 || fail "go not found on PATH"
 
-step "1/6 gofmt"
+step "1/7 gofmt"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	mapfile -d '' gofiles < <(git ls-files -z -- '*.go')
 else
@@ -42,19 +44,19 @@ $unformatted"
 fi
 done_step
 
-step "2/6 go vet ./... (default build)"
+step "2/7 go vet ./... (default build)"
 go vet ./...
 done_step
 
-step "3/6 CGO_ENABLED=0 go build ./..."
+step "3/7 CGO_ENABLED=0 go build ./..."
 CGO_ENABLED=0 go build ./...
 done_step
 
-step "4/6 go test -race ./... (default build)"
+step "4/7 go test -race ./... (default build)"
 go test -race "$@" ./...
 done_step
 
-step "5/6 real TensorFlow: go vet / go test -tags tensorflow ./..."
+step "5/7 real TensorFlow: go vet / go test -tags tensorflow ./..."
 tf_env="$(scripts/install-libtensorflow.sh --check --env)" ||
 	fail "libtensorflow is not installed: run scripts/install-libtensorflow.sh first (the tensorflow tests are never skipped)"
 eval "$tf_env"
@@ -67,8 +69,12 @@ go vet -tags tensorflow ./...
 go test -tags tensorflow "$@" ./...
 done_step
 
-step "6/6 goldens"
+step "6/7 goldens"
 if [ -x scripts/check-goldens.sh ]; then scripts/check-goldens.sh; else echo "scripts/check-goldens.sh not present: nothing to check"; fi
+done_step
+
+step "7/7 fuzz (bounded): FUZZTIME=${FUZZTIME:-15s} per target"
+FUZZTIME="${FUZZTIME:-15s}" scripts/fuzz.sh
 done_step
 
 printf '\nALL CHECKS PASSED (%ds)\n' "$((SECONDS - total_start))"
