@@ -38,20 +38,11 @@ func ImportLoss(g *tf.Graph, prefix, name string, cfg graphs.Config, yTrue, yPre
 	if g == nil {
 		return tf.Output{}, fmt.Errorf("%w: %s: nil graph", graphs.ErrInput, name)
 	}
-	tensors := map[string]tf.Output{graphs.InputTrue: yTrue, graphs.InputPred: yPred}
-	for k, o := range extra {
-		if k == graphs.InputTrue || k == graphs.InputPred {
-			return tf.Output{}, fmt.Errorf("%w: %s: pass %s as its own argument, not in extra", graphs.ErrInput, name, k)
-		}
-		tensors[k] = o
-	}
-	inputs := make(map[string]lossgraph.Tensor, len(tensors))
-	for k, o := range tensors {
-		t, err := describe(g, name, k, o)
-		if err != nil {
-			return tf.Output{}, err
-		}
-		inputs[k] = t
+	tensors, inputs, err := lossgraph.Inputs(name, yTrue, yPred, extra, func(k string, o tf.Output) (lossgraph.Tensor, error) {
+		return describe(g, name, k, o)
+	})
+	if err != nil {
+		return tf.Output{}, err
 	}
 	lg, err := lossgraph.Build(name, cfg, inputs)
 	if err != nil {
@@ -94,15 +85,7 @@ func describe(g *tf.Graph, name, input string, o tf.Output) (lossgraph.Tensor, e
 		return lossgraph.Tensor{}, fmt.Errorf("%w: %s: %s (tensor %q): op %s has %d outputs", graphs.ErrInput, name, input, tname, o.Op.Type(), o.Op.NumOutputs())
 	}
 	sh := o.Shape()
-	shape := tfops.UnknownShape()
-	if n := sh.NumDimensions(); n >= 0 {
-		dims := make([]int64, n)
-		for i := range dims {
-			dims[i] = sh.Size(i)
-		}
-		shape = tfops.MakeShape(dims...)
-	}
-	return lossgraph.Tensor{Name: tname, DType: tfops.DType(o.DataType()), Shape: shape}, nil
+	return lossgraph.Tensor{Name: tname, DType: tfops.DType(o.DataType()), Shape: lossgraph.ShapeOf(sh.NumDimensions(), sh.Size)}, nil
 }
 
 // freePrefix returns base, or base_1, base_2, ...: the first that no node

@@ -3,10 +3,7 @@
 package bridge_test
 
 import (
-	"bytes"
-	"context"
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,79 +12,17 @@ import (
 	"github.com/wamuir/graft/tensorflow/op"
 
 	"github.com/tfseg/tfseg/bridge"
-	"github.com/tfseg/tfseg/engine"
-	_ "github.com/tfseg/tfseg/engine/goengine"
+	"github.com/tfseg/tfseg/bridge/internal/bridgetest"
 	"github.com/tfseg/tfseg/graphs"
 	"github.com/tfseg/tfseg/tfops"
 )
 
-// inputs makes deterministic loss inputs of shape dims: a 0/1 mask, y_pred
-// in (0.02, 0.98) (logits in (-4, 4) when logits is set) and positive
-// distance weights.
-func inputs(t *testing.T, seed uint64, dt tfops.DType, logits bool, dims ...int) map[string]*tfops.Tensor {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 7))
-	n := tfops.NumElements(dims)
-	z, p, w := make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range z {
-		if r.Float64() < 0.4 {
-			z[i] = 1
-		}
-		p[i] = 0.02 + 0.96*r.Float64()
-		if logits {
-			p[i] = 8*r.Float64() - 4
-		}
-		w[i] = 5 * r.Float64()
-	}
-	mk := func(v []float64) *tfops.Tensor {
-		if dt == tfops.Double {
-			return tfops.MustFromSlice(v, dims...)
-		}
-		f := make([]float32, len(v))
-		for i, x := range v {
-			f[i] = float32(x)
-		}
-		return tfops.MustFromSlice(f, dims...)
-	}
-	return map[string]*tfops.Tensor{graphs.InputTrue: mk(z), graphs.InputPred: mk(p), graphs.InputWeights: mk(w)}
-}
-
-// toTF converts a tfops tensor to a graft tensor.
-func toTF(t *testing.T, x *tfops.Tensor) *tf.Tensor {
-	t.Helper()
-	dims := make([]int64, x.Rank())
-	for i, d := range x.Shape() {
-		dims[i] = int64(d)
-	}
-	tt, err := tf.ReadTensor(tf.DataType(x.DType()), dims, bytes.NewReader(tfops.EncodeContent(x)))
-	require.NoError(t, err)
-	return tt
-}
+// toTF converts a tfops tensor to a TensorFlow tensor.
+func toTF(t *testing.T, x *tfops.Tensor) *tf.Tensor { return bridgetest.ToTF(t, x, tf.ReadTensor) }
 
 // values returns a fetched TensorFlow tensor's elements as float64.
 func values(t *testing.T, x *tf.Tensor) []float64 {
-	t.Helper()
-	var buf bytes.Buffer
-	_, err := x.WriteContentsTo(&buf)
-	require.NoError(t, err)
-	dims := make([]int, len(x.Shape()))
-	for i, d := range x.Shape() {
-		dims[i] = int(d)
-	}
-	tt, err := tfops.DecodeContent(tfops.DType(x.DataType()), dims, buf.Bytes())
-	require.NoError(t, err)
-	return asFloat64(tt)
-}
-
-func asFloat64(x *tfops.Tensor) []float64 {
-	if x.DType() == tfops.Double {
-		return x.Float64s()
-	}
-	out := make([]float64, x.Len())
-	for i, v := range x.Float32s() {
-		out[i] = float64(v)
-	}
-	return out
+	return bridgetest.Values(t, x, uint32(x.DataType()))
 }
 
 // TestImportLossMatchesGoEngine imports each loss into a graft graph on the
@@ -95,67 +30,37 @@ func asFloat64(x *tfops.Tensor) []float64 {
 // placeholders), runs it on libtensorflow and compares with graphs.Eval on
 // the Go engine.
 func TestImportLossMatchesGoEngine(t *testing.T) {
-	goEng, err := engine.Get("go")
-	require.NoError(t, err)
-	cases := []struct {
-		name   string
-		cfg    graphs.Config
-		dt     tfops.DType
-		logits bool
-		extra  []string
-		dims   []int
-	}{
-		{name: "ce", dt: tfops.Float, dims: []int{2, 8, 8, 1}},
-		{name: "focal", dt: tfops.Float, dims: []int{2, 8, 8, 1}},
-		{name: "focal", cfg: graphs.Config{"alpha": "0.5", "gamma": "3"}, dt: tfops.Double, dims: []int{2, 5, 7, 1}},
-		{name: "dice_image", dt: tfops.Float, dims: []int{3, 8, 8, 1}},
-		{name: "tversky_image", cfg: graphs.Config{"beta": "0.7"}, dt: tfops.Float, dims: []int{3, 8, 8, 1}},
-		{name: "lovasz_hinge", dt: tfops.Float, logits: true, dims: []int{2, 8, 8, 1}},
-		{name: "keras_bce", dt: tfops.Float, dims: []int{2, 8, 8, 1}},
-		{name: "ce_dice", dt: tfops.Float, dims: []int{2, 8, 8, 1}},
-		{name: "distance_ce", cfg: graphs.Config{"beta": "0.6"}, dt: tfops.Float, extra: []string{graphs.InputWeights}, dims: []int{2, 8, 8, 1}},
-	}
-	for i, tc := range cases {
-		t.Run(tc.name+"/"+tc.dt.String(), func(t *testing.T) {
-			in := inputs(t, uint64(i+1), tc.dt, tc.logits, tc.dims...)
-			goIn := map[string]*tfops.Tensor{graphs.InputTrue: in[graphs.InputTrue], graphs.InputPred: in[graphs.InputPred]}
-			for _, k := range tc.extra {
-				goIn[k] = in[k]
-			}
-			want, err := graphs.Eval(context.Background(), goEng, tc.name, tc.cfg, goIn)
-			require.NoError(t, err)
+	for i, c := range bridgetest.Cases() {
+		t.Run(c.Label(), func(t *testing.T) {
+			in := bridgetest.Inputs(uint64(i+1), c)
+			want := bridgetest.Want(t, c, in)
 
 			s := op.NewScope()
 			yTrue := op.Const(s.SubScope("labels"), toTF(t, in[graphs.InputTrue]))
 			feeds := map[tf.Output]*tf.Tensor{}
 			ph := func(k string) tf.Output {
-				o := op.Placeholder(s.SubScope(k), tf.DataType(tc.dt))
+				o := op.Placeholder(s.SubScope(k), tf.DataType(c.DType))
 				feeds[o] = toTF(t, in[k])
 				return o
 			}
 			yPred := ph(graphs.InputPred)
 			extra := map[string]tf.Output{}
-			for _, k := range tc.extra {
+			for _, k := range c.Extra {
 				extra[k] = ph(k)
 			}
 			g, err := s.Finalize()
 			require.NoError(t, err)
-			loss, err := bridge.ImportLoss(g, "", tc.name, tc.cfg, yTrue, yPred, extra)
+			loss, err := bridge.ImportLoss(g, "", c.Name, c.Cfg, yTrue, yPred, extra)
 			require.NoError(t, err)
-			assert.Equal(t, tc.name+"/loss", loss.Op.Name())
-			assert.Equal(t, tf.DataType(tc.dt), loss.DataType())
+			assert.Equal(t, c.Name+"/loss", loss.Op.Name())
+			assert.Equal(t, tf.DataType(c.DType), loss.DataType())
 
 			sess, err := tf.NewSession(g, nil)
 			require.NoError(t, err)
 			defer sess.Close()
 			out, err := sess.Run(feeds, []tf.Output{loss}, nil)
 			require.NoError(t, err)
-			got := values(t, out[0])
-			exp := asFloat64(want)
-			require.Len(t, got, len(exp))
-			for j := range exp {
-				assert.InEpsilonf(t, exp[j], got[j], 1e-6, "%s element %d: bridge %g, go engine %g", tc.name, j, got[j], exp[j])
-			}
+			bridgetest.Compare(t, c, want, values(t, out[0]))
 		})
 	}
 }
@@ -242,11 +147,7 @@ func TestImportLossErrors(t *testing.T) {
 				before = len(tc.graph.Operations())
 			}
 			_, err := bridge.ImportLoss(tc.graph, tc.prefix, tc.loss, tc.cfg, tc.yTrue, tc.yPred, tc.extra)
-			require.Error(t, err)
-			assert.ErrorIs(t, err, tc.is)
-			for _, w := range tc.says {
-				assert.Contains(t, err.Error(), w)
-			}
+			bridgetest.Says(t, err, tc.is, tc.says...)
 			if tc.graph != nil {
 				assert.Len(t, tc.graph.Operations(), before, "a failed import must leave the graph as it was")
 			}

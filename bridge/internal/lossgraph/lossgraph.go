@@ -36,6 +36,41 @@ type Tensor struct {
 	Shape tfops.Shape
 }
 
+// ShapeOf converts a TensorFlow binding's static shape (rank -1: unknown,
+// dim(i) -1: unknown size) to a tfops.Shape.
+func ShapeOf(rank int, dim func(i int) int64) tfops.Shape {
+	if rank < 0 {
+		return tfops.UnknownShape()
+	}
+	dims := make([]int64, rank)
+	for i := range dims {
+		dims[i] = dim(i)
+	}
+	return tfops.MakeShape(dims...)
+}
+
+// Inputs gathers a bridge's arguments by input name (yTrue as "y_true",
+// yPred as "y_pred", extra as given) and describes each with describe,
+// which checks a binding's tensor and returns its name, dtype and shape.
+func Inputs[O any](name string, yTrue, yPred O, extra map[string]O, describe func(input string, o O) (Tensor, error)) (map[string]O, map[string]Tensor, error) {
+	tensors := map[string]O{graphs.InputTrue: yTrue, graphs.InputPred: yPred}
+	for k, o := range extra {
+		if k == graphs.InputTrue || k == graphs.InputPred {
+			return nil, nil, fmt.Errorf("%w: %s: pass %s as its own argument, not in extra", graphs.ErrInput, name, k)
+		}
+		tensors[k] = o
+	}
+	inputs := make(map[string]Tensor, len(tensors))
+	for k, o := range tensors {
+		t, err := describe(k, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		inputs[k] = t
+	}
+	return tensors, inputs, nil
+}
+
 // Graph is a loss or metric ready to be imported.
 type Graph struct {
 	// Def holds the placeholders (InputScope/<input>), the loss ops (named
