@@ -15,34 +15,37 @@ const (
 	OutputName = "probability"
 	// LogitsNode is the node computing Gain·s + Bias, the input of the final Sigmoid.
 	LogitsNode = "logits"
-	// KernelVariable, GainVariable and BiasVariable are the model's variables.
-	KernelVariable = "smooth/kernel"
-	GainVariable   = "calibration/gain"
-	BiasVariable   = "calibration/bias"
+	// KernelYVariable, KernelXVariable, GainVariable and BiasVariable are
+	// the model's variables: the vertical (k, 1, 1, 1) and horizontal
+	// (1, k, 1, 1) Gaussian filters, and the logistic map's gain and bias.
+	KernelYVariable = "smooth/kernel_y"
+	KernelXVariable = "smooth/kernel_x"
+	GainVariable    = "calibration/gain"
+	BiasVariable    = "calibration/bias"
 )
 
-// Kernel returns the 2-D Gaussian kernel of c as a Conv2D filter of shape
-// (k, k, 1, 1), k = 2·Radius(Sigma)+1: the outer product of Gaussian1D
-// with itself, in float32.
-func (c Calibration) Kernel() *tfops.Tensor {
+// Kernels returns the Gaussian of c as two Conv2D filters, vertical
+// (k, 1, 1, 1) and horizontal (1, k, 1, 1), k = 2·Radius(Sigma)+1: the
+// taps of Gaussian1D in float32. Applied one after the other they smooth
+// with the 2-D Gaussian (their outer product) at 2k instead of k²
+// multiplications per pixel.
+func (c Calibration) Kernels() (y, x *tfops.Tensor) {
 	g := Gaussian1D(c.Sigma)
-	k := len(g)
-	w := make([]float32, k*k)
-	for i := range g {
-		for j := range g {
-			w[i*k+j] = float32(g[i] * g[j])
-		}
+	taps := make([]float32, len(g))
+	for i, v := range g {
+		taps[i] = float32(v)
 	}
-	return tfops.MustFromSlice(w, k, k, 1, 1)
+	return tfops.MustFromSlice(taps, len(g), 1, 1, 1), tfops.MustFromSlice(append([]float32{}, taps...), 1, len(g), 1, 1)
 }
 
 // Model builds the baseline segmentation model as a SavedModel export:
 //
-//	s = Conv2D(MirrorPad(image, r, SYMMETRIC), kernel, VALID)   (Gaussian smoothing)
+//	s = Conv2D(Conv2D(MirrorPad(image, r, SYMMETRIC), kernel_y, VALID), kernel_x, VALID)
 //	probability = Sigmoid(gain·s + bias)
 //
-// The kernel, gain and bias are resource variables (VarHandleOp, read by
-// ReadVariableOp) stored in the SavedModel's variables bundle. SYMMETRIC
+// the separable Gaussian smoothing of Smooth, then the calibrated logistic
+// map. The kernels, gain and bias are resource variables (VarHandleOp,
+// read by ReadVariableOp) stored in the SavedModel's variables bundle. SYMMETRIC
 // mirror padding by r = Radius(Sigma) keeps the output the input's size
 // and matches scipy.ndimage's "reflect" mode; images must be at least r
 // pixels high and wide (MirrorPad's limit). The signature
@@ -56,25 +59,30 @@ func Model(c Calibration) (*savedmodel.Export, error) {
 	s := tfops.NewScope()
 	imgShape := tfops.MakeShape(-1, -1, -1, 1)
 	x := tfops.Placeholder(s.WithOpName(InputName), tfops.Float, imgShape)
-	kernel := c.Kernel()
-	kshape := tfops.ShapeOf(kernel.Shape())
-	kh := savedmodel.VarHandleOp(s, KernelVariable, tfops.Float, kshape)
-	gh := savedmodel.VarHandleOp(s, GainVariable, tfops.Float, tfops.ScalarShape())
-	bh := savedmodel.VarHandleOp(s, BiasVariable, tfops.Float, tfops.ScalarShape())
-	k := savedmodel.ReadVariableOp(s.SubScope("smooth"), kh, tfops.Float, kshape)
+	ky, kx := c.Kernels()
+	vars := map[string]*tfops.Tensor{}
+	variable := func(name string, v *tfops.Tensor) tfops.Output {
+		sh := tfops.ShapeOf(v.Shape())
+		h := savedmodel.VarHandleOp(s, name, tfops.Float, sh)
+		vars[h.Op.Name()] = v
+		return savedmodel.ReadVariableOp(s.SubScope(name), h, tfops.Float, sh)
+	}
+	ss := s.SubScope("smooth")
 	r := int32(Radius(c.Sigma))
-	pads := tfops.Const(s.SubScope("smooth").WithOpName("paddings"), tfops.MustFromSlice([]int32{0, 0, r, r, r, r, 0, 0}, 4, 2))
-	padded := opOutput(s.SubScope("smooth").AddOp(tfops.OpSpec{Type: "MirrorPad", Inputs: []any{x, pads},
+	pads := tfops.Const(ss.WithOpName("paddings"), tfops.MustFromSlice([]int32{0, 0, r, r, r, r, 0, 0}, 4, 2))
+	padded := opOutput(ss.AddOp(tfops.OpSpec{Type: "MirrorPad", Inputs: []any{x, pads},
 		Attrs:   map[string]any{"T": tfops.Float, "Tpaddings": tfops.Int32, "mode": "SYMMETRIC"},
 		Outputs: []tfops.OutputInfo{{DType: tfops.Float, Shape: imgShape}}}))
-	smoothed := opOutput(s.SubScope("smooth").AddOp(tfops.OpSpec{Type: "Conv2D", Inputs: []any{padded, k},
-		Attrs: map[string]any{"T": tfops.Float, "strides": []int64{1, 1, 1, 1}, "padding": "VALID",
-			"data_format": "NHWC", "dilations": []int64{1, 1, 1, 1}, "use_cudnn_on_gpu": true, "explicit_paddings": []int64{}},
-		Outputs: []tfops.OutputInfo{{DType: tfops.Float, Shape: imgShape}}}))
-	cs := s.SubScope("calibration")
-	gain := savedmodel.ReadVariableOp(cs, gh, tfops.Float, tfops.ScalarShape())
-	bias := savedmodel.ReadVariableOp(cs, bh, tfops.Float, tfops.ScalarShape())
-	logits := tfops.AddV2(s.WithOpName(LogitsNode), tfops.Mul(cs, smoothed, gain), bias)
+	conv := func(in, k tfops.Output) tfops.Output {
+		return opOutput(ss.AddOp(tfops.OpSpec{Type: "Conv2D", Inputs: []any{in, k},
+			Attrs: map[string]any{"T": tfops.Float, "strides": []int64{1, 1, 1, 1}, "padding": "VALID",
+				"data_format": "NHWC", "dilations": []int64{1, 1, 1, 1}, "use_cudnn_on_gpu": true, "explicit_paddings": []int64{}},
+			Outputs: []tfops.OutputInfo{{DType: tfops.Float, Shape: imgShape}}}))
+	}
+	smoothed := conv(conv(padded, variable(KernelYVariable, ky)), variable(KernelXVariable, kx))
+	gain := variable(GainVariable, tfops.FromScalar(float32(c.Gain)))
+	bias := variable(BiasVariable, tfops.FromScalar(float32(c.Bias)))
+	logits := tfops.AddV2(s.WithOpName(LogitsNode), tfops.Mul(s.SubScope("calibration"), smoothed, gain), bias)
 	prob := tfops.Sigmoid(s.WithOpName(OutputName), logits)
 	g, err := s.Finalize()
 	if err != nil {
@@ -90,11 +98,7 @@ func Model(c Calibration) (*savedmodel.Export, error) {
 			Outputs:    map[string]savedmodel.TensorInfo{OutputName: info(prob)},
 			MethodName: savedmodel.PredictMethod,
 		}},
-		Variables: map[string]*tfops.Tensor{
-			kh.Op.Name(): kernel,
-			gh.Op.Name(): tfops.FromScalar(float32(c.Gain)),
-			bh.Op.Name(): tfops.FromScalar(float32(c.Bias)),
-		},
+		Variables: vars,
 	}, nil
 }
 

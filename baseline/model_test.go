@@ -71,15 +71,18 @@ func TestModelAgainstSciPy(t *testing.T) {
 func TestModelExport(t *testing.T) {
 	e, err := Model(DefaultCalibration)
 	require.NoError(t, err)
-	assert.Len(t, e.Variables, 3)
-	k := e.Variables[KernelVariable]
-	require.NotNil(t, k)
-	assert.Equal(t, []int{13, 13, 1, 1}, k.Shape())
-	var sum float64
-	for _, v := range k.Float32s() {
-		sum += float64(v)
+	assert.Len(t, e.Variables, 4)
+	for name, shape := range map[string][]int{KernelYVariable: {13, 1, 1, 1}, KernelXVariable: {1, 13, 1, 1}} {
+		k := e.Variables[name]
+		require.NotNil(t, k, name)
+		assert.Equal(t, shape, k.Shape())
+		var sum float64
+		for _, v := range k.Float32s() {
+			sum += float64(v)
+		}
+		assert.InDelta(t, 1, sum, 1e-6, "the smoothing kernel %s sums to one", name)
 	}
-	assert.InDelta(t, 1, sum, 1e-6, "the smoothing kernel sums to one")
+	assert.Equal(t, float32(DefaultCalibration.Gain), e.Variables[GainVariable].Float32s()[0])
 	assert.Equal(t, "image:0", e.Signatures[savedmodel.DefaultSignatureKey].Inputs[InputName].Name)
 
 	_, err = Model(Calibration{Sigma: 0, Gain: 1})

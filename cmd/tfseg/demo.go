@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "demo", args: "[--out DIR] [--images N] [--seed S] [--engine go|tensorflow]",
+	register(&command{name: "demo", args: "[--out DIR] [--images N] [--size PX] [--seed S] [--engine go|tensorflow] [--eval=false]",
 		summary: "write the baseline model and a noisy-circles dataset, then evaluate the model on it",
 		run:     runDemo})
 }
@@ -30,7 +30,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	f.register(fs)
 	out := fs.String("out", "tfseg-demo", "output `DIR`: model/, data/images, data/masks, overlays/, report.csv, report.json")
 	n := fs.Int("images", 100, "number of images")
+	size := fs.Int("size", baseline.DefaultCircles.Height, "image height and width, in pixels (at least the smoothing radius, 6)")
 	seed := fs.Uint64("seed", baseline.DefaultCircles.Seed, "dataset seed (the calibration used seed 1001)")
+	runIt := fs.Bool("eval", true, "evaluate the model on the data (--eval=false only writes them)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -40,6 +42,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	if *n <= 0 {
 		return usagef("--images must be positive")
+	}
+	if minSize := baseline.Radius(baseline.DefaultCalibration.Sigma); *size < minSize {
+		return usagef("--size must be at least %d", minSize)
 	}
 	lo, err := f.loadOptions()
 	if err != nil {
@@ -62,6 +67,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	data := baseline.DefaultCircles
 	data.Seed = *seed
+	data.Height, data.Width = *size, *size
 	if err := atomicfile.Dir(dataDir, func(tmp string) error { return data.WriteDir(tmp, *n) }); err != nil {
 		return err
 	}
@@ -69,9 +75,12 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "tfseg demo: baseline model -> %s\n", modelDir)
-	fmt.Fprintf(e.stdout, "  Gaussian smoothing (sigma %g px, a %dx%d Conv2D kernel held in a variable), then p = sigmoid(%g*s - %g): threshold s = %.4f\n",
-		cal.Sigma, 2*baseline.Radius(cal.Sigma)+1, 2*baseline.Radius(cal.Sigma)+1, cal.Gain, -cal.Bias, cal.Threshold())
+	fmt.Fprintf(e.stdout, "  Gaussian smoothing (sigma %g px: two %d-tap Conv2D kernels held in variables), then p = sigmoid(%g*s - %g): threshold s = %.4f\n",
+		cal.Sigma, 2*baseline.Radius(cal.Sigma)+1, cal.Gain, -cal.Bias, cal.Threshold())
 	fmt.Fprintf(e.stdout, "tfseg demo: %d noisy-circles images %dx%d (seed %d) and masks -> %s\n\n", *n, data.Height, data.Width, data.Seed, dataDir)
+	if !*runIt {
+		return nil
+	}
 	l, err := dataset.Match(filepath.Join(dataDir, "images"), filepath.Join(dataDir, "masks"), dataset.MatchOptions{})
 	if err != nil {
 		return err
