@@ -82,7 +82,9 @@ func binaryOps() []binaryOp {
 			func(a, b int64, d tfops.DType) int64 { return max(a, b) }, false},
 		{"Minimum", tfops.Minimum, func(a, b float64, _ tfops.DType) float64 { return nanMin(a, b) },
 			func(a, b int64, d tfops.DType) int64 { return min(a, b) }, false},
-		{"Pow", tfops.Pow, func(a, b float64, _ tfops.DType) float64 { return math.Pow(a, b) },
+		// libm's pow classifies its arguments bit by bit: no
+		// denormals-as-zero on input (a raw reference), flushed output.
+		{"Pow", tfops.Pow, func(a, b float64, d tfops.DType) float64 { return roundTo(d, powRef(a, b)) },
 			func(a, b int64, d tfops.DType) int64 {
 				r := int64(1)
 				for i := int64(0); i < b; i++ {
@@ -99,14 +101,31 @@ func binaryOps() []binaryOp {
 		// moved to the divisor's sign.
 		{"FloorDiv", tfops.FloorDiv, func(a, b float64, d tfops.DType) float64 { return math.Floor(roundTo(d, a/b)) },
 			func(a, b int64, d tfops.DType) int64 { return floorDivInt(a, b) }, true},
+		// fmod reads a denormal divisor as zero but returns a denormal
+		// dividend unchanged; the sign test and the addition read
+		// denormals as zeros (a raw reference).
 		{"FloorMod", tfops.FloorMod, func(a, b float64, d tfops.DType) float64 {
-			m := math.Mod(a, b)
-			if m != 0 && (m < 0) != (b < 0) {
-				m += b
+			fb := daz(d, b)
+			m := math.Mod(a, fb)
+			fm := daz(d, m)
+			if fm != 0 && (fm < 0) != (fb < 0) {
+				return roundTo(d, fm+fb)
 			}
 			return m
 		}, func(a, b int64, d tfops.DType) int64 { return floorModInt(a, b) }, true},
 	}
+}
+
+// rawBinary lists the ops whose references take raw inputs (see rawUnary).
+var rawBinary = map[string]bool{"FloorMod": true, "Pow": true}
+
+// refBinaryOp is op's reference on x and y.
+func refBinaryOp(op binaryOp, x, y *tfops.Tensor, d tfops.DType) *tfops.Tensor {
+	f := func(a, b float64) float64 { return op.ref(a, b, d) }
+	if rawBinary[op.name] {
+		return refBinaryRaw(x, y, f)
+	}
+	return refBinary(x, y, f)
 }
 
 // compareOps are the comparisons, with int64 and float64 references.
@@ -126,7 +145,14 @@ var compareOps = []struct {
 
 // crossFloat returns x of shape (n, 1) and y of shape (1, n) holding the
 // edge values of d, so that the op's output covers every pair.
-func crossFloat(d tfops.DType) (x, y *tfops.Tensor) {
+func crossFloat(d tfops.DType, nan bool) (x, y *tfops.Tensor) {
+	return crossFloatOf(d, nan, false)
+}
+
+// crossFloatOf is crossFloat; with noDenormalX, x leaves out denormals
+// (libm's pow gives platform-specific results for them when the
+// processor reads denormals as zero).
+func crossFloatOf(d tfops.DType, nan, noDenormalX bool) (x, y *tfops.Tensor) {
 	var v []float64
 	if d == tfops.Float {
 		for _, e := range edge32 {
@@ -135,12 +161,25 @@ func crossFloat(d tfops.DType) (x, y *tfops.Tensor) {
 	} else {
 		v = append(v, edge64...)
 	}
-	return tensorF(d, []int{len(v), 1}, v), tensorF(d, []int{1, len(v)}, v)
+	if !nan {
+		v = withoutNaN(v)
+	}
+	xv := v
+	if noDenormalX {
+		xv = nil
+		for _, e := range v {
+			if !isDenormal(d, e) {
+				xv = append(xv, e)
+			}
+		}
+	}
+	return tensorF(d, []int{len(xv), 1}, xv), tensorF(d, []int{1, len(v)}, v)
 }
 
 // crossInt is crossFloat for integers; with divisor, y leaves out 0 (and
-// negative values for Pow) and x leaves out the minimum value (whose
-// quotient by -1 overflows, which TensorFlow does not define).
+// negative values for Pow), and both leave out values above half the
+// dtype's range: TensorFlow's FloorDiv computes |x| + |y| - 1, which
+// overflows there (undefined in C++).
 func crossInt(d tfops.DType, op string, divisor bool) (x, y *tfops.Tensor) {
 	v := edgeI32
 	if d == tfops.Int64 {
@@ -152,10 +191,15 @@ func crossInt(d tfops.DType, op string, divisor bool) (x, y *tfops.Tensor) {
 		ys = []int64{0, 1, 2, 3, 5, 8}
 	} else if divisor {
 		xs, ys = nil, nil
+		limit := int64(math.MaxInt32 / 2)
+		if d == tfops.Int64 {
+			limit = math.MaxInt64 / 2
+		}
 		for _, e := range v {
-			if e != math.MinInt32 && e != math.MinInt64 {
-				xs = append(xs, e)
+			if e < -limit || e > limit {
+				continue
 			}
+			xs = append(xs, e)
 			if e != 0 {
 				ys = append(ys, e)
 			}
@@ -175,9 +219,9 @@ func binaryCases() []Case {
 				Description: "every pair of edge values, by broadcasting (n, 1) against (1, n)",
 				Build: func(s *tfops.Scope) Graph {
 					var g Graph
-					xt, yt := crossFloat(d)
+					xt, yt := crossFloatOf(d, !tf2NaN[op.name], op.name == "Pow")
 					g.Fetches = []tfops.Output{op.build(s, feed(s, &g, "x", xt), feed(s, &g, "y", yt))}
-					g.Want = []*tfops.Tensor{refBinary(xt, yt, func(a, b float64) float64 { return op.ref(a, b, d) })}
+					g.Want = []*tfops.Tensor{refBinaryOp(op, xt, yt, d)}
 					g.Tol = Elementwise
 					return g
 				},
@@ -193,8 +237,23 @@ func binaryCases() []Case {
 					}
 					xt, yt := tensorF(d, []int{3, 5, 7}, xv), tensorF(d, []int{3, 5, 7}, yv)
 					g.Fetches = []tfops.Output{op.build(s, feed(s, &g, "x", xt), feed(s, &g, "y", yt))}
-					g.Want = []*tfops.Tensor{refBinary(xt, yt, func(a, b float64) float64 { return op.ref(a, b, d) })}
+					g.Want = []*tfops.Tensor{refBinaryOp(op, xt, yt, d)}
 					g.Tol = Elementwise
+					return g
+				},
+			})
+		}
+		if tf2NaN[op.name] {
+			cs = append(cs, Case{
+				Name: op.name + "/float32/nan", Op: op.name, TF2: true,
+				Description: "NaN in either operand gives NaN (TensorFlow 2's PropagateNaN)",
+				Build: func(s *tfops.Scope) Graph {
+					var g Graph
+					nan := math.NaN()
+					xt := tensorF(tfops.Float, []int{4}, []float64{nan, 1, nan, -1})
+					yt := tensorF(tfops.Float, []int{4}, []float64{1, nan, nan, -2})
+					g.Fetches = []tfops.Output{op.build(s, feed(s, &g, "x", xt), feed(s, &g, "y", yt))}
+					g.Want = []*tfops.Tensor{refBinary(xt, yt, func(a, b float64) float64 { return op.ref(a, b, tfops.Float) })}
 					return g
 				},
 			})
@@ -244,7 +303,7 @@ func binaryCases() []Case {
 					var g Graph
 					var xt, yt *tfops.Tensor
 					if d == tfops.Float || d == tfops.Double {
-						xt, yt = crossFloat(d)
+						xt, yt = crossFloat(d, true)
 					} else {
 						xt, yt = crossInt(d, op.name, false)
 					}
@@ -356,6 +415,17 @@ func broadcastCases() []Case {
 			yt := tensorI(tfops.Int32, []int{3, 1}, randi(r, 3, -50, 50))
 			g.Fetches = []tfops.Output{tfops.Maximum(s, feed(s, &g, "x", xt), feed(s, &g, "y", yt))}
 			g.Want = []*tfops.Tensor{refBinaryInt(xt, yt, func(a, b int64) int64 { return max(a, b) })}
+			return g
+		},
+	}, Case{
+		Name: "Mul/float32/underflow-boundary", Op: "Mul",
+		Description: "products just below the smallest normal flush to zero unless they round up to it",
+		Build: func(s *tfops.Scope) Graph {
+			var g Graph
+			xt := tensorF(tfops.Float, []int{1}, []float64{1.1754944e-38})
+			yt := tensorF(tfops.Float, []int{5}, []float64{0.99999994, 0.9999999, 1, -0.99999994, 0.5})
+			g.Fetches = []tfops.Output{tfops.Mul(s, feed(s, &g, "x", xt), feed(s, &g, "y", yt))}
+			g.Want = []*tfops.Tensor{refBinary(xt, yt, func(a, b float64) float64 { return a * b })}
 			return g
 		},
 	}, Case{

@@ -13,7 +13,7 @@ import (
 func softmaxRef(x *tfops.Tensor, isLog bool) *tfops.Tensor {
 	dims := x.Shape()
 	n := dims[len(dims)-1]
-	v := floats(x)
+	v := dazAll(x)
 	out := make([]float64, len(v))
 	for r := 0; n > 0 && r < len(v)/n; r++ {
 		row := v[r*n : (r+1)*n]
@@ -33,7 +33,7 @@ func softmaxRef(x *tfops.Tensor, isLog bool) *tfops.Tensor {
 			}
 		}
 	}
-	return tensorF(x.DType(), dims, out)
+	return tensorFlushed(x.DType(), dims, out)
 }
 
 func nnCases() []Case {

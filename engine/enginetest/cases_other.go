@@ -43,7 +43,7 @@ func otherMathCases() []Case {
 				out[i] = clip(xv[i], lv[i], hv[i])
 			}
 			g.Fetches = []tfops.Output{tfops.ClipByValue(s, feed(s, &g, "x", xt), feed(s, &g, "lo", lt), feed(s, &g, "hi", ht))}
-			g.Want = []*tfops.Tensor{tensorF(tfops.Double, dims, out)}
+			g.Want = []*tfops.Tensor{tensorFlushed(tfops.Double, dims, out)}
 			return g
 		},
 	}, {
@@ -93,7 +93,7 @@ func otherMathCases() []Case {
 			v := append(append([]float64{}, edge64...), 3.5e38, -3.5e38, 1e-45, 7e-46, 1.00000005960464477539, 0.1)
 			xt := tensorF(tfops.Double, []int{len(v)}, v)
 			g.Fetches = []tfops.Output{tfops.Cast(s, feed(s, &g, "x", xt), tfops.Float)}
-			g.Want = []*tfops.Tensor{tensorF(tfops.Float, []int{len(v)}, v)}
+			g.Want = []*tfops.Tensor{castRef(xt, tfops.Float)}
 			return g
 		},
 	}, Case{
@@ -183,14 +183,15 @@ func castInput(d tfops.DType, v []float64) *tfops.Tensor {
 	return tensorB([]int{len(v)}, b)
 }
 
-// castRef converts x to dtype to by the C++ rules, one element at a time.
+// castRef converts x to dtype to by the C++ rules, one element at a time
+// (denormals flushed on the way in and out).
 func castRef(x *tfops.Tensor, to tfops.DType) *tfops.Tensor {
 	n := x.NumElements()
 	dims := x.Shape()
 	switch to {
 	case tfops.Bool:
 		b := make([]bool, n)
-		for i, e := range floats(x) {
+		for i, e := range dazAll(x) {
 			b[i] = e != 0
 		}
 		return tensorB(dims, b)
@@ -199,7 +200,7 @@ func castRef(x *tfops.Tensor, to tfops.DType) *tfops.Tensor {
 		if x.DType() == tfops.Int32 || x.DType() == tfops.Int64 {
 			iv = ints(x)
 		} else {
-			for i, e := range floats(x) {
+			for i, e := range dazAll(x) {
 				iv[i] = int64(math.Trunc(e))
 			}
 		}
@@ -213,7 +214,7 @@ func castRef(x *tfops.Tensor, to tfops.DType) *tfops.Tensor {
 		}
 		return tfops.MustFromSlice(f, dims...)
 	}
-	return tensorF(to, dims, floats(x))
+	return tensorFlushed(to, dims, dazAll(x))
 }
 
 // elemList returns a tensor's elements as []any.

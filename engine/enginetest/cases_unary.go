@@ -16,6 +16,52 @@ type unaryOp struct {
 	iref  func(x int64) int64
 }
 
+// rawUnary lists the ops whose TensorFlow kernels do not simply read
+// denormals as zeros and flush denormal results (the processor's modes
+// under TensorFlow's executor): Abs is bitwise, Elu's select passes x
+// through, libm's expm1f and log1p return tiny arguments unchanged. Their
+// references receive the raw input and return the final value.
+var rawUnary = map[string]bool{"Abs": true, "Elu": true, "Expm1": true, "Log1p": true}
+
+// tf1Extremes lists float32 inputs on which TensorFlow 1.x's fast-math
+// Eigen kernels go wrong: Sqrt and Rsqrt 1.5 times off below twice the
+// smallest normal and at MaxFloat32 (a flushed Newton step), Sqrt(+Inf) =
+// Rsqrt(+Inf) = NaN, Rsqrt(-0) = +Inf, Tanh of values below 2.4e-36
+// flushed to zero. The edge cases leave them out and a TF2 case holds the
+// correctly rounded values.
+var tf1Extremes = map[string][]float64{
+	"Sqrt":  {math.MaxFloat32, math.Inf(1), 1.2e-38},
+	"Rsqrt": {math.MaxFloat32, math.Inf(1), 1.2e-38, math.Copysign(0, -1), -math.SmallestNonzeroFloat32, -1e-40},
+	"Tanh":  {1.2e-38},
+}
+
+// tf1Sigmoid: TensorFlow 1.x computes float32 Sigmoid with a rational
+// approximation that is off by up to 5e-6 relative on [-5, 5], 1e-4
+// below -5, and clamps below -18; its edge case is TF2, and a case on
+// [-5, 5] with a 1e-5 relative tolerance compares with 1.x.
+const tf1Sigmoid = "Sigmoid"
+
+// without returns v less the values in drop (compared bit for bit, after
+// rounding to float32).
+func without(v, drop []float64) []float64 {
+	var out []float64
+next:
+	for _, e := range v {
+		for _, x := range drop {
+			if math.Float32bits(float32(e)) == math.Float32bits(float32(x)) {
+				continue next
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// tf2NaN lists the ops for which TensorFlow 1.x gives another value for
+// NaN input than TensorFlow 2 (whose semantics the references follow):
+// their edge cases leave NaN out and a TF2 case covers it.
+var tf2NaN = map[string]bool{"Sign": true, "Maximum": true, "Minimum": true}
+
 func unaryOps() []unaryOp {
 	return []unaryOp{
 		{"Neg", tfops.Neg, func(x float64, _ tfops.DType) float64 { return -x }, true, func(x int64) int64 { return -x }},
@@ -65,9 +111,19 @@ func unaryOps() []unaryOp {
 		{"Ceil", tfops.Ceil, func(x float64, _ tfops.DType) float64 { return math.Ceil(x) }, false, nil},
 		{"Reciprocal", tfops.Reciprocal, func(x float64, _ tfops.DType) float64 { return 1 / x }, false, nil},
 		{"Exp", tfops.Exp, func(x float64, _ tfops.DType) float64 { return math.Exp(x) }, false, nil},
-		{"Expm1", tfops.Expm1, func(x float64, _ tfops.DType) float64 { return math.Expm1(x) }, false, nil},
+		{"Expm1", tfops.Expm1, func(x float64, d tfops.DType) float64 {
+			if d == tfops.Float && isDenormal(d, x) {
+				return x
+			}
+			return roundTo(d, math.Expm1(daz(d, x)))
+		}, false, nil},
 		{"Log", tfops.Log, func(x float64, _ tfops.DType) float64 { return math.Log(x) }, false, nil},
-		{"Log1p", tfops.Log1p, func(x float64, _ tfops.DType) float64 { return math.Log1p(x) }, false, nil},
+		{"Log1p", tfops.Log1p, func(x float64, d tfops.DType) float64 {
+			if isDenormal(d, x) {
+				return x
+			}
+			return roundTo(d, math.Log1p(x))
+		}, false, nil},
 		{"Tanh", tfops.Tanh, func(x float64, _ tfops.DType) float64 { return math.Tanh(x) }, false, nil},
 		{"Sigmoid", tfops.Sigmoid, func(x float64, _ tfops.DType) float64 {
 			if x < 0 {
@@ -78,9 +134,10 @@ func unaryOps() []unaryOp {
 		}, false, nil},
 		{"Sqrt", tfops.Sqrt, func(x float64, _ tfops.DType) float64 { return math.Sqrt(x) }, false, nil},
 		{"Rsqrt", tfops.Rsqrt, func(x float64, _ tfops.DType) float64 { return 1 / math.Sqrt(x) }, false, nil},
-		// TensorFlow's Elu is exp(x) - 1 evaluated in the input's precision.
+		// TensorFlow's Elu is exp(x) - 1 evaluated in the input's precision;
+		// the comparison reads denormals as zero, the select passes x.
 		{"Elu", tfops.Elu, func(x float64, d tfops.DType) float64 {
-			if x < 0 {
+			if daz(d, x) < 0 {
 				return roundTo(d, roundTo(d, math.Exp(x))-1)
 			}
 			return x
@@ -117,14 +174,65 @@ func unaryCases() []Case {
 			cs = append(cs, Case{
 				Name: op.name + "/" + d.String() + "/edges", Op: op.name,
 				Description: "edge values (±0, denormals, ±Inf, NaN, extremes) and random values of every magnitude",
+				TF2:         d == tfops.Float && op.name == tf1Sigmoid,
 				Build: func(s *tfops.Scope) Graph {
 					var g Graph
 					v := floatInputs(d, seed)
+					if tf2NaN[op.name] {
+						v = withoutNaN(v)
+					}
+					if d == tfops.Float {
+						v = without(v, tf1Extremes[op.name])
+					}
 					xt := tensorF(d, []int{len(v)}, v)
 					x := feed(s, &g, "x", xt)
 					g.Fetches = []tfops.Output{op.build(s, x)}
-					g.Want = []*tfops.Tensor{refUnary(xt, func(x float64) float64 { return op.ref(x, d) })}
+					if rawUnary[op.name] {
+						g.Want = []*tfops.Tensor{refUnaryRaw(xt, func(x float64) float64 { return op.ref(x, d) })}
+					} else {
+						g.Want = []*tfops.Tensor{refUnary(xt, func(x float64) float64 { return op.ref(x, d) })}
+					}
 					g.Tol = Elementwise
+					return g
+				},
+			})
+		}
+		if x := tf1Extremes[op.name]; x != nil {
+			cs = append(cs, Case{
+				Name: op.name + "/float32/extremes", Op: op.name, TF2: true,
+				Description: "inputs where TensorFlow 1.x's fast-math approximation fails; correctly rounded values",
+				Build: func(s *tfops.Scope) Graph {
+					var g Graph
+					xt := tensorF(tfops.Float, []int{len(x)}, x)
+					g.Fetches = []tfops.Output{op.build(s, feed(s, &g, "x", xt))}
+					g.Want = []*tfops.Tensor{refUnary(xt, func(x float64) float64 { return op.ref(x, tfops.Float) })}
+					g.Tol = Elementwise
+					return g
+				},
+			})
+		}
+		if op.name == tf1Sigmoid {
+			cs = append(cs, Case{
+				Name: op.name + "/float32/moderate", Op: op.name,
+				Description: "random inputs in [-5, 5], where TensorFlow 1.x's approximation is within 1e-5 relative",
+				Build: func(s *tfops.Scope) Graph {
+					var g Graph
+					xt := tensorF(tfops.Float, []int{200}, randu(rng(12), 200, -5, 5))
+					g.Fetches = []tfops.Output{op.build(s, feed(s, &g, "x", xt))}
+					g.Want = []*tfops.Tensor{refUnary(xt, func(x float64) float64 { return op.ref(x, tfops.Float) })}
+					g.Tol = Tolerance{ULP: 4, Rel: 1e-5}
+					return g
+				},
+			})
+		}
+		if tf2NaN[op.name] {
+			cs = append(cs, Case{
+				Name: op.name + "/float32/nan", Op: op.name, Description: "NaN input (TensorFlow 2 semantics)", TF2: true,
+				Build: func(s *tfops.Scope) Graph {
+					var g Graph
+					xt := tensorF(tfops.Float, []int{2}, []float64{math.NaN(), 1})
+					g.Fetches = []tfops.Output{op.build(s, feed(s, &g, "x", xt))}
+					g.Want = []*tfops.Tensor{refUnary(xt, func(x float64) float64 { return op.ref(x, tfops.Float) })}
 					return g
 				},
 			})

@@ -91,3 +91,15 @@ func TestCasesBuild(t *testing.T) {
 		assert.True(t, ops[op], "no case for %s", op)
 	}
 }
+
+func TestPowRef(t *testing.T) {
+	cases := []struct{ x, y, want float64 }{
+		{2, 10, 1024}, {2, 0.5, math.Sqrt2}, {10, -2, 0.01}, {1e-200, 1.5, 1e-300}, {-3, 3, -27},
+		{9, 0.5, 3}, {2, -1074, 5e-324}, {2, 1024, math.Inf(1)}, {0, -1, math.Inf(1)},
+		{math.E, 1, math.E}, {7, 1.0 / 3, 1.912931182772389},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, powRef(c.x, c.y), "pow(%v, %v)", c.x, c.y)
+	}
+	assert.True(t, math.IsNaN(powRef(-8, 1.0/3)))
+}

@@ -13,11 +13,14 @@ import (
 // one multi-index at a time.
 
 // Edge values of float32: signed zeros, denormals, the extremes, ±Inf, NaN
-// and a few ordinary numbers.
+// and a few ordinary numbers. 1.2e-38 stands just above the smallest
+// normal: at the smallest normal itself TensorFlow's flush-to-zero and its
+// approximations of Tanh and Sqrt round away the last bits, which the
+// dedicated underflow cases cover.
 var edge32 = []float32{
 	0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -0.5, 2, -3, 1.5, 2.5, -2.5,
 	math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, 1e-40, -1e-40, // denormals
-	1.1754944e-38, 1e-30, -1e-30, 1e-7, -1e-7, 0.1, -0.1, 0.99999994, 1.0000001,
+	1.2e-38, 1e-30, -1e-30, 1e-7, -1e-7, 0.1, -0.1, 0.99999994, 1.0000001,
 	15, -15, 20, -20, 88, -88, 100, -100, 1e10, -1e10, 1e30, -1e30,
 	3.4028235e38, -3.4028235e38,
 	float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
@@ -27,7 +30,7 @@ var edge32 = []float32{
 var edge64 = []float64{
 	0, math.Copysign(0, -1), 1, -1, 0.5, -0.5, 2, -3, 1.5, 2.5, -2.5,
 	math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64, 1e-310, -1e-310,
-	2.2250738585072014e-308, 1e-200, -1e-200, 1e-16, -1e-16, 0.1, -0.1, 0.9999999999999999, 1.0000000000000002,
+	2.3e-308, 1e-200, -1e-200, 1e-16, -1e-16, 0.1, -0.1, 0.9999999999999999, 1.0000000000000002,
 	15, -15, 20, -20, 88, -88, 100, -100, 710, -745, 1e100, -1e100, 1e300, -1e300,
 	math.MaxFloat64, -math.MaxFloat64,
 	math.Inf(1), math.Inf(-1), math.NaN(),
@@ -36,6 +39,17 @@ var edge64 = []float64{
 // Edge values of the integer types (as int64; int32 ones are in range).
 var edgeI32 = []int64{0, 1, -1, 2, -2, 3, -7, 7, 100, -100, 46341, math.MaxInt32, math.MinInt32, math.MaxInt32 - 1, math.MinInt32 + 1}
 var edgeI64 = []int64{0, 1, -1, 2, -2, 3, -7, 7, 100, -100, 3037000500, math.MaxInt32, math.MinInt32, math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1}
+
+// withoutNaN drops the NaNs from v.
+func withoutNaN(v []float64) []float64 {
+	var out []float64
+	for _, e := range v {
+		if !math.IsNaN(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
 // rng returns the fixed-seed source every case draws from; seed separates
 // the cases so that adding one does not change the others.
@@ -217,17 +231,70 @@ func bcastSource(idx, in []int) int {
 	return f
 }
 
-// roundTo rounds v to dtype d's precision (identity for Double).
+// roundTo rounds v to dtype d's precision (identity for Double) and
+// flushes a denormal result to a signed zero, as TensorFlow's float
+// arithmetic does (its executor runs kernels in flush-to-zero mode).
+//
+// For float32 the processor decides on the result rounded to 24 bits with
+// an unbounded exponent, so values just below the smallest normal that
+// round up to it survive.
 func roundTo(d tfops.DType, v float64) float64 {
 	if d == tfops.Float {
+		if v != 0 && math.Abs(v) < 0x1p-126-0x1p-151 {
+			return math.Copysign(0, v)
+		}
 		return float64(float32(v))
+	}
+	return daz(d, v)
+}
+
+// daz reads a denormal of dtype d as a zero of the same sign
+// (denormals-are-zero mode); other values pass unchanged.
+func daz(d tfops.DType, v float64) float64 {
+	tiny := 0x1p-1022
+	if d == tfops.Float {
+		tiny = 0x1p-126
+	}
+	if v != 0 && math.Abs(v) < tiny {
+		return math.Copysign(0, v)
 	}
 	return v
 }
 
+// dazAll applies daz to every value of a float tensor (as float64s).
+func dazAll(t *tfops.Tensor) []float64 {
+	v := floats(t)
+	if t.DType() == tfops.Float || t.DType() == tfops.Double {
+		for i := range v {
+			v[i] = daz(t.DType(), v[i])
+		}
+	}
+	return v
+}
+
+// tensorFlushed is tensorF with each value rounded and flushed by roundTo.
+func tensorFlushed(d tfops.DType, dims []int, v []float64) *tfops.Tensor {
+	w := make([]float64, len(v))
+	for i, e := range v {
+		w[i] = roundTo(d, e)
+	}
+	return tensorF(d, dims, w)
+}
+
 // refUnary applies f elementwise to a float tensor, computing in float64
-// and rounding once to the input dtype.
+// and rounding once to the input dtype (denormals in and out flushed).
 func refUnary(x *tfops.Tensor, f func(float64) float64) *tfops.Tensor {
+	v := dazAll(x)
+	out := make([]float64, len(v))
+	for i, e := range v {
+		out[i] = f(e)
+	}
+	return tensorFlushed(x.DType(), x.Shape(), out)
+}
+
+// refUnaryRaw applies f, which handles denormals itself, to the raw values
+// of a float tensor.
+func refUnaryRaw(x *tfops.Tensor, f func(float64) float64) *tfops.Tensor {
 	v := floats(x)
 	out := make([]float64, len(v))
 	for i, e := range v {
@@ -236,8 +303,9 @@ func refUnary(x *tfops.Tensor, f func(float64) float64) *tfops.Tensor {
 	return tensorF(x.DType(), x.Shape(), out)
 }
 
-// refBinary applies f to the broadcast of two float tensors.
-func refBinary(x, y *tfops.Tensor, f func(a, b float64) float64) *tfops.Tensor {
+// refBinaryRaw applies f, which handles denormals itself, to the
+// broadcast of the raw values of two float tensors.
+func refBinaryRaw(x, y *tfops.Tensor, f func(a, b float64) float64) *tfops.Tensor {
 	dims := bcastDims(x.Shape(), y.Shape())
 	xv, yv := floats(x), floats(y)
 	out := make([]float64, numElems(dims))
@@ -246,6 +314,21 @@ func refBinary(x, y *tfops.Tensor, f func(a, b float64) float64) *tfops.Tensor {
 		out[i] = f(xv[bcastSource(idx, x.Shape())], yv[bcastSource(idx, y.Shape())])
 	}
 	return tensorF(x.DType(), dims, out)
+}
+
+// isDenormal reports whether v is a denormal of dtype d.
+func isDenormal(d tfops.DType, v float64) bool { return v != 0 && daz(d, v) == 0 }
+
+// refBinary applies f to the broadcast of two float tensors.
+func refBinary(x, y *tfops.Tensor, f func(a, b float64) float64) *tfops.Tensor {
+	dims := bcastDims(x.Shape(), y.Shape())
+	xv, yv := dazAll(x), dazAll(y)
+	out := make([]float64, numElems(dims))
+	for i := range out {
+		idx := unravel(i, dims)
+		out[i] = f(xv[bcastSource(idx, x.Shape())], yv[bcastSource(idx, y.Shape())])
+	}
+	return tensorFlushed(x.DType(), dims, out)
 }
 
 // refBinaryInt applies f to the broadcast of two integer tensors; the
@@ -273,7 +356,7 @@ func refCompare(x, y *tfops.Tensor, fi func(a, b int64) bool, ff func(a, b float
 			out[i] = fi(xv[bcastSource(idx, x.Shape())], yv[bcastSource(idx, y.Shape())])
 		}
 	} else {
-		xv, yv := floats(x), floats(y)
+		xv, yv := dazAll(x), dazAll(y)
 		for i := range out {
 			idx := unravel(i, dims)
 			out[i] = ff(xv[bcastSource(idx, x.Shape())], yv[bcastSource(idx, y.Shape())])

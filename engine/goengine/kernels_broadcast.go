@@ -174,7 +174,13 @@ func equalDims(a, b []int) bool {
 
 // applyBinary computes out[i] = f(x[ix], y[iy]) with broadcasting, with fast
 // paths for equal shapes and scalar operands.
-func applyBinary[T, R tfops.Elem](c *Context, x, y *tfops.Tensor, outType tfops.DType, grain int, f func(a, b T) R) (*tfops.Tensor, error) {
+//
+// Float inputs are read with denormals as zeros and denormal results are
+// flushed, as TensorFlow's executor does (see kernels_flush.go).
+func applyBinary[T, R tfops.Elem](c *Context, x, y *tfops.Tensor, outType tfops.DType, grain int, mode flushMode, f func(a, b T) R) (*tfops.Tensor, error) {
+	if mode == flushArith {
+		x, y = dazTensor(x), dazTensor(y)
+	}
 	dims, err := broadcastDims(x.Shape(), y.Shape())
 	if err != nil {
 		return nil, c.Errorf("%v", err)
@@ -241,11 +247,18 @@ func applyBinary[T, R tfops.Elem](c *Context, x, y *tfops.Tensor, outType tfops.
 			})
 		})
 	}
+	if mode != flushNone {
+		c.parallel(n, grainCheap, func(lo, hi int) { ftz(o[lo:hi]) })
+	}
 	return out, nil
 }
 
-// applyUnary computes out[i] = f(x[i]).
-func applyUnary[T, R tfops.Elem](c *Context, x *tfops.Tensor, outType tfops.DType, grain int, f func(a T) R) (*tfops.Tensor, error) {
+// applyUnary computes out[i] = f(x[i]), with denormals flushed like
+// applyBinary.
+func applyUnary[T, R tfops.Elem](c *Context, x *tfops.Tensor, outType tfops.DType, grain int, mode flushMode, f func(a T) R) (*tfops.Tensor, error) {
+	if mode == flushArith {
+		x = dazTensor(x)
+	}
 	out, err := c.Alloc(outType, x.Shape()...)
 	if err != nil {
 		return nil, err
@@ -255,6 +268,9 @@ func applyUnary[T, R tfops.Elem](c *Context, x *tfops.Tensor, outType tfops.DTyp
 		xs, o := xs[lo:hi], o[lo:hi]
 		for i := range o {
 			o[i] = f(xs[i])
+		}
+		if mode != flushNone {
+			ftz(o)
 		}
 	})
 	return out, nil

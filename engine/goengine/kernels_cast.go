@@ -7,7 +7,8 @@ import (
 // Cast converts between the numeric and bool dtypes with C++ static_cast
 // semantics, as TensorFlow's CPU kernel: floats to integers truncate
 // toward zero, conversions to floats round to nearest, anything to bool is
-// x != 0, bool to numbers is 0 or 1.
+// x != 0, bool to numbers is 0 or 1. Denormals are flushed on the way in
+// and out, as everywhere in TensorFlow's float arithmetic.
 
 func init() { Register("Cast", castKernel) }
 
@@ -31,7 +32,18 @@ func castKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	x = dazTensor(x)
 	ok := false
+	if s, isF64 := x.Data().([]float64); isF64 && to == tfops.Float {
+		// Narrowing follows the processor's flush-to-zero rounding.
+		d := out.Float32s()
+		c.parallel(len(d), grainCheap, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d[i] = out32(s[i])
+			}
+		})
+		return []*tfops.Tensor{out}, nil
+	}
 	switch s := x.Data().(type) {
 	case []float32:
 		ok = castFrom(c, s, out)
@@ -65,6 +77,7 @@ func castKernel(c *Context) ([]*tfops.Tensor, error) {
 	if !ok {
 		return nil, c.Errorf("Cast %v to %v is not supported", x.DType(), to)
 	}
+	ftz(out.Data())
 	return []*tfops.Tensor{out}, nil
 }
 

@@ -39,55 +39,58 @@ type integer interface{ ~int32 | ~int64 }
 
 func init() {
 	// Unary, same dtype out.
-	regUnary("Neg", grainCheap, neg[float32], neg[float64], neg[int32], neg[int64])
+	regUnary("Neg", grainCheap, negF[float32], negF[float64], neg[int32], neg[int64])
 	regUnary("Abs", grainCheap, absF[float32], absF[float64], absI[int32], absI[int64])
-	regUnary("Square", grainCheap, square[float32], square[float64], square[int32], square[int64])
+	regUnary("Square", grainCheap, viaF64[float32](func(x float64) float64 { return x * x }), square[float64], square[int32], square[int64])
 	regUnary("Sign", grainCheap, signF[float32], signF[float64], signI[int32], signI[int64])
 	regUnary("Round", grainCheap, viaF64[float32](math.RoundToEven), math.RoundToEven, ident[int32], ident[int64])
 	regUnary("Relu", grainCheap, relu[float32], relu[float64], relu[int32], relu[int64])
 	regUnary("Relu6", grainCheap, relu6[float32], relu6[float64], relu6[int32], relu6[int64])
-	regUnary("Reciprocal", grainCheap, recip[float32], recip[float64], nil, nil)
-	regUnary("Inv", grainCheap, recip[float32], recip[float64], nil, nil)
+	regUnary("Reciprocal", grainCheap, viaF64[float32](recip[float64]), recip[float64], nil, nil)
+	regUnary("Inv", grainCheap, viaF64[float32](recip[float64]), recip[float64], nil, nil)
 	regUnary("Floor", grainCheap, viaF64[float32](math.Floor), math.Floor, nil, nil)
 	regUnary("Ceil", grainCheap, viaF64[float32](math.Ceil), math.Ceil, nil, nil)
 	regUnary("Exp", grainHeavy, viaF64[float32](math.Exp), math.Exp, nil, nil)
-	regUnary("Expm1", grainHeavy, viaF64[float32](math.Expm1), math.Expm1, nil, nil)
+	// libm's expm1f and log1p return a tiny argument unchanged, denormals
+	// included; Eigen's double expm1 reads denormals as zero.
+	regUnary("Expm1", grainHeavy, tinyIdentity32(math.Expm1), func(x float64) float64 { return flush64(math.Expm1(flush64(x))) }, nil, nil)
 	regUnary("Log", grainHeavy, viaF64[float32](math.Log), math.Log, nil, nil)
-	regUnary("Log1p", grainHeavy, viaF64[float32](math.Log1p), math.Log1p, nil, nil)
+	regUnary("Log1p", grainHeavy, tinyIdentity32(math.Log1p), tinyIdentity64(math.Log1p), nil, nil)
 	regUnary("Tanh", grainHeavy, viaF64[float32](math.Tanh), math.Tanh, nil, nil)
 	regUnary("Sigmoid", grainHeavy, viaF64[float32](sigmoid64), sigmoid64, nil, nil)
 	regUnary("Sqrt", grainHeavy, viaF64[float32](math.Sqrt), math.Sqrt, nil, nil)
 	regUnary("Rsqrt", grainHeavy, viaF64[float32](rsqrt64), rsqrt64, nil, nil)
 	regUnary("Elu", grainHeavy, elu32, elu64, nil, nil)
-	Register("IsNan", unaryKernel(grainCheap, map[tfops.DType]any{
+	Register("IsNan", unaryKernel(grainCheap, flushArith, map[tfops.DType]any{
 		tfops.Float: func(a float32) bool { return a != a }, tfops.Double: math.IsNaN}))
-	Register("IsInf", unaryKernel(grainCheap, map[tfops.DType]any{
+	Register("IsInf", unaryKernel(grainCheap, flushArith, map[tfops.DType]any{
 		tfops.Float:  func(a float32) bool { return math.IsInf(float64(a), 0) },
 		tfops.Double: func(a float64) bool { return math.IsInf(a, 0) }}))
-	Register("IsFinite", unaryKernel(grainCheap, map[tfops.DType]any{
+	Register("IsFinite", unaryKernel(grainCheap, flushArith, map[tfops.DType]any{
 		tfops.Float:  func(a float32) bool { return !math.IsInf(float64(a), 0) && a == a },
 		tfops.Double: func(a float64) bool { return !math.IsInf(a, 0) && a == a }}))
-	Register("LogicalNot", unaryKernel(grainCheap, map[tfops.DType]any{tfops.Bool: func(a bool) bool { return !a }}))
+	Register("LogicalNot", unaryKernel(grainCheap, flushArith, map[tfops.DType]any{tfops.Bool: func(a bool) bool { return !a }}))
 
 	// Binary, same dtype out.
+	// float32 arithmetic runs in float64 (exact for +, -, *, and
+	// correctly rounded for /) so that out32 sees the unrounded result.
 	for _, name := range []string{"AddV2", "Add"} {
-		regBinary(name, add[float32], add[float64], add[int32], add[int64])
+		regBinary(name, bin32(add[float64]), add[float64], add[int32], add[int64])
 	}
-	regBinary("Sub", sub[float32], sub[float64], sub[int32], sub[int64])
-	regBinary("Mul", mul[float32], mul[float64], mul[int32], mul[int64])
+	regBinary("Sub", bin32(sub[float64]), sub[float64], sub[int32], sub[int64])
+	regBinary("Mul", bin32(mul[float64]), mul[float64], mul[int32], mul[int64])
 	for _, name := range []string{"RealDiv", "Div"} {
-		regBinary(name, div[float32], div[float64], nil, nil)
+		regBinary(name, bin32(div[float64]), div[float64], nil, nil)
 	}
-	regBinary("DivNoNan", divNoNan[float32], divNoNan[float64], nil, nil)
+	regBinary("DivNoNan", bin32(divNoNan[float64]), divNoNan[float64], nil, nil)
 	regBinary("Maximum", maxF[float32], maxF[float64], maxI[int32], maxI[int64])
 	regBinary("Minimum", minF[float32], minF[float64], minI[int32], minI[int64])
-	regBinary("SquaredDifference", sqDiff[float32], sqDiff[float64], sqDiff[int32], sqDiff[int64])
-	regBinary("FloorDiv", floorDivF[float32], floorDivF[float64], floorDivI[int32], floorDivI[int64])
+	regBinary("SquaredDifference", sqDiff32, sqDiff[float64], sqDiff[int32], sqDiff[int64])
+	regBinary("FloorDiv", floorDiv32, floorDivF[float64], floorDivI[int32], floorDivI[int64])
 	regBinary("FloorMod", floorModF[float32], floorModF[float64], floorModI[int32], floorModI[int64])
-	regBinary("Pow", func(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) },
-		math.Pow, ipow[int32], ipow[int64])
-	Register("LogicalAnd", binaryKernel(map[tfops.DType]any{tfops.Bool: func(a, b bool) bool { return a && b }}, nil))
-	Register("LogicalOr", binaryKernel(map[tfops.DType]any{tfops.Bool: func(a, b bool) bool { return a || b }}, nil))
+	regBinary("Pow", bin32(pow64), pow64, ipow[int32], ipow[int64])
+	Register("LogicalAnd", binaryKernel(flushArith, map[tfops.DType]any{tfops.Bool: func(a, b bool) bool { return a && b }}, nil))
+	Register("LogicalOr", binaryKernel(flushArith, map[tfops.DType]any{tfops.Bool: func(a, b bool) bool { return a || b }}, nil))
 
 	// Comparisons.
 	regCompare("Equal", eq[float32], eq[float64], eq[int32], eq[int64], func(a, b bool) bool { return a == b })
@@ -102,17 +105,17 @@ func init() {
 // dtypes the op does not support.
 func regUnary(name string, grain int, f32 func(float32) float32, f64 func(float64) float64,
 	i32 func(int32) int32, i64 func(int64) int64) {
-	Register(name, unaryKernel(grain, typedFuncs(f32, f64, i32, i64, nil)))
+	Register(name, unaryKernel(grain, flushModes[name], typedFuncs(f32, f64, i32, i64, nil)))
 }
 
 func regBinary(name string, f32 func(a, b float32) float32, f64 func(a, b float64) float64,
 	i32 func(a, b int32) int32, i64 func(a, b int64) int64) {
-	Register(name, binaryKernel(typedFuncs(f32, f64, i32, i64, nil), divisorCheck[name]))
+	Register(name, binaryKernel(flushModes[name], typedFuncs(f32, f64, i32, i64, nil), divisorCheck[name]))
 }
 
 func regCompare(name string, f32 func(a, b float32) bool, f64 func(a, b float64) bool,
 	i32 func(a, b int32) bool, i64 func(a, b int64) bool, b func(a, b bool) bool) {
-	Register(name, binaryKernel(typedFuncs(f32, f64, i32, i64, b), nil))
+	Register(name, binaryKernel(flushArith, typedFuncs(f32, f64, i32, i64, b), nil))
 }
 
 // typedFuncs maps dtypes to the non-nil functions given for them.
@@ -161,7 +164,7 @@ func isNilFunc(f any) bool {
 }
 
 // unaryKernel dispatches on the input dtype to one of fs (func(T) R values).
-func unaryKernel(grain int, fs map[tfops.DType]any) Kernel {
+func unaryKernel(grain int, mode flushMode, fs map[tfops.DType]any) Kernel {
 	return func(c *Context) ([]*tfops.Tensor, error) {
 		if err := c.CheckInputs(1); err != nil {
 			return nil, err
@@ -171,19 +174,19 @@ func unaryKernel(grain int, fs map[tfops.DType]any) Kernel {
 		var err error
 		switch f := fs[x.DType()].(type) {
 		case func(float32) float32:
-			out, err = applyUnary(c, x, tfops.Float, grain, f)
+			out, err = applyUnary(c, x, tfops.Float, grain, mode, f)
 		case func(float64) float64:
-			out, err = applyUnary(c, x, tfops.Double, grain, f)
+			out, err = applyUnary(c, x, tfops.Double, grain, mode, f)
 		case func(int32) int32:
-			out, err = applyUnary(c, x, tfops.Int32, grain, f)
+			out, err = applyUnary(c, x, tfops.Int32, grain, mode, f)
 		case func(int64) int64:
-			out, err = applyUnary(c, x, tfops.Int64, grain, f)
+			out, err = applyUnary(c, x, tfops.Int64, grain, mode, f)
 		case func(float32) bool:
-			out, err = applyUnary(c, x, tfops.Bool, grain, f)
+			out, err = applyUnary(c, x, tfops.Bool, grain, mode, f)
 		case func(float64) bool:
-			out, err = applyUnary(c, x, tfops.Bool, grain, f)
+			out, err = applyUnary(c, x, tfops.Bool, grain, mode, f)
 		case func(bool) bool:
-			out, err = applyUnary(c, x, tfops.Bool, grain, f)
+			out, err = applyUnary(c, x, tfops.Bool, grain, mode, f)
 		default:
 			return nil, c.unsupportedDType(x.DType())
 		}
@@ -234,7 +237,7 @@ func anyInt(t *tfops.Tensor, pred func(int64) bool) bool {
 }
 
 // binaryKernel dispatches on the inputs' dtype to one of fs (func(a, b T) R).
-func binaryKernel(fs map[tfops.DType]any, check func(c *Context, y *tfops.Tensor) error) Kernel {
+func binaryKernel(mode flushMode, fs map[tfops.DType]any, check func(c *Context, y *tfops.Tensor) error) Kernel {
 	return func(c *Context) ([]*tfops.Tensor, error) {
 		if err := c.CheckInputs(2); err != nil {
 			return nil, err
@@ -253,23 +256,23 @@ func binaryKernel(fs map[tfops.DType]any, check func(c *Context, y *tfops.Tensor
 		g := grainCheap
 		switch f := fs[x.DType()].(type) {
 		case func(a, b float32) float32:
-			out, err = applyBinary(c, x, y, tfops.Float, g, f)
+			out, err = applyBinary(c, x, y, tfops.Float, g, mode, f)
 		case func(a, b float64) float64:
-			out, err = applyBinary(c, x, y, tfops.Double, g, f)
+			out, err = applyBinary(c, x, y, tfops.Double, g, mode, f)
 		case func(a, b int32) int32:
-			out, err = applyBinary(c, x, y, tfops.Int32, g, f)
+			out, err = applyBinary(c, x, y, tfops.Int32, g, mode, f)
 		case func(a, b int64) int64:
-			out, err = applyBinary(c, x, y, tfops.Int64, g, f)
+			out, err = applyBinary(c, x, y, tfops.Int64, g, mode, f)
 		case func(a, b float32) bool:
-			out, err = applyBinary(c, x, y, tfops.Bool, g, f)
+			out, err = applyBinary(c, x, y, tfops.Bool, g, mode, f)
 		case func(a, b float64) bool:
-			out, err = applyBinary(c, x, y, tfops.Bool, g, f)
+			out, err = applyBinary(c, x, y, tfops.Bool, g, mode, f)
 		case func(a, b int32) bool:
-			out, err = applyBinary(c, x, y, tfops.Bool, g, f)
+			out, err = applyBinary(c, x, y, tfops.Bool, g, mode, f)
 		case func(a, b int64) bool:
-			out, err = applyBinary(c, x, y, tfops.Bool, g, f)
+			out, err = applyBinary(c, x, y, tfops.Bool, g, mode, f)
 		case func(a, b bool) bool:
-			out, err = applyBinary(c, x, y, tfops.Bool, g, f)
+			out, err = applyBinary(c, x, y, tfops.Bool, g, mode, f)
 		default:
 			return nil, c.unsupportedDType(x.DType())
 		}
@@ -285,11 +288,40 @@ func (c *Context) unsupportedDType(d tfops.DType) error {
 	return c.Errorf("no %s kernel for dtype %v", c.Node.GetOp(), d)
 }
 
+// viaF64 evaluates f in float64 and rounds once (out32 for float32, which
+// also applies flush-to-zero exactly as the processor would).
 func viaF64[T float](f func(float64) float64) func(T) T {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return func(x T) T { return T(out32(f(float64(x)))) }
+	}
 	return func(x T) T { return T(f(float64(x))) }
 }
 
-func ident[T number](x T) T  { return x }
+// tinyIdentity32 is f for float32 with denormal arguments returned
+// unchanged (the kernel runs with flushNone).
+func tinyIdentity32(f func(float64) float64) func(float32) float32 {
+	return func(x float32) float32 {
+		if isDenormal32(x) {
+			return x
+		}
+		return out32(f(float64(x)))
+	}
+}
+
+func tinyIdentity64(f func(float64) float64) func(float64) float64 {
+	return func(x float64) float64 {
+		if isDenormal64(x) {
+			return x
+		}
+		return flush64(f(x))
+	}
+}
+
+func ident[T number](x T) T { return x }
+
+// negF is 0 - x, as Eigen evaluates it: Neg(±0) is +0.
+func negF[T float](x T) T    { return 0 - x }
 func neg[T number](x T) T    { return -x }
 func square[T number](x T) T { return x * x }
 func absF[T float](x T) T    { return T(math.Abs(float64(x))) }
@@ -353,19 +385,26 @@ func sigmoid64(x float64) float64 {
 func rsqrt64(x float64) float64 { return 1 / math.Sqrt(x) }
 
 // elu32 is TensorFlow's (x < 0 ? exp(x) - 1 : x) with the subtraction in
-// float32, as Eigen evaluates it.
+// float32, as Eigen evaluates it; the comparison reads a denormal as zero
+// and the select passes x through unchanged (flushNone).
 func elu32(x float32) float32 {
-	if x < 0 {
-		return float32(math.Exp(float64(x))) - 1
+	if flush32(x) < 0 {
+		return out32(float64(out32(math.Exp(float64(x)))) - 1)
 	}
 	return x
 }
 
 func elu64(x float64) float64 {
-	if x < 0 {
-		return math.Exp(x) - 1
+	if flush64(x) < 0 {
+		return flush64(flush64(math.Exp(x)) - 1)
 	}
 	return x
+}
+
+// bin32 evaluates a float64 function on float32 operands and rounds with
+// out32.
+func bin32(f func(a, b float64) float64) func(a, b float32) float32 {
+	return func(a, b float32) float32 { return out32(f(float64(a), float64(b))) }
 }
 
 func add[T number](a, b T) T    { return a + b }
@@ -422,8 +461,28 @@ func minI[T integer](a, b T) T {
 	return a
 }
 
-// floorDivF is TensorFlow's google_floor_div_real: floor(x / y).
-func floorDivF[T float](a, b T) T { return T(math.Floor(float64(a / b))) }
+// sqDiff32 is (x - y)² with each step rounded to float32, as Eigen does.
+func sqDiff32(a, b float32) float32 {
+	d := float64(out32(float64(a) - float64(b)))
+	return out32(d * d)
+}
+
+// floorDiv32 is floorDivF for float32 with the quotient rounded by out32.
+func floorDiv32(a, b float32) float32 {
+	return float32(math.Floor(float64(out32(float64(a) / float64(b)))))
+}
+
+// floorDivF is TensorFlow's google_floor_div_real: floor(x / y), the
+// quotient flushed to zero when denormal.
+func floorDivF[T float](a, b T) T { return T(math.Floor(float64(flushF(a / b)))) }
+
+// flushF is flush32 or flush64 by T, for intermediate results.
+func flushF[T float](x T) T {
+	if _, ok := any(x).(float32); ok {
+		return T(flush32(float32(x)))
+	}
+	return T(flush64(float64(x)))
+}
 
 // floorDivI rounds the quotient toward -Inf (b != 0 is checked first).
 func floorDivI[T integer](a, b T) T {
@@ -435,10 +494,16 @@ func floorDivI[T integer](a, b T) T {
 }
 
 // floorModF is TensorFlow's google_floor_fmod: fmod moved to y's sign.
+// As measured on TensorFlow's CPU kernel, fmod reads a denormal divisor as
+// zero (giving NaN) but returns a denormal dividend unchanged; the sign
+// test and the addition read denormals as zeros (the kernel runs with
+// flushNone).
 func floorModF[T float](a, b T) T {
-	m := T(math.Mod(float64(a), float64(b)))
-	if m != 0 && ((b < 0) != (m < 0)) {
-		m += b
+	fb := flushF(b)
+	m := T(math.Mod(float64(a), float64(fb)))
+	fm := flushF(m)
+	if fm != 0 && ((fb < 0) != (fm < 0)) {
+		return flushF(fm + fb)
 	}
 	return m
 }

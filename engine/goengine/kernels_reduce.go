@@ -213,7 +213,7 @@ func reduceKernel(op string) Kernel {
 		if err := c.CheckInputs(2); err != nil {
 			return nil, err
 		}
-		x := c.Inputs[0]
+		x := dazTensor(c.Inputs[0])
 		axes, err := c.indexInput(1, "reduction_indices")
 		if err != nil {
 			return nil, err
@@ -257,18 +257,19 @@ func reduceKernel(op string) Kernel {
 		if !ok {
 			return nil, c.unsupportedDType(x.DType())
 		}
+		ftz(out.Data())
 		return []*tfops.Tensor{out}, nil
 	}
 }
 
 func reduceFloat[T float](c *Context, op string, p reducePlan, xs, o []T) bool {
-	round := func(a float64, _ int) T { return T(a) }
+	round := func(a float64, _ int) T { return fromF64[T](a) }
 	switch op {
 	case "Sum":
 		reduceWith(c, p, xs, o, reducer[T, float64]{add: func(a float64, v T) float64 { return a + float64(v) }, final: round})
 	case "Mean":
 		reduceWith(c, p, xs, o, reducer[T, float64]{add: func(a float64, v T) float64 { return a + float64(v) },
-			final: func(a float64, n int) T { return T(a / float64(n)) }})
+			final: func(a float64, n int) T { return fromF64[T](a / float64(n)) }})
 	case "Prod":
 		reduceWith(c, p, xs, o, reducer[T, float64]{init: 1, add: func(a float64, v T) float64 { return a * float64(v) }, final: round})
 	case "Max":
@@ -323,7 +324,7 @@ func argKernel(isMax bool) Kernel {
 		if err := c.CheckInputs(2); err != nil {
 			return nil, err
 		}
-		x := c.Inputs[0]
+		x := dazTensor(c.Inputs[0])
 		axis, err := c.scalarIndexInput(1, "dimension")
 		if err != nil {
 			return nil, err
@@ -381,7 +382,7 @@ func cumsumKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err := c.CheckInputs(2); err != nil {
 		return nil, err
 	}
-	x := c.Inputs[0]
+	x := dazTensor(c.Inputs[0])
 	axis, err := c.scalarIndexInput(1, "axis")
 	if err != nil {
 		return nil, err
@@ -405,7 +406,7 @@ func cumsumKernel(c *Context) ([]*tfops.Tensor, error) {
 	outer, n, inner := axisSplit(x.Shape(), a)
 	switch xs := x.Data().(type) {
 	case []float32:
-		scan(c, xs, out.Float32s(), outer, n, inner, excl, rev, func(a float64, v float32) float64 { return a + float64(v) }, func(a float64) float32 { return float32(a) })
+		scan(c, xs, out.Float32s(), outer, n, inner, excl, rev, func(a float64, v float32) float64 { return a + float64(v) }, fromF64[float32])
 	case []float64:
 		scan(c, xs, out.Float64s(), outer, n, inner, excl, rev, func(a float64, v float64) float64 { return a + v }, func(a float64) float64 { return a })
 	case []int32:
@@ -415,6 +416,7 @@ func cumsumKernel(c *Context) ([]*tfops.Tensor, error) {
 	default:
 		return nil, c.unsupportedDType(x.DType())
 	}
+	ftz(out.Data())
 	return []*tfops.Tensor{out}, nil
 }
 

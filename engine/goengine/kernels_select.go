@@ -62,7 +62,7 @@ func clipKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err := c.CheckInputs(3); err != nil {
 		return nil, err
 	}
-	x, lo, hi := c.Inputs[0], c.Inputs[1], c.Inputs[2]
+	x, lo, hi := dazTensor(c.Inputs[0]), dazTensor(c.Inputs[1]), dazTensor(c.Inputs[2])
 	for _, b := range []*tfops.Tensor{lo, hi} {
 		if b.DType() != x.DType() {
 			return nil, c.Errorf("clip values are %v, t is %v", b.DType(), x.DType())
@@ -86,7 +86,11 @@ func clipKernel(c *Context) ([]*tfops.Tensor, error) {
 	default:
 		return nil, c.unsupportedDType(x.DType())
 	}
-	return []*tfops.Tensor{out}, err
+	if err != nil {
+		return nil, err
+	}
+	ftz(out.Data())
+	return []*tfops.Tensor{out}, nil
 }
 
 func clipOf[T number](c *Context, x, lo, hi *tfops.Tensor) (*tfops.Tensor, error) {

@@ -25,7 +25,7 @@ func softmaxKernel(isLog bool) Kernel {
 		if err := c.CheckInputs(1); err != nil {
 			return nil, err
 		}
-		x := c.Inputs[0]
+		x := dazTensor(c.Inputs[0])
 		if x.Rank() < 1 {
 			return nil, c.Errorf("logits must have >= 1 dimension, got %s", dimsString(x.Shape()))
 		}
@@ -42,6 +42,7 @@ func softmaxKernel(isLog bool) Kernel {
 		default:
 			return nil, c.unsupportedDType(x.DType())
 		}
+		ftz(out.Data())
 		return []*tfops.Tensor{out}, nil
 	}
 }
@@ -65,12 +66,12 @@ func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
 			if isLog {
 				ls := math.Log(sum)
 				for i, v := range x {
-					y[i] = T((float64(v) - m) - ls)
+					y[i] = fromF64[T]((float64(v) - m) - ls)
 				}
 				continue
 			}
 			for i, v := range x {
-				y[i] = T(math.Exp(float64(v)-m) / sum)
+				y[i] = fromF64[T](math.Exp(float64(v)-m) / sum)
 			}
 		}
 	})
@@ -107,22 +108,25 @@ func topKKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Order by the values as TensorFlow's comparisons see them (denormals
+	// as zeros) but return the values themselves.
+	keys := dazTensor(x)
 	switch xs := x.Data().(type) {
 	case []float32:
-		topKRows(c, xs, vals.Float32s(), idx.Int32s(), n, int(k))
+		topKRows(c, keys.Float32s(), xs, vals.Float32s(), idx.Int32s(), n, int(k))
 	case []float64:
-		topKRows(c, xs, vals.Float64s(), idx.Int32s(), n, int(k))
+		topKRows(c, keys.Float64s(), xs, vals.Float64s(), idx.Int32s(), n, int(k))
 	case []int32:
-		topKRows(c, xs, vals.Int32s(), idx.Int32s(), n, int(k))
+		topKRows(c, xs, xs, vals.Int32s(), idx.Int32s(), n, int(k))
 	case []int64:
-		topKRows(c, xs, vals.Int64s(), idx.Int32s(), n, int(k))
+		topKRows(c, xs, xs, vals.Int64s(), idx.Int32s(), n, int(k))
 	default:
 		return nil, c.unsupportedDType(x.DType())
 	}
 	return []*tfops.Tensor{vals, idx}, nil
 }
 
-func topKRows[T number](c *Context, xs, vals []T, idx []int32, n, k int) {
+func topKRows[T number](c *Context, keys, xs, vals []T, idx []int32, n, k int) {
 	if n == 0 || k == 0 {
 		return
 	}
@@ -130,7 +134,7 @@ func topKRows[T number](c *Context, xs, vals []T, idx []int32, n, k int) {
 	c.parallel(rows, max(1, grainHeavy/n), func(lo, hi int) {
 		order := make([]int32, n)
 		for r := lo; r < hi; r++ {
-			x := xs[r*n : (r+1)*n]
+			x, row := keys[r*n:(r+1)*n], xs[r*n:(r+1)*n]
 			for i := range order {
 				order[i] = int32(i)
 			}
@@ -152,7 +156,7 @@ func topKRows[T number](c *Context, xs, vals []T, idx []int32, n, k int) {
 				slices.SortFunc(order, byValue)
 			}
 			for j := 0; j < k; j++ {
-				vals[r*k+j] = x[order[j]]
+				vals[r*k+j] = row[order[j]]
 				idx[r*k+j] = order[j]
 			}
 		}

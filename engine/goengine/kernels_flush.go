@@ -1,0 +1,132 @@
+package goengine
+
+import (
+	"math"
+
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// TensorFlow's CPU executor runs every kernel with the processor's
+// flush-to-zero and denormals-are-zero modes on (port::ScopedFlushDenormal
+// in executor.cc), for float32 and float64 alike: arithmetic reads a
+// denormal input as a zero of the same sign and writes a denormal result
+// as a signed zero. Data movement (copies, reshapes, gathers) keeps the
+// bits. The Go engine reproduces this in its arithmetic kernels: inputs go
+// through dazTensor, outputs through ftz.
+
+// flushMode says how an elementwise kernel treats denormals.
+type flushMode int
+
+const (
+	// flushArith: denormal inputs read as zeros, denormal results
+	// flushed (ordinary floating-point arithmetic).
+	flushArith flushMode = iota
+	// flushOutput: inputs as they are (the function classifies its
+	// arguments bit by bit, as libm's pow does), results flushed.
+	flushOutput
+	// flushNone: the function handles denormals itself (bitwise ops such
+	// as Abs, and libm functions that return tiny arguments unchanged).
+	flushNone
+)
+
+// flushModes lists the ops whose TensorFlow kernels treat denormals other
+// than by flushArith, as measured against TensorFlow's CPU kernels.
+var flushModes = map[string]flushMode{
+	"Abs": flushNone, "Elu": flushNone, "Expm1": flushNone, "Log1p": flushNone,
+	"FloorMod": flushNone, "Pow": flushOutput,
+}
+
+// out32 rounds a float64 result to float32 the way the processor does in
+// flush-to-zero mode: a result whose magnitude, rounded to float32's
+// precision with an unbounded exponent, is below the smallest normal
+// float32 becomes a signed zero.
+func out32(v float64) float32 {
+	if v != 0 && v > -(0x1p-126-0x1p-151) && v < 0x1p-126-0x1p-151 {
+		return float32(math.Copysign(0, v))
+	}
+	return float32(v)
+}
+
+// fromF64 rounds a float64 result to T with flush-to-zero (out32 for
+// float32).
+func fromF64[T ~float32 | ~float64](v float64) T {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return T(out32(v))
+	}
+	return T(flush64(v))
+}
+
+// isDenormal32 reports whether x is a nonzero float32 with a zero exponent.
+func isDenormal32(x float32) bool {
+	b := math.Float32bits(x)
+	return b&0x7f800000 == 0 && b&0x007fffff != 0
+}
+
+func isDenormal64(x float64) bool {
+	b := math.Float64bits(x)
+	return b&0x7ff0000000000000 == 0 && b&0x000fffffffffffff != 0
+}
+
+// flush32 maps a denormal to the zero of its sign.
+func flush32(x float32) float32 {
+	if b := math.Float32bits(x); b&0x7f800000 == 0 {
+		return math.Float32frombits(b & 0x80000000)
+	}
+	return x
+}
+
+func flush64(x float64) float64 {
+	if b := math.Float64bits(x); b&0x7ff0000000000000 == 0 {
+		return math.Float64frombits(b & 0x8000000000000000)
+	}
+	return x
+}
+
+// dazTensor returns t, or a copy with denormals replaced by signed zeros
+// when t is a float tensor holding any.
+func dazTensor(t *tfops.Tensor) *tfops.Tensor {
+	switch v := t.Data().(type) {
+	case []float32:
+		for i, x := range v {
+			if isDenormal32(x) {
+				w := append([]float32{}, v...)
+				for j := i; j < len(w); j++ {
+					w[j] = flush32(w[j])
+				}
+				out, _ := tfops.FromSlice(w, t.Shape()...)
+				return out
+			}
+		}
+	case []float64:
+		for i, x := range v {
+			if isDenormal64(x) {
+				w := append([]float64{}, v...)
+				for j := i; j < len(w); j++ {
+					w[j] = flush64(w[j])
+				}
+				out, _ := tfops.FromSlice(w, t.Shape()...)
+				return out
+			}
+		}
+	}
+	return t
+}
+
+// ftz flushes denormal results in place (no-op for non-float data).
+func ftz(data any) {
+	switch v := data.(type) {
+	case []float32:
+		for i, x := range v {
+			if isDenormal32(x) {
+				v[i] = flush32(x)
+			}
+		}
+	case []float64:
+		for i, x := range v {
+			if isDenormal64(x) {
+				v[i] = flush64(x)
+			}
+		}
+	}
+}
