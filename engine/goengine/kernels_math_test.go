@@ -127,7 +127,9 @@ func BenchmarkKernels(b *testing.B) {
 			build func(s *tfops.Scope, x tfops.Output) tfops.Output
 		}{
 			{"Mul", func(s *tfops.Scope, x tfops.Output) tfops.Output { return tfops.Mul(s, x, x) }},
-			{"AddScalar", func(s *tfops.Scope, x tfops.Output) tfops.Output { return tfops.AddV2(s, x, tfops.Scalar(s, tfops.Float, 1)) }},
+			{"AddScalar", func(s *tfops.Scope, x tfops.Output) tfops.Output {
+				return tfops.AddV2(s, x, tfops.Scalar(s, tfops.Float, 1))
+			}},
 			{"Sigmoid", tfops.Sigmoid},
 			{"SumAll", func(s *tfops.Scope, x tfops.Output) tfops.Output { return tfops.Sum(s, x, nil, false) }},
 			{"SumAxis0", func(s *tfops.Scope, x tfops.Output) tfops.Output { return tfops.Sum(s, x, []int{0}, false) }},
