@@ -1,0 +1,38 @@
+// Package bench holds the benchmarks that compare the Go engine with real
+// TensorFlow on the work tfseg is for; it has no API, only _test.go files.
+// scripts/bench.sh runs them and prints one table (medians, spread, Go/TF
+// ratio, and each result as a fraction of the machine's measured memory
+// bandwidth or FP32 peak).
+//
+// The benchmarks are named so a comparison reads itself:
+//
+//	BenchmarkLoss/name=focal/engine=go/size=16x512x512x1
+//	BenchmarkLoss/name=focal/engine=tensorflow/size=16x512x512x1
+//	BenchmarkUNet/engine=go/size=1x572x572x1
+//
+// Engine "go" is always there; the build tag `tensorflow` adds engine
+// "tensorflow" to the same binary. Both run with as many threads as
+// GOMAXPROCS (go test -cpu N).
+//
+// # What is timed
+//
+// BenchmarkLoss: one session run of the loss graph of graphs.Build (default
+// parameters, so ce, dice_image and tversky_image return their unreduced
+// values: a (B, H, W) map and one value per image) on y_true a 0/1 mask
+// and y_pred probabilities (logits for lovasz_hinge), generated once from a
+// fixed seed. The session is opened and the inputs made before the timer
+// starts; on TensorFlow the inputs are converted to TensorFlow tensors
+// once, and graft's Session.Run is called directly, so neither engine pays
+// for conversions in the loop. Bytes per op (MB/s) are the inputs read
+// plus the output written, the least traffic the loss needs.
+//
+// BenchmarkUNet: Model.Run of the Keras U-Net fixture
+// (../shared/fixtures/savedmodels/keras-unet-circles, loaded with
+// tfseg.Load; TensorFlow uses its own SavedModel loader) on a noisy-circles
+// batch. Bytes per op are the input's; GFLOP/s counts the multiply-adds of
+// its convolutions (2 FLOPs each), computed from the layer shapes in
+// unetLayers, which a test checks against the fixture's kernels.
+//
+// BenchmarkWeightmap/size=1024x1024/objects=50 lives in package weightmap;
+// scripts/bench.sh runs it from there.
+package bench
