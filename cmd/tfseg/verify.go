@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,15 +22,23 @@ import (
 
 func init() {
 	register(&command{name: "verify",
-		args:    "(--model DIR [--signature KEY] | --loss NAME[:key=value,...]) --cases DIR [--engine go|tensorflow] [--rtol R] [--atol A]",
+		args:    "(--model DIR [--signature KEY] [--loss NAME] | --loss NAME[:key=value,...]) --cases DIR|keras_goldens.json [--goldens FILE] [--engine go|tensorflow] [--rtol R] [--atol A]",
 		summary: "check Go against Keras: run a SavedModel or a loss on saved inputs and compare with the outputs Keras produced",
 		run:     runVerify})
 }
 
+// Cases come in two layouts.
+//
 // A case directory holds inputs/NAME.npy (one per signature input, or
 // y_true, y_pred, weights, sample_weight for a loss) and outputs/NAME.npy
 // (what Keras computed: one per signature output, or one file for a
-// loss). --cases names one such directory, or a directory of them.
+// loss); --cases names one such directory, or a directory of them.
+//
+// keras_goldens.json, as python/export_losses.py writes it, lists results
+// {case, loss, params, inputs: {input: array}, expected, npy}: the input
+// arrays are the cases of graphs/testdata/goldens.json (--goldens), the
+// Keras values are in the .npy file named by "npy" (relative to the JSON
+// file), else in "expected".
 const (
 	casesInputs  = "inputs"
 	casesOutputs = "outputs"
@@ -39,26 +48,45 @@ const (
 var errTolerance = errors.New("out of tolerance")
 
 type verifyCase struct {
-	name            string
-	inputs, outputs map[string]string // name -> .npy path
+	name string
+	// loss and params, for keras_goldens.json results (the loss's own
+	// parameters); empty for case directories.
+	loss   string
+	params graphs.Config
+	inputs map[string]*tfops.Tensor
+	want   map[string]*tfops.Tensor // Keras' outputs by name
+	source map[string]string        // where each want came from
 }
 
-// readCases lists the cases of dir: dir itself when it has inputs/, else
-// each subdirectory that has.
-func readCases(dir string) ([]verifyCase, error) {
+// readCaseDirs reads dir itself when it has inputs/, else each
+// subdirectory that has.
+func readCaseDirs(dir string) ([]verifyCase, error) {
 	one := func(name, d string) (verifyCase, error) {
-		c := verifyCase{name: name, inputs: map[string]string{}, outputs: map[string]string{}}
-		for sub, m := range map[string]map[string]string{casesInputs: c.inputs, casesOutputs: c.outputs} {
+		c := verifyCase{name: name, inputs: map[string]*tfops.Tensor{}, want: map[string]*tfops.Tensor{}, source: map[string]string{}}
+		for _, sub := range []string{casesInputs, casesOutputs} {
 			ents, err := os.ReadDir(filepath.Join(d, sub))
 			if err != nil {
 				return c, fmt.Errorf("case %s: %w", d, err)
 			}
+			n := 0
 			for _, e := range ents {
-				if !e.IsDir() && strings.HasSuffix(e.Name(), ".npy") {
-					m[strings.TrimSuffix(e.Name(), ".npy")] = filepath.Join(d, sub, e.Name())
+				if e.IsDir() || !strings.HasSuffix(e.Name(), ".npy") {
+					continue
 				}
+				path := filepath.Join(d, sub, e.Name())
+				t, err := npy.ReadFile(path, npy.Options{})
+				if err != nil {
+					return c, err
+				}
+				key := strings.TrimSuffix(e.Name(), ".npy")
+				if sub == casesInputs {
+					c.inputs[key] = t
+				} else {
+					c.want[key], c.source[key] = t, path
+				}
+				n++
 			}
-			if len(m) == 0 {
+			if n == 0 {
 				return c, fmt.Errorf("case %s: no .npy file in %s", d, filepath.Join(d, sub))
 			}
 		}
@@ -83,7 +111,112 @@ func readCases(dir string) ([]verifyCase, error) {
 		}
 	}
 	if len(cases) == 0 {
-		return nil, fmt.Errorf("%s has no case: want %s/%s/NAME.npy and %s/%s/NAME.npy, or subdirectories laid out so", dir, dir, casesInputs, dir, casesOutputs)
+		return nil, fmt.Errorf("%s has no case: want %s/%s/NAME.npy and %s/%s/NAME.npy, or subdirectories laid out so, or a keras_goldens.json", dir, dir, casesInputs, dir, casesOutputs)
+	}
+	return cases, nil
+}
+
+// goldenArray is an array of goldens.json: shape and values ("NaN" for NaN).
+type goldenArray struct {
+	Shape []int `json:"shape"`
+	Data  []any `json:"data"`
+}
+
+func (a goldenArray) tensor() (*tfops.Tensor, error) {
+	v := make([]float32, len(a.Data))
+	for i, x := range a.Data {
+		switch y := x.(type) {
+		case float64:
+			v[i] = float32(y)
+		case string:
+			switch y {
+			case "NaN":
+				v[i] = float32(math.NaN())
+			case "Inf":
+				v[i] = float32(math.Inf(1))
+			case "-Inf":
+				v[i] = float32(math.Inf(-1))
+			default:
+				return nil, fmt.Errorf("value %q at %d", y, i)
+			}
+		default:
+			return nil, fmt.Errorf("value %v at %d", x, i)
+		}
+	}
+	return tfops.FromSlice(v, a.Shape...)
+}
+
+// readKerasGoldens reads python/export_losses.py's keras_goldens.json with
+// the case arrays of goldensPath, keeping the results of loss (all when "").
+func readKerasGoldens(path, goldensPath, loss string) ([]verifyCase, error) {
+	var kg struct {
+		Results []struct {
+			Case     string            `json:"case"`
+			Loss     string            `json:"loss"`
+			Params   map[string]string `json:"params"`
+			Inputs   map[string]string `json:"inputs"`
+			Expected goldenArray       `json:"expected"`
+			Npy      string            `json:"npy"`
+		} `json:"results"`
+	}
+	var gold struct {
+		Cases map[string]map[string]goldenArray `json:"cases"`
+	}
+	for _, f := range []struct {
+		path string
+		v    any
+	}{{path, &kg}, {goldensPath, &gold}} {
+		data, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, f.v); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.path, err)
+		}
+	}
+	var cases []verifyCase
+	for i, r := range kg.Results {
+		if loss != "" && r.Loss != loss {
+			continue
+		}
+		c := verifyCase{name: fmt.Sprintf("%d %s %s", i, r.Loss, r.Case), loss: r.Loss, params: graphs.Config(r.Params),
+			inputs: map[string]*tfops.Tensor{}, want: map[string]*tfops.Tensor{}, source: map[string]string{}}
+		if c.params == nil {
+			c.params = graphs.Config{}
+		}
+		arrays, ok := gold.Cases[r.Case]
+		if !ok {
+			return nil, fmt.Errorf("%s: result %d uses case %q, which %s does not have", path, i, r.Case, goldensPath)
+		}
+		for in, arr := range r.Inputs {
+			a, ok := arrays[arr]
+			if !ok {
+				return nil, fmt.Errorf("%s: case %q has no array %q", goldensPath, r.Case, arr)
+			}
+			t, err := a.tensor()
+			if err != nil {
+				return nil, fmt.Errorf("%s: case %q array %q: %w", goldensPath, r.Case, arr, err)
+			}
+			c.inputs[in] = t
+		}
+		if r.Npy != "" {
+			p := filepath.Join(filepath.Dir(path), r.Npy)
+			t, err := npy.ReadFile(p, npy.Options{})
+			if err != nil {
+				return nil, err
+			}
+			c.want["loss"], c.source["loss"] = t, p
+		} else {
+			t, err := r.Expected.tensor()
+			if err != nil {
+				return nil, fmt.Errorf("%s: result %d: %w", path, i, err)
+			}
+			c.want["loss"], c.source["loss"] = t, fmt.Sprintf("%s result %d", path, i)
+		}
+		cases = append(cases, c)
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("%s has no result for loss %q", path, loss)
 	}
 	return cases, nil
 }
@@ -92,8 +225,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, commands["verify"])
 	model := fs.String("model", "", "SavedModel `DIR` to run")
 	signature := fs.String("signature", "serving_default", "signature `KEY` (with --model)")
-	loss := fs.String("loss", "", "loss or metric `NAME[:key=value,...]` to evaluate instead of a model")
-	casesDir := fs.String("cases", "", "case `DIR`: inputs/NAME.npy and outputs/NAME.npy (Keras' outputs), or a directory of such cases")
+	loss := fs.String("loss", "", "loss or metric `NAME[:key=value,...]` to evaluate (with --model and keras_goldens.json: the loss the model computes, default the directory's name)")
+	casesPath := fs.String("cases", "", "case `DIR` (inputs/NAME.npy, outputs/NAME.npy, or subdirectories of such) or python/export_losses.py's keras_goldens.json")
+	goldens := fs.String("goldens", filepath.Join("graphs", "testdata", "goldens.json"), "with keras_goldens.json: the goldens.json `FILE` holding the input arrays")
 	engName := fs.String("engine", engine.Default, "engine: "+strings.Join(engine.Names(), ", "))
 	rtol := fs.Float64("rtol", 1e-5, "relative tolerance: |got - want| <= atol + rtol*|want| (numpy.allclose)")
 	atol := fs.Float64("atol", 1e-6, "absolute tolerance")
@@ -104,16 +238,38 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("verify takes no arguments, got %q", pos)
 	}
-	if (*model == "") == (*loss == "") || *casesDir == "" {
-		return usagef("verify needs --cases and one of --model or --loss")
+	if (*model == "" && *loss == "") || *casesPath == "" {
+		return usagef("verify needs --cases and --model or --loss")
 	}
 	if *rtol < 0 || *atol < 0 || math.IsNaN(*rtol) || math.IsNaN(*atol) {
 		return usagef("--rtol and --atol must be >= 0")
 	}
-	cases, err := readCases(*casesDir)
-	if err != nil {
+	var ms eval.Measure
+	if *loss != "" {
+		if ms, err = eval.ParseMeasure(*loss); err != nil {
+			return &usageError{err.Error()}
+		}
+	}
+	fromJSON := strings.HasSuffix(*casesPath, ".json")
+	var cases []verifyCase
+	if fromJSON {
+		name := ms.Name
+		if name == "" {
+			name = filepath.Base(filepath.Clean(*model))
+		}
+		if cases, err = readKerasGoldens(*casesPath, *goldens, name); err != nil {
+			return err
+		}
+		if *model != "" {
+			cases = withParams(cases, ms.Config)
+			if len(cases) == 0 {
+				return fmt.Errorf("%s has no %s result with parameters %v and no sample_weight (the exported models' signatures have none)", *casesPath, name, ms.Config)
+			}
+		}
+	} else if cases, err = readCaseDirs(*casesPath); err != nil {
 		return err
 	}
+
 	var run func(ctx context.Context, c verifyCase) (map[string]*tfops.Tensor, error)
 	var what string
 	if *model != "" {
@@ -130,28 +286,31 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		run = func(ctx context.Context, c verifyCase) (map[string]*tfops.Tensor, error) {
 			feeds := map[string]*tfops.Tensor{}
 			for _, in := range sig.Inputs {
-				path, ok := c.inputs[in.Name]
+				t, ok := c.inputs[in.Name]
 				if !ok {
-					return nil, fmt.Errorf("case %s: no %s/%s.npy for signature input %q", c.name, casesInputs, in.Name, in.Name)
-				}
-				t, err := npy.ReadFile(path, npy.Options{})
-				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("case %s: no input %q for the signature (inputs/%s.npy)", c.name, in.Name, in.Name)
 				}
 				if t.DType() != in.DType && (in.DType == tfops.Float || in.DType == tfops.Double) {
+					var err error
 					if t, err = convertTensor(t, in.DType); err != nil {
-						return nil, fmt.Errorf("%s: %w", path, err)
+						return nil, fmt.Errorf("case %s, input %s: %w", c.name, in.Name, err)
 					}
 				}
 				feeds[in.Name] = t
 			}
-			return m.Run(ctx, sig.Key, feeds)
+			out, err := m.Run(ctx, sig.Key, feeds)
+			if err != nil || !fromJSON {
+				return out, err
+			}
+			if len(out) != 1 {
+				return nil, fmt.Errorf("signature %s has %d outputs; a loss model has one", sig.Key, len(out))
+			}
+			for _, t := range out {
+				return map[string]*tfops.Tensor{"loss": t}, nil
+			}
+			return nil, nil
 		}
 	} else {
-		ms, err := eval.ParseMeasure(*loss)
-		if err != nil {
-			return &usageError{err.Error()}
-		}
 		eng, err := engine.Get(*engName)
 		if err != nil {
 			return err
@@ -159,22 +318,26 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		what = "loss " + ms.String()
 		run = func(ctx context.Context, c verifyCase) (map[string]*tfops.Tensor, error) {
 			inputs := map[string]*tfops.Tensor{}
-			for name, path := range c.inputs {
-				t, err := readInput(path, false)
+			for name, t := range c.inputs {
+				f, err := convertTensor(t, tfops.Float)
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("case %s, input %s: %w", c.name, name, err)
 				}
-				inputs[name] = t
+				inputs[name] = f
 			}
-			res, err := graphs.Eval(ctx, eng, ms.Name, ms.Config, inputs)
+			name, cfg := ms.Name, ms.Config
+			if c.loss != "" {
+				name, cfg = c.loss, c.params
+			}
+			res, err := graphs.Eval(ctx, eng, name, cfg, inputs)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("case %s: %w", c.name, err)
 			}
-			if len(c.outputs) != 1 {
-				return nil, fmt.Errorf("case %s: a loss has one output; %s holds %d files", c.name, casesOutputs, len(c.outputs))
+			if len(c.want) != 1 {
+				return nil, fmt.Errorf("case %s: a loss has one output; %s holds %d files", c.name, casesOutputs, len(c.want))
 			}
 			out := map[string]*tfops.Tensor{}
-			for name := range c.outputs {
+			for name := range c.want {
 				out[name] = res
 			}
 			return out, nil
@@ -187,23 +350,19 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		names := make([]string, 0, len(c.outputs))
-		for n := range c.outputs {
+		names := make([]string, 0, len(c.want))
+		for n := range c.want {
 			names = append(names, n)
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			want, err := npy.ReadFile(c.outputs[n], npy.Options{})
-			if err != nil {
-				return err
-			}
 			g, ok := got[n]
 			if !ok {
 				return fmt.Errorf("case %s: %s has no output %q", c.name, what, n)
 			}
-			cmp, err := compareTensors(g, want, *rtol, *atol)
+			cmp, err := compareTensors(g, c.want[n], *rtol, *atol)
 			if err != nil {
-				return fmt.Errorf("case %s, output %s (%s): %w", c.name, n, c.outputs[n], err)
+				return fmt.Errorf("case %s, output %s (%s): %w", c.name, n, c.source[n], err)
 			}
 			cmp.write(e.stdout, c.name+" / "+n)
 			if cmp.outside > 0 {
@@ -216,6 +375,27 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "all outputs within tolerance")
 	return nil
+}
+
+// withParams keeps the cases computed with exactly params and without a
+// sample_weight input.
+func withParams(cases []verifyCase, params graphs.Config) []verifyCase {
+	var out []verifyCase
+	for _, c := range cases {
+		if _, sw := c.inputs[graphs.InputSampleWeight]; sw || len(c.params) != len(params) {
+			continue
+		}
+		same := true
+		for k, v := range params {
+			if c.params[k] != v {
+				same = false
+			}
+		}
+		if same {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // comparison is the element-wise comparison of one output.
@@ -307,11 +487,12 @@ func compareTensors(got, want *tfops.Tensor, rtol, atol float64) (*comparison, e
 	if err != nil {
 		return nil, err
 	}
-	w, wSingle, err := floatValues(want)
+	// ulps count in the precision Go computed in (Keras' float32 values
+	// saved as float64 are still float32 values).
+	w, _, err := floatValues(want)
 	if err != nil {
 		return nil, err
 	}
-	single = single && wSingle
 	c := &comparison{shape: got.Shape(), n: len(g), ulpHist: make([]int, len(ulpBuckets)+1), worst: -1, maxAbsAt: -1, maxRelAt: -1}
 	worstExcess := math.Inf(-1)
 	for i := range g {
@@ -346,8 +527,16 @@ func compareTensors(got, want *tfops.Tensor, rtol, atol float64) (*comparison, e
 				break
 			}
 		}
-		excess := d - (atol + rtol*math.Abs(b))
-		if excess > 0 {
+		// The excess is the error in units of the tolerance: above 1 is outside.
+		tol := atol + rtol*math.Abs(b)
+		excess := 0.0
+		switch {
+		case d > 0 && tol == 0:
+			excess = math.Inf(1)
+		case d > 0:
+			excess = d / tol
+		}
+		if excess > 1 {
 			c.outside++
 		}
 		if excess > worstExcess {

@@ -104,8 +104,9 @@ func TestVerifyLoss(t *testing.T) {
 func TestVerifyUsage(t *testing.T) {
 	dir := t.TempDir()
 	runCLICases(t, []cliCase{
-		{"neither", []string{"verify", "--cases", dir}, 2, "one of --model or --loss"},
-		{"both", []string{"verify", "--cases", dir, "--model", dir, "--loss", "dice"}, 2, "one of --model or --loss"},
+		{"neither", []string{"verify", "--cases", dir}, 2, "--model or --loss"},
+		{"unknown loss", []string{"verify", "--cases", dir, "--loss", "nope"}, 2, "unknown loss"},
+		{"missing keras goldens", []string{"verify", "--cases", filepath.Join(dir, "keras_goldens.json"), "--loss", "dice"}, 1, "keras_goldens.json"},
 		{"no cases", []string{"verify", "--loss", "dice"}, 2, "needs --cases"},
 		{"negative tolerance", []string{"verify", "--loss", "dice", "--cases", dir, "--rtol", "-1"}, 2, "--rtol"},
 		{"empty case dir", []string{"verify", "--loss", "dice", "--cases", dir}, 1, "has no case"},
@@ -133,4 +134,80 @@ func TestCompareTensors(t *testing.T) {
 
 	assert.Equal(t, uint64(2), ulpDistance(math.Float64frombits(1), -math.Float64frombits(1), false), "across zero")
 	assert.Equal(t, uint64(0), ulpDistance(0, math.Copysign(0, -1), true))
+}
+
+// kerasGoldens writes a keras_goldens.json in python/export_losses.py's
+// layout from graphs/testdata/goldens.json's results for loss, with the
+// NumPy/PyTorch reference values standing in for Keras' (alternately as
+// npy/NNNN.npy files and inline), each multiplied by scale.
+func kerasGoldens(t *testing.T, loss string, scale float64) string {
+	t.Helper()
+	raw, err := os.ReadFile("../../graphs/testdata/goldens.json")
+	require.NoError(t, err)
+	var gold struct {
+		Results []map[string]any `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &gold))
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "npy"), 0o755))
+	var results []map[string]any
+	for _, r := range gold.Results {
+		if r["loss"] != loss {
+			continue
+		}
+		exp := r["expected"].(map[string]any)
+		data := exp["data"].([]any)
+		for i, v := range data {
+			if f, ok := v.(float64); ok {
+				data[i] = f * scale
+			}
+		}
+		if n := len(results); n%2 == 0 {
+			var shape []int
+			for _, d := range exp["shape"].([]any) {
+				shape = append(shape, int(d.(float64)))
+			}
+			vals := make([]float64, len(data))
+			for i, v := range data {
+				vals[i] = math.NaN()
+				if f, ok := v.(float64); ok {
+					vals[i] = f
+				}
+			}
+			name := fmt.Sprintf("npy/%04d.npy", n)
+			x := tfops.FromScalar(vals[0])
+			if len(shape) > 0 {
+				x = tfops.MustFromSlice(vals, shape...)
+			}
+			require.NoError(t, npy.WriteFile(filepath.Join(dir, name), x))
+			r["npy"] = name
+		}
+		results = append(results, r)
+	}
+	require.NotEmpty(t, results)
+	out, err := json.Marshal(map[string]any{"results": results})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "keras_goldens.json")
+	require.NoError(t, os.WriteFile(path, out, 0o644))
+	return path
+}
+
+// TestVerifyKerasGoldens reads python/export_losses.py's layout, for a loss
+// on the Go engine and for the SavedModel exported for it (models/dice).
+func TestVerifyKerasGoldens(t *testing.T) {
+	goldens := "../../graphs/testdata/goldens.json"
+	kg := kerasGoldens(t, "dice", 1)
+	code, stdout, stderr := runCLI(t, "verify", "--loss", "dice", "--cases", kg, "--goldens", goldens)
+	require.Equal(t, 0, code, stderr+stdout)
+	assert.Contains(t, stdout, "dice clip_boundary / loss")
+	assert.Contains(t, stdout, "all outputs within tolerance")
+
+	code, stdout, stderr = runCLI(t, "verify", "--model", "../../models/dice", "--cases", kg, "--goldens", goldens)
+	require.Equal(t, 0, code, stderr+stdout)
+	assert.Contains(t, stdout, "verify model ../../models/dice, signature serving_default")
+
+	off := kerasGoldens(t, "dice", 1.01)
+	code, stdout, _ = runCLI(t, "verify", "--loss", "dice", "--cases", off, "--goldens", goldens)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stdout, "OUT OF TOLERANCE")
 }
