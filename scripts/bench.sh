@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench.sh: the Go engine against real TensorFlow, as one table.
+#
+#   1. measures this machine's limits (scripts/benchtable limits): read,
+#      copy and triad memory bandwidth; FP32 FMA peak (AVX-512/AVX2 assembly
+#      loops where the CPU has them, a scalar Go loop always)
+#   2. runs, with -tags tensorflow so both engines are in one binary,
+#      BenchmarkLoss and BenchmarkUNet (package bench) and
+#      BenchmarkWeightmap/size=1024x1024/objects=50 (package weightmap),
+#      -count BENCH_COUNT times with -cpu BENCH_CPU
+#   3. prints per benchmark the Go and TensorFlow medians with their spread,
+#      Go/TF, each as a share of the machine's limit, and issue 7's targets
+#      (scripts/benchtable table)
+#
+# Environment:
+#   BENCH_COUNT   repeats per benchmark (default 5)
+#   BENCH_CPU     GOMAXPROCS and engine threads (default 2)
+#   BENCH_TIME    -benchtime (default 1s; slow benchmarks then run once per repeat)
+#   BENCH_FILTER  -bench regexp for package bench (default Loss|UNet; e.g. 'Loss/name=focal')
+#   BENCH_WEIGHTMAP  set to 0 to skip the weight-map benchmark
+#   BENCH_OUT     directory for bench.txt, limits.json, table.md (default: a temp dir)
+#
+# The default run takes about 8 minutes on an idle 2-core machine. Results
+# are only as good as the machine is quiet: the script prints the load
+# average before and after.
+#
+# Profiles of one benchmark (the optimisation work starts from them):
+#   go test -tags tensorflow -run '^$' -bench 'Loss/name=focal/engine=go' \
+#     -benchtime 3x -cpu 2 -cpuprofile /tmp/focal.prof ./bench
+#   go tool pprof -top /tmp/focal.prof | head -20
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+count="${BENCH_COUNT:-5}"
+cpu="${BENCH_CPU:-2}"
+benchtime="${BENCH_TIME:-1s}"
+filter="${BENCH_FILTER:-Loss|UNet}"
+out="${BENCH_OUT:-$(mktemp -d)}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+
+fail() {
+	printf 'bench.sh: %s\n' "$*" >&2
+	exit 1
+}
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime; }
+
+tf_env="$(scripts/install-libtensorflow.sh --check --env)" ||
+	fail "libtensorflow is not installed: run scripts/install-libtensorflow.sh first"
+eval "$tf_env"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+
+echo "== building (results in $out)"
+go build -o "$out/benchtable" ./scripts/benchtable
+go test -c -tags tensorflow -o "$out/bench.test" ./bench
+if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
+	go test -c -o "$out/weightmap.test" ./weightmap
+fi
+
+echo "== load average before: $(load) (on $(nproc) CPUs)"
+echo "== machine limits ($cpu threads)"
+GOMAXPROCS="$cpu" "$out/benchtable" limits -threads "$cpu" -o "$out/limits.json"
+
+: >"$out/bench.txt"
+echo "== go test -bench '$filter' -count $count -cpu $cpu -benchtime $benchtime ./bench"
+(cd bench && "$out/bench.test" -test.run '^$' -test.bench "$filter" -test.count "$count" \
+	-test.cpu "$cpu" -test.benchtime "$benchtime" -test.timeout 60m) | tee -a "$out/bench.txt"
+if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
+	echo "== go test -bench 'Weightmap/size=1024x1024/objects=50' ./weightmap"
+	(cd weightmap && "$out/weightmap.test" -test.run '^$' -test.bench 'BenchmarkWeightmap/size=1024x1024/objects=50$' \
+		-test.count "$count" -test.cpu "$cpu" -test.benchtime "$benchtime") | tee -a "$out/bench.txt"
+fi
+echo "== load average after: $(load)"
+
+echo
+"$out/benchtable" table -limits "$out/limits.json" "$out/bench.txt" | tee "$out/table.md"
+echo
+echo "raw results: $out/bench.txt; limits: $out/limits.json; table: $out/table.md"

@@ -1,0 +1,99 @@
+// Command benchtable measures this machine's limits and turns `go test
+// -bench` output into the Go-versus-TensorFlow table scripts/bench.sh
+// prints.
+//
+//	benchtable limits [-threads N] [-mb MiB] [-o limits.json]
+//	benchtable table -limits limits.json bench.txt...
+//
+// limits measures read, copy and triad memory bandwidth (arrays of -mb MiB,
+// best of 10, all threads) and FP32 FMA throughput (AVX-512 and AVX2
+// assembly loops where the CPU has them, a scalar Go loop always; best of
+// 5) and writes them as JSON. Go compiles neither vector FMA nor vector
+// loads, so the assembly loops are what stands for the machine's peak.
+//
+// table groups results by benchmark name without its engine=... element
+// and prints per benchmark the Go and TensorFlow medians with their
+// min–max, Go/TF (median ratio, and the range min(Go)/max(TF) to
+// max(Go)/min(TF)), each median as a share of the machine's limit (read
+// bandwidth for BenchmarkLoss, FP32 peak for benchmarks reporting GFLOP/s),
+// Go's bytes and allocations per op, and whether issue 7's target is met.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: benchtable limits|table [flags]")
+	}
+	switch args[0] {
+	case "limits":
+		fs := flag.NewFlagSet("limits", flag.ContinueOnError)
+		threads := fs.Int("threads", runtime.GOMAXPROCS(0), "threads to measure with")
+		mb := fs.Int("mb", 256, "MiB per array of the memory loops")
+		out := fs.String("o", "", "write the limits as JSON to this file")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *threads < 1 || *mb < 1 {
+			return fmt.Errorf("limits: -threads and -mb must be positive")
+		}
+		lim := Measure(stdout, *threads, *mb)
+		if *out != "" {
+			b, err := json.MarshalIndent(lim, "", "  ")
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(*out, append(b, '\n'), 0o644)
+		}
+		return nil
+	case "table":
+		fs := flag.NewFlagSet("table", flag.ContinueOnError)
+		limFile := fs.String("limits", "", "limits JSON written by benchtable limits")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		var lim Limits
+		if *limFile != "" {
+			b, err := os.ReadFile(*limFile)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(b, &lim); err != nil {
+				return fmt.Errorf("%s: %v", *limFile, err)
+			}
+		}
+		var results []Result
+		for _, name := range fs.Args() {
+			f, err := os.Open(name)
+			if err != nil {
+				return err
+			}
+			r, err := Parse(f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %v", name, err)
+			}
+			results = append(results, r...)
+		}
+		if len(results) == 0 {
+			return fmt.Errorf("table: no benchmark results in %v", fs.Args())
+		}
+		Render(stdout, results, lim)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q; want limits or table", args[0])
+}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// A Result is one line of `go test -bench` output.
+type Result struct {
+	Key    string // the name without "Benchmark", the engine element and the -N suffix
+	Engine string // the engine=... element ("go" when absent)
+	Procs  int    // the -N suffix (GOMAXPROCS)
+	N      int
+	Values map[string]float64 // by unit: "ns/op", "MB/s", "GFLOP/s", "B/op", "allocs/op"
+}
+
+var benchLine = regexp.MustCompile(`^Benchmark(\S+?)(?:-(\d+))?\s+(\d+)\s+(.+)$`)
+
+// Parse reads benchmark results, ignoring every other line.
+func Parse(r io.Reader) ([]Result, error) {
+	var out []Result
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for ln := 1; sc.Scan(); ln++ {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		res := Result{Engine: "go", Procs: 1, Values: map[string]float64{}}
+		var parts []string
+		for _, p := range strings.Split(m[1], "/") {
+			if e, ok := strings.CutPrefix(p, "engine="); ok {
+				res.Engine = e
+				continue
+			}
+			parts = append(parts, p)
+		}
+		res.Key = strings.Join(parts, "/")
+		if m[2] != "" {
+			res.Procs, _ = strconv.Atoi(m[2])
+		}
+		res.N, _ = strconv.Atoi(m[3])
+		f := strings.Fields(m[4])
+		if len(f)%2 != 0 {
+			return nil, fmt.Errorf("line %d: odd number of value/unit fields: %q", ln, sc.Text())
+		}
+		for i := 0; i < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: value %q: %v", ln, f[i], err)
+			}
+			res.Values[f[i+1]] = v
+		}
+		if _, ok := res.Values["ns/op"]; !ok {
+			return nil, fmt.Errorf("line %d: no ns/op: %q", ln, sc.Text())
+		}
+		out = append(out, res)
+	}
+	return out, sc.Err()
+}
+
+// stats are one benchmark's samples on one engine.
+type stats struct {
+	ns, mbs, gflops, allocs, bytes []float64
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64{}, v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func minMax(v []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	return lo, hi
+}
+
+// Target is what the issue asks of the Go engine on a benchmark.
+type Target struct {
+	MaxRatio float64 // Go time / TF time at most this (0: none)
+	MinBW    float64 // fraction of read bandwidth at least this (0: none)
+}
+
+// targetFor returns the target for a benchmark key (issue 7).
+func targetFor(key string) Target {
+	switch {
+	case strings.HasPrefix(key, "UNet/"):
+		return Target{MaxRatio: 1}
+	case !strings.HasPrefix(key, "Loss/"):
+		return Target{}
+	}
+	switch {
+	case strings.Contains(key, "name=dice_image/"), strings.Contains(key, "name=tversky_image/"):
+		return Target{MaxRatio: 0.5, MinBW: 0.6}
+	case strings.Contains(key, "name=lovasz_hinge/"):
+		return Target{MaxRatio: 0.5}
+	case strings.Contains(key, "name=ce/"), strings.Contains(key, "name=focal/"),
+		strings.Contains(key, "name=keras_bce/"), strings.Contains(key, "name=ce_dice/"):
+		return Target{MaxRatio: 0.25}
+	}
+	return Target{}
+}
+
+// Render writes the comparison table (Markdown) of results against lim.
+func Render(w io.Writer, results []Result, lim Limits) {
+	var keys []string
+	by := map[string]map[string]*stats{}
+	for _, r := range results {
+		if by[r.Key] == nil {
+			by[r.Key] = map[string]*stats{}
+			keys = append(keys, r.Key)
+		}
+		s := by[r.Key][r.Engine]
+		if s == nil {
+			s = &stats{}
+			by[r.Key][r.Engine] = s
+		}
+		s.ns = append(s.ns, r.Values["ns/op"])
+		if v, ok := r.Values["MB/s"]; ok {
+			s.mbs = append(s.mbs, v)
+		}
+		if v, ok := r.Values["GFLOP/s"]; ok {
+			s.gflops = append(s.gflops, v)
+		}
+		if v, ok := r.Values["allocs/op"]; ok {
+			s.allocs = append(s.allocs, v)
+		}
+		if v, ok := r.Values["B/op"]; ok {
+			s.bytes = append(s.bytes, v)
+		}
+	}
+	fmt.Fprintf(w, "| benchmark | Go median (min–max) | TF median (min–max) | Go/TF (range) | Go | TF | Go B/op, allocs/op | target |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|\n")
+	for _, k := range keys {
+		g, t := by[k]["go"], by[k]["tensorflow"]
+		row := []string{k, timeCell(g), timeCell(t), ratioCell(g, t), limitCell(k, g, lim), limitCell(k, t, lim), allocCell(g), targetCell(k, g, t, lim)}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+	}
+	fmt.Fprintf(w, "\nGo and TF columns after the ratio: the median's share of this machine's limit: read bandwidth %.1f GB/s (%s) for the losses (MB/s = inputs read + output written), FP32 peak %.0f GFLOP/s (%s) for U-Net (its convolutions' FLOPs).\n",
+		lim.ReadGBps, lim.ReadKernel, lim.PeakGFLOPs, lim.PeakKernel)
+}
+
+func fmtDur(ns float64) string {
+	switch {
+	case math.IsNaN(ns):
+		return "–"
+	case ns >= 1e9:
+		return fmt.Sprintf("%.3g s", ns/1e9)
+	case ns >= 1e6:
+		return fmt.Sprintf("%.3g ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.3g µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.3g ns", ns)
+}
+
+func timeCell(s *stats) string {
+	if s == nil {
+		return "–"
+	}
+	lo, hi := minMax(s.ns)
+	return fmt.Sprintf("%s (%s–%s, n=%d)", fmtDur(median(s.ns)), fmtDur(lo), fmtDur(hi), len(s.ns))
+}
+
+// ratioCell is median(Go)/median(TF), with the widest range the samples
+// allow: min(Go)/max(TF) to max(Go)/min(TF).
+func ratioCell(g, t *stats) string {
+	if g == nil || t == nil {
+		return "–"
+	}
+	glo, ghi := minMax(g.ns)
+	tlo, thi := minMax(t.ns)
+	return fmt.Sprintf("**%.3gx** (%.3g–%.3g)", median(g.ns)/median(t.ns), glo/thi, ghi/tlo)
+}
+
+// limitCell is the median result's share of the machine's limit: read
+// bandwidth for the losses, FP32 peak for benchmarks reporting GFLOP/s.
+func limitCell(key string, s *stats, lim Limits) string {
+	switch {
+	case s == nil:
+		return "–"
+	case len(s.gflops) > 0 && lim.PeakGFLOPs > 0:
+		g := median(s.gflops)
+		return fmt.Sprintf("%.1f GFLOP/s = %.1f%% peak", g, 100*g/lim.PeakGFLOPs)
+	case strings.HasPrefix(key, "Loss/") && len(s.mbs) > 0 && lim.ReadGBps > 0:
+		b := median(s.mbs) / 1e3
+		return fmt.Sprintf("%.2f GB/s = %.1f%% BW", b, 100*b/lim.ReadGBps)
+	case len(s.mbs) > 0:
+		return fmt.Sprintf("%.1f MB/s", median(s.mbs))
+	}
+	return "–"
+}
+
+func allocCell(s *stats) string {
+	if s == nil || len(s.allocs) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s, %.0f", fmtBytes(median(s.bytes)), median(s.allocs))
+}
+
+func fmtBytes(b float64) string {
+	switch {
+	case b >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}
+
+// targetCell says whether the medians meet the issue's target.
+func targetCell(key string, g, t *stats, lim Limits) string {
+	tg := targetFor(key)
+	if tg.MaxRatio == 0 || g == nil {
+		return "–"
+	}
+	var parts []string
+	ok := true
+	if t != nil {
+		r := median(g.ns) / median(t.ns)
+		ok = ok && r <= tg.MaxRatio
+		parts = append(parts, fmt.Sprintf("≤%gx", tg.MaxRatio))
+	} else {
+		parts = append(parts, fmt.Sprintf("≤%gx (no TF run)", tg.MaxRatio))
+	}
+	if tg.MinBW > 0 && lim.ReadGBps > 0 && len(g.mbs) > 0 {
+		ok = ok && median(g.mbs)/1e3/lim.ReadGBps >= tg.MinBW
+		parts = append(parts, fmt.Sprintf("≥%.0f%% BW", 100*tg.MinBW))
+	}
+	verdict := "met"
+	if !ok {
+		verdict = "**not met**"
+	}
+	return strings.Join(parts, ", ") + ": " + verdict
+}
