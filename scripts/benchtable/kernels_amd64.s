@@ -1,24 +1,18 @@
 #include "textflag.h"
 
+// ZERO_Y0_Y13 clears Y0-Y13 (VEX encoding: the ZMM upper bits too).
+#define ZERO_Y0_Y13 \
+	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; VXORPS Y5, Y5, Y5; VXORPS Y6, Y6, Y6; VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; VXORPS Y9, Y9, Y9; VXORPS Y10, Y10, Y10; VXORPS Y11, Y11, Y11; \
+	VXORPS Y12, Y12, Y12; VXORPS Y13, Y13, Y13
+
 // func fmaZMM(iters int) float32
 // 12 independent chains of VFMADD231PS on ZMM registers (16 float32 lanes):
 // 12 * 16 * 2 = 384 FLOPs per iteration. Operands are zero: no denormals.
 TEXT ·fmaZMM(SB), NOSPLIT, $0-12
 	MOVQ iters+0(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
+	ZERO_Y0_Y13
 	TESTQ CX, CX
 	JZ    zdone
 
@@ -48,20 +42,7 @@ zdone:
 // The same with YMM registers (8 lanes, AVX2 + FMA): 192 FLOPs per iteration.
 TEXT ·fmaYMM(SB), NOSPLIT, $0-12
 	MOVQ iters+0(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
+	ZERO_Y0_Y13
 	TESTQ CX, CX
 	JZ    ydone
 
