@@ -19,15 +19,17 @@
 #   BENCH_FILTER  -bench regexp for package bench (default Loss|UNet; e.g. 'Loss/name=focal')
 #   BENCH_WEIGHTMAP  set to 0 to skip the weight-map benchmark
 #   BENCH_OUT     directory for bench.txt, limits.json, table.md (default: a temp dir)
+#   BENCH_PROFILE set to 1 to also CPU-profile the Go engine on focal
+#                 16x512x512x1 and U-Net 1x572x572x1 (focal.prof, unet.prof)
+#                 and print each profile's top 10 functions
 #
 # The default run takes about 8 minutes on an idle 2-core machine. Results
 # are only as good as the machine is quiet: the script prints the load
 # average before and after.
 #
-# Profiles of one benchmark (the optimisation work starts from them):
-#   go test -tags tensorflow -run '^$' -bench 'Loss/name=focal/engine=go' \
-#     -benchtime 3x -cpu 2 -cpuprofile /tmp/focal.prof ./bench
-#   go tool pprof -top /tmp/focal.prof | head -20
+# A profile of any one benchmark by hand:
+#   go test -run '^$' -bench 'Loss/name=focal/engine=go' -benchtime 3x -cpu 2 \
+#     -cpuprofile /tmp/focal.prof ./bench && go tool pprof -top /tmp/focal.prof
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -71,6 +73,16 @@ if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
 		-test.count "$count" -test.cpu "$cpu" -test.benchtime "$benchtime") | tee -a "$out/bench.txt"
 fi
 echo "== load average after: $(load)"
+
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+	for p in "focal Loss/name=focal/engine=go/size=16x512x512x1 3x" "unet UNet/engine=go/size=1x572x572x1 2x"; do
+		set -- $p
+		echo "== CPU profile: $2 ($out/$1.prof; the setup outside the timed loop is in it too)"
+		(cd bench && "$out/bench.test" -test.run '^$' -test.bench "$2\$" -test.benchtime "$3" -test.cpu "$cpu" \
+			-test.cpuprofile "$out/$1.prof") | grep '^Benchmark'
+		go tool pprof -top "$out/bench.test" "$out/$1.prof" 2>/dev/null | sed -n '/flat%/,+10p'
+	done
+fi
 
 echo
 "$out/benchtable" table -limits "$out/limits.json" "$out/bench.txt" | tee "$out/table.md"
