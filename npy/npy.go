@@ -102,11 +102,17 @@ func Read(r io.Reader, opts Options) (t *tfops.Tensor, err error) {
 	if err := tfops.CheckAlloc(d, dims, opts.MaxBytes); err != nil {
 		return nil, fmt.Errorf("npy: array %v of %v: %w", dims, d, err)
 	}
-	n := tfops.NumElements(dims)
-	buf := make([]byte, n*d.Size())
-	if _, err := io.ReadFull(br, buf); err != nil {
-		return nil, fmt.Errorf("%w: data truncated: shape %v of %v needs %d bytes: %v", ErrFormat, dims, d, len(buf), err)
+	size := tfops.NumElements(dims) * d.Size()
+	// The buffer grows with the data actually read, so that a header
+	// claiming more than the file holds costs no more memory than the file.
+	var data bytes.Buffer
+	if _, err := data.ReadFrom(io.LimitReader(br, int64(size))); err != nil || data.Len() < size {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("%w: data truncated: shape %v of %v needs %d bytes: %v", ErrFormat, dims, d, size, err)
 	}
+	buf := data.Bytes()
 	if order == binary.BigEndian {
 		swap(buf, d.Size())
 	}

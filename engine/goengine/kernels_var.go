@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -460,7 +461,7 @@ func restoreV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	b, err := savedmodel.OpenBundle(prefix, savedmodel.BundleOptions{MaxTensorBytes: c.State.limits.MaxTensorBytes})
 	if err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, fmt.Errorf("%w: %w", engine.ErrKernel, err) // keeps savedmodel's sentinel
 	}
 	defer b.Close()
 	out := make([]*tfops.Tensor, len(names))
@@ -470,7 +471,7 @@ func restoreV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 		}
 		t, err := b.Tensor(name)
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, fmt.Errorf("%w: %w", engine.ErrKernel, err)
 		}
 		if t.DType() != dtypes[i] {
 			return nil, c.Errorf("checkpoint %s holds tensor %q as %v, attr dtypes says %v", prefix, name, t.DType(), dtypes[i])
