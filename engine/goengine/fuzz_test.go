@@ -64,9 +64,11 @@ var noOutputOps = map[string]bool{
 // escape, no Run may hang, and every fetched tensor must hold as many
 // values as its shape says.
 //
-// With TFSEG_FUZZ_STRICT=1 a kernel panic (which the executor turns into
-// an ErrKernel error saying "panic:") fails the input too: such an error
-// is correct behaviour for the caller but a kernel bug all the same.
+// A kernel panic, which the executor turns into an ErrKernel error saying
+// "panic:", is correct behaviour for the caller but a kernel bug all the
+// same: with TFSEG_FUZZ_STRICT=1 it fails the input, and with
+// TFSEG_FUZZ_PANIC_LOG=FILE its first line is appended to FILE, so that a
+// long run collects every distinct one without stopping.
 func FuzzExecuteGraph(f *testing.F) {
 	for _, s := range fuzzSeedGraphs(f) {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(s.gd)
@@ -74,13 +76,28 @@ func FuzzExecuteGraph(f *testing.F) {
 		f.Add(b)
 	}
 	strict := os.Getenv("TFSEG_FUZZ_STRICT") == "1"
+	panicLog := os.Getenv("TFSEG_FUZZ_PANIC_LOG")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		gd := &graphpb.GraphDef{}
 		if err := proto.Unmarshal(data, gd); err != nil {
 			return
 		}
-		checkExecute(t, gd, strict)
+		if msg := checkExecute(t, gd, strict); msg != "" && panicLog != "" {
+			logPanic(t, panicLog, msg, data)
+		}
 	})
+}
+
+// logPanic appends the first line of a kernel panic's message and the
+// input (quoted) to file.
+func logPanic(t *testing.T, file, msg string, data []byte) {
+	line, _, _ := strings.Cut(msg, "\n")
+	fh, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	fmt.Fprintf(fh, "%s\t%s\n", line, strconv.Quote(string(data)))
 }
 
 // engineSentinels are the errors a session may fail with.
@@ -96,21 +113,22 @@ func isEngineError(err error) bool {
 	return false
 }
 
-// checkExecute runs gd as FuzzExecuteGraph describes.
-func checkExecute(t *testing.T, gd *graphpb.GraphDef, strict bool) {
+// checkExecute runs gd as FuzzExecuteGraph describes and returns the
+// error message of a kernel panic, if the run ended in one.
+func checkExecute(t *testing.T, gd *graphpb.GraphDef, strict bool) (panicMsg string) {
 	gd = withoutSideEffects(gd)
 	sess, err := goengine.Engine{}.NewSession(gd, engine.SessionOptions{Limits: fuzzLimits, Threads: 2})
 	if err != nil {
 		if !isEngineError(err) {
 			t.Fatalf("NewSession error wraps no engine sentinel: %v", err)
 		}
-		return
+		return ""
 	}
 	defer sess.Close()
 	feeds := fuzzFeeds(gd)
 	fetches, targets := sinks(gd, feeds)
 	if len(fetches)+len(targets) == 0 {
-		return
+		return ""
 	}
 	type result struct {
 		out []*tfops.Tensor
@@ -133,10 +151,13 @@ func checkExecute(t *testing.T, gd *graphpb.GraphDef, strict bool) {
 		if !isEngineError(r.err) {
 			t.Fatalf("Run error wraps no engine sentinel: %v", r.err)
 		}
-		if strict && strings.Contains(r.err.Error(), "panic:") {
-			t.Fatalf("kernel panic: %v", r.err)
+		if strings.Contains(r.err.Error(), "panic:") {
+			if strict {
+				t.Fatalf("kernel panic: %v", r.err)
+			}
+			return r.err.Error()
 		}
-		return
+		return ""
 	}
 	if len(r.out) != len(fetches) {
 		t.Fatalf("Run returned %d tensors for %d fetches", len(r.out), len(fetches))
@@ -156,6 +177,7 @@ func checkExecute(t *testing.T, gd *graphpb.GraphDef, strict bool) {
 			t.Fatalf("fetch %s: %v%v holds %d values", fetches[i], o.DType(), o.Shape(), o.Len())
 		}
 	}
+	return ""
 }
 
 // withoutSideEffects returns gd without the nodes of fuzzSideEffectOps
