@@ -14,8 +14,9 @@ import (
 //
 // Layouts are TensorFlow's CPU layouts: images NHWC, filters
 // [height, width, in, out]. Float32 convolutions and matrix products run as
-// packed, register-blocked GEMMs (im2col for Conv2D) split over goroutines;
-// other dtypes use plain loops.
+// GEMMs with SIMD micro-kernels split over goroutines (gemm.go; Conv2D
+// reads its patches in place and the stride-k transposed convolution
+// writes its pixels in place, conv.go); other dtypes use plain loops.
 
 func init() {
 	Register("Conv2D", conv2DKernel)
@@ -38,122 +39,6 @@ func init() {
 	Register("PadV2", padKernel(padConstant))
 	Register("MirrorPad", padKernel(padMirror))
 	Register("LeakyRelu", leakyReluKernel)
-}
-
-// ---------------------------------------------------------------------------
-// Float32 GEMM: C[m×n] = A[m×k]·B[k×n].
-//
-// B is packed once into panels of gemmNR columns ([k][gemmNR] each, zero
-// padded); rows of A come from a callback (so im2col needs no full patch
-// matrix) and are packed in pairs ([k][2]). The 2×4 micro-kernel keeps its
-// eight accumulators in registers. Each output element is the float32 sum
-// over p = 0..k-1 in order.
-
-const (
-	gemmMR   = 2  // rows per micro-kernel
-	gemmNR   = 4  // columns per micro-kernel (panel width)
-	gemmTile = 64 // rows of A packed per tile
-)
-
-// packedB is B repacked into column panels.
-type packedB struct {
-	k, n int
-	data []float32 // panel jb at data[jb*k*gemmNR:], element (p, j) at [p*gemmNR+j]
-}
-
-// packB packs B(p, j) = b[p*rs + j*cs] for p < k, j < n.
-func packB(b []float32, k, n, rs, cs int) *packedB {
-	np := (n + gemmNR - 1) / gemmNR
-	pb := &packedB{k: k, n: n, data: make([]float32, np*k*gemmNR)}
-	for jb := 0; jb < np; jb++ {
-		panel := pb.data[jb*k*gemmNR : (jb+1)*k*gemmNR]
-		for j := 0; j < gemmNR; j++ {
-			col := jb*gemmNR + j
-			if col >= n {
-				break
-			}
-			for p := 0; p < k; p++ {
-				panel[p*gemmNR+j] = b[p*rs+col*cs]
-			}
-		}
-	}
-	return pb
-}
-
-// gemmRows fills dst[0:k] with row i of A.
-type gemmRows func(i int, dst []float32)
-
-// sgemm computes C = A·B for rows [0, m) of A, writing row i of C to
-// c[i*ldc : i*ldc+n]. It splits the rows over threads goroutines.
-func sgemm(m int, rowA gemmRows, b *packedB, c []float32, ldc, threads int) {
-	k := b.k
-	tiles := (m + gemmTile - 1) / gemmTile
-	minTiles := 1
-	if work := m * k * b.n; work < 1<<16 {
-		minTiles = tiles // small: one goroutine
-	}
-	parallelFor(threads, tiles, minTiles, func(t0, t1 int) {
-		row := make([]float32, k)
-		ap := make([]float32, gemmTile*k)
-		for t := t0; t < t1; t++ {
-			r0 := t * gemmTile
-			rows := min(gemmTile, m-r0)
-			pairs := (rows + 1) / 2
-			for pr := 0; pr < pairs; pr++ {
-				pack := ap[pr*2*k : (pr+1)*2*k]
-				for h := 0; h < 2; h++ {
-					i := pr*2 + h
-					if i < rows {
-						rowA(r0+i, row)
-						for p, v := range row {
-							pack[p*2+h] = v
-						}
-					} else {
-						for p := 0; p < k; p++ {
-							pack[p*2+h] = 0
-						}
-					}
-				}
-			}
-			np := (b.n + gemmNR - 1) / gemmNR
-			for jb := 0; jb < np; jb++ {
-				panel := b.data[jb*k*gemmNR : (jb+1)*k*gemmNR]
-				ncol := min(gemmNR, b.n-jb*gemmNR)
-				for pr := 0; pr < pairs; pr++ {
-					acc := gemmKernel2x4(ap[pr*2*k:(pr+1)*2*k], panel, k)
-					for h := 0; h < 2; h++ {
-						i := r0 + pr*2 + h
-						if i >= m || pr*2+h >= rows {
-							break
-						}
-						dst := c[i*ldc+jb*gemmNR : i*ldc+jb*gemmNR+ncol]
-						copy(dst, acc[h*gemmNR:h*gemmNR+ncol])
-					}
-				}
-			}
-		}
-	})
-}
-
-// gemmKernel2x4 returns the 2×4 block of a[k][2]ᵀ·b[k][4].
-func gemmKernel2x4(a, b []float32, k int) [2 * gemmNR]float32 {
-	var c00, c01, c02, c03, c10, c11, c12, c13 float32
-	a = a[:2*k]
-	b = b[:4*k]
-	for p := 0; p < k; p++ {
-		aa := a[p*2 : p*2+2 : p*2+2]
-		bb := b[p*4 : p*4+4 : p*4+4]
-		a0, a1 := aa[0], aa[1]
-		c00 += a0 * bb[0]
-		c01 += a0 * bb[1]
-		c02 += a0 * bb[2]
-		c03 += a0 * bb[3]
-		c10 += a1 * bb[0]
-		c11 += a1 * bb[1]
-		c12 += a1 * bb[2]
-		c13 += a1 * bb[3]
-	}
-	return [8]float32{c00, c01, c02, c03, c10, c11, c12, c13}
 }
 
 // ---------------------------------------------------------------------------
@@ -345,22 +230,6 @@ func (g convGeom) im2colRow(x []float32, r int, dst []float32) {
 	}
 }
 
-func conv2DFloat32(g convGeom, x, f, out []float32, threads int) {
-	k := g.kh * g.kw * g.c
-	m := g.n * g.wh.out * g.ww.out
-	if m == 0 || g.o == 0 {
-		return
-	}
-	pb := packB(f, k, g.o, g.o, 1)
-	var rows gemmRows
-	if g.kh == 1 && g.kw == 1 && g.wh.stride == 1 && g.ww.stride == 1 && g.wh.padBefore == 0 && g.ww.padBefore == 0 && g.wh.out == g.h && g.ww.out == g.w {
-		rows = func(i int, dst []float32) { copy(dst, x[i*g.c:(i+1)*g.c]) }
-	} else {
-		rows = func(i int, dst []float32) { g.im2colRow(x, i, dst) }
-	}
-	sgemm(m, rows, pb, out, g.o, threads)
-}
-
 type convElem interface {
 	~float32 | ~float64 | ~int32 | ~int64
 }
@@ -465,51 +334,6 @@ func conv2DBackpropInputKernel(c *Context) ([]*tfops.Tensor, error) {
 		return nil, c.Errorf("unsupported dtype %v (want float32 or float64)", f.DType())
 	}
 	return []*tfops.Tensor{out}, nil
-}
-
-func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) error {
-	m := g.n * g.wh.out * g.ww.out
-	ncol := g.kh * g.kw * g.c
-	if m == 0 || ncol == 0 {
-		return nil
-	}
-	// B(p=o, j=(a, b, q)) = f[a, b, q, o]: rows of length o, so rs=1, cs=o.
-	pb := packB(f, g.o, ncol, 1, g.o)
-	// Process dy in bands of whole images so col stays bounded and col2im
-	// of different goroutines never overlaps.
-	colT, err := c.Alloc(tfops.Float, m, ncol)
-	if err != nil {
-		return err
-	}
-	col := colT.Float32s()
-	sgemm(m, func(i int, dst []float32) { copy(dst, dy[i*g.o:(i+1)*g.o]) }, pb, col, ncol, c.Threads())
-	// col2im: images are independent, so split over the batch.
-	per := g.wh.out * g.ww.out
-	parallelFor(c.Threads(), g.n, 1, func(n0, n1 int) {
-		for n := n0; n < n1; n++ {
-			img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
-			for r := 0; r < per; r++ {
-				oh, ow := r/g.ww.out, r%g.ww.out
-				src := col[(n*per+r)*ncol:][:ncol]
-				p := 0
-				for a := 0; a < g.kh; a++ {
-					y := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
-					for b := 0; b < g.kw; b++ {
-						z := ow*g.ww.stride + b*g.ww.dilation - g.ww.padBefore
-						if y >= 0 && y < g.h && z >= 0 && z < g.w {
-							d := img[(y*g.w+z)*g.c:][:g.c]
-							s := src[p : p+g.c]
-							for q := range d {
-								d[q] += s[q]
-							}
-						}
-						p += g.c
-					}
-				}
-			}
-		}
-	})
-	return nil
 }
 
 func conv2DBackpropInputGeneric[T convElem](g convGeom, f, dy, dx []T, threads int) {
@@ -1019,17 +843,7 @@ func (c *Context) batchMatMul(a, b *tfops.Tensor, ta, tb, batched bool) (*tfops.
 	mm := matDims{m: am, k: ak, n: bn, ars: ars, acs: acs, brs: brs, bcs: bcs}
 	switch a.DType() {
 	case tfops.Float:
-		ad, bd, od := a.Float32s(), b.Float32s(), out.Float32s()
-		for i := 0; i < nbatch; i++ {
-			pb := packB(bd[offB[i]:], mm.k, mm.n, mm.brs, mm.bcs)
-			base := ad[offA[i]:]
-			row := func(r int, dst []float32) {
-				for p := range dst {
-					dst[p] = base[r*mm.ars+p*mm.acs]
-				}
-			}
-			sgemm(mm.m, row, pb, od[i*am*bn:], bn, c.Threads())
-		}
+		matMulFloat32(mm, nbatch, offA, offB, a.Float32s(), b.Float32s(), out.Float32s(), c.Threads())
 	case tfops.Double:
 		matMulGeneric(mm, nbatch, offA, offB, a.Float64s(), b.Float64s(), out.Float64s())
 	case tfops.Int32:

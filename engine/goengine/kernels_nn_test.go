@@ -151,7 +151,10 @@ func nnAssertClose(t *testing.T, want, got []float64, atol, rtol float64, what s
 	}
 }
 
-func TestNNKernelsMatchPyTorchGoldens(t *testing.T) {
+func TestNNKernelsMatchPyTorchGoldens(t *testing.T) { checkNNGoldens(t) }
+
+// checkNNGoldens runs every case of testdata/nn_goldens.json.
+func checkNNGoldens(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("testdata", "nn_goldens.json"))
 	require.NoError(t, err)
 	var file struct {
@@ -201,7 +204,11 @@ func nnConvReference(x []float64, n, h, w, c int, f []float64, kh, kw, o, sh, sw
 	return out
 }
 
-func TestConv2DAgainstReferenceLoops(t *testing.T) {
+func TestConv2DAgainstReferenceLoops(t *testing.T) { checkConv2DReference(t) }
+
+// checkConv2DReference compares Conv2D on small random shapes, strides,
+// dilations and paddings with nnConvReference.
+func checkConv2DReference(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	for it := 0; it < 40; it++ {
 		n, h, w := 1+rng.Intn(2), 1+rng.Intn(12), 1+rng.Intn(12)
@@ -257,7 +264,10 @@ func TestConv2DAgainstReferenceLoops(t *testing.T) {
 	}
 }
 
-func TestConv2DBackpropInputIsTheAdjointOfConv2D(t *testing.T) {
+func TestConv2DBackpropInputIsTheAdjointOfConv2D(t *testing.T) { checkBackpropAdjoint(t) }
+
+// checkBackpropAdjoint checks Conv2DBackpropInput against Conv2D:
+func checkBackpropAdjoint(t *testing.T) {
 	// <conv(x), dy> == <x, conv_backprop_input(dy)> for every x and dy.
 	rng := rand.New(rand.NewSource(3))
 	for _, tc := range []struct {

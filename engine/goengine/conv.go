@@ -1,0 +1,164 @@
+package goengine
+
+import "github.com/tfseg/tfseg/tfops"
+
+// Float32 convolutions as GEMMs (see gemm.go) on NHWC images and
+// [kh, kw, in, out] filters.
+
+// conv2DFloat32 computes Conv2D (see conv2DKernel) as C[pixels × o] =
+// A[pixels × kh·kw·c] · F[kh·kw·c × o], the filter being B as it is stored.
+//
+// With unit width stride and dilation, the kw·c inputs one filter row
+// sees are contiguous in NHWC, so A is read in place: tile rows are
+// output pixels, kh blocks of ka = kw·c elements each. With unit strides an
+// image's output pixels are read as "virtual" rows r = oh·W + ow of the
+// (padded) input width W, whose rows ow ≥ out-width are computed but not
+// stored; a tile then spans output rows and narrow images keep full tiles.
+// Padding (SAME, EXPLICIT) is applied by copying the input into a zero
+// border first. Dilated widths fall back to packing im2col rows per tile.
+func conv2DFloat32(g convGeom, x, f, out []float32, threads int) {
+	k := g.kh * g.kw * g.c
+	oh, ow := g.wh.out, g.ww.out
+	if g.n*oh*ow == 0 || g.o == 0 {
+		return
+	}
+	b := packPanels(f, k, g.o, g.o, 1)
+	if g.ww.dilation != 1 {
+		m := g.n * oh * ow
+		job := gemmJob{kh: 1, ka: k, m: m, rows: denseRows(m, g.o), pack: func(r0, n int, dst []float32) {
+			for i := 0; i < n; i++ {
+				g.im2colRow(x, r0+i, dst[i*k:(i+1)*k])
+			}
+		}}
+		gemm([]gemmJob{job}, b, out, threads, false)
+		return
+	}
+	x, h, w := padInput(g, x)
+	var jobs []gemmJob
+	for n := 0; n < g.n; n++ {
+		img := n * h * w * g.c
+		base := gemmJob{a: x, lda: g.ww.stride * g.c, ldt: g.wh.dilation * w * g.c, kh: g.kh, ka: g.kw * g.c}
+		if g.wh.stride == 1 && g.ww.stride == 1 {
+			j := base
+			j.aOff, j.m = img, (oh-1)*w+ow
+			j.rows = rowMap{width: w, valid: ow, rowStride: ow * g.o, pixStride: g.o}
+			j.cOff = n * oh * ow * g.o
+			jobs = append(jobs, j)
+			continue
+		}
+		for i := 0; i < oh; i++ {
+			j := base
+			j.aOff, j.m = img+i*g.wh.stride*w*g.c, ow
+			j.rows = denseRows(ow, g.o)
+			j.cOff = (n*oh + i) * ow * g.o
+			jobs = append(jobs, j)
+		}
+	}
+	gemm(jobs, b, out, threads, false)
+}
+
+// padInput returns x, with the zero padding of g's windows applied (as a
+// copy) when the windows reach outside it, and its height and width.
+func padInput(g convGeom, x []float32) ([]float32, int, int) {
+	// Extent of the input the windows read, from the first window's start.
+	hh := (g.wh.out-1)*g.wh.stride + (g.wh.k-1)*g.wh.dilation + 1
+	ww := (g.ww.out-1)*g.ww.stride + (g.ww.k-1)*g.ww.dilation + 1
+	pt, pl := g.wh.padBefore, g.ww.padBefore
+	if pt == 0 && pl == 0 && hh <= g.h && ww <= g.w {
+		return x, g.h, g.w
+	}
+	hp, wp := max(hh, g.h+pt), max(ww, g.w+pl)
+	xp := make([]float32, g.n*hp*wp*g.c)
+	for n := 0; n < g.n; n++ {
+		for y := 0; y < g.h; y++ {
+			src := x[((n*g.h+y)*g.w)*g.c:][:g.w*g.c]
+			copy(xp[((n*hp+y+pt)*wp+pl)*g.c:], src)
+		}
+	}
+	return xp, hp, wp
+}
+
+// conv2DBackpropInputFloat32 computes Conv2DBackpropInput (see
+// conv2DBackpropInputKernel) for float32.
+//
+// When the filter tiles the output exactly (kernel size == stride, no
+// dilation or padding, as Keras' Conv2DTranspose(k, strides=k) has), every
+// dx element receives one product row: dx[n, i·sh + a, j·sw + b, q] =
+// Σ_o dy[n, i, j, o] · f[a, b, q, o], a plain GEMM whose B panels are
+// grouped by (a, b) and whose output rows are scattered straight to their
+// places (a pixel shuffle, no scatter-add). Otherwise the GEMM writes the
+// columns dy·fᵀ one image at a time and col2im adds them up.
+func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) error {
+	ohd, owd := g.wh.out, g.ww.out
+	m := ohd * owd
+	ncol := g.kh * g.kw * g.c
+	if g.n*m == 0 || ncol == 0 {
+		return nil
+	}
+	if g.kh == g.wh.stride && g.kw == g.ww.stride && g.wh.dilation == 1 && g.ww.dilation == 1 &&
+		g.wh.padBefore == 0 && g.ww.padBefore == 0 && ohd*g.kh <= g.h && owd*g.kw <= g.w {
+		// Panels per (a, b): B(o, q) = f[a, b, q, o].
+		per := (g.c + gemmNR - 1) / gemmNR
+		b := newPanels(g.o, g.kh*g.kw*per)
+		for ab := 0; ab < g.kh*g.kw; ab++ {
+			a, bb := ab/g.kw, ab%g.kw
+			for q := 0; q < per; q++ {
+				jp := ab*per + q
+				q0 := q * gemmNR
+				b.colOff[jp], b.ncols[jp] = (a*g.w+bb)*g.c+q0, min(gemmNR, g.c-q0)
+				panel := b.panel(jp)
+				for j := 0; j < b.ncols[jp]; j++ {
+					src := f[(ab*g.c+q0+j)*g.o:][:g.o]
+					for o, v := range src {
+						panel[o*gemmNR+j] = v
+					}
+				}
+			}
+		}
+		jobs := make([]gemmJob, g.n)
+		for n := range jobs {
+			jobs[n] = gemmJob{a: dy, aOff: n * m * g.o, lda: g.o, kh: 1, ka: g.o, m: m,
+				rows: rowMap{width: owd, valid: owd, rowStride: g.kh * g.w * g.c, pixStride: g.kw * g.c},
+				cOff: n * g.h * g.w * g.c}
+		}
+		gemm(jobs, b, dx, c.Threads(), false)
+		return nil
+	}
+	// B(o, (a, b, q)) = f[a, b, q, o]: rows of length o, so rs = 1, cs = o.
+	b := packPanels(f, g.o, ncol, 1, g.o)
+	colT, err := c.Alloc(tfops.Float, m, ncol)
+	if err != nil {
+		return err
+	}
+	col := colT.Float32s()
+	for n := 0; n < g.n; n++ {
+		job := gemmJob{a: dy, aOff: n * m * g.o, lda: g.o, kh: 1, ka: g.o, m: m, rows: denseRows(m, ncol)}
+		gemm([]gemmJob{job}, b, col, c.Threads(), false)
+		img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
+		// col2im, split over the input rows each goroutine owns.
+		parallelFor(c.Threads(), g.h, 1, func(y0, y1 int) {
+			for r := 0; r < m; r++ {
+				oh, ow := r/owd, r%owd
+				src := col[r*ncol:][:ncol]
+				for a := 0; a < g.kh; a++ {
+					y := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
+					if y < y0 || y >= y1 {
+						continue
+					}
+					for bb := 0; bb < g.kw; bb++ {
+						z := ow*g.ww.stride + bb*g.ww.dilation - g.ww.padBefore
+						if z < 0 || z >= g.w {
+							continue
+						}
+						d := img[(y*g.w+z)*g.c:][:g.c]
+						s := src[(a*g.kw+bb)*g.c:][:g.c]
+						for q := range d {
+							d[q] += s[q]
+						}
+					}
+				}
+			}
+		})
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package goengine
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+//go:generate go run gemm_gen.go
+
+// Float32 GEMM for convolutions and matrix products.
+//
+// C = A·B is computed in register tiles of MR rows × 16 columns by a
+// micro-kernel: AVX-512 (28×16) or AVX2/FMA (6×16) assembly on amd64 CPUs
+// that have them, otherwise gemmKernelGo. B is packed once into panels of
+// gemmNR columns ([k][gemmNR] each, zero padded). A is read in place: row r
+// of A is the k = kh·ka elements
+//
+//	A[r, t·ka + p] = a[aOff + r·lda + t·ldt + p]   (t < kh, p < ka)
+//
+// which covers a row-major matrix (kh = 1, ka = k) and also a convolution's
+// patch matrix read straight from the NHWC input (t the filter row, p the
+// filter column and input channel, lda the input pixel stride): no im2col
+// buffer exists. Other A layouts are packed tile by tile into a small
+// per-goroutine buffer. Each element of C is the float32 sum over t then p,
+// in order, kept in registers for the whole k loop (so k is not blocked:
+// the B panels, kh·ka·16 floats each, stay in L2 for convolution-sized k).
+//
+// Row r of C goes to c[cOff + rows.offset(r) + colOff(panel) + j], which
+// lets a tile skip rows (the "virtual" pixels past a convolution row's end)
+// and scatter them (the pixel shuffle of a stride-2 transposed convolution).
+
+// gemmNR is the column count of a packed B panel and of every micro-kernel.
+const gemmNR = 16
+
+// gemmMicro is one micro-kernel. run computes, for i < mr (the kernel's
+// tile height; gemmKernelGo also accepts fewer) and j < ncols,
+//
+//	C[coff[i] + j] (+)= Σ_{t<kh} Σ_{p<ka} a[t·ldt + i·lda + p] · b[(t·ka+p)·gemmNR + j]
+//
+// skipping rows with coff[i] < 0, adding to C when accumulate is set.
+// The caller guarantees that every element read or written is in range.
+type gemmMicro struct {
+	name string
+	mr   int
+	run  func(mr int, a []float32, lda, ldt, kh, ka int, b, c []float32, coff []int, ncols int, accumulate bool)
+}
+
+// goMicro is the portable micro-kernel, used where no assembly kernel runs
+// and for tiles shorter than an assembly kernel's height.
+var goMicro = gemmMicro{name: "go", mr: 8, run: gemmKernelGo}
+
+// gemmKernels lists the micro-kernels this CPU can run, fastest first; the
+// last is always goMicro.
+var gemmKernels = append(archKernels(), goMicro)
+
+// gemmActive is the micro-kernel in use: gemmKernels[0] unless a test
+// switches it.
+var gemmActive atomic.Pointer[gemmMicro]
+
+func init() { gemmActive.Store(&gemmKernels[0]) }
+
+// gemmKernelGo is the reference loop of gemmMicro in Go, two rows by four
+// columns at a time.
+func gemmKernelGo(mr int, a []float32, lda, ldt, kh, ka int, b, c []float32, coff []int, ncols int, accumulate bool) {
+	k := kh * ka
+	b = b[:k*gemmNR]
+	var tile [2][gemmNR]float32
+	for i0 := 0; i0 < mr; i0 += 2 {
+		rows := min(2, mr-i0)
+		for cg := 0; cg < ncols; cg += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for t := 0; t < kh; t++ {
+				a0 := a[t*ldt+i0*lda:][:ka]
+				a1 := a0
+				if rows == 2 {
+					a1 = a[t*ldt+(i0+1)*lda:][:ka]
+				}
+				bt := b[t*ka*gemmNR : (t+1)*ka*gemmNR]
+				for p, v0 := range a0 {
+					v1 := a1[p]
+					bb := bt[p*gemmNR+cg : p*gemmNR+cg+4 : p*gemmNR+cg+4]
+					c00 += v0 * bb[0]
+					c01 += v0 * bb[1]
+					c02 += v0 * bb[2]
+					c03 += v0 * bb[3]
+					c10 += v1 * bb[0]
+					c11 += v1 * bb[1]
+					c12 += v1 * bb[2]
+					c13 += v1 * bb[3]
+				}
+			}
+			tile[0][cg], tile[0][cg+1], tile[0][cg+2], tile[0][cg+3] = c00, c01, c02, c03
+			tile[1][cg], tile[1][cg+1], tile[1][cg+2], tile[1][cg+3] = c10, c11, c12, c13
+		}
+		for h := 0; h < rows; h++ {
+			o := coff[i0+h]
+			if o < 0 {
+				continue
+			}
+			dst := c[o : o+ncols]
+			if accumulate {
+				for j := range dst {
+					dst[j] += tile[h][j]
+				}
+			} else {
+				copy(dst, tile[h][:ncols])
+			}
+		}
+	}
+}
+
+// gemmPanels is B packed into panels of gemmNR columns: panel j holds
+// B(p, col) at data[j·k·gemmNR + p·gemmNR + (col - first column of j)], zero
+// padded, and its columns go to C at column offset colOff[j] (elements,
+// added to each row's offset), ncols[j] of them.
+type gemmPanels struct {
+	k      int
+	data   []float32
+	colOff []int
+	ncols  []int
+}
+
+// panel returns the packed data of panel j.
+func (pb *gemmPanels) panel(j int) []float32 {
+	return pb.data[j*pb.k*gemmNR : (j+1)*pb.k*gemmNR]
+}
+
+// newPanels allocates np panels of k rows.
+func newPanels(k, np int) *gemmPanels {
+	return &gemmPanels{k: k, data: make([]float32, np*k*gemmNR), colOff: make([]int, np), ncols: make([]int, np)}
+}
+
+// packPanels packs B(p, j) = b[p·rs + j·cs] for p < k, j < n into panels
+// whose columns land at C column j.
+func packPanels(b []float32, k, n, rs, cs int) *gemmPanels {
+	np := (n + gemmNR - 1) / gemmNR
+	pb := newPanels(k, np)
+	for jp := 0; jp < np; jp++ {
+		j0 := jp * gemmNR
+		pb.colOff[jp], pb.ncols[jp] = j0, min(gemmNR, n-j0)
+		panel := pb.panel(jp)
+		if cs == 1 {
+			for p := 0; p < k; p++ {
+				copy(panel[p*gemmNR:p*gemmNR+pb.ncols[jp]], b[p*rs+j0:])
+			}
+			continue
+		}
+		for j := 0; j < pb.ncols[jp]; j++ {
+			for p := 0; p < k; p++ {
+				panel[p*gemmNR+j] = b[p*rs+(j0+j)*cs]
+			}
+		}
+	}
+	return pb
+}
+
+// rowMap places row r of a GEMM's C: r = q·width + s is column s of
+// "image row" q, stored at q·rowStride + s·pixStride when s < valid and
+// not stored otherwise.
+type rowMap struct {
+	width, valid, rowStride, pixStride int
+}
+
+// denseRows maps m rows of n columns to a row-major matrix.
+func denseRows(m, n int) rowMap { return rowMap{width: max(m, 1), valid: max(m, 1), pixStride: n} }
+
+func (rm rowMap) offset(r int) int {
+	q, s := r/rm.width, r%rm.width
+	if s >= rm.valid {
+		return -1
+	}
+	return q*rm.rowStride + s*rm.pixStride
+}
+
+// gemmJob is one product C(+)= A·B of m rows (see the package comment on
+// the A layout). When pack is set, A is not read from a: pack(r0, n, dst)
+// writes rows r0..r0+n-1 of A to dst, row-major with k = kh·ka columns.
+type gemmJob struct {
+	a                      []float32
+	aOff, lda, ldt, kh, ka int
+	pack                   func(r0, n int, dst []float32)
+	m                      int
+	rows                   rowMap
+	cOff                   int
+}
+
+// checkA verifies that the job reads only inside a.
+func (j *gemmJob) checkA(k int) error {
+	if j.kh*j.ka != k {
+		return fmt.Errorf("gemm: A has %d·%d columns, B %d rows", j.kh, j.ka, k)
+	}
+	if j.pack == nil && j.m > 0 && j.ka > 0 {
+		last := j.aOff + (j.m-1)*j.lda + (j.kh-1)*j.ldt + j.ka
+		if j.aOff < 0 || j.lda < 0 || j.ldt < 0 || last > len(j.a) {
+			return fmt.Errorf("gemm: A rows reach element %d of %d", last, len(j.a))
+		}
+	}
+	return nil
+}
+
+// gemm runs the jobs with the active micro-kernel, writing (accumulate
+// false) or adding to C, with the row tiles split over threads goroutines.
+// It panics on a job that would read or write out of range (the executor
+// turns the panic into an error).
+func gemm(jobs []gemmJob, b *gemmPanels, c []float32, threads int, accumulate bool) {
+	gemmWith(*gemmActive.Load(), jobs, b, c, threads, accumulate)
+}
+
+func gemmWith(mk gemmMicro, jobs []gemmJob, b *gemmPanels, c []float32, threads int, accumulate bool) {
+	mr := mk.mr
+	colEnd := 0
+	for p, n := range b.ncols {
+		if b.colOff[p] < 0 || n < 0 || n > gemmNR {
+			panic(fmt.Errorf("gemm: panel %d has %d columns at offset %d", p, n, b.colOff[p]))
+		}
+		colEnd = max(colEnd, b.colOff[p]+n)
+	}
+	// Tile t of job i covers rows [r0, r0+mr); the last tile of a job is
+	// moved back to end at m, and the rows it repeats are not stored again.
+	start := make([]int, len(jobs)+1)
+	for i := range jobs {
+		if err := jobs[i].checkA(b.k); err != nil {
+			panic(err)
+		}
+		start[i+1] = start[i] + (jobs[i].m+mr-1)/mr
+	}
+	tiles := start[len(jobs)]
+	flops := 2 * mr * max(b.k, 1) * gemmNR * len(b.ncols)
+	grain := max(1, (1<<18)/flops)
+	parallelFor(threads, tiles, grain, func(t0, t1 int) {
+		coff := make([]int, mr)
+		pcoff := make([]int, mr)
+		var packed []float32
+		i := 0
+		for t := t0; t < t1; t++ {
+			for t >= start[i+1] {
+				i++
+			}
+			j := &jobs[i]
+			r0 := (t - start[i]) * mr
+			rows, skip, kern := mr, 0, mk
+			if j.m < mr {
+				rows, kern = j.m, goMicro
+			} else if r0+mr > j.m {
+				skip = r0 + mr - j.m
+				r0 = j.m - mr
+			}
+			for h := 0; h < rows; h++ {
+				coff[h] = -1
+				if h < skip {
+					continue
+				}
+				if o := j.rows.offset(r0 + h); o >= 0 {
+					o += j.cOff
+					if o < 0 || o+colEnd > len(c) {
+						panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+					}
+					coff[h] = o
+				}
+			}
+			if b.k == 0 {
+				for p, n := range b.ncols {
+					for _, o := range coff[:rows] {
+						if o >= 0 && !accumulate {
+							clear(c[o+b.colOff[p] : o+b.colOff[p]+n])
+						}
+					}
+				}
+				continue
+			}
+			var a []float32
+			lda, ldt, kh, ka := j.lda, j.ldt, j.kh, j.ka
+			if j.pack != nil {
+				if packed == nil {
+					packed = make([]float32, mr*b.k)
+				}
+				a = packed[:rows*b.k]
+				j.pack(r0, rows, a)
+				lda, ldt, kh, ka = b.k, 0, 1, b.k
+			} else {
+				a = j.a[j.aOff+r0*j.lda:]
+			}
+			for p := range b.ncols {
+				cp := coff[:rows]
+				if off := b.colOff[p]; off != 0 {
+					cp = pcoff[:rows]
+					for h, o := range coff[:rows] {
+						cp[h] = o
+						if o >= 0 {
+							cp[h] = o + off
+						}
+					}
+				}
+				kern.run(rows, a, lda, ldt, kh, ka, b.panel(p), c, cp, b.ncols[p], accumulate)
+			}
+		}
+	})
+}
+
+// matMulFloat32 computes nbatch products op(a)·op(b) described by mm, the
+// i-th reading a from offA[i] and b from offB[i] and writing out[i·m·n:].
+func matMulFloat32(mm matDims, nbatch int, offA, offB []int, a, b, out []float32, threads int) {
+	var pb *gemmPanels
+	for i := 0; i < nbatch; i++ {
+		if i == 0 || offB[i] != offB[i-1] {
+			pb = packPanels(b[offB[i]:], mm.k, mm.n, mm.brs, mm.bcs)
+		}
+		job := gemmJob{a: a, aOff: offA[i], lda: mm.ars, kh: 1, ka: mm.k, m: mm.m, rows: denseRows(mm.m, mm.n), cOff: i * mm.m * mm.n}
+		if mm.acs != 1 {
+			base := a[offA[i]:]
+			job = gemmJob{kh: 1, ka: mm.k, m: mm.m, rows: job.rows, cOff: job.cOff, pack: func(r0, n int, dst []float32) {
+				for h := 0; h < n; h++ {
+					row := dst[h*mm.k : (h+1)*mm.k]
+					for p := range row {
+						row[p] = base[(r0+h)*mm.ars+p*mm.acs]
+					}
+				}
+			}}
+		}
+		gemm([]gemmJob{job}, pb, out, threads, false)
+	}
+}
