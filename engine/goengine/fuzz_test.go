@@ -176,8 +176,24 @@ func checkExecute(t *testing.T, gd *graphpb.GraphDef, strict bool) (panicMsg str
 		if o.Len() != n {
 			t.Fatalf("fetch %s: %v%v holds %d values", fetches[i], o.DType(), o.Shape(), o.Len())
 		}
+		if b := tensorBytes(o); b > fuzzLimits.MaxTensorBytes {
+			t.Fatalf("fetch %s: %v%v holds %d bytes, above MaxTensorBytes %d", fetches[i], o.DType(), o.Shape(), b, fuzzLimits.MaxTensorBytes)
+		}
 	}
 	return ""
+}
+
+// tensorBytes is the memory t's values take: elements times their size,
+// and for strings their bytes plus a 16-byte header each.
+func tensorBytes(t *tfops.Tensor) int64 {
+	if t.DType() != tfops.String {
+		return int64(t.Len()) * int64(t.DType().Size())
+	}
+	n := int64(16 * t.Len())
+	for _, s := range t.Strings() {
+		n += int64(len(s))
+	}
+	return n
 }
 
 // withoutSideEffects returns gd without the nodes of fuzzSideEffectOps
@@ -346,7 +362,9 @@ func fuzzSeedGraphs(tb testing.TB) []seedGraph {
 		seeds = append(seeds, seedGraph{"loss-" + name, g.GraphDef})
 	}
 	for _, a := range adversarialGraphs() {
-		seeds = append(seeds, seedGraph{a.name, a.gd})
+		if a.open == "" {
+			seeds = append(seeds, seedGraph{a.name, a.gd})
+		}
 	}
 	return seeds
 }
@@ -359,6 +377,9 @@ type adversarialGraph struct {
 	fetch    string
 	err      error
 	contains []string
+	// open describes a known, unfixed defect: the test is skipped with
+	// this text and the graph is not a fuzzing seed (it would fail).
+	open string
 }
 
 func mustAttr(v any) *attrpb.AttrValue {
@@ -440,6 +461,17 @@ func withLibrary(gd *graphpb.GraphDef, fns ...*fpb.FunctionDef) *graphpb.GraphDe
 
 // xConst is the float32 [2] constant most adversarial graphs start from.
 func xConst() *nodepb.NodeDef { return constNode("x", tfops.MustFromSlice([]float32{1, 2}, 2)) }
+
+// stringDoubling is a Const "d0" = "x" and n StringJoin nodes, each
+// joining the previous one with itself.
+func stringDoubling(n int) []*nodepb.NodeDef {
+	nodes := []*nodepb.NodeDef{constNode("d0", tfops.FromScalar("x"))}
+	for i := 1; i <= n; i++ {
+		prev := fmt.Sprintf("d%d", i-1)
+		nodes = append(nodes, node(fmt.Sprintf("d%d", i), "StringJoin", []string{prev, prev}, map[string]any{"N": 2, "separator": ""}))
+	}
+	return nodes
+}
 
 // adversarialGraphs are hostile graphs and the error each must give on
 // the Go engine under fuzzLimits.
@@ -572,6 +604,15 @@ func adversarialGraphs() []adversarialGraph {
 			node("v", "VarHandleOp", nil, map[string]any{"dtype": tfops.Float, "shape": tfops.MakeShape(2), "shared_name": "v", "container": ""}),
 			node("r", "ReadVariableOp", []string{"v"}, map[string]any{"dtype": tfops.Float})),
 			fetch: "r", err: engine.ErrKernel, contains: []string{`"r"`, "ReadVariableOp"}},
+		{name: "stringjoin-broadcast", gd: gdef(constNode("big", tfops.FromScalar(strings.Repeat("x", 4096))),
+			constNode("s", tfops.FromScalar("y")), constNode("dims", i32s(1<<16)),
+			node("fill", "Fill", []string{"dims", "s"}, map[string]any{"T": tfops.String, "index_type": tfops.Int32}),
+			node("join", "StringJoin", []string{"big", "fill"}, map[string]any{"N": 2, "separator": ""})),
+			fetch: "join", err: engine.ErrLimit, contains: []string{"MaxTensorBytes", `"join"`, "StringJoin"},
+			open: "StringJoin builds its strings without checking their bytes against MaxTensorBytes: a 4 KiB scalar joined with 65536 strings makes 256 MiB under a 64 MiB limit (kernels_var.go, stringJoinKernel)"},
+		{name: "stringjoin-doubling", gd: gdef(stringDoubling(28)...),
+			fetch: "d28", err: engine.ErrLimit, contains: []string{"MaxTensorBytes", "StringJoin"},
+			open: "StringJoin(s, s) chained 28 times doubles a 1-byte string to 256 MiB under a 64 MiB limit (kernels_var.go, stringJoinKernel)"},
 		{name: "addv2-int32-with-float", gd: gdef(xConst(), constNode("i", i32s(1, 2)), node("a", "AddV2", []string{"x", "i"}, i32)),
 			fetch: "a", err: engine.ErrKernel, contains: []string{`"a"`, "AddV2"}},
 	}
@@ -583,6 +624,9 @@ func adversarialGraphs() []adversarialGraph {
 func TestAdversarialGraphs(t *testing.T) {
 	for _, a := range adversarialGraphs() {
 		t.Run(a.name, func(t *testing.T) {
+			if a.open != "" {
+				t.Skip("open defect: " + a.open)
+			}
 			out, err := runAdversarial(a)
 			if a.err == nil {
 				require.NoError(t, err)
