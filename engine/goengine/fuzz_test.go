@@ -698,3 +698,16 @@ func TestFuzzSeedLossesRun(t *testing.T) {
 		})
 	}
 }
+
+// TestFuzzSeesKernelPanics checks that checkExecute reports a kernel panic
+// (converted to an error by the executor) rather than taking it for an
+// ordinary error, through an op that exists only in this test binary.
+func TestFuzzSeesKernelPanics(t *testing.T) {
+	goengine.Register("FuzzTestPanic", func(c *goengine.Context) ([]*tfops.Tensor, error) {
+		var s []int
+		return nil, fmt.Errorf("unreachable %d", s[len(c.Inputs)]) // index out of range
+	})
+	msg := checkExecute(t, gdef(xConst(), node("boom", "FuzzTestPanic", []string{"x"}, nil)), false)
+	require.Contains(t, msg, `node "boom" (FuzzTestPanic): panic:`)
+	require.Contains(t, msg, "index out of range")
+}
