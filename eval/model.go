@@ -75,9 +75,14 @@ type Model struct {
 // Load reads the SavedModel in dir, opens a session on opts.Engine and
 // restores its variables, the way TensorFlow's loader does: it runs the
 // SaverDef's restore op with the filename tensor set to
-// dir/variables/variables. The filename is written into the graph as a
-// constant rather than fed, so that no string tensor crosses an engine's
-// boundary (TensorFlow 1.x and 2.x encode them differently).
+// dir/variables/variables, then the init op. The filename is written into
+// the graph as a constant rather than fed, so that no string tensor
+// crosses an engine's boundary (TensorFlow 1.x and 2.x encode them
+// differently).
+//
+// Unlike tfseg.Load, which runs a SavedModel as it is, Load may rewrite
+// the graph first (see FindLogits), so it opens the session on the
+// rewritten GraphDef on every engine, real TensorFlow included.
 func Load(dir string, opts LoadOptions) (*Model, error) {
 	name := opts.Engine
 	if name == "" {
@@ -139,13 +144,48 @@ func Load(dir string, opts LoadOptions) (*Model, error) {
 		return nil, fmt.Errorf("eval: %s on engine %s: %w", dir, name, err)
 	}
 	if restore != "" {
-		if _, err := sess.Run(context.Background(), nil, nil, []string{restore}); err != nil {
+		if _, err := sess.Run(context.Background(), nil, nil, []string{nodeName(restore)}); err != nil {
 			sess.Close()
 			return nil, fmt.Errorf("eval: %s: restoring variables from %s: %w", dir, filepath.Join(dir, savedmodel.VariablesDirectory), err)
 		}
 	}
+	if op := initOp(sm); op != "" {
+		if _, err := sess.Run(context.Background(), nil, nil, []string{op}); err != nil {
+			sess.Close()
+			return nil, fmt.Errorf("eval: %s: running init op %q: %w", dir, op, err)
+		}
+	}
 	m.session = sess
 	return m, nil
+}
+
+// initOp finds the node TensorFlow's loader runs after restoring (as the
+// root package's loader does): the "__saved_model_init_op" signature's
+// output (TF2), else the first node of collection "saved_model_main_op",
+// else of "legacy_init_op" (TF1). Asset files are not fed: models that
+// need them are for tfseg.Load.
+func initOp(sm *savedmodel.SavedModel) string {
+	mg := sm.MetaGraph
+	if sd, ok := mg.GetSignatureDef()["__saved_model_init_op"]; ok {
+		if ti, ok := sd.GetOutputs()["__saved_model_init_op"]; ok && ti.GetName() != "" {
+			return nodeName(ti.GetName())
+		}
+	}
+	for _, key := range []string{"saved_model_main_op", "legacy_init_op"} {
+		if nl := mg.GetCollectionDef()[key].GetNodeList().GetValue(); len(nl) > 0 {
+			return nodeName(nl[0])
+		}
+	}
+	return ""
+}
+
+// nodeName strips a ":index" suffix and a "^" prefix.
+func nodeName(s string) string {
+	s = strings.TrimPrefix(s, "^")
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // pick returns the argument named want, or the only one when want is "".
