@@ -166,7 +166,7 @@ func kernelGraph(op string, r *fuzzBytes) []*nodepb.NodeDef {
 		"transpose_a": r.bool(), "transpose_b": r.bool(), "adj_x": r.bool(), "adj_y": r.bool(),
 		"align_corners": r.bool(), "half_pixel_centers": r.bool(), "is_training": r.bool(),
 		"alpha": float32(fuzzFloats[int(r.next())%len(fuzzFloats)]), "epsilon": float32(fuzzFloats[int(r.next())%len(fuzzFloats)]),
-		"mode": []string{"REFLECT", "SYMMETRIC", "CONSTANT"}[r.next()%3],
+		"mode":       []string{"REFLECT", "SYMMETRIC", "CONSTANT"}[r.next()%3],
 		"begin_mask": int(r.next() % 8), "end_mask": int(r.next() % 8), "ellipsis_mask": int(r.next() % 4),
 		"new_axis_mask": int(r.next() % 4), "shrink_axis_mask": int(r.next() % 8),
 		"squeeze_dims": []int{r.small()}, "separator": "-", "pattern": "^a.*",
