@@ -180,46 +180,17 @@ func (m *Model) bringUp(sm *savedmodel.SavedModel) error {
 			feeds[k] = v
 		}
 		feeds[sd.GetFilenameTensorName()] = tfops.FromScalar(sm.VariablesPrefix())
-		if _, err := m.sess.Run(ctx, feeds, nil, []string{nodeName(sd.GetRestoreOpName())}); err != nil {
+		if _, err := m.sess.Run(ctx, feeds, nil, []string{savedmodel.NodeName(sd.GetRestoreOpName())}); err != nil {
 			return fmt.Errorf("%w %s: restoring variables from %s (restore op %q): %w",
 				ErrLoad, sm.Dir, sm.VariablesPrefix(), sd.GetRestoreOpName(), err)
 		}
 	}
-	if op := initOp(sm); op != "" {
+	if op := sm.InitOp(); op != "" {
 		if _, err := m.sess.Run(ctx, assetFeeds, nil, []string{op}); err != nil {
 			return fmt.Errorf("%w %s: running init op %q: %w", ErrLoad, sm.Dir, op, err)
 		}
 	}
 	return nil
-}
-
-// initOp finds the node TensorFlow's loader runs after restoring: the
-// "__saved_model_init_op" signature's output (TF2), else the first node of
-// collection "saved_model_main_op", else of "legacy_init_op" (TF1).
-func initOp(sm *savedmodel.SavedModel) string {
-	mg := sm.MetaGraph
-	if sd, ok := mg.GetSignatureDef()["__saved_model_init_op"]; ok {
-		if ti, ok := sd.GetOutputs()["__saved_model_init_op"]; ok && ti.GetName() != "" {
-			return nodeName(ti.GetName())
-		}
-	}
-	for _, key := range []string{"saved_model_main_op", "legacy_init_op"} {
-		if c, ok := mg.GetCollectionDef()[key]; ok {
-			if nl := c.GetNodeList().GetValue(); len(nl) > 0 {
-				return nodeName(nl[0])
-			}
-		}
-	}
-	return ""
-}
-
-// nodeName strips a ":index" suffix and a "^" prefix.
-func nodeName(s string) string {
-	s = strings.TrimPrefix(s, "^")
-	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }
 
 // Dir returns the directory the model was loaded from.

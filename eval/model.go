@@ -144,12 +144,12 @@ func Load(dir string, opts LoadOptions) (*Model, error) {
 		return nil, fmt.Errorf("eval: %s on engine %s: %w", dir, name, err)
 	}
 	if restore != "" {
-		if _, err := sess.Run(context.Background(), nil, nil, []string{nodeName(restore)}); err != nil {
+		if _, err := sess.Run(context.Background(), nil, nil, []string{savedmodel.NodeName(restore)}); err != nil {
 			sess.Close()
 			return nil, fmt.Errorf("eval: %s: restoring variables from %s: %w", dir, filepath.Join(dir, savedmodel.VariablesDirectory), err)
 		}
 	}
-	if op := initOp(sm); op != "" {
+	if op := sm.InitOp(); op != "" {
 		if _, err := sess.Run(context.Background(), nil, nil, []string{op}); err != nil {
 			sess.Close()
 			return nil, fmt.Errorf("eval: %s: running init op %q: %w", dir, op, err)
@@ -157,35 +157,6 @@ func Load(dir string, opts LoadOptions) (*Model, error) {
 	}
 	m.session = sess
 	return m, nil
-}
-
-// initOp finds the node TensorFlow's loader runs after restoring (as the
-// root package's loader does): the "__saved_model_init_op" signature's
-// output (TF2), else the first node of collection "saved_model_main_op",
-// else of "legacy_init_op" (TF1). Asset files are not fed: models that
-// need them are for tfseg.Load.
-func initOp(sm *savedmodel.SavedModel) string {
-	mg := sm.MetaGraph
-	if sd, ok := mg.GetSignatureDef()["__saved_model_init_op"]; ok {
-		if ti, ok := sd.GetOutputs()["__saved_model_init_op"]; ok && ti.GetName() != "" {
-			return nodeName(ti.GetName())
-		}
-	}
-	for _, key := range []string{"saved_model_main_op", "legacy_init_op"} {
-		if nl := mg.GetCollectionDef()[key].GetNodeList().GetValue(); len(nl) > 0 {
-			return nodeName(nl[0])
-		}
-	}
-	return ""
-}
-
-// nodeName strips a ":index" suffix and a "^" prefix.
-func nodeName(s string) string {
-	s = strings.TrimPrefix(s, "^")
-	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }
 
 // pick returns the argument named want, or the only one when want is "".
