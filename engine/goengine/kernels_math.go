@@ -9,10 +9,15 @@ import (
 // Elementwise math kernels. Semantics follow TensorFlow 2's CPU kernels
 // (tensorflow/core/kernels/cwise_ops.h over Eigen):
 //
-//   - float32 transcendental functions (Exp, Log, Log1p, Expm1, Tanh,
-//     Sigmoid, Pow, Sqrt, Rsqrt) are computed with Go's math package on
-//     float64 and rounded once, which is within TensorFlow's own error
-//     bounds (a few ulp) of its Eigen approximations;
+//   - float32 Exp, Log, Log1p and Sigmoid are the vector kernels of
+//     simd.go (evaluated in float64 with polynomials accurate to about
+//     1e-16, rounded once: at most 1 ulp from the correctly rounded result,
+//     and equal to it on nearly all inputs); the other float32
+//     transcendental functions (Expm1, Tanh, Pow, Sqrt, Rsqrt) are computed
+//     with Go's math package on float64 and rounded once. Both are within
+//     TensorFlow's own error bounds (a few ulp) of its Eigen
+//     approximations;
+//   - Pow(x, 2) is x·x exactly rounded (pow64 is within 2 ulp otherwise);
 //   - Maximum and Minimum propagate NaN from either operand
 //     (scalar_max_op<T, T, PropagateNaN>); among equal values (+0 and -0)
 //     they return x;
@@ -50,14 +55,14 @@ func init() {
 	regUnary("Inv", grainCheap, viaF64[float32](recip[float64]), recip[float64], nil, nil)
 	regUnary("Floor", grainCheap, viaF64[float32](math.Floor), math.Floor, nil, nil)
 	regUnary("Ceil", grainCheap, viaF64[float32](math.Ceil), math.Ceil, nil, nil)
-	regUnary("Exp", grainHeavy, viaF64[float32](math.Exp), math.Exp, nil, nil)
+	regUnary("Exp", grainHeavy, exp32, math.Exp, nil, nil)
 	// libm's expm1f and log1p return a tiny argument unchanged, denormals
 	// included; Eigen's double expm1 reads denormals as zero.
 	regUnary("Expm1", grainHeavy, tinyIdentity32(math.Expm1), func(x float64) float64 { return flush64(math.Expm1(flush64(x))) }, nil, nil)
-	regUnary("Log", grainHeavy, viaF64[float32](math.Log), math.Log, nil, nil)
-	regUnary("Log1p", grainHeavy, tinyIdentity32(math.Log1p), tinyIdentity64(math.Log1p), nil, nil)
+	regUnary("Log", grainHeavy, log32, math.Log, nil, nil)
+	regUnary("Log1p", grainHeavy, log1p32, tinyIdentity64(math.Log1p), nil, nil)
 	regUnary("Tanh", grainHeavy, viaF64[float32](math.Tanh), math.Tanh, nil, nil)
-	regUnary("Sigmoid", grainHeavy, viaF64[float32](sigmoid64), sigmoid64, nil, nil)
+	regUnary("Sigmoid", grainHeavy, sigmoid32, sigmoid64, nil, nil)
 	regUnary("Sqrt", grainHeavy, viaF64[float32](math.Sqrt), math.Sqrt, nil, nil)
 	regUnary("Rsqrt", grainHeavy, viaF64[float32](rsqrt64), rsqrt64, nil, nil)
 	regUnary("Elu", grainHeavy, elu32, elu64, nil, nil)
@@ -88,7 +93,7 @@ func init() {
 	regBinary("SquaredDifference", sqDiff32, sqDiff[float64], sqDiff[int32], sqDiff[int64])
 	regBinary("FloorDiv", floorDiv32, floorDivF[float64], floorDivI[int32], floorDivI[int64])
 	regBinary("FloorMod", floorModF[float32], floorModF[float64], floorModI[int32], floorModI[int64])
-	regBinary("Pow", bin32(pow64), pow64, ipow[int32], ipow[int64])
+	regBinary("Pow", bin32(powSquare), powSquare, ipow[int32], ipow[int64])
 	Register("LogicalAnd", binaryKernel(flushArith, map[tfops.DType]any{tfops.Bool: func(a, b bool) bool { return a && b }}, nil))
 	Register("LogicalOr", binaryKernel(flushArith, map[tfops.DType]any{tfops.Bool: func(a, b bool) bool { return a || b }}, nil))
 
@@ -101,16 +106,76 @@ func init() {
 	regCompare("GreaterEqual", ge[float32], ge[float64], ge[int32], ge[int64], nil)
 }
 
+// unary32 and binary32 hold the float32 function of every op registered
+// with regUnary and regBinary: fused regions (fuse_program.go) evaluate
+// ops without a vector kernel with them, under the op's flushModes entry.
+var (
+	unary32  = map[string]func(float32) float32{}
+	binary32 = map[string]func(a, b float32) float32{}
+)
+
+// vecUnary32 maps ops to the vector kernel that computes them on float32,
+// with the op's own denormal semantics.
+var vecUnary32 = map[string]func(*vecKernels) func(dst, x []float32){
+	"Exp":     func(k *vecKernels) func(dst, x []float32) { return k.exp },
+	"Log":     func(k *vecKernels) func(dst, x []float32) { return k.log },
+	"Log1p":   func(k *vecKernels) func(dst, x []float32) { return k.log1p },
+	"Sigmoid": func(k *vecKernels) func(dst, x []float32) { return k.sigmoid },
+	"Neg":     func(k *vecKernels) func(dst, x []float32) { return k.neg },
+	"Abs":     func(k *vecKernels) func(dst, x []float32) { return k.abs },
+	"Relu":    func(k *vecKernels) func(dst, x []float32) { return k.relu },
+}
+
 // regUnary registers a same-dtype elementwise kernel; nil entries mark
-// dtypes the op does not support.
+// dtypes the op does not support. float32 runs through the op's vector
+// kernel when it has one.
 func regUnary(name string, grain int, f32 func(float32) float32, f64 func(float64) float64,
 	i32 func(int32) int32, i64 func(int64) int64) {
-	Register(name, unaryKernel(grain, flushModes[name], typedFuncs(f32, f64, i32, i64, nil)))
+	k := unaryKernel(grain, flushModes[name], typedFuncs(f32, f64, i32, i64, nil))
+	if f32 != nil {
+		unary32[name] = f32
+	}
+	if vec := vecUnary32[name]; vec != nil {
+		k = vecUnaryKernel(k, grain, vec)
+	}
+	Register(name, k)
+}
+
+// vecUnaryKernel runs float32 inputs through a vector kernel, in parallel
+// chunks, and other dtypes through k.
+func vecUnaryKernel(k Kernel, grain int, vec func(*vecKernels) func(dst, x []float32)) Kernel {
+	return func(c *Context) ([]*tfops.Tensor, error) {
+		if len(c.Inputs) != 1 || c.Inputs[0].DType() != tfops.Float {
+			return k(c)
+		}
+		x := c.Inputs[0]
+		out, err := c.Alloc(tfops.Float, x.Shape()...)
+		if err != nil {
+			return nil, err
+		}
+		f := vec(kernels())
+		xs, o := x.Float32s(), out.Float32s()
+		c.parallel(len(o), grain, func(lo, hi int) { f(o[lo:hi], xs[lo:hi]) })
+		return []*tfops.Tensor{out}, nil
+	}
 }
 
 func regBinary(name string, f32 func(a, b float32) float32, f64 func(a, b float64) float64,
 	i32 func(a, b int32) int32, i64 func(a, b int64) int64) {
+	if f32 != nil {
+		binary32[name] = f32
+	}
 	Register(name, binaryKernel(flushModes[name], typedFuncs(f32, f64, i32, i64, nil), divisorCheck[name]))
+}
+
+// powSquare is pow64, except that x**2 is x·x: exact before the final
+// rounding, so Pow(x, 2) is the correctly rounded square, as libm's pow
+// gives it (pow64 may be off by an ulp in the rare ties).
+func powSquare(x, y float64) float64 {
+	if y == 2 {
+		return x * x
+	}
+	return pow64(x, y)
 }
 
 func regCompare(name string, f32 func(a, b float32) bool, f64 func(a, b float64) bool,

@@ -13,7 +13,11 @@ import (
 // round once at the end (Mean divides in float64 too), so their result is
 // the correctly rounded value of the float64 computation: at least as
 // accurate as TensorFlow's float32 Eigen reductions, and within 1e-6
-// relative of them in practice. float64 accumulates in float64; integers
+// relative of them in practice. When the elements of each output are
+// contiguous (all axes, or trailing ones), float32 Sum and Mean add them in
+// the canonical blocked order of sumRun (simd.go), in parallel over blocks
+// but independent of the thread count; fused regions reduce in the same
+// order, so fused and unfused results are the same bits. float64 accumulates in float64; integers
 // accumulate in int64 and wrap to the dtype like TensorFlow's. Max and Min
 // propagate NaN (TensorFlow 2's MaxReducer<T, PropagateNaN>); an empty
 // Max is -Inf (the dtype's lowest value for integers), an empty Min +Inf,
@@ -99,6 +103,38 @@ func (c *Context) planReduce(x *tfops.Tensor, axes []int64, keep bool) (reducePl
 	p.lastReduced = prev == 1
 	p.nOut = tfops.NumElements(p.outDims)
 	return p, nil
+}
+
+// contiguous reports whether the elements of each output form one
+// contiguous run of p.count elements, output i's starting at i·p.count.
+func (p reducePlan) contiguous() bool {
+	return p.count > 0 && p.nOut > 0 && (len(p.redD) == 0 || (p.lastReduced && len(p.redD) == 1))
+}
+
+// sumRuns32 writes the canonical sum (or mean) of each run of count
+// elements of xs to o, parallel over blocks of sumBlock elements; the
+// block sums of a run are added in order.
+func sumRuns32(c *Context, xs, o []float32, count int, mean bool) {
+	k := kernels()
+	blocks := (count + sumBlock - 1) / sumBlock
+	part := make([]float64, len(o)*blocks)
+	c.parallel(len(part), max(1, grainCheap/min(count, sumBlock)), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			run, blk := j/blocks, j%blocks
+			start := run*count + blk*sumBlock
+			part[j] = sumBlockOf(k, xs[start:start+min(sumBlock, count-blk*sumBlock)])
+		}
+	})
+	for i := range o {
+		s := 0.0
+		for _, v := range part[i*blocks : (i+1)*blocks] {
+			s += v
+		}
+		if mean {
+			s /= float64(count)
+		}
+		o[i] = out32(s)
+	}
 }
 
 // reducer folds elements of type T into an accumulator of type A.
@@ -233,6 +269,10 @@ func reduceKernel(op string) Kernel {
 		ok := true
 		switch xs := x.Data().(type) {
 		case []float32:
+			if (op == "Sum" || op == "Mean") && p.contiguous() {
+				sumRuns32(c, xs, out.Float32s(), p.count, op == "Mean")
+				break
+			}
 			ok = reduceFloat(c, op, p, xs, out.Float32s())
 		case []float64:
 			ok = reduceFloat(c, op, p, xs, out.Float64s())

@@ -1,0 +1,105 @@
+package goengine
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// Vector kernels over float32 slices: the elementwise arithmetic and
+// transcendental functions that fused regions (fuse_program.go) and the
+// float32 Exp, Log, Log1p, Sigmoid and Sum kernels are built from.
+//
+// Every kernel has TensorFlow's flush-to-zero semantics (kernels_flush.go)
+// and a pure-Go implementation (simd_generic.go, simd_math.go). On amd64
+// CPUs with AVX-512 (simd_amd64.go, simd_amd64.s) the assembly versions
+// run instead; they compute the same operations in the same order, so
+// their results are bit for bit those of the Go code, which tests check
+// on random and special inputs. The build tag purego, or
+// useGenericKernels in tests, makes the Go code the only one that runs.
+//
+// All slices passed to one call have the same length; dst may alias an
+// operand.
+
+// vecKernels is one implementation of the vector kernels.
+type vecKernels struct {
+	name string
+	// Binary: dst[i] = f(a[i], b[i]).
+	add, sub, mul, div, divNoNan, max, min func(dst, a, b []float32)
+	// Unary: dst[i] = f(x[i]).
+	neg, abs, relu, flush, exp, log, log1p, sigmoid func(dst, x []float32)
+	// clip: dst[i] = clip(x[i], lo[i], hi[i]) as clipKernel computes it.
+	clip func(dst, x, lo, hi []float32)
+	// sumLanes adds x (at most sumBlock elements, read with denormals as
+	// zeros) into lanes: lanes[j] += x[i] for i ≡ j (mod sumLanes), in
+	// float64, in order of i.
+	sumLanes func(x []float32, lanes *[sumLaneCount]float64)
+}
+
+// vk is the implementation in use: the assembly kernels when the CPU has
+// them (archVecKernels), else genericKernels.
+var vk atomic.Pointer[vecKernels]
+
+func init() {
+	if k := archVecKernels(); k != nil {
+		vk.Store(k)
+	} else {
+		vk.Store(&genericKernels)
+	}
+}
+
+// kernels returns the vector kernels in use.
+func kernels() *vecKernels { return vk.Load() }
+
+// useGenericKernels makes the pure-Go kernels the ones in use until the
+// returned function is called (tests force the fallback with it).
+func useGenericKernels() (restore func()) {
+	old := vk.Swap(&genericKernels)
+	return func() { vk.Store(old) }
+}
+
+// Canonical float32 summation. A run of float32 values (all the elements
+// one Sum or Mean output reduces, when they are contiguous) is summed in
+// float64 in a fixed order that does not depend on the number of threads
+// or on fusion: the run is cut into blocks of sumBlock elements from its
+// start; within a block, lane j (of sumLaneCount) accumulates the elements
+// at offsets ≡ j (mod sumLaneCount) in order, and the lanes are combined
+// pairwise (lane j += lane j+w for w = 8, 4, 2, 1); the block sums are
+// added in order. The float64 result is rounded once, so it is the sum to
+// within float64 rounding, far below float32 resolution.
+const (
+	sumBlock     = 1024
+	sumLaneCount = 16
+)
+
+// combineLanes returns the pairwise sum of the lanes (lanes is clobbered).
+func combineLanes(l *[sumLaneCount]float64) float64 {
+	for w := sumLaneCount / 2; w >= 1; w /= 2 {
+		for j := 0; j < w; j++ {
+			l[j] += l[j+w]
+		}
+	}
+	return l[0]
+}
+
+// sumBlockOf returns the canonical sum of one block (len(x) <= sumBlock).
+func sumBlockOf(k *vecKernels, x []float32) float64 {
+	var lanes [sumLaneCount]float64
+	k.sumLanes(x, &lanes)
+	return combineLanes(&lanes)
+}
+
+// sumRun returns the canonical float64 sum of a run of float32 values.
+func sumRun(k *vecKernels, x []float32) float64 {
+	s := 0.0
+	for lo := 0; lo < len(x); lo += sumBlock {
+		s += sumBlockOf(k, x[lo:min(lo+sumBlock, len(x))])
+	}
+	return s
+}
+
+// f32Bits and f32From are short names for the conversions the kernels use.
+func f32Bits(x float32) uint32      { return math.Float32bits(x) }
+func f32From(b uint32) float32      { return math.Float32frombits(b) }
+func f64Bits(x float64) uint64      { return math.Float64bits(x) }
+func f64From(b uint64) float64      { return math.Float64frombits(b) }
+func fma64(x, y, z float64) float64 { return math.FMA(x, y, z) }

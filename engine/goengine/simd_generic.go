@@ -1,0 +1,101 @@
+package goengine
+
+// genericKernels are the pure-Go vector kernels. They define the results
+// (TensorFlow's float32 semantics with denormals flushed, see
+// kernels_flush.go); the assembly kernels reproduce them bit for bit.
+var genericKernels = vecKernels{
+	name:     "go",
+	add:      binaryGo(func(a, b float32) float32 { return out32(float64(a) + float64(b)) }),
+	sub:      binaryGo(func(a, b float32) float32 { return out32(float64(a) - float64(b)) }),
+	mul:      binaryGo(func(a, b float32) float32 { return out32(float64(a) * float64(b)) }),
+	div:      binaryGo(func(a, b float32) float32 { return out32(float64(a) / float64(b)) }),
+	divNoNan: binaryGo(divNoNan32),
+	max:      binaryGo(maxF[float32]),
+	min:      binaryGo(minF[float32]),
+	neg:      unaryGo(func(x float32) float32 { return 0 - x }),
+	abs:      absGo,
+	relu:     unaryGo(relu[float32]),
+	flush:    unaryGo(func(x float32) float32 { return x }),
+	exp:      rawUnaryGo(exp32),
+	log:      rawUnaryGo(log32),
+	log1p:    rawUnaryGo(log1p32),
+	sigmoid:  rawUnaryGo(sigmoid32),
+	clip:     clipGo,
+	sumLanes: sumLanesGo,
+}
+
+// binaryGo applies f to the operands read with denormals as zeros.
+func binaryGo(f func(a, b float32) float32) func(dst, a, b []float32) {
+	return func(dst, a, b []float32) {
+		a, b = a[:len(dst)], b[:len(dst)]
+		for i := range dst {
+			dst[i] = f(flush32(a[i]), flush32(b[i]))
+		}
+	}
+}
+
+// unaryGo applies f to the operand read with denormals as zeros.
+func unaryGo(f func(x float32) float32) func(dst, x []float32) {
+	return func(dst, x []float32) {
+		x = x[:len(dst)]
+		for i := range dst {
+			dst[i] = f(flush32(x[i]))
+		}
+	}
+}
+
+// rawUnaryGo applies f, which handles denormals itself.
+func rawUnaryGo(f func(x float32) float32) func(dst, x []float32) {
+	return func(dst, x []float32) {
+		x = x[:len(dst)]
+		for i := range dst {
+			dst[i] = f(x[i])
+		}
+	}
+}
+
+// absGo clears the sign bit (denormals stay, as in TensorFlow's Abs).
+func absGo(dst, x []float32) {
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] = f32From(f32Bits(x[i]) &^ (1 << 31))
+	}
+}
+
+// divNoNan32 is a/b, or 0 where b is zero.
+func divNoNan32(a, b float32) float32 {
+	if b == 0 {
+		return 0
+	}
+	return out32(float64(a) / float64(b))
+}
+
+// clipGo is clipOf's loop: min(x, hi) then max(·, lo), operands read with
+// denormals as zeros.
+func clipGo(dst, x, lo, hi []float32) {
+	x, lo, hi = x[:len(dst)], lo[:len(dst)], hi[:len(dst)]
+	for i := range dst {
+		v, l, h := flush32(x[i]), flush32(lo[i]), flush32(hi[i])
+		if h < v {
+			v = h
+		}
+		if v < l {
+			v = l
+		}
+		dst[i] = v
+	}
+}
+
+// sumLanesGo is the reference lane summation (see sumBlock).
+func sumLanesGo(x []float32, lanes *[sumLaneCount]float64) {
+	i := 0
+	for ; i+sumLaneCount <= len(x); i += sumLaneCount {
+		v := x[i : i+sumLaneCount]
+		for j := range lanes {
+			lanes[j] += float64(flush32(v[j]))
+		}
+	}
+	for j := 0; i < len(x); i, j = i+1, j+1 {
+		lanes[j] += float64(flush32(x[i]))
+	}
+}

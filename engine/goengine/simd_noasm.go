@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package goengine
+
+// archVecKernels reports that this build (another architecture, or the
+// purego tag) has no assembly vector kernels: genericKernels run.
+func archVecKernels() *vecKernels { return nil }

@@ -1,0 +1,236 @@
+package goengine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// simdInputs returns float32 test values: special values, values at the
+// edges of the normal range and of the transcendental functions' ranges,
+// probabilities, logits, and random bit patterns (every exponent,
+// denormals and NaNs included). The count is a multiple of no vector width,
+// so tails are exercised.
+func simdInputs(n int, seed uint64) []float32 {
+	inf := float32(math.Inf(1))
+	special := []float32{
+		0, f32From(1 << 31), 1, -1, 2, 0.5, -0.5, inf, -inf, float32(math.NaN()),
+		f32From(1), f32From(0x807fffff), f32From(0x007fffff), f32From(0x80000001),
+		0x1p-126, -0x1p-126, 0x1p-126 * (1 + 0x1p-23), 1 - 0x1p-24, 1 + 0x1p-23,
+		math.MaxFloat32, -math.MaxFloat32, 88.72283, 88.72284, 89, -87.33654, -87.33655,
+		-103.972, -103.973, -104, -110, 1e-7, 1 - 1e-7, 0.96875, 1.0625, 0.75, 1.5,
+		-0.03125, 0.03125, 0x1p-29, -0x1p-29, 0x1p-30, -0.999999, -1 + 0x1p-24, -2,
+		100, -100, 15.9424, 0x1p-5, -0x1p-5, 0x1.fffffep-6,
+	}
+	r := rand.New(rand.NewPCG(seed, 7))
+	out := make([]float32, 0, n+len(special))
+	out = append(out, special...)
+	for len(out) < n {
+		var v float32
+		switch r.IntN(6) {
+		case 0:
+			v = f32From(r.Uint32())
+		case 1:
+			v = float32(r.Float64())
+		case 2:
+			v = float32(r.NormFloat64() * 20)
+		case 3:
+			v = float32(math.Ldexp(r.Float64(), -r.IntN(40)))
+		case 4:
+			v = f32From(r.Uint32() & 0x807fffff) // denormals
+		default:
+			v = float32((r.Float64() - 0.5) * 250)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// sameBits reports whether a and b are the same float32, all NaNs equal.
+func sameBits(a, b float32) bool {
+	if a != a && b != b {
+		return true
+	}
+	return f32Bits(a) == f32Bits(b)
+}
+
+func checkSame(t *testing.T, what string, in [][]float32, got, want []float32) {
+	t.Helper()
+	bad := 0
+	for i := range want {
+		if !sameBits(got[i], want[i]) {
+			if bad < 5 {
+				args := ""
+				for _, s := range in {
+					args += fmt.Sprintf(" %g (%#08x)", s[i], f32Bits(s[i]))
+				}
+				t.Errorf("%s element %d, inputs%s: got %g (%#08x), want %g (%#08x)",
+					what, i, args, got[i], f32Bits(got[i]), want[i], f32Bits(want[i]))
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d elements differ", what, bad, len(want))
+	}
+}
+
+// TestArchKernelsMatchGo checks that the assembly kernels give the bits of
+// the pure-Go ones on every input class, at every length up to two
+// vectors and on a long slice.
+func TestArchKernelsMatchGo(t *testing.T) {
+	arch := archVecKernels()
+	if arch == nil {
+		t.Skip("no assembly kernels on this CPU or build")
+	}
+	g := &genericKernels
+	a := simdInputs(20011, 1)
+	b := simdInputs(20011, 2)
+	c := simdInputs(20011, 3)
+	// Pair the edge values with each other too.
+	copy(b[len(b)-60:], a[:60])
+	lengths := []int{len(a)}
+	for n := 0; n <= 33; n++ {
+		lengths = append(lengths, n)
+	}
+	binaries := []struct {
+		name   string
+		ga, gb func(dst, a, b []float32)
+	}{
+		{"add", g.add, arch.add}, {"sub", g.sub, arch.sub}, {"mul", g.mul, arch.mul},
+		{"div", g.div, arch.div}, {"divNoNan", g.divNoNan, arch.divNoNan},
+		{"max", g.max, arch.max}, {"min", g.min, arch.min},
+	}
+	unaries := []struct {
+		name   string
+		ga, gb func(dst, x []float32)
+	}{
+		{"neg", g.neg, arch.neg}, {"abs", g.abs, arch.abs}, {"relu", g.relu, arch.relu},
+		{"flush", g.flush, arch.flush}, {"exp", g.exp, arch.exp}, {"log", g.log, arch.log},
+		{"log1p", g.log1p, arch.log1p}, {"sigmoid", g.sigmoid, arch.sigmoid},
+	}
+	for _, n := range lengths {
+		for _, k := range binaries {
+			want, got := make([]float32, n), make([]float32, n)
+			k.ga(want, a[:n], b[:n])
+			k.gb(got, a[:n], b[:n])
+			checkSame(t, fmt.Sprintf("%s/n=%d", k.name, n), [][]float32{a, b}, got, want)
+			// Scalar-like operands and the mul edge of flush-to-zero.
+			k.ga(want, a[:n], a[:n])
+			k.gb(got, a[:n], a[:n])
+			checkSame(t, fmt.Sprintf("%s(x,x)/n=%d", k.name, n), [][]float32{a, a}, got, want)
+		}
+		for _, k := range unaries {
+			want, got := make([]float32, n), make([]float32, n)
+			k.ga(want, a[:n])
+			k.gb(got, a[:n])
+			checkSame(t, fmt.Sprintf("%s/n=%d", k.name, n), [][]float32{a}, got, want)
+		}
+		want, got := make([]float32, n), make([]float32, n)
+		g.clip(want, a[:n], b[:n], c[:n])
+		arch.clip(got, a[:n], b[:n], c[:n])
+		checkSame(t, fmt.Sprintf("clip/n=%d", n), [][]float32{a, b, c}, got, want)
+		var lw, lg [sumLaneCount]float64
+		for i := range lw {
+			lw[i], lg[i] = float64(i), float64(i)
+		}
+		x := a[:min(n, sumBlock)]
+		for i := range x {
+			if x[i] != x[i] || math.IsInf(float64(x[i]), 0) || math.Abs(float64(x[i])) > 1e30 {
+				x[i] = 1
+			}
+		}
+		g.sumLanes(x, &lw)
+		arch.sumLanes(x, &lg)
+		assert.Equal(t, lw, lg, "sumLanes n=%d", n)
+	}
+}
+
+// TestFTZRounding pins the flush-to-zero rounding both implementations
+// share: a product whose exact value is 2^-126 - 2^-150 rounds (with an
+// unbounded exponent) to a denormal and flushes, while one that rounds up
+// to 2^-126 stays.
+func TestFTZRounding(t *testing.T) {
+	for _, k := range []*vecKernels{&genericKernels, archVecKernels()} {
+		if k == nil {
+			continue
+		}
+		a := []float32{1 - 0x1p-24, 1, 1 + 0x1p-23, 1 + 0x1p-22}
+		b := []float32{0x1p-126, 0x1p-126, 0x1p-127, 0x1p-127}
+		dst := make([]float32, len(a))
+		k.mul(dst, a, b)
+		got := make([]uint32, len(dst))
+		for i, v := range dst {
+			got[i] = f32Bits(v)
+		}
+		assert.Equal(t, []uint32{0, 0x00800000, 0, 0}, got, k.name)
+	}
+}
+
+// ulpDiff is the distance in float32 steps between got and the float64
+// reference want rounded to float32 (with flush to zero).
+func ulpDiff(got float32, want float64) float64 {
+	w := out32(want)
+	if got == w || (got != got && w != w) {
+		return 0
+	}
+	if math.IsInf(float64(w), 0) || math.IsInf(float64(got), 0) || got != got || w != w {
+		return math.Inf(1)
+	}
+	return math.Abs(float64(got)-want) / ulp32(w)
+}
+
+// ulp32 is the spacing of float32 values at |x|.
+func ulp32(x float32) float64 {
+	e := math.Float32bits(x) >> 23 & 0xff
+	if e == 0 {
+		return 0x1p-149
+	}
+	return math.Ldexp(1, int(e)-127-23)
+}
+
+// TestTranscendentalAccuracy compares exp32, log32, log1p32 and sigmoid32
+// with Go's float64 math (rounded to float32): within 1 ulp everywhere,
+// and equal to the rounded float64 result on nearly all inputs.
+func TestTranscendentalAccuracy(t *testing.T) {
+	xs := simdInputs(400000, 9)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 200000; i++ {
+		xs = append(xs, float32(r.Float64()), float32(1-r.Float64()*1e-3), float32(r.Float64()*1e-3))
+	}
+	funcs := []struct {
+		name string
+		f    func(float32) float32
+		ref  func(float64) float64
+	}{
+		{"exp", exp32, math.Exp},
+		{"log", log32, math.Log},
+		{"log1p", log1p32, math.Log1p},
+		{"sigmoid", sigmoid32, sigmoid64},
+	}
+	for _, fn := range funcs {
+		worst, worstX, differ := 0.0, float32(0), 0
+		for _, x := range xs {
+			xf := x
+			if fn.name != "log1p" {
+				xf = flush32(x)
+			} else if isDenormal32(x) {
+				continue
+			}
+			d := ulpDiff(fn.f(x), fn.ref(float64(xf)))
+			if d > 0 {
+				differ++
+			}
+			if d > worst {
+				worst, worstX = d, x
+			}
+		}
+		t.Logf("%s: max %.3f ulp (at %g), %d of %d differ from math's rounded result", fn.name, worst, worstX, differ, len(xs))
+		require.LessOrEqual(t, worst, 1.0, "%s at %g", fn.name, worstX)
+		assert.Less(t, differ, len(xs)/10000, fn.name)
+	}
+}
