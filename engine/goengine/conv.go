@@ -16,13 +16,15 @@ import "github.com/tfseg/tfseg/tfops"
 // stored; a tile then spans output rows and narrow images keep full tiles.
 // Padding (SAME, EXPLICIT) is applied by copying the input into a zero
 // border first. Dilated widths fall back to packing im2col rows per tile.
-func conv2DFloat32(g convGeom, x, f, out []float32, threads int) {
+// The epilogue (bias, ReLU) is applied in registers before the store.
+func conv2DFloat32(g convGeom, x, f, out []float32, epi convEpilogue, threads int) {
 	k := g.kh * g.kw * g.c
 	oh, ow := g.wh.out, g.ww.out
 	if g.n*oh*ow == 0 || g.o == 0 {
 		return
 	}
 	b := packPanels(f, k, g.o, g.o, 1)
+	epi.apply(b)
 	if g.ww.dilation != 1 {
 		m := g.n * oh * ow
 		job := gemmJob{kh: 1, ka: k, m: m, rows: denseRows(m, g.o), pack: func(r0, n int, dst []float32) {
@@ -57,6 +59,25 @@ func conv2DFloat32(g convGeom, x, f, out []float32, threads int) {
 	gemm(jobs, b, out, threads, false)
 }
 
+// convEpilogue is what a fused convolution does to each output element in
+// the GEMM's registers: add bias[o] (when bias is set), then ReLU.
+type convEpilogue struct {
+	bias []float32
+	relu bool
+}
+
+// apply sets b's epilogue, spreading the bias over its panels.
+func (e convEpilogue) apply(b *gemmPanels) {
+	b.relu = e.relu
+	if e.bias == nil {
+		return
+	}
+	b.bias = make([]float32, len(b.ncols)*gemmNR)
+	for p, n := range b.ncols {
+		copy(b.bias[p*gemmNR:p*gemmNR+n], e.bias[b.colOff[p]:])
+	}
+}
+
 // padInput returns x, with the zero padding of g's windows applied (as a
 // copy) when the windows reach outside it, and its height and width.
 func padInput(g convGeom, x []float32) ([]float32, int, int) {
@@ -88,15 +109,19 @@ func padInput(g convGeom, x []float32) ([]float32, int, int) {
 // grouped by (a, b) and whose output rows are scattered straight to their
 // places (a pixel shuffle, no scatter-add). Otherwise the GEMM writes the
 // columns dy·fᵀ one image at a time and col2im adds them up.
-func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) error {
+//
+// The epilogue (bias, ReLU) is applied in the GEMM, and applied is true,
+// when the product rows tile dx exactly; otherwise the caller applies it.
+func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi convEpilogue) (applied bool, err error) {
 	ohd, owd := g.wh.out, g.ww.out
 	m := ohd * owd
 	ncol := g.kh * g.kw * g.c
 	if g.n*m == 0 || ncol == 0 {
-		return nil
+		return false, nil
 	}
 	if g.kh == g.wh.stride && g.kw == g.ww.stride && g.wh.dilation == 1 && g.ww.dilation == 1 &&
 		g.wh.padBefore == 0 && g.ww.padBefore == 0 && ohd*g.kh <= g.h && owd*g.kw <= g.w {
+		applied = ohd*g.kh == g.h && owd*g.kw == g.w
 		// Panels per (a, b): B(o, q) = f[a, b, q, o].
 		per := (g.c + gemmNR - 1) / gemmNR
 		b := newPanels(g.o, g.kh*g.kw*per)
@@ -106,6 +131,12 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) err
 				jp := ab*per + q
 				q0 := q * gemmNR
 				b.colOff[jp], b.ncols[jp] = (a*g.w+bb)*g.c+q0, min(gemmNR, g.c-q0)
+				if applied && epi.bias != nil {
+					if b.bias == nil {
+						b.bias = make([]float32, len(b.ncols)*gemmNR)
+					}
+					copy(b.bias[jp*gemmNR:jp*gemmNR+b.ncols[jp]], epi.bias[q0:])
+				}
 				panel := b.panel(jp)
 				for j := 0; j < b.ncols[jp]; j++ {
 					src := f[(ab*g.c+q0+j)*g.o:][:g.o]
@@ -121,14 +152,15 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) err
 				rows: rowMap{width: owd, valid: owd, rowStride: g.kh * g.w * g.c, pixStride: g.kw * g.c},
 				cOff: n * g.h * g.w * g.c}
 		}
+		b.relu = applied && epi.relu
 		gemm(jobs, b, dx, c.Threads(), false)
-		return nil
+		return applied, nil
 	}
 	// B(o, (a, b, q)) = f[a, b, q, o]: rows of length o, so rs = 1, cs = o.
 	b := packPanels(f, g.o, ncol, 1, g.o)
 	colT, err := c.Alloc(tfops.Float, m, ncol)
 	if err != nil {
-		return err
+		return false, err
 	}
 	col := colT.Float32s()
 	for n := 0; n < g.n; n++ {
@@ -160,5 +192,5 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32) err
 			}
 		})
 	}
-	return nil
+	return false, nil
 }

@@ -32,18 +32,38 @@ import (
 // gemmNR is the column count of a packed B panel and of every micro-kernel.
 const gemmNR = 16
 
-// gemmMicro is one micro-kernel. run computes, for i < mr (the kernel's
-// tile height; gemmKernelGo also accepts fewer) and j < ncols,
+// gemmMicro is one micro-kernel. run computes one tile: for i < t.mr (the
+// kernel's tile height; gemmKernelGo also accepts fewer) and j < t.ncols,
 //
-//	C[coff[i] + j] (+)= Σ_{t<kh} Σ_{p<ka} a[t·ldt + i·lda + p] · b[(t·ka+p)·gemmNR + j]
+//	x = Σ_{t<kh} Σ_{p<ka} a[t·ldt + i·lda + p] · b[(t·ka+p)·gemmNR + j]  (float32, in this order)
+//	x = x + bias[j]                           when bias is set
+//	x = max(x, 0) (NaN and -0 kept)           when flags has gemmRelu
+//	C[coff[i] + j] = x, or += x with gemmAccumulate
 //
-// skipping rows with coff[i] < 0, adding to C when accumulate is set.
-// The caller guarantees that every element read or written is in range.
+// skipping rows with coff[i] < 0. The caller guarantees that every element
+// read or written is in range.
 type gemmMicro struct {
 	name string
 	mr   int
-	run  func(mr int, a []float32, lda, ldt, kh, ka int, b, c []float32, coff []int, ncols int, accumulate bool)
+	run  func(t *gemmTile)
 }
+
+// gemmTile holds the arguments of one micro-kernel call.
+type gemmTile struct {
+	mr               int
+	a                []float32
+	lda, ldt, kh, ka int
+	b, c             []float32
+	coff             []int
+	ncols, flags     int
+	bias             []float32 // nil or gemmNR values
+}
+
+// Micro-kernel flags.
+const (
+	gemmAccumulate = 1 << iota
+	gemmRelu
+)
 
 // goMicro is the portable micro-kernel, used where no assembly kernel runs
 // and for tiles shorter than an assembly kernel's height.
@@ -61,21 +81,21 @@ func init() { gemmActive.Store(&gemmKernels[0]) }
 
 // gemmKernelGo is the reference loop of gemmMicro in Go, two rows by four
 // columns at a time.
-func gemmKernelGo(mr int, a []float32, lda, ldt, kh, ka int, b, c []float32, coff []int, ncols int, accumulate bool) {
-	k := kh * ka
-	b = b[:k*gemmNR]
+func gemmKernelGo(t *gemmTile) {
+	mr, a, lda, ldt, kh, ka, ncols := t.mr, t.a, t.lda, t.ldt, t.kh, t.ka, t.ncols
+	b := t.b[:kh*ka*gemmNR]
 	var tile [2][gemmNR]float32
 	for i0 := 0; i0 < mr; i0 += 2 {
 		rows := min(2, mr-i0)
 		for cg := 0; cg < ncols; cg += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for t := 0; t < kh; t++ {
-				a0 := a[t*ldt+i0*lda:][:ka]
+			for s := 0; s < kh && ka > 0; s++ {
+				a0 := a[s*ldt+i0*lda:][:ka]
 				a1 := a0
 				if rows == 2 {
-					a1 = a[t*ldt+(i0+1)*lda:][:ka]
+					a1 = a[s*ldt+(i0+1)*lda:][:ka]
 				}
-				bt := b[t*ka*gemmNR : (t+1)*ka*gemmNR]
+				bt := b[s*ka*gemmNR : (s+1)*ka*gemmNR]
 				for p, v0 := range a0 {
 					v1 := a1[p]
 					bb := bt[p*gemmNR+cg : p*gemmNR+cg+4 : p*gemmNR+cg+4]
@@ -93,17 +113,30 @@ func gemmKernelGo(mr int, a []float32, lda, ldt, kh, ka int, b, c []float32, cof
 			tile[1][cg], tile[1][cg+1], tile[1][cg+2], tile[1][cg+3] = c10, c11, c12, c13
 		}
 		for h := 0; h < rows; h++ {
-			o := coff[i0+h]
+			o := t.coff[i0+h]
 			if o < 0 {
 				continue
 			}
-			dst := c[o : o+ncols]
-			if accumulate {
+			x := tile[h][:ncols]
+			if t.bias != nil {
+				for j := range x {
+					x[j] += t.bias[j]
+				}
+			}
+			if t.flags&gemmRelu != 0 {
+				for j, v := range x {
+					if v < 0 {
+						x[j] = 0
+					}
+				}
+			}
+			dst := t.c[o : o+ncols]
+			if t.flags&gemmAccumulate != 0 {
 				for j := range dst {
-					dst[j] += tile[h][j]
+					dst[j] += x[j]
 				}
 			} else {
-				copy(dst, tile[h][:ncols])
+				copy(dst, x)
 			}
 		}
 	}
@@ -113,11 +146,16 @@ func gemmKernelGo(mr int, a []float32, lda, ldt, kh, ka int, b, c []float32, cof
 // B(p, col) at data[j·k·gemmNR + p·gemmNR + (col - first column of j)], zero
 // padded, and its columns go to C at column offset colOff[j] (elements,
 // added to each row's offset), ncols[j] of them.
+//
+// The epilogue applies to every tile: bias (nil, or gemmNR values per
+// panel) is added and ReLU applied when relu is set (see gemmMicro).
 type gemmPanels struct {
 	k      int
 	data   []float32
 	colOff []int
 	ncols  []int
+	bias   []float32
+	relu   bool
 }
 
 // panel returns the packed data of panel j.
@@ -229,8 +267,14 @@ func gemmWith(mk gemmMicro, jobs []gemmJob, b *gemmPanels, c []float32, threads 
 	grain := max(1, (1<<18)/flops)
 	parallelFor(threads, tiles, grain, func(t0, t1 int) {
 		coff := make([]int, mr)
-		pcoff := make([]int, mr)
 		var packed []float32
+		tile := &gemmTile{}
+		if accumulate {
+			tile.flags |= gemmAccumulate
+		}
+		if b.relu {
+			tile.flags |= gemmRelu
+		}
 		i := 0
 		for t := t0; t < t1; t++ {
 			for t >= start[i+1] {
@@ -245,53 +289,49 @@ func gemmWith(mk gemmMicro, jobs []gemmJob, b *gemmPanels, c []float32, threads 
 				skip = r0 + mr - j.m
 				r0 = j.m - mr
 			}
+			q, sIdx := (r0+skip)/j.rows.width, (r0+skip)%j.rows.width
+			stored := false
 			for h := 0; h < rows; h++ {
 				coff[h] = -1
 				if h < skip {
 					continue
 				}
-				if o := j.rows.offset(r0 + h); o >= 0 {
-					o += j.cOff
+				if sIdx < j.rows.valid {
+					o := j.cOff + q*j.rows.rowStride + sIdx*j.rows.pixStride
 					if o < 0 || o+colEnd > len(c) {
 						panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
 					}
-					coff[h] = o
+					coff[h], stored = o, true
+				}
+				if sIdx++; sIdx == j.rows.width {
+					q, sIdx = q+1, 0
 				}
 			}
-			if b.k == 0 {
-				for p, n := range b.ncols {
-					for _, o := range coff[:rows] {
-						if o >= 0 && !accumulate {
-							clear(c[o+b.colOff[p] : o+b.colOff[p]+n])
-						}
-					}
-				}
+			if !stored {
 				continue
 			}
-			var a []float32
-			lda, ldt, kh, ka := j.lda, j.ldt, j.kh, j.ka
-			if j.pack != nil {
+			tile.mr = rows
+			tile.coff = coff[:rows]
+			tile.lda, tile.ldt, tile.kh, tile.ka = j.lda, j.ldt, j.kh, j.ka
+			switch {
+			case b.k == 0:
+				kern, tile.a = goMicro, nil
+			case j.pack != nil:
 				if packed == nil {
 					packed = make([]float32, mr*b.k)
 				}
-				a = packed[:rows*b.k]
-				j.pack(r0, rows, a)
-				lda, ldt, kh, ka = b.k, 0, 1, b.k
-			} else {
-				a = j.a[j.aOff+r0*j.lda:]
+				tile.a = packed[:rows*b.k]
+				j.pack(r0, rows, tile.a)
+				tile.lda, tile.ldt, tile.kh, tile.ka = b.k, 0, 1, b.k
+			default:
+				tile.a = j.a[j.aOff+r0*j.lda:]
 			}
 			for p := range b.ncols {
-				cp := coff[:rows]
-				if off := b.colOff[p]; off != 0 {
-					cp = pcoff[:rows]
-					for h, o := range coff[:rows] {
-						cp[h] = o
-						if o >= 0 {
-							cp[h] = o + off
-						}
-					}
+				tile.b, tile.c, tile.ncols = b.panel(p), c[b.colOff[p]:], b.ncols[p]
+				if b.bias != nil {
+					tile.bias = b.bias[p*gemmNR : (p+1)*gemmNR]
 				}
-				kern.run(rows, a, lda, ldt, kh, ka, b.panel(p), c, cp, b.ncols[p], accumulate)
+				kern.run(tile)
 			}
 		}
 	})

@@ -6,15 +6,15 @@ import "golang.org/x/sys/cpu"
 
 // sgemmAVX512 is the 28×16 AVX-512F micro-kernel (gemm_amd64.s, written by
 // gemm_gen.go); see gemmMicro for what it computes. lda and ldt are in
-// elements; accumulate is 0 or 1.
+// elements; bias is nil or 16 values.
 //
 //go:noescape
-func sgemmAVX512(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, accumulate int)
+func sgemmAVX512(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)
 
 // sgemmAVX2 is the 6×16 AVX2/FMA micro-kernel, with sgemmAVX512's arguments.
 //
 //go:noescape
-func sgemmAVX2(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, accumulate int)
+func sgemmAVX2(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)
 
 // archKernels returns the assembly micro-kernels this CPU supports, fastest
 // first. x/sys/cpu reports AVX-512 and AVX only when the OS saves their
@@ -31,13 +31,13 @@ func archKernels() []gemmMicro {
 }
 
 // asmRun adapts an assembly kernel to gemmMicro.run; the caller has checked
-// the bounds, and mr is the kernel's own tile height.
-func asmRun(k func(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, accumulate int)) func(int, []float32, int, int, int, int, []float32, []float32, []int, int, bool) {
-	return func(_ int, a []float32, lda, ldt, kh, ka int, b, c []float32, coff []int, ncols int, accumulate bool) {
-		acc := 0
-		if accumulate {
-			acc = 1
+// the bounds, and t.mr is the kernel's own tile height.
+func asmRun(k func(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)) func(*gemmTile) {
+	return func(t *gemmTile) {
+		var bias *float32
+		if t.bias != nil {
+			bias = &t.bias[:gemmNR][0]
 		}
-		k(&a[0], lda, ldt, kh, ka, &b[0], &c[0], &coff[0], ncols, acc)
+		k(&t.a[0], t.lda, t.ldt, t.kh, t.ka, &t.b[0], &t.c[0], &t.coff[0], t.ncols, t.flags, bias)
 	}
 }

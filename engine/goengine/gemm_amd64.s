@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func sgemmAVX512(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, accumulate int)
-TEXT ·sgemmAVX512(SB), NOSPLIT, $0-80
+// func sgemmAVX512(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)
+TEXT ·sgemmAVX512(SB), NOSPLIT, $0-88
 	MOVQ a+0(FP), BX
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
@@ -221,6 +221,72 @@ avx512_tnext:
 	ADDQ CX, BX
 	DECQ AX
 	JNZ avx512_tloop
+	MOVQ bias+80(FP), AX
+	TESTQ AX, AX
+	JZ avx512_nobias
+	VMOVUPS (AX), Z28
+	VADDPS Z28, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z28, Z2, Z2
+	VADDPS Z28, Z3, Z3
+	VADDPS Z28, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z28, Z6, Z6
+	VADDPS Z28, Z7, Z7
+	VADDPS Z28, Z8, Z8
+	VADDPS Z28, Z9, Z9
+	VADDPS Z28, Z10, Z10
+	VADDPS Z28, Z11, Z11
+	VADDPS Z28, Z12, Z12
+	VADDPS Z28, Z13, Z13
+	VADDPS Z28, Z14, Z14
+	VADDPS Z28, Z15, Z15
+	VADDPS Z28, Z16, Z16
+	VADDPS Z28, Z17, Z17
+	VADDPS Z28, Z18, Z18
+	VADDPS Z28, Z19, Z19
+	VADDPS Z28, Z20, Z20
+	VADDPS Z28, Z21, Z21
+	VADDPS Z28, Z22, Z22
+	VADDPS Z28, Z23, Z23
+	VADDPS Z28, Z24, Z24
+	VADDPS Z28, Z25, Z25
+	VADDPS Z28, Z26, Z26
+	VADDPS Z28, Z27, Z27
+avx512_nobias:
+	MOVQ flags+72(FP), BX
+	TESTQ $2, BX
+	JZ avx512_norelu
+	VPXORD Z28, Z28, Z28
+	VMAXPS Z0, Z28, Z0
+	VMAXPS Z1, Z28, Z1
+	VMAXPS Z2, Z28, Z2
+	VMAXPS Z3, Z28, Z3
+	VMAXPS Z4, Z28, Z4
+	VMAXPS Z5, Z28, Z5
+	VMAXPS Z6, Z28, Z6
+	VMAXPS Z7, Z28, Z7
+	VMAXPS Z8, Z28, Z8
+	VMAXPS Z9, Z28, Z9
+	VMAXPS Z10, Z28, Z10
+	VMAXPS Z11, Z28, Z11
+	VMAXPS Z12, Z28, Z12
+	VMAXPS Z13, Z28, Z13
+	VMAXPS Z14, Z28, Z14
+	VMAXPS Z15, Z28, Z15
+	VMAXPS Z16, Z28, Z16
+	VMAXPS Z17, Z28, Z17
+	VMAXPS Z18, Z28, Z18
+	VMAXPS Z19, Z28, Z19
+	VMAXPS Z20, Z28, Z20
+	VMAXPS Z21, Z28, Z21
+	VMAXPS Z22, Z28, Z22
+	VMAXPS Z23, Z28, Z23
+	VMAXPS Z24, Z28, Z24
+	VMAXPS Z25, Z28, Z25
+	VMAXPS Z26, Z28, Z26
+	VMAXPS Z27, Z28, Z27
+avx512_norelu:
 	MOVQ c+48(FP), DX
 	MOVQ coff+56(FP), SI
 	MOVQ ncols+64(FP), CX
@@ -228,8 +294,7 @@ avx512_tnext:
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ accumulate+72(FP), CX
-	TESTQ CX, CX
+	TESTQ $1, BX
 	JNZ avx512_acc
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
@@ -545,8 +610,8 @@ avx512_skiptrue27:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, accumulate int)
-TEXT ·sgemmAVX2(SB), NOSPLIT, $0-80
+// func sgemmAVX2(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)
+TEXT ·sgemmAVX2(SB), NOSPLIT, $0-88
 	MOVQ a+0(FP), BX
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
@@ -692,15 +757,50 @@ avx2_tnext:
 	ADDQ CX, BX
 	DECQ AX
 	JNZ avx2_tloop
+	MOVQ bias+80(FP), AX
+	TESTQ AX, AX
+	JZ avx2_nobias
+	VMOVUPS (AX), Y14
+	VMOVUPS 32(AX), Y15
+	VADDPS Y14, Y0, Y0
+	VADDPS Y15, Y1, Y1
+	VADDPS Y14, Y2, Y2
+	VADDPS Y15, Y3, Y3
+	VADDPS Y14, Y4, Y4
+	VADDPS Y15, Y5, Y5
+	VADDPS Y14, Y6, Y6
+	VADDPS Y15, Y7, Y7
+	VADDPS Y14, Y8, Y8
+	VADDPS Y15, Y9, Y9
+	VADDPS Y14, Y10, Y10
+	VADDPS Y15, Y11, Y11
+avx2_nobias:
+	MOVQ flags+72(FP), BX
+	TESTQ $2, BX
+	JZ avx2_norelu
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+avx2_norelu:
 	MOVQ c+48(FP), DX
 	MOVQ coff+56(FP), SI
 	MOVQ ncols+64(FP), CX
-	LEAQ avx2mask<>(SB), BX
+	LEAQ avx2mask<>(SB), R9
 	MOVQ $16, R8
 	SUBQ CX, R8
-	VMOVUPS (BX)(R8*4), Y12
-	VMOVUPS 32(BX)(R8*4), Y13
-	MOVQ accumulate+72(FP), BX
+	VMOVUPS (R9)(R8*4), Y12
+	VMOVUPS 32(R9)(R8*4), Y13
+	ANDQ $1, BX
 	CMPQ CX, $16
 	JNE avx2_masked
 	TESTQ BX, BX

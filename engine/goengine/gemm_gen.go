@@ -5,11 +5,13 @@
 //
 // Both kernels compute one register tile of
 //
-//	C[i, j] (+)= Σ_{t<kh} Σ_{p<ka} A[t·ldt + i·lda + p] · B[(t·ka + p)·16 + j]
+//	C[i, j] (+)= act(Σ_{t<kh} Σ_{p<ka} A[t·ldt + i·lda + p] · B[(t·ka + p)·16 + j] + bias[j])
 //
 // for rows i < MR and columns j < ncols ≤ 16, where A is read in place with
 // row stride lda and block stride ldt (elements), and B is one packed panel
 // of 16 columns. Row i goes to C[coff[i] + j], or nowhere when coff[i] < 0.
+// bias may be nil (no bias); flags bit 0 adds to C instead of storing, bit
+// 1 makes act ReLU (max(x, 0), NaN and -0 kept), else act is the identity.
 // See gemmKernelGo in gemm.go for the reference loop.
 //
 //   - sgemmAVX512: MR = 28 rows × 16 columns, 28 zmm accumulators, each
@@ -102,8 +104,8 @@ func kloop(prefix string, setBases func(), step func(u int), bases []string) {
 }
 
 func avx512() {
-	emit("// func sgemmAVX512(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, accumulate int)")
-	emit("TEXT ·sgemmAVX512(SB), NOSPLIT, $0-80")
+	emit("// func sgemmAVX512(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)")
+	emit("TEXT ·sgemmAVX512(SB), NOSPLIT, $0-88")
 	prologue()
 	for i := 0; i < mr512; i++ {
 		emit("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
@@ -121,6 +123,24 @@ func avx512() {
 			emit("\tVFMADD231PS.BCST %s, Z%d, Z%d", rowAddr(4*u, bases[i/8], i), z, i)
 		}
 	}, bases)
+	// Epilogue: + bias, then max(0, x) keeping NaN and -0 (VMAXPS returns
+	// its second source, x, when either is NaN or both are zero).
+	emit("\tMOVQ bias+80(FP), AX")
+	emit("\tTESTQ AX, AX")
+	emit("\tJZ avx512_nobias")
+	emit("\tVMOVUPS (AX), Z28")
+	for i := 0; i < mr512; i++ {
+		emit("\tVADDPS Z28, Z%d, Z%d", i, i)
+	}
+	emit("avx512_nobias:")
+	emit("\tMOVQ flags+72(FP), BX")
+	emit("\tTESTQ $2, BX")
+	emit("\tJZ avx512_norelu")
+	emit("\tVPXORD Z28, Z28, Z28")
+	for i := 0; i < mr512; i++ {
+		emit("\tVMAXPS Z%d, Z28, Z%d", i, i)
+	}
+	emit("avx512_norelu:")
 	emit("\tMOVQ c+48(FP), DX")
 	emit("\tMOVQ coff+56(FP), SI")
 	emit("\tMOVQ ncols+64(FP), CX")
@@ -128,8 +148,7 @@ func avx512() {
 	emit("\tSHLL CX, AX")
 	emit("\tDECL AX")
 	emit("\tKMOVW AX, K1")
-	emit("\tMOVQ accumulate+72(FP), CX")
-	emit("\tTESTQ CX, CX")
+	emit("\tTESTQ $1, BX")
 	emit("\tJNZ avx512_acc")
 	for _, acc := range []bool{false, true} {
 		if acc {
@@ -151,8 +170,8 @@ func avx512() {
 }
 
 func avx2() {
-	emit("// func sgemmAVX2(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, accumulate int)")
-	emit("TEXT ·sgemmAVX2(SB), NOSPLIT, $0-80")
+	emit("// func sgemmAVX2(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)")
+	emit("TEXT ·sgemmAVX2(SB), NOSPLIT, $0-88")
 	prologue()
 	for i := 0; i < 2*mr256; i++ {
 		emit("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
@@ -168,16 +187,33 @@ func avx2() {
 			emit("\tVFMADD231PS Y13, Y14, Y%d", 2*i+1)
 		}
 	}, []string{"SI"})
+	emit("\tMOVQ bias+80(FP), AX")
+	emit("\tTESTQ AX, AX")
+	emit("\tJZ avx2_nobias")
+	emit("\tVMOVUPS (AX), Y14")
+	emit("\tVMOVUPS 32(AX), Y15")
+	for i := 0; i < 2*mr256; i++ {
+		emit("\tVADDPS Y%d, Y%d, Y%d", 14+i%2, i, i)
+	}
+	emit("avx2_nobias:")
+	emit("\tMOVQ flags+72(FP), BX")
+	emit("\tTESTQ $2, BX")
+	emit("\tJZ avx2_norelu")
+	emit("\tVXORPS Y14, Y14, Y14")
+	for i := 0; i < 2*mr256; i++ {
+		emit("\tVMAXPS Y%d, Y14, Y%d", i, i)
+	}
+	emit("avx2_norelu:")
 	emit("\tMOVQ c+48(FP), DX")
 	emit("\tMOVQ coff+56(FP), SI")
 	emit("\tMOVQ ncols+64(FP), CX")
 	// Lane l of the masks is all ones when l < ncols.
-	emit("\tLEAQ avx2mask<>(SB), BX")
+	emit("\tLEAQ avx2mask<>(SB), R9")
 	emit("\tMOVQ $16, R8")
 	emit("\tSUBQ CX, R8")
-	emit("\tVMOVUPS (BX)(R8*4), Y12")
-	emit("\tVMOVUPS 32(BX)(R8*4), Y13")
-	emit("\tMOVQ accumulate+72(FP), BX")
+	emit("\tVMOVUPS (R9)(R8*4), Y12")
+	emit("\tVMOVUPS 32(R9)(R8*4), Y13")
+	emit("\tANDQ $1, BX")
 	emit("\tCMPQ CX, $16")
 	emit("\tJNE avx2_masked")
 	for _, masked := range []bool{false, true} {

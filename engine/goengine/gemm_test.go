@@ -9,26 +9,33 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// gemmRef is gemmMicro's definition in float64: C[coff[i] + j] (+)= Σ_t Σ_p
-// a[t·ldt + i·lda + p]·b[(t·ka+p)·16 + j]. It also returns, per element,
-// Σ |terms|, the scale of the float32 rounding error.
-func gemmRef(mr int, a []float32, lda, ldt, kh, ka int, b []float32, c []float64, coff []int, ncols int, accumulate bool) (scale []float64) {
+// gemmRef is gemmMicro's definition in float64: C[coff[i] + j] (+)=
+// act(Σ_t Σ_p a[t·ldt + i·lda + p]·b[(t·ka+p)·16 + j] + bias[j]). It also
+// returns, per element, Σ |terms|, the scale of the float32 rounding error.
+func gemmRef(t *gemmTile, c []float64) (scale []float64) {
 	scale = make([]float64, len(c))
-	for i := 0; i < mr; i++ {
-		if coff[i] < 0 {
+	for i := 0; i < t.mr; i++ {
+		if t.coff[i] < 0 {
 			continue
 		}
-		for j := 0; j < ncols; j++ {
+		for j := 0; j < t.ncols; j++ {
 			s, abs := 0.0, 0.0
-			for t := 0; t < kh; t++ {
-				for p := 0; p < ka; p++ {
-					v := float64(a[t*ldt+i*lda+p]) * float64(b[(t*ka+p)*gemmNR+j])
+			for u := 0; u < t.kh; u++ {
+				for p := 0; p < t.ka; p++ {
+					v := float64(t.a[u*t.ldt+i*t.lda+p]) * float64(t.b[(u*t.ka+p)*gemmNR+j])
 					s += v
 					abs += math.Abs(v)
 				}
 			}
-			o := coff[i] + j
-			if accumulate {
+			if t.bias != nil {
+				s += float64(t.bias[j])
+				abs += math.Abs(float64(t.bias[j]))
+			}
+			if t.flags&gemmRelu != 0 && s < 0 {
+				s = 0
+			}
+			o := t.coff[i] + j
+			if t.flags&gemmAccumulate != 0 {
 				abs += math.Abs(c[o])
 				s += c[o]
 			}
@@ -97,10 +104,14 @@ func TestGEMMMicroKernels(t *testing.T) {
 				for i, v := range c {
 					want[i] = float64(v)
 				}
-				acc := rng.Intn(2) == 0
-				scale := gemmRef(mr, a, lda, ldt, kh, ka, b, want, coff, ncols, acc)
-				mk.run(mr, a, lda, ldt, kh, ka, b, c, coff, ncols, acc)
-				requireNear(t, want, scale, c, fmt.Sprintf("case %d (mr %d, kh %d, ka %d, lda %d, ldt %d, ncols %d, accumulate %v)", it, mr, kh, ka, lda, ldt, ncols, acc))
+				tile := &gemmTile{mr: mr, a: a, lda: lda, ldt: ldt, kh: kh, ka: ka, b: b, c: c, coff: coff, ncols: ncols, flags: rng.Intn(4)}
+				if rng.Intn(2) == 0 {
+					tile.bias = randFloats(rng, gemmNR)
+				}
+				scale := gemmRef(tile, want)
+				mk.run(tile)
+				acc := tile.flags
+				requireNear(t, want, scale, c, fmt.Sprintf("case %d (mr %d, kh %d, ka %d, lda %d, ldt %d, ncols %d, flags %d, bias %v)", it, mr, kh, ka, lda, ldt, ncols, acc, tile.bias != nil))
 			}
 		})
 	}
@@ -126,6 +137,10 @@ func TestGEMMJobs(t *testing.T) {
 					width = pb.colOff[p] + pb.ncols[p]
 				}
 				pb.data = randFloats(rng, len(pb.data))
+				if rng.Intn(2) == 0 {
+					pb.bias = randFloats(rng, npanel*gemmNR)
+				}
+				pb.relu = rng.Intn(2) == 0
 				lda := max(1, ka+rng.Intn(3)-1)
 				var jobs []gemmJob
 				var size int
@@ -175,7 +190,17 @@ func TestGEMMJobs(t *testing.T) {
 							continue
 						}
 						for p := range pb.ncols {
-							s := gemmRef(1, a[j.aOff+r*j.lda:], 0, j.ldt, j.kh, j.ka, pb.panel(p), want, []int{j.cOff + o + pb.colOff[p]}, pb.ncols[p], acc)
+							ref := &gemmTile{mr: 1, a: a[j.aOff+r*j.lda:], ldt: j.ldt, kh: j.kh, ka: j.ka, b: pb.panel(p), coff: []int{j.cOff + o + pb.colOff[p]}, ncols: pb.ncols[p]}
+							if acc {
+								ref.flags |= gemmAccumulate
+							}
+							if pb.relu {
+								ref.flags |= gemmRelu
+							}
+							if pb.bias != nil {
+								ref.bias = pb.bias[p*gemmNR:]
+							}
+							s := gemmRef(ref, want)
 							for e, v := range s {
 								scale[e] = max(scale[e], v)
 							}
@@ -183,7 +208,7 @@ func TestGEMMJobs(t *testing.T) {
 					}
 				}
 				gemmWith(mk, jobs, pb, c, 1+rng.Intn(3), acc)
-				requireNear(t, want, scale, c, fmt.Sprintf("case %d (kh %d, ka %d, %d panels, %d jobs, packed %v)", it, kh, ka, npanel, len(jobs), packed))
+				requireNear(t, want, scale, c, fmt.Sprintf("case %d (kh %d, ka %d, %d panels, %d jobs, packed %v, bias %v, relu %v)", it, kh, ka, npanel, len(jobs), packed, pb.bias != nil, pb.relu))
 			}
 		})
 	}
@@ -220,8 +245,9 @@ func BenchmarkGEMMMicroKernel(b *testing.B) {
 			for i := range coff {
 				coff[i] = i * gemmNR
 			}
+			tile := &gemmTile{mr: mk.mr, a: a, lda: lda, ldt: 256 * 64, kh: kh, ka: ka, b: bp, c: c, coff: coff, ncols: gemmNR}
 			for i := 0; i < b.N; i++ {
-				mk.run(mk.mr, a, lda, 256*64, kh, ka, bp, c, coff, gemmNR, false)
+				mk.run(tile)
 			}
 			b.ReportMetric(2*float64(mk.mr*kh*ka*gemmNR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

@@ -20,7 +20,9 @@ import (
 
 func init() {
 	Register("Conv2D", conv2DKernel)
+	Register("_FusedConv2D", fusedConv2DKernel)
 	Register("Conv2DBackpropInput", conv2DBackpropInputKernel)
+	Register("_FusedConv2DBackpropInput", fusedConv2DBackpropInputKernel)
 	Register("DepthwiseConv2dNative", depthwiseConv2DKernel)
 	Register("MaxPool", poolKernel(false, false))
 	Register("MaxPoolV2", poolKernel(false, true))
@@ -152,7 +154,7 @@ func conv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	switch x.DType() {
 	case tfops.Float:
-		conv2DFloat32(g, x.Float32s(), f.Float32s(), out.Float32s(), c.Threads())
+		conv2DFloat32(g, x.Float32s(), f.Float32s(), out.Float32s(), convEpilogue{}, c.Threads())
 	case tfops.Double:
 		conv2DGeneric(g, x.Float64s(), f.Float64s(), out.Float64s(), c.Threads())
 	case tfops.Int32:
@@ -171,6 +173,13 @@ func (c *Context) convSetup(depthwise bool) (x, f *tfops.Tensor, g convGeom, out
 		return
 	}
 	x, f = c.Inputs[0], c.Inputs[1]
+	g, out, err = c.convGeometry(x, f, depthwise)
+	return
+}
+
+// convGeometry checks input x and filter f of a convolution (see
+// convSetup), computes its geometry and allocates its output.
+func (c *Context) convGeometry(x, f *tfops.Tensor, depthwise bool) (g convGeom, out *tfops.Tensor, err error) {
 	if x.Rank() != 4 || f.Rank() != 4 {
 		err = c.Errorf("input must be 4-D NHWC and filter 4-D [h, w, in, out], got %v and %v", x.StaticShape(), f.StaticShape())
 		return
@@ -275,65 +284,77 @@ func conv2DGeneric[T convElem](g convGeom, x, f, out []T, threads int) {
 //	                 of dy[n, i, j, o] · f[a, b, q, o]
 //
 // computed as a GEMM (dy · fᵀ) followed by col2im, as TensorFlow's CPU
-// kernel does.
+// kernel does, or for float32 filters as large as their stride (Keras'
+// Conv2DTranspose(k, strides=k)) as one GEMM writing dx in place (conv.go).
 func conv2DBackpropInputKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err := c.CheckInputs(3); err != nil {
 		return nil, err
 	}
-	sizes, f, dy := c.Inputs[0], c.Inputs[1], c.Inputs[2]
+	out, _, err := c.backpropInput(c.Inputs[0], c.Inputs[1], c.Inputs[2], convEpilogue{})
+	if err != nil {
+		return nil, err
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+// backpropInput checks the inputs of Conv2DBackpropInput and computes it,
+// with the epilogue applied in the GEMM where it can be (float32, filter
+// as large as its stride and tiling the output); applied reports whether
+// it was.
+func (c *Context) backpropInput(sizes, f, dy *tfops.Tensor, epi convEpilogue) (out *tfops.Tensor, applied bool, err error) {
 	dims, err := intList(sizes)
 	if err != nil || len(dims) != 4 {
-		return nil, c.Errorf("input_sizes must be an int32 vector of 4, got %v%v", sizes.DType(), sizes.StaticShape())
+		return nil, false, c.Errorf("input_sizes must be an int32 vector of 4, got %v%v", sizes.DType(), sizes.StaticShape())
 	}
 	if f.Rank() != 4 || dy.Rank() != 4 {
-		return nil, c.Errorf("filter must be 4-D [h, w, in, out] and out_backprop 4-D NHWC, got %v and %v", f.StaticShape(), dy.StaticShape())
+		return nil, false, c.Errorf("filter must be 4-D [h, w, in, out] and out_backprop 4-D NHWC, got %v and %v", f.StaticShape(), dy.StaticShape())
 	}
 	if f.DType() != dy.DType() {
-		return nil, c.Errorf("filter is %v, out_backprop %v", f.DType(), dy.DType())
+		return nil, false, c.Errorf("filter is %v, out_backprop %v", f.DType(), dy.DType())
 	}
 	for _, d := range dims {
 		if d < 0 {
-			return nil, c.Errorf("input_sizes %v has a negative dimension", dims)
+			return nil, false, c.Errorf("input_sizes %v has a negative dimension", dims)
 		}
 	}
 	fs, ds := f.Shape(), dy.Shape()
 	if dims[3] != fs[2] {
-		return nil, c.Errorf("input_sizes depth %d does not match filter in-depth %d (filter %v)", dims[3], fs[2], f.StaticShape())
+		return nil, false, c.Errorf("input_sizes depth %d does not match filter in-depth %d (filter %v)", dims[3], fs[2], f.StaticShape())
 	}
 	if ds[3] != fs[3] {
-		return nil, c.Errorf("out_backprop depth %d does not match filter out-depth %d (out_backprop %v, filter %v)", ds[3], fs[3], dy.StaticShape(), f.StaticShape())
+		return nil, false, c.Errorf("out_backprop depth %d does not match filter out-depth %d (out_backprop %v, filter %v)", ds[3], fs[3], dy.StaticShape(), f.StaticShape())
 	}
 	if ds[0] != dims[0] {
-		return nil, c.Errorf("out_backprop batch %d does not match input_sizes batch %d", ds[0], dims[0])
+		return nil, false, c.Errorf("out_backprop batch %d does not match input_sizes batch %d", ds[0], dims[0])
 	}
 	strides, err := c.AttrInts("strides")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	wh, ww, err := c.nhwcWindows(dims[1], dims[2], fs[0], fs[1], strides, true)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if wh.out != ds[1] || ww.out != ds[2] {
-		return nil, c.Errorf("out_backprop %v does not match the forward output %dx%d of input_sizes %v with filter %v",
+		return nil, false, c.Errorf("out_backprop %v does not match the forward output %dx%d of input_sizes %v with filter %v",
 			dy.StaticShape(), wh.out, ww.out, dims, f.StaticShape())
 	}
-	out, err := c.Alloc(f.DType(), dims...)
+	out, err = c.Alloc(f.DType(), dims...)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	g := convGeom{n: dims[0], h: dims[1], w: dims[2], c: dims[3], kh: fs[0], kw: fs[1], o: fs[3], wh: wh, ww: ww}
 	switch f.DType() {
 	case tfops.Float:
-		if err := conv2DBackpropInputFloat32(c, g, f.Float32s(), dy.Float32s(), out.Float32s()); err != nil {
-			return nil, err
+		if applied, err = conv2DBackpropInputFloat32(c, g, f.Float32s(), dy.Float32s(), out.Float32s(), epi); err != nil {
+			return nil, false, err
 		}
 	case tfops.Double:
 		conv2DBackpropInputGeneric(g, f.Float64s(), dy.Float64s(), out.Float64s(), c.Threads())
 	default:
-		return nil, c.Errorf("unsupported dtype %v (want float32 or float64)", f.DType())
+		return nil, false, c.Errorf("unsupported dtype %v (want float32 or float64)", f.DType())
 	}
-	return []*tfops.Tensor{out}, nil
+	return out, applied, nil
 }
 
 func conv2DBackpropInputGeneric[T convElem](g convGeom, f, dy, dx []T, threads int) {
@@ -612,35 +633,47 @@ func biasAddKernel(c *Context) ([]*tfops.Tensor, error) {
 	nc := xs[axis]
 	switch x.DType() {
 	case tfops.Float:
-		biasAddGeneric(x.Float32s(), b.Float32s(), out.Float32s(), nc, inner)
+		biasAddGeneric(x.Float32s(), b.Float32s(), out.Float32s(), nc, inner, c.Threads())
 	case tfops.Double:
-		biasAddGeneric(x.Float64s(), b.Float64s(), out.Float64s(), nc, inner)
+		biasAddGeneric(x.Float64s(), b.Float64s(), out.Float64s(), nc, inner, c.Threads())
 	case tfops.Int32:
-		biasAddGeneric(x.Int32s(), b.Int32s(), out.Int32s(), nc, inner)
+		biasAddGeneric(x.Int32s(), b.Int32s(), out.Int32s(), nc, inner, c.Threads())
 	case tfops.Int64:
-		biasAddGeneric(x.Int64s(), b.Int64s(), out.Int64s(), nc, inner)
+		biasAddGeneric(x.Int64s(), b.Int64s(), out.Int64s(), nc, inner, c.Threads())
 	default:
 		return nil, c.Errorf("unsupported dtype %v", x.DType())
 	}
 	return []*tfops.Tensor{out}, nil
 }
 
-func biasAddGeneric[T convElem](x, b, out []T, nc, inner int) {
+func biasAddGeneric[T convElem](x, b, out []T, nc, inner, threads int) {
 	if nc == 0 {
 		return
 	}
-	if inner == 1 {
-		for i := 0; i < len(x); i += nc {
-			xr, or := x[i:i+nc], out[i:i+nc]
-			for q, v := range xr {
-				or[q] = v + b[q]
+	// Split over runs of inner elements that share one bias value.
+	runs := len(x) / inner
+	parallelFor(threads, runs, max(1, grainCheap/inner), func(lo, hi int) {
+		if inner == 1 {
+			// NHWC: whole rows of nc channels where possible.
+			for r := lo; r < hi; {
+				q := r % nc
+				n := min(nc-q, hi-r)
+				xr, or, br := x[r:r+n], out[r:r+n], b[q:q+n]
+				for i, v := range xr {
+					or[i] = v + br[i]
+				}
+				r += n
+			}
+			return
+		}
+		for r := lo; r < hi; r++ {
+			v := b[r%nc]
+			xr, or := x[r*inner:(r+1)*inner], out[r*inner:(r+1)*inner]
+			for i, e := range xr {
+				or[i] = e + v
 			}
 		}
-		return
-	}
-	for i := range x {
-		out[i] = x[i] + b[(i/inner)%nc]
-	}
+	})
 }
 
 // ---------------------------------------------------------------------------

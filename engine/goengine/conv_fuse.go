@@ -1,0 +1,199 @@
+package goengine
+
+import (
+	"strings"
+
+	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
+	fpb "github.com/wamuir/graft/tensorflow/core/framework/function_go_proto"
+	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
+
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// Convolution fusion: a graph rewrite that turns each chain
+//
+//	Conv2D | Conv2DBackpropInput → BiasAdd [→ Relu | Relu6 | Elu | LeakyRelu]
+//
+// into one _FusedConv2D (fusedConv2DKernel) or _FusedConv2DBackpropInput
+// node, as TensorFlow's grappler remapper does for Conv2D on the CPU: the
+// bias and ReLU are applied in the GEMM's registers, and the intermediate
+// tensors (two full-size allocations and two passes over memory per
+// layer) disappear.
+//
+// The fused node takes the name of the chain's last node, so every
+// reference to that node, in any syntax ("n", "n:0", "n:activations:0"),
+// now reads the fused result. The Conv2D and BiasAdd nodes stay in the
+// graph under their names: nothing reads them any more, so the executor
+// prunes them, yet a caller that fetches one still gets it. A chain is
+// fused only when the Conv2D and the BiasAdd have no other use (data or
+// control, including the extra references given: function rets), both are
+// NHWC, and the dtype is float32 or float64.
+
+// convFusedHeads maps the convolutions that start a chain to their fused
+// op and their number of data inputs.
+var convFusedHeads = map[string]struct {
+	op     string
+	inputs int
+}{
+	"Conv2D":              {"_FusedConv2D", 2},
+	"Conv2DBackpropInput": {"_FusedConv2DBackpropInput", 3},
+}
+
+// convFusableActivations are the activations _FusedConv2D applies.
+var convFusableActivations = map[string]bool{"Relu": true, "Relu6": true, "Elu": true, "LeakyRelu": true}
+
+// fuseConvChains returns nodes with the fusable chains rewritten (a new
+// slice, and changed true, when there are any; the input NodeDefs are not
+// modified). extraUses are references to nodes from outside the list (a
+// function's ret and control_ret values).
+func fuseConvChains(nodes []*nodepb.NodeDef, extraUses []string) (_ []*nodepb.NodeDef, changed bool) {
+	byName := make(map[string]*nodepb.NodeDef, len(nodes))
+	uses := make(map[string]int, len(nodes))
+	for _, n := range nodes {
+		byName[n.GetName()] = n
+	}
+	for _, n := range nodes {
+		for _, in := range n.GetInput() {
+			uses[refNode(in)]++
+		}
+	}
+	for _, ref := range extraUses {
+		uses[refNode(ref)]++
+	}
+	var out []*nodepb.NodeDef
+	for i, last := range nodes {
+		fused := fuseChainAt(last, byName, uses)
+		if fused == nil {
+			continue
+		}
+		if out == nil {
+			out = append([]*nodepb.NodeDef{}, nodes...)
+		}
+		out[i] = fused
+	}
+	if out == nil {
+		return nodes, false
+	}
+	return out, true
+}
+
+// fuseChainAt returns the _FusedConv2D node replacing the chain that ends
+// at last, or nil.
+func fuseChainAt(last *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses map[string]int) *nodepb.NodeDef {
+	bias, act := last, (*nodepb.NodeDef)(nil)
+	if convFusableActivations[last.GetOp()] {
+		data := dataInputs(last)
+		if len(data) != 1 || !refIsOutput0(data[0]) {
+			return nil
+		}
+		bias, act = byName[refNode(data[0])], last
+		if bias == nil || uses[bias.GetName()] != 1 {
+			return nil
+		}
+	}
+	if bias.GetOp() != "BiasAdd" || !isNHWC(bias) {
+		return nil
+	}
+	bdata := dataInputs(bias)
+	if len(bdata) != 2 || !refIsOutput0(bdata[0]) {
+		return nil
+	}
+	conv := byName[refNode(bdata[0])]
+	if conv == nil || uses[conv.GetName()] != 1 || !isNHWC(conv) {
+		return nil
+	}
+	head, ok := convFusedHeads[conv.GetOp()]
+	cdata := dataInputs(conv)
+	if !ok || len(cdata) != head.inputs {
+		return nil
+	}
+	t := conv.GetAttr()["T"].GetType()
+	if d := tfops.DType(t); d != tfops.Float && d != tfops.Double {
+		return nil
+	}
+	for _, n := range []*nodepb.NodeDef{bias, act} {
+		if n != nil && n.GetAttr()["T"] != nil && n.GetAttr()["T"].GetType() != t {
+			return nil
+		}
+	}
+	attrs := make(map[string]*attrpb.AttrValue, len(conv.GetAttr())+3)
+	for k, v := range conv.GetAttr() {
+		attrs[k] = v
+	}
+	ops := [][]byte{[]byte("BiasAdd")}
+	if act != nil {
+		ops = append(ops, []byte(act.GetOp()))
+		if a, ok := act.GetAttr()["alpha"]; ok && act.GetOp() == "LeakyRelu" {
+			attrs["leakyrelu_alpha"] = a
+		}
+	}
+	attrs["fused_ops"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{S: ops}}}
+	attrs["num_args"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_I{I: 1}}
+	inputs := append(append([]string{}, cdata...), bdata[1])
+	seen := map[string]bool{}
+	for _, n := range []*nodepb.NodeDef{conv, bias, last} {
+		for _, in := range n.GetInput() {
+			if strings.HasPrefix(in, "^") && !seen[in] {
+				seen[in] = true
+				inputs = append(inputs, in)
+			}
+		}
+	}
+	return &nodepb.NodeDef{Name: last.GetName(), Op: head.op, Input: inputs, Device: last.GetDevice(), Attr: attrs}
+}
+
+// fuseConvFunction returns fd with its convolution chains fused (fd itself
+// when there are none; fd is never modified).
+func fuseConvFunction(fd *fpb.FunctionDef) *fpb.FunctionDef {
+	var extra []string
+	for _, r := range fd.GetRet() {
+		extra = append(extra, r)
+	}
+	for _, r := range fd.GetControlRet() {
+		extra = append(extra, r)
+	}
+	nodes, changed := fuseConvChains(fd.GetNodeDef(), extra)
+	if !changed {
+		return fd
+	}
+	return &fpb.FunctionDef{
+		Signature: fd.GetSignature(), Attr: fd.GetAttr(), ArgAttr: fd.GetArgAttr(),
+		ResourceArgUniqueId: fd.GetResourceArgUniqueId(), NodeDef: nodes,
+		Ret: fd.GetRet(), ControlRet: fd.GetControlRet(),
+	}
+}
+
+// refNode is the node a reference names: "n", "n:1", "n:out:0" and "^n"
+// all name n.
+func refNode(ref string) string {
+	ref = strings.TrimPrefix(ref, "^")
+	if i := strings.IndexByte(ref, ':'); i >= 0 {
+		return ref[:i]
+	}
+	return ref
+}
+
+// refIsOutput0 reports whether a data reference reads output 0 of its node
+// ("n", "n:0" or, in a function body, "n:arg:0"; the ops fused here have a
+// single output arg).
+func refIsOutput0(ref string) bool {
+	i := strings.LastIndexByte(ref, ':')
+	return i < 0 || ref[i+1:] == "0"
+}
+
+// dataInputs returns the non-control inputs of n.
+func dataInputs(n *nodepb.NodeDef) []string {
+	var out []string
+	for _, in := range n.GetInput() {
+		if !strings.HasPrefix(in, "^") {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// isNHWC reports whether n's data_format attr is NHWC or absent.
+func isNHWC(n *nodepb.NodeDef) bool {
+	a, ok := n.GetAttr()["data_format"]
+	return !ok || string(a.GetS()) == "NHWC"
+}

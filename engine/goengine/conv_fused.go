@@ -1,0 +1,196 @@
+package goengine
+
+import "github.com/tfseg/tfseg/tfops"
+
+// fusedConv2DKernel is TensorFlow's _FusedConv2D (what grappler's remapper,
+// and fuseConvChains here, make of Conv2D → BiasAdd → activation): inputs
+// x, filter and num_args = 1 bias vector, attrs those of Conv2D plus
+// fused_ops, one of
+//
+//	[BiasAdd]                           out = conv(x, f) + bias
+//	[BiasAdd, Relu|Relu6|Elu|LeakyRelu] out = act(conv(x, f) + bias)
+//
+// (LeakyRelu's slope in attr leakyrelu_alpha, default 0.2). Each element is
+// computed as the unfused ops compute it: the float32 convolution sum, then
+// + bias in float32, then the activation (bias and ReLU in the GEMM's
+// registers, the others in a pass over the output). Unlike the unfused
+// Relu kernel, the float32 ReLU does not flush denormal results to zero.
+func fusedConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
+	fo, err := c.convFusedOps(3)
+	if err != nil {
+		return nil, err
+	}
+	x, f := c.Inputs[0], c.Inputs[1]
+	g, out, err := c.convGeometry(x, f, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := fo.checkBias(c, x.DType(), g.o); err != nil {
+		return nil, err
+	}
+	applied := false
+	switch x.DType() {
+	case tfops.Float:
+		conv2DFloat32(g, x.Float32s(), f.Float32s(), out.Float32s(), fo.epilogue(), c.Threads())
+		applied = true
+	case tfops.Double:
+		conv2DGeneric(g, x.Float64s(), f.Float64s(), out.Float64s(), c.Threads())
+	default:
+		return nil, c.Errorf("unsupported dtype %v (want float32 or float64)", x.DType())
+	}
+	fo.finish(c, out, applied)
+	return []*tfops.Tensor{out}, nil
+}
+
+// fusedConv2DBackpropInputKernel is Conv2DBackpropInput → BiasAdd [→
+// activation] fused by fuseConvChains (TensorFlow has no such op; the
+// name is internal to this engine): inputs input_sizes, filter,
+// out_backprop and the bias, attrs those of Conv2DBackpropInput plus
+// fused_ops as for _FusedConv2D.
+func fusedConv2DBackpropInputKernel(c *Context) ([]*tfops.Tensor, error) {
+	fo, err := c.convFusedOps(4)
+	if err != nil {
+		return nil, err
+	}
+	f := c.Inputs[1]
+	if f.Rank() == 4 {
+		if err := fo.checkBias(c, f.DType(), f.Shape()[2]); err != nil {
+			return nil, err
+		}
+	}
+	out, applied, err := c.backpropInput(c.Inputs[0], f, c.Inputs[2], fo.epilogue())
+	if err != nil {
+		return nil, err
+	}
+	fo.finish(c, out, applied)
+	return []*tfops.Tensor{out}, nil
+}
+
+// convFusedOps is the parsed fused_ops of a fused convolution.
+type convFusedOps struct {
+	bias  *tfops.Tensor
+	act   string // "" for none
+	alpha float32
+}
+
+// convFusedOps reads fused_ops and the bias, the last of n inputs.
+func (c *Context) convFusedOps(n int) (convFusedOps, error) {
+	var fo convFusedOps
+	if len(c.Inputs) != n {
+		return fo, c.Errorf("expects %d inputs (the last one the bias), got %d (only fused_ops [BiasAdd] and [BiasAdd, activation] are supported)", n, len(c.Inputs))
+	}
+	fused, err := c.attrStrings("fused_ops")
+	if err != nil {
+		return fo, err
+	}
+	switch {
+	case len(fused) == 1 && fused[0] == "BiasAdd":
+	case len(fused) == 2 && fused[0] == "BiasAdd" && convActivations[fused[1]] != nil:
+		fo.act = fused[1]
+	default:
+		return fo, c.Errorf("fused_ops %q are not supported (want [BiasAdd] or [BiasAdd, Relu|Relu6|Elu|LeakyRelu])", fused)
+	}
+	if na, err := c.AttrIntOr("num_args", 1); err != nil || na != 1 {
+		return fo, c.Errorf("num_args must be 1 for fused_ops %q", fused)
+	}
+	if fo.alpha, err = c.AttrFloatOr("leakyrelu_alpha", 0.2); err != nil {
+		return fo, err
+	}
+	fo.bias = c.Inputs[n-1]
+	return fo, nil
+}
+
+func (fo convFusedOps) checkBias(c *Context, dt tfops.DType, depth int) error {
+	if fo.bias.DType() != dt || fo.bias.Rank() != 1 || fo.bias.Shape()[0] != depth {
+		return c.Errorf("bias must be a %v vector of %d (the output depth), got %v%v", dt, depth, fo.bias.DType(), fo.bias.StaticShape())
+	}
+	return nil
+}
+
+// epilogue is the part of the fused ops a float32 GEMM applies.
+func (fo convFusedOps) epilogue() convEpilogue {
+	if fo.bias.DType() != tfops.Float {
+		return convEpilogue{}
+	}
+	return convEpilogue{bias: fo.bias.Float32s(), relu: fo.act == "Relu"}
+}
+
+// finish applies what the GEMM did not (all of it unless applied): the
+// bias and the activation, channel by channel in a pass over out (NHWC).
+func (fo convFusedOps) finish(c *Context, out *tfops.Tensor, applied bool) {
+	act := convActivations[fo.act]
+	if applied && (fo.act == "" || fo.act == "Relu") {
+		return
+	}
+	switch o := out.Data().(type) {
+	case []float32:
+		b := fo.bias.Float32s()
+		convFinish(c, o, b, !applied, act, fo.alpha, true)
+	case []float64:
+		b := fo.bias.Float64s()
+		convFinish(c, o, b, !applied, act, fo.alpha, false)
+	}
+}
+
+func convFinish[T float32 | float64](c *Context, o, b []T, addBias bool, act func(v, alpha float64, f32 bool) float64, alpha float32, f32 bool) {
+	depth := len(b)
+	if depth == 0 {
+		return
+	}
+	c.parallel(len(o)/depth, grainHeavy/depth+1, func(lo, hi int) {
+		for px := lo; px < hi; px++ {
+			row := o[px*depth : (px+1)*depth]
+			for q, v := range row {
+				if addBias {
+					v += b[q]
+				}
+				if act != nil {
+					v = T(act(float64(v), float64(alpha), f32))
+				}
+				row[q] = v
+			}
+		}
+	})
+}
+
+// convActivations are the activations a fused convolution applies, each as
+// the engine's own kernel computes it for float32 (f32) or float64 inputs;
+// alpha is LeakyRelu's slope.
+var convActivations = map[string]func(v, alpha float64, f32 bool) float64{
+	"Relu": func(v, _ float64, _ bool) float64 { return relu(v) },
+	"Relu6": func(v, _ float64, _ bool) float64 {
+		return relu6(v)
+	},
+	"Elu": func(v, _ float64, f32 bool) float64 {
+		if f32 {
+			return float64(elu32(float32(v)))
+		}
+		return elu64(v)
+	},
+	"LeakyRelu": func(v, alpha float64, f32 bool) float64 {
+		if v > 0 {
+			return v
+		}
+		if f32 {
+			return float64(float32(v) * float32(alpha))
+		}
+		return v * alpha
+	},
+}
+
+// attrStrings returns a list(string) attr (nil when absent).
+func (c *Context) attrStrings(name string) ([]string, error) {
+	a := c.Attr(name)
+	if a == nil {
+		return nil, nil
+	}
+	l := a.GetList()
+	if l == nil {
+		return nil, c.Errorf("attr %q is not a list", name)
+	}
+	out := make([]string, len(l.GetS()))
+	for i, s := range l.GetS() {
+		out[i] = string(s)
+	}
+	return out, nil
+}
