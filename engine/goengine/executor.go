@@ -461,6 +461,9 @@ func runKernel(ctx context.Context, st *State, nd *node, ins []*tfops.Tensor, de
 	c := &Context{Ctx: ctx, Node: nd.def, Inputs: ins, State: st, depth: depth}
 	outs, err = nd.opd.Kernel(c)
 	if err != nil {
+		if nd.op == fusedOp { // its error names the member at fault
+			return nil, err
+		}
 		return nil, fmt.Errorf("node %q (%s): %w", nd.name, nd.op, err)
 	}
 	return outs, nil

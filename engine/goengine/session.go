@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	graphpb "github.com/wamuir/graft/tensorflow/core/framework/graph_go_proto"
@@ -25,8 +26,14 @@ import (
 // Name is the registry name of the Go engine.
 const Name = "go"
 
-// Engine is the pure-Go engine.
-type Engine struct{}
+// Engine is the pure-Go engine. Its zero value, which the registry holds,
+// fuses elementwise regions (see fuse.go).
+type Engine struct {
+	// Unfused runs every node with its own kernel: no graph-level
+	// fusion. Results are the same bits either way; this exists for
+	// comparison and debugging.
+	Unfused bool
+}
 
 func init() { engine.Register(Engine{}) }
 
@@ -34,7 +41,7 @@ func init() { engine.Register(Engine{}) }
 func (Engine) Name() string { return Name }
 
 // NewSession compiles graph for execution.
-func (Engine) NewSession(gd *graphpb.GraphDef, opts engine.SessionOptions) (engine.Session, error) {
+func (e Engine) NewSession(gd *graphpb.GraphDef, opts engine.SessionOptions) (engine.Session, error) {
 	if gd == nil {
 		return nil, fmt.Errorf("%w: nil GraphDef", engine.ErrInvalidGraph)
 	}
@@ -46,7 +53,7 @@ func (Engine) NewSession(gd *graphpb.GraphDef, opts engine.SessionOptions) (engi
 	if err != nil {
 		return nil, err
 	}
-	return &Session{g: g, st: st}, nil
+	return &Session{g: g, st: st, fuse: !e.Unfused}, nil
 }
 
 // Session runs one compiled graph. Run is safe for concurrent use; variables
@@ -55,6 +62,33 @@ type Session struct {
 	g      *graph
 	st     *State
 	closed atomic.Bool
+	fuse   bool
+	// plans caches the fused rewrites of g by planKey.
+	plansMu sync.Mutex
+	plans   map[string]*execPlan
+}
+
+// maxPlans bounds the plans a session keeps (one per combination of feeds
+// with their shapes, fetches and targets).
+const maxPlans = 64
+
+// plan returns the graph and fetches to execute for this run.
+func (s *Session) plan(feeds map[edge]*tfops.Tensor, fetches []edge, targets []int) *execPlan {
+	if !s.fuse {
+		return &execPlan{g: s.g, fetches: fetches}
+	}
+	key := planKey(feeds, fetches, targets)
+	s.plansMu.Lock()
+	defer s.plansMu.Unlock()
+	if p, ok := s.plans[key]; ok {
+		return p
+	}
+	p := buildPlan(s.g, feeds, fetches, targets)
+	if s.plans == nil || len(s.plans) >= maxPlans {
+		s.plans = map[string]*execPlan{}
+	}
+	s.plans[key] = p
+	return p
 }
 
 // State exposes the session's resources (for restoring variables).
@@ -139,7 +173,8 @@ func (s *Session) Run(ctx context.Context, feeds map[string]*tfops.Tensor, fetch
 		}
 		tg = append(tg, i)
 	}
-	return execute(ctx, s.st, s.g, fe, fx, tg, 0)
+	p := s.plan(fe, fx, tg)
+	return execute(ctx, s.st, p.g, fe, p.fetches, tg, 0)
 }
 
 func checkFeed(n *node, out int, t *tfops.Tensor) error {

@@ -1,0 +1,841 @@
+package goengine
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// A region's fused kernel. At run time, with the input shapes known, the
+// region is compiled into a program over one iteration space of n
+// elements (the element count every elementwise member has): a list of
+// instructions, each a vector kernel (or a per-element function) applied
+// to one chunk of every operand. Chunks are sumBlock elements (aligned to
+// the reduction runs when the region ends in Sum or Mean, so that each
+// chunk is one block of the canonical summation order); goroutines take
+// chunks from a shared counter, keep intermediates in their own buffers,
+// and store each reduction's per-chunk sum in a slot of its own, which are
+// added in chunk order at the end. The result therefore does not depend on
+// the number of threads or on scheduling.
+//
+// Operands are region values (in a goroutine's buffers, or in an output
+// tensor when the value is also a region output), inputs with n elements
+// (read in place), scalar inputs and constants (broadcast into a buffer
+// once per goroutine), or smaller inputs broadcast to the value's shape
+// (gathered per chunk).
+
+// operand refers to a member's value or to an input of the fused node.
+type operand struct{ member, input int }
+
+// member is one node of a region.
+type member struct {
+	node   int
+	nd     *node
+	op     string
+	kind   memberKind
+	args   []operand
+	output int // index among the region outputs, -1 when not one
+}
+
+// regionOutput is one output of a fused node: the value of a member.
+type regionOutput struct{ member int }
+
+// region is a fused set of nodes; kernel runs it.
+type region struct {
+	name    string
+	members []*member
+	inputs  []edge
+	outputs []regionOutput
+
+	mu    sync.Mutex
+	progs map[string]*program // by input shapes; nil value: cannot fuse
+}
+
+// maxPrograms bounds the programs a region keeps (one per input shapes).
+const maxPrograms = 16
+
+// kernel runs the region: compiled when the shapes allow, else member by
+// member.
+func (r *region) kernel(c *Context) ([]*tfops.Tensor, error) {
+	if p := r.program(c.Inputs); p != nil {
+		return p.run(c)
+	}
+	return r.runUnfused(c)
+}
+
+// program returns the compiled program for these inputs' shapes, or nil
+// when the region cannot run fused on them.
+func (r *region) program(ins []*tfops.Tensor) *program {
+	var kb strings.Builder
+	for _, t := range ins {
+		fmt.Fprintf(&kb, "%d%v", t.DType(), t.Shape())
+	}
+	key := kb.String()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.progs[key]; ok {
+		return p
+	}
+	p := compileRegion(r, ins)
+	if r.progs == nil || len(r.progs) >= maxPrograms {
+		r.progs = map[string]*program{}
+	}
+	r.progs[key] = p
+	return p
+}
+
+// runUnfused runs the members with their own kernels, in order.
+func (r *region) runUnfused(c *Context) ([]*tfops.Tensor, error) {
+	vals := make([]*tfops.Tensor, len(r.members))
+	for k, m := range r.members {
+		ins := make([]*tfops.Tensor, len(m.args))
+		for a, o := range m.args {
+			if o.member >= 0 {
+				ins[a] = vals[o.member]
+			} else {
+				ins[a] = c.Inputs[o.input]
+			}
+		}
+		outs, err := runKernel(c.Ctx, c.State, m.nd, ins, c.depth)
+		if err != nil {
+			return nil, err
+		}
+		if len(outs) == 0 {
+			return nil, fmt.Errorf("node %q (%s) produced no output", m.nd.name, m.op)
+		}
+		vals[k] = outs[0]
+	}
+	out := make([]*tfops.Tensor, len(r.outputs))
+	for k, o := range r.outputs {
+		out[k] = vals[o.member]
+	}
+	return out, nil
+}
+
+// vop is a program instruction.
+type vop int
+
+const (
+	vAdd vop = iota
+	vSub
+	vMul
+	vDiv
+	vDivNoNan
+	vMax
+	vMin
+	vNeg
+	vAbs
+	vRelu
+	vExp
+	vLog
+	vLog1p
+	vSigmoid
+	vClip
+	vSqDiff
+	vCopy  // raw copy
+	vFunc1 // per-element unary function under a flush mode
+	vFunc2 // per-element binary function under a flush mode
+	vPow   // x ** scalar input: x·x when it is 2, else vFunc2
+	vSum   // canonical block sum into a partial slot
+)
+
+// slotKind says where an operand's chunk comes from.
+type slotKind int
+
+const (
+	slotInput  slotKind = iota // input idx, n elements
+	slotOutput                 // output idx
+	slotTemp                   // goroutine buffer idx
+	slotScalar                 // goroutine buffer filled with scalar idx
+	slotBcast                  // goroutine buffer gathered from input idx
+)
+
+type slot struct {
+	kind slotKind
+	idx  int
+	buf  int // slotBcast: its buffer
+	// slotBcast: merged dims of the value and the input's strides.
+	dims, strides []int
+}
+
+type instr struct {
+	op         vop
+	dst        int
+	a, b, c    int // slots (-1 unused)
+	f1         func(float32) float32
+	f2         func(a, b float32) float32
+	mode       flushMode
+	sink       int // vSum: sink index
+	scalar     int // vPow: scalar index of the exponent
+	unfusedPow func(a, b float32) float32
+}
+
+// scalarSrc is a scalar operand: input idx (a one-element float32 tensor)
+// or the constant value when input < 0.
+type scalarSrc struct {
+	input int
+	value float32
+}
+
+// outSpec says how to make a region output.
+type outSpec struct {
+	kind  memberKind
+	shape []int
+	// kindMeta: the member, to compute Shape/Size/Rank of shape.
+	m *member
+	// kindReduce: per-run partial sums of sink, divided by count for Mean.
+	sink int
+	mean bool
+}
+
+type program struct {
+	n       int // elements in the iteration space
+	count   int // reduction run length (0: no reductions with count > 1)
+	slots   []slot
+	instrs  []instr
+	scalars []scalarSrc
+	temps   int // goroutine buffers (temps and broadcast gathers)
+	outs    []outSpec
+	sinks   int
+}
+
+// compileRegion compiles r for inputs of these shapes; nil when it cannot.
+func compileRegion(r *region, ins []*tfops.Tensor) *program {
+	b := &progBuilder{r: r, ins: ins, p: &program{}}
+	if !b.shapesAndChecks() {
+		return nil
+	}
+	b.emit()
+	return b.p
+}
+
+type progBuilder struct {
+	r      *region
+	ins    []*tfops.Tensor
+	p      *program
+	shapes [][]int // per member: value shape (elementwise) or output shape
+	counts []int   // per reduction member: elements per output
+	vslot  []int   // per elementwise member: slot of its value
+	inSlot map[int]int
+	scSlot map[scalarSrc]int
+}
+
+// operandShape returns the shape of operand o.
+func (b *progBuilder) operandShape(o operand) []int {
+	if o.member >= 0 {
+		return b.shapes[o.member]
+	}
+	return b.ins[o.input].Shape()
+}
+
+// isFloatInput reports whether operand o is an input of dtype float32.
+func (b *progBuilder) floatOperand(o operand) bool {
+	return o.member >= 0 || b.ins[o.input].DType() == tfops.Float
+}
+
+// axesOf returns the int values of the reduction axes operand.
+func (b *progBuilder) axesOf(o operand) ([]int64, bool) {
+	if o.member >= 0 {
+		return nil, false
+	}
+	switch v := b.ins[o.input].Data().(type) {
+	case []int32:
+		out := make([]int64, len(v))
+		for i, x := range v {
+			out[i] = int64(x)
+		}
+		return out, true
+	case []int64:
+		return v, true
+	}
+	return nil, false
+}
+
+// shapesAndChecks computes every member's shape and checks that the
+// region fits one iteration space.
+func (b *progBuilder) shapesAndChecks() bool {
+	r, p := b.r, b.p
+	b.shapes = make([][]int, len(r.members))
+	b.counts = make([]int, len(r.members))
+	n := -1
+	for k, m := range r.members {
+		for _, o := range m.args {
+			if o.member >= 0 && r.members[o.member].kind != kindElem {
+				return false
+			}
+		}
+		switch m.kind {
+		case kindElem:
+			var dims [][]int
+			for a, o := range m.args {
+				if isReduceOp(m.op) && a == 1 {
+					continue
+				}
+				if !b.floatOperand(o) {
+					return false
+				}
+				if m.op == "ClipByValue" && a > 0 {
+					if s := b.operandShape(o); tfops.NumElements(s) != 1 && !equalDims(s, b.operandShape(m.args[0])) {
+						return false
+					}
+					continue
+				}
+				dims = append(dims, b.operandShape(o))
+			}
+			out, err := broadcastDims(dims...)
+			if err != nil {
+				return false
+			}
+			if isReduceOp(m.op) {
+				axes, ok := b.axesOf(m.args[1])
+				if !ok {
+					return false
+				}
+				o, count, _, err := reduceShape(out, axes, keepDims(m.nd.def))
+				if err != nil || count != 1 {
+					return false
+				}
+				out = o
+			}
+			b.shapes[k] = out
+			if c := tfops.NumElements(out); n < 0 {
+				n = c
+			} else if c != n {
+				return false
+			}
+		case kindReduce:
+			x := m.args[0]
+			if x.member < 0 || r.members[x.member].kind != kindElem {
+				return false
+			}
+			axes, ok := b.axesOf(m.args[1])
+			if !ok {
+				return false
+			}
+			out, count, contiguous, err := reduceShape(b.shapes[x.member], axes, keepDims(m.nd.def))
+			if err != nil || !contiguous || count == 0 {
+				return false
+			}
+			b.shapes[k], b.counts[k] = out, count
+			if count > 1 {
+				if p.count != 0 && p.count != count {
+					return false
+				}
+				p.count = count
+			}
+		case kindMeta:
+			x := m.args[0]
+			if x.member < 0 || r.members[x.member].kind != kindElem {
+				return false
+			}
+		}
+	}
+	if n <= 0 {
+		return false
+	}
+	p.n = n
+	return true
+}
+
+func isReduceOp(op string) bool { return op == "Sum" || op == "Mean" }
+
+// newSlot adds a slot and returns its id.
+func (b *progBuilder) newSlot(s slot) int {
+	b.p.slots = append(b.p.slots, s)
+	return len(b.p.slots) - 1
+}
+
+// scalarSlot returns the slot of a broadcast scalar.
+func (b *progBuilder) scalarSlot(src scalarSrc) int {
+	if s, ok := b.scSlot[src]; ok {
+		return s
+	}
+	b.p.scalars = append(b.p.scalars, src)
+	s := b.newSlot(slot{kind: slotScalar, idx: len(b.p.scalars) - 1})
+	b.scSlot[src] = s
+	return s
+}
+
+// operandSlot returns the slot member k reads operand o from.
+func (b *progBuilder) operandSlot(k int, o operand) int {
+	if o.member >= 0 {
+		return b.vslot[o.member]
+	}
+	t := b.ins[o.input]
+	switch {
+	case t.NumElements() == b.p.n:
+		if s, ok := b.inSlot[o.input]; ok {
+			return s
+		}
+		s := b.newSlot(slot{kind: slotInput, idx: o.input})
+		b.inSlot[o.input] = s
+		return s
+	case t.NumElements() == 1:
+		return b.scalarSlot(scalarSrc{input: o.input})
+	}
+	bp := newBcastPlan(b.shapes[k], t.Shape())
+	s := b.newSlot(slot{kind: slotBcast, idx: o.input, buf: b.p.temps, dims: bp.dims, strides: bp.strides[0]})
+	b.p.temps++
+	return s
+}
+
+// temps hands out goroutine buffers for intermediate values, reusing them
+// after a value's last use.
+type tempAlloc struct {
+	b    *progBuilder
+	free []int
+}
+
+func (ta *tempAlloc) get() int {
+	if n := len(ta.free); n > 0 {
+		s := ta.free[n-1]
+		ta.free = ta.free[:n-1]
+		return s
+	}
+	s := ta.b.newSlot(slot{kind: slotTemp, idx: ta.b.p.temps})
+	ta.b.p.temps++
+	return s
+}
+
+// fusedVecOps maps ops with a vector kernel to their instruction.
+var fusedVecOps = map[string]vop{
+	"AddV2": vAdd, "Add": vAdd, "Sub": vSub, "Mul": vMul, "RealDiv": vDiv, "Div": vDiv,
+	"DivNoNan": vDivNoNan, "Maximum": vMax, "Minimum": vMin, "SquaredDifference": vSqDiff,
+	"Neg": vNeg, "Abs": vAbs, "Relu": vRelu, "Exp": vExp, "Log": vLog, "Log1p": vLog1p,
+	"Sigmoid": vSigmoid, "ClipByValue": vClip,
+}
+
+// aliasOps pass their operand through unchanged.
+var aliasOps = map[string]bool{"Identity": true, "Snapshot": true, "StopGradient": true, "PlaceholderWithDefault": true}
+
+// isAlias reports whether member m's value is its operand's (or a
+// constant's) slot, with no instruction of its own.
+func isAlias(m *member) bool {
+	return m.kind == kindElem && m.output < 0 && (aliasOps[m.op] || m.op == "OnesLike" || m.op == "ZerosLike")
+}
+
+// emit generates the instructions, member by member.
+func (b *progBuilder) emit() {
+	r, p := b.r, b.p
+	b.vslot = make([]int, len(r.members))
+	b.inSlot = map[int]int{}
+	b.scSlot = map[scalarSrc]int{}
+	// root[k]: the member whose instruction writes k's slot (aliases
+	// share it); last[root]: the last member reading any alias of it.
+	root := make([]int, len(r.members))
+	last := make([]int, len(r.members))
+	for k, m := range r.members {
+		root[k], last[k] = k, -1
+		if isAlias(m) && aliasOps[m.op] && m.args[0].member >= 0 {
+			root[k] = root[m.args[0].member]
+		}
+		for _, o := range m.args {
+			if o.member >= 0 {
+				last[root[o.member]] = k
+			}
+		}
+	}
+	ta := &tempAlloc{b: b}
+	p.outs = make([]outSpec, len(r.outputs))
+	for k, m := range r.members {
+		args := make([]int, len(m.args))
+		for a, o := range m.args {
+			if isReduceOp(m.op) && a == 1 {
+				args[a] = -1
+				continue
+			}
+			args[a] = b.operandSlot(k, o)
+		}
+		// Free the temps read for the last time here (the destination may
+		// reuse one: the kernels work in place).
+		for _, o := range m.args {
+			if o.member < 0 {
+				continue
+			}
+			rt := root[o.member]
+			if last[rt] == k && p.slots[b.vslot[rt]].kind == slotTemp {
+				ta.free = append(ta.free, b.vslot[rt])
+				last[rt] = -2 // freed
+			}
+		}
+		switch m.kind {
+		case kindMeta:
+			p.outs[m.output] = outSpec{kind: kindMeta, shape: b.shapes[m.args[0].member], m: m}
+			continue
+		case kindReduce:
+			if b.counts[k] > 1 {
+				p.instrs = append(p.instrs, instr{op: vSum, a: args[0], b: -1, c: -1, sink: p.sinks})
+				if m.output >= 0 {
+					p.outs[m.output] = outSpec{kind: kindReduce, shape: b.shapes[k], sink: p.sinks, mean: m.op == "Mean"}
+				}
+				p.sinks++
+				continue
+			}
+			// Runs of one element: x + 0 (Mean divides by 1), into the output.
+			if m.output >= 0 {
+				dst := b.newSlot(slot{kind: slotOutput, idx: m.output})
+				p.instrs = append(p.instrs, instr{op: vAdd, dst: dst, a: args[0], b: b.scalarSlot(scalarSrc{input: -1}), c: -1})
+				p.outs[m.output] = outSpec{kind: kindElem, shape: b.shapes[k]}
+			}
+			continue
+		}
+		src := -1 // the slot the value already is in, for aliases and constants
+		switch {
+		case aliasOps[m.op]:
+			src = args[0]
+		case m.op == "OnesLike":
+			src = b.scalarSlot(scalarSrc{input: -1, value: 1})
+		case m.op == "ZerosLike":
+			src = b.scalarSlot(scalarSrc{input: -1})
+		}
+		if isAlias(m) {
+			b.vslot[k] = src
+			continue
+		}
+		var dst int
+		if m.output >= 0 {
+			dst = b.newSlot(slot{kind: slotOutput, idx: m.output})
+			p.outs[m.output] = outSpec{kind: kindElem, shape: b.shapes[k]}
+		} else {
+			dst = ta.get()
+		}
+		b.vslot[k] = dst
+		if src >= 0 {
+			p.instrs = append(p.instrs, instr{op: vCopy, dst: dst, a: src, b: -1, c: -1})
+			continue
+		}
+		p.instrs = append(p.instrs, b.elemInstr(m, dst, args))
+	}
+}
+
+// elemInstr is the instruction computing elementwise member m into dst.
+func (b *progBuilder) elemInstr(m *member, dst int, args []int) instr {
+	in := instr{dst: dst, a: args[0], b: -1, c: -1}
+	if len(args) > 1 {
+		in.b = args[1]
+	}
+	if len(args) > 2 {
+		in.c = args[2]
+	}
+	if op, ok := fusedVecOps[m.op]; ok {
+		in.op = op
+		return in
+	}
+	switch m.op {
+	case "Square":
+		in.op, in.b = vMul, args[0]
+		return in
+	case "Sum", "Mean": // one-element runs
+		in.op, in.b = vAdd, b.scalarSlot(scalarSrc{input: -1})
+		return in
+	case "Pow":
+		if o := m.args[1]; o.member < 0 && b.ins[o.input].NumElements() == 1 {
+			in.op, in.scalar = vPow, b.p.slots[b.scalarSlot(scalarSrc{input: o.input})].idx
+			in.unfusedPow, in.mode = binary32["Pow"], flushModes["Pow"]
+			return in
+		}
+	}
+	in.mode = flushModes[m.op]
+	if len(args) == 1 {
+		in.op, in.f1 = vFunc1, unary32[m.op]
+	} else {
+		in.op, in.f2 = vFunc2, binary32[m.op]
+	}
+	return in
+}
+
+// chunk returns the bounds of chunk j.
+func (p *program) chunk(j int) (lo, hi int) {
+	if p.count > 1 {
+		nb := (p.count + sumBlock - 1) / sumBlock
+		run, blk := j/nb, j%nb
+		lo = run*p.count + blk*sumBlock
+		return lo, lo + min(sumBlock, p.count-blk*sumBlock)
+	}
+	lo = j * sumBlock
+	return lo, min(p.n, lo+sumBlock)
+}
+
+func (p *program) chunks() int {
+	if p.count > 1 {
+		return p.n / p.count * ((p.count + sumBlock - 1) / sumBlock)
+	}
+	return (p.n + sumBlock - 1) / sumBlock
+}
+
+// run executes the program on c's inputs.
+func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
+	outs := make([]*tfops.Tensor, len(p.outs))
+	outData := make([][]float32, len(p.outs))
+	for k, o := range p.outs {
+		if o.kind == kindMeta {
+			t, err := metaOutput(c, o)
+			if err != nil {
+				return nil, err
+			}
+			outs[k] = t
+			continue
+		}
+		t, err := c.Alloc(tfops.Float, o.shape...)
+		if err != nil {
+			return nil, err
+		}
+		outs[k], outData[k] = t, t.Float32s()
+	}
+	inData := make([][]float32, len(c.Inputs))
+	for j, t := range c.Inputs {
+		if t.DType() == tfops.Float {
+			inData[j] = t.Float32s()
+		}
+	}
+	scal := make([]float32, len(p.scalars))
+	for s, src := range p.scalars {
+		if src.input >= 0 {
+			scal[s] = inData[src.input][0]
+		} else {
+			scal[s] = src.value
+		}
+	}
+	nch := p.chunks()
+	partial := make([]float64, p.sinks*nch)
+	k := kernels()
+	var next atomic.Int64
+	grab := max(1, nch/(8*c.Threads()))
+	worker := func() {
+		w := newProgWorker(p, scal)
+		for {
+			j0 := int(next.Add(int64(grab))) - grab
+			if j0 >= nch {
+				return
+			}
+			for j := j0; j < min(j0+grab, nch); j++ {
+				lo, hi := p.chunk(j)
+				w.chunk(k, p, inData, outData, partial, nch, j, lo, hi)
+			}
+		}
+	}
+	workers := min(c.Threads(), (nch+grab-1)/grab)
+	parallelFor(workers, workers, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			worker()
+		}
+	})
+	for k, o := range p.outs {
+		if o.kind != kindReduce {
+			continue
+		}
+		nb := (p.count + sumBlock - 1) / sumBlock
+		part := partial[o.sink*nch : (o.sink+1)*nch]
+		dst := outData[k]
+		for run := range dst {
+			s := 0.0
+			for _, v := range part[run*nb : (run+1)*nb] {
+				s += v
+			}
+			if o.mean {
+				s /= float64(p.count)
+			}
+			dst[run] = out32(s)
+		}
+	}
+	return outs, nil
+}
+
+// metaOutput computes Shape, Size or Rank of a region value.
+func metaOutput(c *Context, o outSpec) (*tfops.Tensor, error) {
+	mc := &Context{Ctx: c.Ctx, Node: o.m.nd.def, State: c.State, depth: c.depth}
+	if o.m.op == "Rank" {
+		return tfops.FromScalar(int32(len(o.shape))), nil
+	}
+	d, err := mc.outIndexType("out_type")
+	if err != nil {
+		return nil, err
+	}
+	if o.m.op == "Size" {
+		return mc.indexTensor(d, []int64{int64(tfops.NumElements(o.shape))})
+	}
+	v := make([]int64, len(o.shape))
+	for i, e := range o.shape {
+		v[i] = int64(e)
+	}
+	return mc.indexTensor(d, v, len(v))
+}
+
+// progWorker is one goroutine's buffers.
+type progWorker struct {
+	temps   [][]float32
+	scalars [][]float32
+	views   [][]float32
+}
+
+func newProgWorker(p *program, scal []float32) *progWorker {
+	w := &progWorker{views: make([][]float32, len(p.slots))}
+	buf := make([]float32, (p.temps+len(scal))*sumBlock)
+	for t := 0; t < p.temps; t++ {
+		w.temps = append(w.temps, buf[t*sumBlock:(t+1)*sumBlock])
+	}
+	for s, v := range scal {
+		b := buf[(p.temps+s)*sumBlock : (p.temps+s+1)*sumBlock]
+		fillAll(b, v)
+		w.scalars = append(w.scalars, b)
+	}
+	return w
+}
+
+// chunk runs the program on elements [lo, hi), chunk j.
+func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nch, j, lo, hi int) {
+	n := hi - lo
+	for s, sl := range p.slots {
+		switch sl.kind {
+		case slotInput:
+			w.views[s] = in[sl.idx][lo:hi]
+		case slotOutput:
+			w.views[s] = out[sl.idx][lo:hi]
+		case slotTemp:
+			w.views[s] = w.temps[sl.idx][:n]
+		case slotScalar:
+			w.views[s] = w.scalars[sl.idx][:n]
+		case slotBcast:
+			v := w.temps[sl.buf][:n]
+			gatherBcast(v, in[sl.idx], sl.dims, sl.strides, lo)
+			w.views[s] = v
+		}
+	}
+	v := w.views
+	for _, in := range p.instrs {
+		switch in.op {
+		case vAdd:
+			k.add(v[in.dst], v[in.a], v[in.b])
+		case vSub:
+			k.sub(v[in.dst], v[in.a], v[in.b])
+		case vMul:
+			k.mul(v[in.dst], v[in.a], v[in.b])
+		case vDiv:
+			k.div(v[in.dst], v[in.a], v[in.b])
+		case vDivNoNan:
+			k.divNoNan(v[in.dst], v[in.a], v[in.b])
+		case vMax:
+			k.max(v[in.dst], v[in.a], v[in.b])
+		case vMin:
+			k.min(v[in.dst], v[in.a], v[in.b])
+		case vSqDiff:
+			k.sub(v[in.dst], v[in.a], v[in.b])
+			k.mul(v[in.dst], v[in.dst], v[in.dst])
+		case vNeg:
+			k.neg(v[in.dst], v[in.a])
+		case vAbs:
+			k.abs(v[in.dst], v[in.a])
+		case vRelu:
+			k.relu(v[in.dst], v[in.a])
+		case vExp:
+			k.exp(v[in.dst], v[in.a])
+		case vLog:
+			k.log(v[in.dst], v[in.a])
+		case vLog1p:
+			k.log1p(v[in.dst], v[in.a])
+		case vSigmoid:
+			k.sigmoid(v[in.dst], v[in.a])
+		case vClip:
+			k.clip(v[in.dst], v[in.a], v[in.b], v[in.c])
+		case vCopy:
+			copy(v[in.dst], v[in.a])
+		case vPow:
+			if w.scalars[in.scalar][0] == 2 {
+				k.mul(v[in.dst], v[in.a], v[in.a])
+			} else {
+				applyFunc2(v[in.dst], v[in.a], v[in.b], in.unfusedPow, in.mode)
+			}
+		case vFunc1:
+			applyFunc1(v[in.dst], v[in.a], in.f1, in.mode)
+		case vFunc2:
+			applyFunc2(v[in.dst], v[in.a], v[in.b], in.f2, in.mode)
+		case vSum:
+			partial[in.sink*nch+j] = sumBlockOf(k, v[in.a])
+		}
+	}
+}
+
+// applyFunc1 is applyUnary's loop for one chunk.
+func applyFunc1(dst, x []float32, f func(float32) float32, mode flushMode) {
+	x = x[:len(dst)]
+	for i := range dst {
+		a := x[i]
+		if mode == flushArith {
+			a = flush32(a)
+		}
+		r := f(a)
+		if mode != flushNone {
+			r = flush32(r)
+		}
+		dst[i] = r
+	}
+}
+
+// applyFunc2 is applyBinary's loop for one chunk.
+func applyFunc2(dst, x, y []float32, f func(a, b float32) float32, mode flushMode) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i := range dst {
+		a, b := x[i], y[i]
+		if mode == flushArith {
+			a, b = flush32(a), flush32(b)
+		}
+		r := f(a, b)
+		if mode != flushNone {
+			r = flush32(r)
+		}
+		dst[i] = r
+	}
+}
+
+// gatherBcast fills dst with the elements lo, lo+1, ... of a value of
+// (merged) dims whose element at multi-index idx is src[Σ idx·strides].
+func gatherBcast(dst, src []float32, dims, strides []int, lo int) {
+	nd := len(dims)
+	var idxBuf [16]int
+	idx := idxBuf[:0]
+	if nd > len(idxBuf) {
+		idx = make([]int, nd)
+	} else {
+		idx = idxBuf[:nd]
+	}
+	off, r := 0, lo
+	for d := nd - 1; d >= 0; d-- {
+		idx[d] = r % dims[d]
+		r /= dims[d]
+		off += idx[d] * strides[d]
+	}
+	inner, s := dims[nd-1], strides[nd-1]
+	for i := 0; i < len(dst); {
+		k := min(inner-idx[nd-1], len(dst)-i)
+		switch s {
+		case 0:
+			fillAll(dst[i:i+k], src[off])
+		case 1:
+			copy(dst[i:i+k], src[off:off+k])
+		default:
+			for t := 0; t < k; t++ {
+				dst[i+t] = src[off+t*s]
+			}
+		}
+		i += k
+		idx[nd-1] += k
+		off += k * s
+		if idx[nd-1] < inner {
+			continue
+		}
+		off -= inner * s
+		idx[nd-1] = 0
+		for d := nd - 2; d >= 0; d-- {
+			idx[d]++
+			off += strides[d]
+			if idx[d] < dims[d] {
+				break
+			}
+			off -= dims[d] * strides[d]
+			idx[d] = 0
+		}
+	}
+}
