@@ -88,7 +88,7 @@ func requireSameTensors(t *testing.T, what string, got, want []*tfops.Tensor) {
 }
 
 type goldenFileForFusion struct {
-	Cases   map[string]map[string]struct {
+	Cases map[string]map[string]struct {
 		Shape []int `json:"shape"`
 		Data  []any `json:"data"`
 	} `json:"cases"`
