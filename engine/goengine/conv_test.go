@@ -196,19 +196,18 @@ func checkMatMul(t *testing.T) {
 }
 
 // unetConvs are the convolutions of the Keras U-Net fixture on a 1×572×572×1
-// input (valid 3×3 convolutions, 2×2 stride-2 transposed ones, a 1×1 head).
+// input (valid 3×3 convolutions, 2×2 stride-2 transposed ones, a 1×1 head),
+// about 14.4 GFLOP in all.
 var unetConvs = []struct {
 	h, c, o, k int
-	transposed bool
+	transposed  bool
 }{
 	{572, 1, 16, 3, false}, {570, 16, 16, 3, false},
 	{284, 16, 32, 3, false}, {282, 32, 32, 3, false},
 	{140, 32, 64, 3, false}, {138, 64, 64, 3, false},
-	{68, 64, 128, 3, false}, {66, 128, 128, 3, false},
-	{64, 128, 64, 2, true}, {128, 128, 64, 3, false}, {126, 64, 64, 3, false},
-	{124, 64, 32, 2, true}, {248, 64, 32, 3, false}, {246, 32, 32, 3, false},
-	{244, 32, 16, 2, true}, {488, 32, 16, 3, false}, {486, 16, 16, 3, false},
-	{484, 16, 2, 1, false},
+	{136, 64, 32, 2, true}, {272, 64, 32, 3, false}, {270, 32, 32, 3, false},
+	{268, 32, 16, 2, true}, {536, 32, 16, 3, false}, {534, 16, 16, 3, false},
+	{532, 16, 2, 1, false},
 }
 
 // BenchmarkConv2D_UNet runs each U-Net convolution shape on the active

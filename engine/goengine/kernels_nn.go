@@ -474,7 +474,8 @@ func depthwiseGeneric[T convElem](g convGeom, x, f, out []T, threads int) {
 // (ksize and strides as inputs 1 and 2). Windows are NHWC and never span
 // batch or depth. Padding positions are ignored: a SAME max pool takes the
 // max over the window's valid elements, and a SAME average pool divides by
-// their count, as TensorFlow does.
+// their count, as TensorFlow does. A max pool propagates NaN and takes +0
+// as the max of -0 and +0.
 func poolKernel(avg, v2 bool) Kernel {
 	return func(c *Context) ([]*tfops.Tensor, error) {
 		var ksize, strides []int64
@@ -569,10 +570,9 @@ func poolGeneric[T convElem](g convGeom, x, out []T, avg bool, threads int) {
 								dst[q] += v
 							}
 						default:
+							// Branch-free: NaN propagates, max(-0, +0) is +0.
 							for q, v := range src {
-								if v > dst[q] || v != v {
-									dst[q] = v
-								}
+								dst[q] = max(dst[q], v)
 							}
 						}
 					}
