@@ -200,7 +200,7 @@ func checkMatMul(t *testing.T) {
 // about 14.4 GFLOP in all.
 var unetConvs = []struct {
 	h, c, o, k int
-	transposed  bool
+	transposed bool
 }{
 	{572, 1, 16, 3, false}, {570, 16, 16, 3, false},
 	{284, 16, 32, 3, false}, {282, 32, 32, 3, false},
