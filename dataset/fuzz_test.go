@@ -241,8 +241,6 @@ func TestWriteFuzzSeeds(t *testing.T) {
 // named .png must not be read as a lossless mask whose JPEG noise becomes
 // dozens of class indices.
 func TestMaskFormatByContent(t *testing.T) {
-	t.Skip("open defect: readMask decides lossy by extension (ext != \".png\"), not by the sniffed format: " +
-		"a JPEG named .png gives labels up to 255 instead of 0/1; fix: decodeBounded returns the format and lossy := format == \"jpeg\"")
 	var jpegBytes []byte
 	for _, s := range fuzzSeedFiles(t) {
 		if s.name == "jpeg-gray" {

@@ -125,9 +125,16 @@ func readNpy(path string, maxBytes int) (*tfops.Tensor, error) {
 
 // decodeBounded decodes a PNG or JPEG after checking its header's size.
 func decodeBounded(path string, maxPixels int) (image.Image, error) {
+	m, _, err := decodeBoundedFormat(path, maxPixels)
+	return m, err
+}
+
+// decodeBoundedFormat is decodeBounded that also says whether the content
+// (not the file name) is lossy JPEG.
+func decodeBoundedFormat(path string, maxPixels int) (img image.Image, lossy bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
@@ -139,24 +146,25 @@ func decodeBounded(path string, maxPixels int) (image.Image, error) {
 		decode, config = png.Decode, png.DecodeConfig
 	case strings.HasPrefix(string(head), "\xff\xd8"):
 		decode, config = jpeg.Decode, jpeg.DecodeConfig
+		lossy = true
 	default:
-		return nil, fmt.Errorf("%w: not a PNG or JPEG file", ErrFormat)
+		return nil, false, fmt.Errorf("%w: not a PNG or JPEG file", ErrFormat)
 	}
 	cfg, err := config(br)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/cfg.Height {
-		return nil, fmt.Errorf("%w: %dx%d pixels (limit %d pixels)", ErrImage, cfg.Width, cfg.Height, maxPixels)
+		return nil, false, fmt.Errorf("%w: %dx%d pixels (limit %d pixels)", ErrImage, cfg.Width, cfg.Height, maxPixels)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
 	m, err := decode(bufio.NewReader(f))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	return m, nil
+	return m, lossy, nil
 }
 
 // isGrey reports whether m's colour model is grey.

@@ -90,11 +90,12 @@ func readMask(path string, opts MaskOptions) (*Mask, error) {
 		}
 		return maskFromTensor(t, opts.Encoding)
 	case ".png", ".jpg", ".jpeg":
-		img, err := decodeBounded(path, maxPixels)
+		img, lossy, err := decodeBoundedFormat(path, maxPixels)
 		if err != nil {
 			return nil, err
 		}
-		return maskFromDecoded(img, opts.Encoding, ext != ".png")
+		// Lossiness goes by content: a JPEG named .png is still JPEG.
+		return maskFromDecoded(img, opts.Encoding, lossy)
 	}
 	return nil, fmt.Errorf("%w: unknown extension %q (want .png, .jpg, .jpeg or .npy)", ErrFormat, filepath.Ext(path))
 }
