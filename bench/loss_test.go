@@ -65,10 +65,14 @@ func BenchmarkLoss(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, dims := range lossSizes {
-			z, p := lossInputs(dims, logitLosses[name])
-			feeds := map[string]*tfops.Tensor{g.Inputs[graphs.InputTrue]: z, g.Inputs[graphs.InputPred]: p}
+			// Made on first use, so that a -bench filter skips the work.
+			var z, p *tfops.Tensor
 			for _, e := range engines {
 				b.Run(fmt.Sprintf("name=%s/engine=%s/size=%s", name, e.name, sizeName(dims)), func(b *testing.B) {
+					if z == nil {
+						z, p = lossInputs(dims, logitLosses[name])
+					}
+					feeds := map[string]*tfops.Tensor{g.Inputs[graphs.InputTrue]: z, g.Inputs[graphs.InputPred]: p}
 					r, err := e.open(g.GraphDef, feeds, g.Output)
 					if err != nil {
 						b.Fatal(err)

@@ -113,14 +113,17 @@ func unetInput(dims []int) *tfops.Tensor {
 func BenchmarkUNet(b *testing.B) {
 	dir := unetFixture(b)
 	for _, e := range engines {
-		m, err := tfseg.Load(dir, tfseg.WithEngine(e.name), tfseg.WithThreads(threads()))
-		if err != nil {
-			b.Fatal(err)
-		}
+		var m *tfseg.Model // loaded on first use, so that a -bench filter skips the work
 		for _, dims := range unetSizes {
-			in := map[string]*tfops.Tensor{"inputs": unetInput(dims)}
 			flops, _, _ := unetFLOPs(dims[0], dims[1], dims[2])
 			b.Run(fmt.Sprintf("engine=%s/size=%s", e.name, sizeName(dims)), func(b *testing.B) {
+				if m == nil {
+					var err error
+					if m, err = tfseg.Load(dir, tfseg.WithEngine(e.name), tfseg.WithThreads(threads())); err != nil {
+						b.Fatal(err)
+					}
+				}
+				in := map[string]*tfops.Tensor{"inputs": unetInput(dims)}
 				ctx := context.Background()
 				if _, err := m.Run(ctx, "serving_default", in); err != nil { // warm-up
 					b.Fatal(err)
@@ -135,7 +138,9 @@ func BenchmarkUNet(b *testing.B) {
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
-		m.Close()
+		if m != nil {
+			m.Close()
+		}
 	}
 }
 
