@@ -15,21 +15,33 @@ import (
 	_ "github.com/tfseg/tfseg/engine/tfengine"
 )
 
-// tfCases is the suite less the TF2 cases when the linked library is
-// TensorFlow 1.x, whose older Eigen differs there.
-func tfCases(t *testing.T) []enginetest.Case {
+// tfCases splits the suite for the linked library: on TensorFlow 1.x the
+// TF2 cases (where its older Eigen differs: NaN through Max/Min, Sign(NaN),
+// Sigmoid far below zero) are not compared with the reference; they still
+// run, unchecked, in TestTensorFlowImportsTF2Cases.
+func tfCases(t *testing.T) (checked, unchecked []enginetest.Case) {
 	all := enginetest.Cases()
 	if !strings.HasPrefix(tf.Version(), "1.") {
-		return all
+		return all, nil
 	}
-	var cs []enginetest.Case
 	for _, c := range all {
-		if !c.TF2 {
-			cs = append(cs, c)
+		if c.TF2 {
+			unchecked = append(unchecked, c)
+		} else {
+			checked = append(checked, c)
 		}
 	}
-	t.Logf("TensorFlow %s: skipping %d cases that follow TensorFlow 2 semantics", tf.Version(), len(all)-len(cs))
-	return cs
+	t.Logf("TensorFlow %s: %d cases follow TensorFlow 2 semantics; they run unchecked", tf.Version(), len(unchecked))
+	return checked, unchecked
+}
+
+// TestTensorFlowImportsTF2Cases runs the TF2 cases on TensorFlow 1.x: their
+// graphs must import and run; the values are logged, not compared.
+func TestTensorFlowImportsTF2Cases(t *testing.T) {
+	e, err := engine.Get("tensorflow")
+	require.NoError(t, err)
+	_, unchecked := tfCases(t)
+	enginetest.RunUnchecked(t, e, unchecked)
 }
 
 // TestTensorFlowConformance runs the suite on real TensorFlow: it proves
@@ -38,7 +50,8 @@ func tfCases(t *testing.T) []enginetest.Case {
 func TestTensorFlowConformance(t *testing.T) {
 	e, err := engine.Get("tensorflow")
 	require.NoError(t, err)
-	enginetest.RunCases(t, e, tfCases(t))
+	checked, _ := tfCases(t)
+	enginetest.RunCases(t, e, checked)
 }
 
 // TestCompareGoTensorFlow checks the Go engine against real TensorFlow
@@ -46,5 +59,6 @@ func TestTensorFlowConformance(t *testing.T) {
 func TestCompareGoTensorFlow(t *testing.T) {
 	e, err := engine.Get("tensorflow")
 	require.NoError(t, err)
-	enginetest.CompareCases(t, goengine.Engine{}, e, tfCases(t))
+	checked, _ := tfCases(t)
+	enginetest.CompareCases(t, goengine.Engine{}, e, checked)
 }

@@ -41,7 +41,7 @@ type Case struct {
 	// TF2 marks cases whose expected values follow TensorFlow 2 where
 	// TensorFlow 1.x (its older Eigen) differs: NaN propagation through
 	// Maximum, Minimum, Max and Min, Sign(NaN), Sigmoid far below zero.
-	// Tests against a TensorFlow 1.x library skip them.
+	// Against a TensorFlow 1.x library they run unchecked (RunUnchecked).
 	TF2 bool
 }
 
@@ -103,6 +103,36 @@ func run(e engine.Engine, c Case) (Graph, []*tfops.Tensor, error) {
 	}
 	out, err := sess.Run(context.Background(), feeds, fetches, nil)
 	return g, out, err
+}
+
+// RunUnchecked runs cases on e and requires each to build, import and run
+// (or to fail where the case wants an error) without comparing values: it
+// is for cases whose reference describes another TensorFlow generation
+// than e's (Case.TF2 on TensorFlow 1.x). The largest difference from the
+// reference is logged.
+func RunUnchecked(t *testing.T, e engine.Engine, cases []Case) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			g, out, err := run(e, c)
+			if g.WantErr {
+				if err == nil {
+					t.Errorf("%s: %s: want an error, got none", e.Name(), c.Name)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s: %s: %v", e.Name(), c.Name, err)
+			}
+			for i, w := range g.Want {
+				if i < len(out) {
+					d := check(g.Tol, w, out[i])
+					t.Logf("%s: %s fetch %d: largest difference from the reference %d ulp (rel %.3g, abs %.3g) %s",
+						e.Name(), c.Name, i, d.ulp, d.rel, d.abs, d.msg)
+				}
+			}
+		})
+	}
 }
 
 // Run runs every case on e and checks the results against the reference.
