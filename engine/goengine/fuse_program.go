@@ -161,6 +161,25 @@ type slot struct {
 	dims, strides []int
 }
 
+// constantOver reports whether a broadcast slot reads a single input
+// element for all of [lo, hi), and which.
+func (sl *slot) constantOver(lo, hi int) (int, bool) {
+	nd := len(sl.dims)
+	if sl.strides[nd-1] != 0 {
+		return 0, false
+	}
+	inner := sl.dims[nd-1]
+	if lo/inner != (hi-1)/inner {
+		return 0, false
+	}
+	off, r := 0, lo/inner
+	for d := nd - 2; d >= 0; d-- {
+		off += (r % sl.dims[d]) * sl.strides[d]
+		r /= sl.dims[d]
+	}
+	return off, true
+}
+
 type instr struct {
 	op         vop
 	dst        int
@@ -438,6 +457,27 @@ func (b *progBuilder) emit() {
 			}
 		}
 	}
+	// forward[j] = k: member j computes straight into the output of k, an
+	// Identity-like output member that is j's only reader (no copy).
+	uses := make([]int, len(r.members))
+	for _, m := range r.members {
+		for _, o := range m.args {
+			if o.member >= 0 {
+				uses[o.member]++
+			}
+		}
+	}
+	forward := map[int]int{}
+	for k, m := range r.members {
+		if !aliasOps[m.op] || m.output < 0 || m.args[0].member < 0 {
+			continue
+		}
+		j := m.args[0].member
+		mj := r.members[j]
+		if mj.kind == kindElem && mj.output < 0 && uses[j] == 1 && !aliasOps[mj.op] && mj.op != "OnesLike" && mj.op != "ZerosLike" {
+			forward[j] = k
+		}
+	}
 	ta := &tempAlloc{b: b}
 	p.outs = make([]outSpec, len(r.outputs))
 	for k, m := range r.members {
@@ -495,8 +535,17 @@ func (b *progBuilder) emit() {
 			b.vslot[k] = src
 			continue
 		}
+		if _, ok := forward[m.args[0].member]; ok && aliasOps[m.op] && m.args[0].member >= 0 {
+			// Its operand was computed into this output already.
+			b.vslot[k] = src
+			continue
+		}
 		var dst int
-		if m.output >= 0 {
+		if to, ok := forward[k]; ok {
+			o := r.members[to].output
+			dst = b.newSlot(slot{kind: slotOutput, idx: o})
+			p.outs[o] = outSpec{kind: kindElem, shape: b.shapes[to]}
+		} else if m.output >= 0 {
 			dst = b.newSlot(slot{kind: slotOutput, idx: m.output})
 			p.outs[m.output] = outSpec{kind: kindElem, shape: b.shapes[k]}
 		} else {
@@ -669,17 +718,22 @@ type progWorker struct {
 	temps   [][]float32
 	scalars [][]float32
 	views   [][]float32
+	// filled[t] > 0: temp t holds fillVal[t] in its first filled elements
+	// (a broadcast operand constant over the last chunks).
+	filled  []int
+	fillVal []float32
+	lanes   [sumLaneCount]float64
 }
 
 func newProgWorker(p *program, scal []float32) *progWorker {
-	w := &progWorker{views: make([][]float32, len(p.slots))}
+	w := &progWorker{views: make([][]float32, len(p.slots)), filled: make([]int, p.temps), fillVal: make([]float32, p.temps)}
 	buf := make([]float32, (p.temps+len(scal))*sumBlock)
 	for t := 0; t < p.temps; t++ {
 		w.temps = append(w.temps, buf[t*sumBlock:(t+1)*sumBlock])
 	}
 	for s, v := range scal {
 		b := buf[(p.temps+s)*sumBlock : (p.temps+s+1)*sumBlock]
-		fillAll(b, v)
+		fill32(b, v)
 		w.scalars = append(w.scalars, b)
 	}
 	return w
@@ -700,7 +754,16 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 			w.views[s] = w.scalars[sl.idx][:n]
 		case slotBcast:
 			v := w.temps[sl.buf][:n]
-			gatherBcast(v, in[sl.idx], sl.dims, sl.strides, lo)
+			if c, ok := sl.constantOver(lo, hi); ok {
+				// The chunk reads one element: fill only when it changes.
+				if x := in[sl.idx][c]; w.filled[sl.buf] < n || f32Bits(w.fillVal[sl.buf]) != f32Bits(x) {
+					fill32(w.temps[sl.buf][:sumBlock], x)
+					w.filled[sl.buf], w.fillVal[sl.buf] = sumBlock, x
+				}
+			} else {
+				gatherBcast(v, in[sl.idx], sl.dims, sl.strides, lo)
+				w.filled[sl.buf] = 0
+			}
 			w.views[s] = v
 		}
 	}
@@ -753,7 +816,9 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 		case vFunc2:
 			applyFunc2(v[in.dst], v[in.a], v[in.b], in.f2, in.mode)
 		case vSum:
-			partial[in.sink*nch+j] = sumBlockOf(k, v[in.a])
+			w.lanes = [sumLaneCount]float64{}
+			k.sumLanes(v[in.a], &w.lanes)
+			partial[in.sink*nch+j] = combineLanes(&w.lanes)
 		}
 	}
 }
@@ -790,6 +855,18 @@ func applyFunc2(dst, x, y []float32, f func(a, b float32) float32, mode flushMod
 	}
 }
 
+// fill32 sets every element of s to v (by doubling copies, which memmove
+// vectorizes).
+func fill32(s []float32, v float32) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
+	}
+}
+
 // gatherBcast fills dst with the elements lo, lo+1, ... of a value of
 // (merged) dims whose element at multi-index idx is src[Σ idx·strides].
 func gatherBcast(dst, src []float32, dims, strides []int, lo int) {
@@ -812,7 +889,7 @@ func gatherBcast(dst, src []float32, dims, strides []int, lo int) {
 		k := min(inner-idx[nd-1], len(dst)-i)
 		switch s {
 		case 0:
-			fillAll(dst[i:i+k], src[off])
+			fill32(dst[i:i+k], src[off])
 		case 1:
 			copy(dst[i:i+k], src[off:off+k])
 		default:
