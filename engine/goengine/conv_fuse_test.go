@@ -258,3 +258,26 @@ func TestFusedConv2DErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestBiasAddFloat32 checks the blocked float32 BiasAdd (vector kernels, and
+// the pure-Go ones) against a plain loop, on sizes that end mid-block.
+func TestBiasAddFloat32(t *testing.T) {
+	rng := rand.New(rand.NewSource(41))
+	for _, generic := range []bool{false, true} {
+		for _, tc := range []struct{ rows, nc int }{{1, 1}, {7, 3}, {2 * 33 * 31, 20}, {5000, 16}, {3, 5000}} {
+			t.Run(fmt.Sprintf("generic=%v/%dx%d", generic, tc.rows, tc.nc), func(t *testing.T) {
+				if generic {
+					defer useGenericKernels()()
+				}
+				x, b := randFloats(rng, tc.rows*tc.nc), randFloats(rng, tc.nc)
+				out := make([]float32, len(x))
+				biasAddFloat32(x, b, out, 2)
+				for i, v := range x {
+					if want := v + b[i%tc.nc]; out[i] != want {
+						t.Fatalf("element %d: %v, want %v", i, out[i], want)
+					}
+				}
+			})
+		}
+	}
+}

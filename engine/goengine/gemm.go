@@ -289,22 +289,26 @@ func gemmWith(mk gemmMicro, jobs []gemmJob, b *gemmPanels, c []float32, threads 
 				skip = r0 + mr - j.m
 				r0 = j.m - mr
 			}
-			q, sIdx := (r0+skip)/j.rows.width, (r0+skip)%j.rows.width
-			stored := false
-			for h := 0; h < rows; h++ {
-				coff[h] = -1
+			rm := j.rows
+			q, sIdx := (r0+skip)/rm.width, (r0+skip)%rm.width
+			o := j.cOff + q*rm.rowStride + sIdx*rm.pixStride
+			stored, limit := false, len(c)-colEnd
+			cf := coff[:rows]
+			for h := range cf {
+				cf[h] = -1
 				if h < skip {
 					continue
 				}
-				if sIdx < j.rows.valid {
-					o := j.cOff + q*j.rows.rowStride + sIdx*j.rows.pixStride
-					if o < 0 || o+colEnd > len(c) {
+				if sIdx < rm.valid {
+					if o < 0 || o > limit {
 						panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
 					}
-					coff[h], stored = o, true
+					cf[h], stored = o, true
 				}
-				if sIdx++; sIdx == j.rows.width {
+				o += rm.pixStride
+				if sIdx++; sIdx == rm.width {
 					q, sIdx = q+1, 0
+					o = j.cOff + q*rm.rowStride
 				}
 			}
 			if !stored {

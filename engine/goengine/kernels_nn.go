@@ -633,7 +633,11 @@ func biasAddKernel(c *Context) ([]*tfops.Tensor, error) {
 	nc := xs[axis]
 	switch x.DType() {
 	case tfops.Float:
-		biasAddGeneric(x.Float32s(), b.Float32s(), out.Float32s(), nc, inner, c.Threads())
+		if inner == 1 && nc > 0 {
+			biasAddFloat32(x.Float32s(), b.Float32s(), out.Float32s(), c.Threads())
+		} else {
+			biasAddGeneric(x.Float32s(), b.Float32s(), out.Float32s(), nc, inner, c.Threads())
+		}
 	case tfops.Double:
 		biasAddGeneric(x.Float64s(), b.Float64s(), out.Float64s(), nc, inner, c.Threads())
 	case tfops.Int32:
@@ -644,6 +648,26 @@ func biasAddKernel(c *Context) ([]*tfops.Tensor, error) {
 		return nil, c.Errorf("unsupported dtype %v", x.DType())
 	}
 	return []*tfops.Tensor{out}, nil
+}
+
+// biasAddFloat32 adds the bias along the last axis of x with the vector
+// add kernel (flush-to-zero, as TensorFlow's float32 arithmetic), over
+// blocks of whole rows against a bias repeated to the block's length.
+func biasAddFloat32(x, b, out []float32, threads int) {
+	nc := len(b)
+	rows := max(1, 4096/nc)
+	rep := make([]float32, rows*nc)
+	for r := 0; r < rows; r++ {
+		copy(rep[r*nc:], b)
+	}
+	add := kernels().add
+	blocks := (len(x) + len(rep) - 1) / len(rep)
+	parallelFor(threads, blocks, max(1, grainCheap/len(rep)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			e0, e1 := i*len(rep), min((i+1)*len(rep), len(x))
+			add(out[e0:e1], x[e0:e1], rep[:e1-e0])
+		}
+	})
 }
 
 func biasAddGeneric[T convElem](x, b, out []T, nc, inner, threads int) {
