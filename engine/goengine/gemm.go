@@ -28,6 +28,15 @@ import (
 // Row r of C goes to c[cOff + rows.offset(r) + colOff(panel) + j], which
 // lets a tile skip rows (the "virtual" pixels past a convolution row's end)
 // and scatter them (the pixel shuffle of a stride-2 transposed convolution).
+//
+// The structure is the Goto/BLIS one (K. Goto and R. van de Geijn,
+// "Anatomy of High-Performance Matrix Multiplication", ACM TOMS 34(3),
+// 2008; F. Van Zee and R. van de Geijn, "BLIS", ACM TOMS 41(3), 2015): a
+// register-blocked micro-kernel over packed B panels, row blocks split over
+// threads. It departs from it where convolutions allow: A is not packed
+// (its rows are contiguous runs of the input, reused from L1 by the
+// overlapping windows) and k is not blocked, so C is written once, after
+// the epilogue.
 
 // gemmNR is the column count of a packed B panel and of every micro-kernel.
 const gemmNR = 16
