@@ -88,8 +88,11 @@ type State struct {
 	lib       map[string]*fpb.FunctionDef
 	funcs     sync.Map // name -> *funcEntry
 	consts    sync.Map // *attrpb.AttrValue -> decoded *tfops.Tensor
-	limits    engine.Limits
-	threads   int
+	// fuseConv rewrites Conv2D/Conv2DBackpropInput -> BiasAdd -> activation
+	// chains in library functions into fused kernels (conv_fuse.go).
+	fuseConv bool
+	limits   engine.Limits
+	threads  int
 }
 
 type funcEntry struct {
@@ -126,6 +129,9 @@ func (s *State) function(name string) (*graph, error) {
 		if !ok {
 			fe.err = fmt.Errorf("%w: function %q is not in the graph's library", engine.ErrInvalidGraph, name)
 			return
+		}
+		if s.fuseConv {
+			fd = fuseConvFunction(fd)
 		}
 		fe.g, fe.err = compileFunction(fd, s.limits)
 	})

@@ -49,7 +49,14 @@ func (e Engine) NewSession(gd *graphpb.GraphDef, opts engine.SessionOptions) (en
 	if err != nil {
 		return nil, err
 	}
-	g, err := compileGraph(gd.GetNode(), st.limits)
+	nodes := gd.GetNode()
+	if !e.Unfused {
+		// Convolution chains first, so that their activations are absorbed
+		// before the elementwise regions are planned.
+		nodes, _ = fuseConvChains(nodes, nil)
+		st.fuseConv = true
+	}
+	g, err := compileGraph(nodes, st.limits)
 	if err != nil {
 		return nil, err
 	}
