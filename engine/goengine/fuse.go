@@ -680,7 +680,7 @@ func (f *fuser) rewrite(fetches []edge) *execPlan {
 	remap := map[edge]edge{}
 	var regs []*region
 	for ri, fr := range f.regions {
-		if len(fr.members) < 2 {
+		if len(fr.members) < 2 && !f.worthAlone(fr.members) {
 			continue
 		}
 		sort.Ints(fr.members)
@@ -746,6 +746,23 @@ func (f *fuser) rewrite(fetches []edge) *execPlan {
 	ng := *g
 	ng.nodes = nodes
 	return &execPlan{g: &ng, fetches: fx, regions: regs}
+}
+
+// worthAlone reports whether a one-node region still pays: an op with a
+// vector kernel whose unfused kernel is scalar, on a tensor not known to
+// be small.
+func (f *fuser) worthAlone(members []int) bool {
+	if len(members) != 1 {
+		return false
+	}
+	i := members[0]
+	switch f.g.nodes[i].op {
+	case "AddV2", "Add", "Sub", "Mul", "RealDiv", "Div", "DivNoNan", "Maximum", "Minimum",
+		"SquaredDifference", "ClipByValue", "Square":
+	default:
+		return false
+	}
+	return !f.known[i] || tfops.NumElements(f.shapes[i]) >= 4*sumBlock
 }
 
 // makeRegion turns a fuseRegion into the region the fused kernel runs:

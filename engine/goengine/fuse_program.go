@@ -2,7 +2,7 @@ package goengine
 
 import (
 	"fmt"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -69,11 +69,17 @@ func (r *region) kernel(c *Context) ([]*tfops.Tensor, error) {
 // program returns the compiled program for these inputs' shapes, or nil
 // when the region cannot run fused on them.
 func (r *region) program(ins []*tfops.Tensor) *program {
-	var kb strings.Builder
+	kb := make([]byte, 0, 64)
 	for _, t := range ins {
-		fmt.Fprintf(&kb, "%d%v", t.DType(), t.Shape())
+		kb = strconv.AppendInt(kb, int64(t.DType()), 10)
+		kb = append(kb, '[')
+		for _, d := range t.Shape() {
+			kb = strconv.AppendInt(kb, int64(d), 10)
+			kb = append(kb, ',')
+		}
+		kb = append(kb, ']')
 	}
-	key := kb.String()
+	key := string(kb)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p, ok := r.progs[key]; ok {

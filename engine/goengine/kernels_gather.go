@@ -1,10 +1,12 @@
 package goengine
 
 import (
+	"math"
+
 	"github.com/tfseg/tfseg/tfops"
 )
 
-// GatherV2 and OneHot.
+// GatherV2 and OneHot, and the radix sort behind TopKV2 on float32 rows.
 
 func init() {
 	Register("GatherV2", gatherV2Kernel)
@@ -20,9 +22,8 @@ func gatherV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 		return nil, err
 	}
 	params, indices := c.Inputs[0], c.Inputs[1]
-	idx, err := c.indexInput(1, "indices")
-	if err != nil {
-		return nil, err
+	if d := indices.DType(); d != tfops.Int32 && d != tfops.Int64 {
+		return nil, c.Errorf("indices must be int32 or int64, got %v", d)
 	}
 	axis, err := c.scalarIndexInput(2, "axis")
 	if err != nil {
@@ -64,13 +65,28 @@ func gatherV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 	limit := ps[a]
 	inner := tfops.NumElements(ps[a+1:])
 	nidx := tfops.NumElements(indices.Shape()[b:])
-	for i, v := range idx {
-		if v < 0 || v >= int64(limit) {
-			return nil, c.Errorf("indices[%s] = %d is not in [0, %d)", multiIndex(i, indices.Shape()), v, limit)
-		}
+	if i, v, bad := firstOutOfRange(indices, limit); bad {
+		return nil, c.Errorf("indices[%s] = %d is not in [0, %d)", multiIndex(i, indices.Shape()), v, limit)
 	}
 	if out.NumElements() == 0 {
 		return []*tfops.Tensor{out}, nil
+	}
+	if inner == 1 {
+		if ps, ok := params.Data().([]float32); ok {
+			// One element per row (lovasz_hinge's labels in sorted order).
+			o := out.Float32s()
+			switch ix := indices.Data().(type) {
+			case []int32:
+				gatherElems(c, o, ps, ix, nidx, outer, limit)
+			case []int64:
+				gatherElems(c, o, ps, ix, nidx, outer, limit)
+			}
+			return []*tfops.Tensor{out}, nil
+		}
+	}
+	idx, err := c.indexInput(1, "indices")
+	if err != nil {
+		return nil, err
 	}
 	// Row (bi, o, j) of the output copies params row (bi, o, idx[bi, j]).
 	rows := batch * outer * nidx
@@ -83,6 +99,45 @@ func gatherV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	copyRows(c, out, params, src, inner)
 	return []*tfops.Tensor{out}, nil
+}
+
+// firstOutOfRange returns the first index of an int32/int64 tensor
+// outside [0, limit), with its value.
+func firstOutOfRange(t *tfops.Tensor, limit int) (int, int64, bool) {
+	switch v := t.Data().(type) {
+	case []int32:
+		for i, x := range v {
+			if x < 0 || int64(x) >= int64(limit) {
+				return i, int64(x), true
+			}
+		}
+	case []int64:
+		for i, x := range v {
+			if x < 0 || x >= int64(limit) {
+				return i, x, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// gatherElems is the gather of one-element rows: output element r =
+// (bo, j) is params[bo·limit + idx[bi·nidx + j]] with bi = bo / outer.
+func gatherElems[T any, I int32 | int64](c *Context, o, ps []T, idx []I, nidx, outer, limit int) {
+	c.parallel(len(o), grainCheap, func(lo, hi int) {
+		for r := lo; r < hi; {
+			bo := r / nidx
+			j0 := r - bo*nidx
+			n := min(hi-r, nidx-j0)
+			src := ps[bo*limit : (bo+1)*limit]
+			ix := idx[(bo/outer)*nidx+j0 : (bo/outer)*nidx+j0+n]
+			dst := o[r : r+n]
+			for k, i := range ix {
+				dst[k] = src[i]
+			}
+			r += n
+		}
+	})
 }
 
 // copyRows sets row r of dst (rows of n elements) to src's elements
@@ -171,4 +226,104 @@ func oneHotKernel(c *Context) ([]*tfops.Tensor, error) {
 // scatter sets dst[pos[i]] = src[from[i]] (dst and src of one dtype).
 func scatter(dst, src *tfops.Tensor, pos, from []int) {
 	elemsOf(dst).scatter(dst.Data(), src.Data(), pos, from)
+}
+
+// radixMinRow is the row length from which TopKV2 on float32 sorts by radix
+// (topKRadix32) rather than by comparisons.
+const radixMinRow = 64
+
+// topKRadix32 is topKRows for float32: each row is ordered by a stable
+// least-significant-digit radix sort on a 32-bit key that orders the
+// values descending (the order TopKV2 returns), so equal values keep their
+// index order, as TensorFlow returns them. keys are the values as compared
+// (denormals read as zeros); vals receives the values themselves. Rows are
+// sorted in parallel. The order is that of topKRows's comparison: NaN
+// after every number, -0 equal to +0.
+func topKRadix32(c *Context, keys, xs, vals []float32, idx []int32, n, k int) {
+	rows := len(xs) / n
+	c.parallel(rows, 1, func(lo, hi int) {
+		a, tmp := make([]uint64, n), make([]uint64, n)
+		for r := lo; r < hi; r++ {
+			key, row := keys[r*n:(r+1)*n], xs[r*n:(r+1)*n]
+			for i, x := range key {
+				a[i] = uint64(descKey32(x))<<32 | uint64(i)
+			}
+			s := radixSortKeys(a, tmp)
+			vo, io := vals[r*k:(r+1)*k], idx[r*k:(r+1)*k]
+			for j := range vo {
+				i := int32(uint32(s[j]))
+				vo[j] = row[i]
+				io[j] = i
+			}
+		}
+	})
+}
+
+// descKey32 maps x to a key whose ascending order is x's descending order:
+// larger numbers get smaller keys, -0 and +0 the same key, NaN (any) the
+// largest.
+func descKey32(x float32) uint32 {
+	if x != x {
+		return math.MaxUint32
+	}
+	b := math.Float32bits(x)
+	if b == 1<<31 {
+		b = 0 // -0 sorts with +0
+	}
+	if b&(1<<31) != 0 {
+		b = ^b // negative: larger magnitude is smaller
+	} else {
+		b |= 1 << 31
+	}
+	return ^b
+}
+
+// radixSortKeys sorts a by its upper 32 bits (a key; the lower half is a
+// payload, the element's index), stably, by four passes of one byte, least
+// significant first, skipping bytes all keys share; tmp is scratch of the
+// same length. It returns the sorted slice (a or tmp).
+func radixSortKeys(a, tmp []uint64) []uint64 { return lsdSortKeys(a, tmp, 4) }
+
+// lsdSortKeys sorts a by key bytes 0..bytes-1 (bits 32 up), least
+// significant first, stably (short slices by insertion).
+func lsdSortKeys(a, tmp []uint64, bytes int) []uint64 {
+	n := len(a)
+	if n <= 32 {
+		for i := 1; i < n; i++ {
+			v := a[i]
+			j := i
+			for ; j > 0 && a[j-1] > v; j-- {
+				a[j] = a[j-1]
+			}
+			a[j] = v
+		}
+		return a
+	}
+	var hist [4][256]int
+	for _, v := range a {
+		hist[0][v>>32&255]++
+		hist[1][v>>40&255]++
+		hist[2][v>>48&255]++
+		hist[3][v>>56]++
+	}
+	for p := 0; p < bytes; p++ {
+		shift := uint(32 + 8*p)
+		h := &hist[p]
+		if h[a[0]>>shift&255] == n {
+			continue // one bucket: this byte does not reorder anything
+		}
+		sum := 0
+		for b := range h {
+			c := h[b]
+			h[b] = sum
+			sum += c
+		}
+		for _, v := range a {
+			d := v >> shift & 255
+			tmp[h[d]] = v
+			h[d]++
+		}
+		a, tmp = tmp, a
+	}
+	return a
 }

@@ -446,6 +446,10 @@ func cumsumKernel(c *Context) ([]*tfops.Tensor, error) {
 	outer, n, inner := axisSplit(x.Shape(), a)
 	switch xs := x.Data().(type) {
 	case []float32:
+		if inner == 1 {
+			cumsumRows32(c, xs, out.Float32s(), n, excl, rev)
+			break
+		}
 		scan(c, xs, out.Float32s(), outer, n, inner, excl, rev, func(a float64, v float32) float64 { return a + float64(v) }, fromF64[float32])
 	case []float64:
 		scan(c, xs, out.Float64s(), outer, n, inner, excl, rev, func(a float64, v float64) float64 { return a + v }, func(a float64) float64 { return a })
@@ -458,6 +462,43 @@ func cumsumKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	ftz(out.Data())
 	return []*tfops.Tensor{out}, nil
+}
+
+// cumsumRows32 is scan for float32 rows of n contiguous elements (the
+// innermost axis): the same float64 accumulation, without the generic
+// callbacks.
+func cumsumRows32(c *Context, xs, o []float32, n int, excl, rev bool) {
+	if n == 0 {
+		return
+	}
+	c.parallel(len(xs)/n, max(1, grainCheap/n), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			x, y := xs[r*n:(r+1)*n], o[r*n:(r+1)*n]
+			acc := 0.0
+			switch {
+			case !rev && !excl:
+				for i, v := range x {
+					acc += float64(v)
+					y[i] = out32(acc)
+				}
+			case !rev:
+				for i, v := range x {
+					y[i] = out32(acc)
+					acc += float64(v)
+				}
+			case !excl:
+				for i := n - 1; i >= 0; i-- {
+					acc += float64(x[i])
+					y[i] = out32(acc)
+				}
+			default:
+				for i := n - 1; i >= 0; i-- {
+					y[i] = out32(acc)
+					acc += float64(x[i])
+				}
+			}
+		}
+	})
 }
 
 func scan[T, A any](c *Context, xs, o []T, outer, n, inner int, excl, rev bool, add func(A, T) A, final func(A) T) {

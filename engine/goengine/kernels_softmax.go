@@ -113,6 +113,10 @@ func topKKernel(c *Context) ([]*tfops.Tensor, error) {
 	keys := dazTensor(x)
 	switch xs := x.Data().(type) {
 	case []float32:
+		if n >= radixMinRow && k > 1 {
+			topKRadix32(c, keys.Float32s(), xs, vals.Float32s(), idx.Int32s(), n, int(k))
+			break
+		}
 		topKRows(c, keys.Float32s(), xs, vals.Float32s(), idx.Int32s(), n, int(k))
 	case []float64:
 		topKRows(c, keys.Float64s(), xs, vals.Float64s(), idx.Int32s(), n, int(k))
