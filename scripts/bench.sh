@@ -71,6 +71,13 @@ if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
 	echo "== go test -bench 'Weightmap/size=1024x1024/objects=50' ./weightmap"
 	(cd weightmap && "$out/weightmap.test" -test.run '^$' -test.bench 'BenchmarkWeightmap/size=1024x1024/objects=50$' \
 		-test.count "$count" -test.cpu "$cpu" -test.benchtime "$benchtime") | tee -a "$out/bench.txt"
+	# SciPy on the same mask, in the same run: the weight map's reference.
+	if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import scipy' 2>/dev/null; then
+		echo "== SciPy on the same mask (scripts/bench_weightmap_scipy.py)"
+		/usr/bin/python3 scripts/bench_weightmap_scipy.py --repeat "$count" | tee "$out/scipy.txt"
+	else
+		echo "== SciPy not installed (apt-get install python3-scipy): no reference time for the weight map"
+	fi
 fi
 echo "== load average after: $(load)"
 
@@ -86,5 +93,12 @@ fi
 
 echo
 "$out/benchtable" table -limits "$out/limits.json" "$out/bench.txt" | tee "$out/table.md"
+if [ -s "$out/scipy.txt" ]; then
+	go_ns=$(awk '/^BenchmarkWeightmap\/size=1024x1024\/objects=50/ {print $3}' "$out/bench.txt" | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')
+	sp_ms=$(awk '/^BenchmarkWeightmap.* scipy:/ {print $(NF-1)}' "$out/scipy.txt")
+	if [ -n "$go_ns" ] && [ -n "$sp_ms" ]; then
+		awk -v g="$go_ns" -v s="$sp_ms" 'BEGIN {printf "\nWeightmap 1024x1024/50 objects: Go median %.1f ms, SciPy best %.1f ms: Go/SciPy %.3fx\n", g/1e6, s, (g/1e6)/s}' | tee -a "$out/table.md"
+	fi
+fi
 echo
 echo "raw results: $out/bench.txt; limits: $out/limits.json; table: $out/table.md"
