@@ -12,11 +12,10 @@
 //     caller's MXCSR restored), which is the out32/flush32 rounding of the
 //     Go code; kernels that move bits rather than compute (max, min, relu,
 //     clip, flush) flush their operands explicitly (integer tests on the exponent field);
-//   - exp, log, log1p and sigmoid convert two groups of 8 lanes to
-//     float64, evaluate the same polynomials (Estrin's scheme) with the
-//     same fused multiply-adds on the same coefficient tables (read from
-//     the Go variables expPoly, log1pPoly, logInvC, logLogC, simdConst,
-//     simdInt), and round back with VCVTPD2PS;
+//   - exp, log, log1p and sigmoid run two interleaved groups of 16 lanes
+//     through the same float32 operations (fused multiply-adds where the Go
+//     code has fma32) on the same coefficients (read from the Go variables
+//     expC, logP, simdF32, simdU32);
 //   - sumLanes keeps the 16 float64 lanes in two zmm registers.
 //
 // Assembly functions are never preempted asynchronously, so the MXCSR
@@ -112,23 +111,23 @@ func single(name string, args []string, setup, body string) {
 	emit("")
 }
 
-// A double kernel converts float32 lanes to float64, computes there and
-// rounds back. It runs two groups of 8 lanes per step (16 floats), their
-// instructions interleaved so that the long dependency chains of one group
-// overlap with the other's. Group registers are written ZGn/YGn (n < 13):
-// group A uses Z0-Z12, group B Z13-Z25; KG is K3 (A) or K4 (B), KS K5 or
-// K6. Z26-Z31 are the kernel's own constants.
-type dbody struct {
+// A transcendental kernel runs two groups of 16 lanes per step (32
+// floats), their instructions interleaved so that the dependency chains of
+// one group overlap with the other's. Group registers are written ZGn
+// (n < 13): group A uses Z0-Z12, group B Z13-Z25; KG is K3 (A) or K4 (B),
+// KS K5 or K6; K7 is scratch for sequential code. Z26-Z31 are the
+// kernel's own constants.
+type tbody struct {
 	setup string
-	// main computes the float64 result from YG0 (the float32 input).
+	// main computes the result (in result) from ZG0, the input.
 	main string
-	// special, if set, is a register whose lanes VFPCLASSPD checks for
-	// zeros, negatives, infinities and NaN; only when one has any does
-	// slow run (per group) to patch the float64 result.
+	// special, if set, is a register whose lanes VFPCLASSPS checks for
+	// zeros (denormals too, under DAZ), negatives, infinities and NaN;
+	// only when one has any does slow run (per group) to patch result.
 	special, slow string
-	// result is the register holding the float64 result; out the ymm
-	// register VCVTPD2PS rounds it into; post patches out (per group).
-	result, out, post string
+	result       string
+	// post patches result (per group).
+	post string
 }
 
 // group instantiates template lines for group g (0 or 1).
@@ -141,7 +140,6 @@ func group(tmpl string, g int) []string {
 		}
 		for n := 12; n >= 0; n-- {
 			l = strings.ReplaceAll(l, fmt.Sprintf("ZG%d", n), fmt.Sprintf("Z%d", n+13*g))
-			l = strings.ReplaceAll(l, fmt.Sprintf("YG%d", n), fmt.Sprintf("Y%d", n+13*g))
 		}
 		l = strings.ReplaceAll(l, "KG", fmt.Sprintf("K%d", 3+g))
 		l = strings.ReplaceAll(l, "KS", fmt.Sprintf("K%d", 5+g))
@@ -168,145 +166,131 @@ func sequential(tmpl string) {
 	}
 }
 
-func (d dbody) step(label string) {
-	interleave("VCVTPS2PD YG0, ZG1\n" + d.main)
+func (d tbody) step(label string) {
+	interleave(d.main)
 	if d.special != "" {
-		interleave("VFPCLASSPDZ $0xdf, " + d.special + ", KG")
-		emit("\tKORTESTB K3, K4")
+		interleave("VFPCLASSPSZ $0xff, " + d.special + ", KG")
+		emit("\tKORTESTW K3, K4")
 		emit("\tJEQ %s", label)
 		sequential(d.slow)
 		emit("%s:", label)
 	}
-	interleave(fmt.Sprintf("VCVTPD2PS %s, %s", d.result, d.out))
 	if d.post != "" {
 		sequential(d.post)
 	}
 }
 
-func double(name string, d dbody) {
+func transcendental(name string, d tbody) {
+	var n int
+	fmt.Sscanf(d.result, "ZG%d", &n)
 	emit("// func %s(dst, x *float32, n int)", name)
 	emit("TEXT ·%s(SB), NOSPLIT, $8-24", name)
 	lines("MOVQ dst+0(FP), DI\nMOVQ x+8(FP), SI\nMOVQ n+16(FP), CX")
 	lines(setFTZ)
 	lines(d.setup)
 	emit("loop:")
-	lines("CMPQ CX, $16\nJLT tail\nVMOVUPS (SI), Y0\nVMOVUPS 32(SI), Y13")
+	lines("CMPQ CX, $32\nJLT tail\nVMOVUPS (SI), Z0\nVMOVUPS 64(SI), Z13")
 	d.step("loop_normal")
-	out := strings.Replace(d.out, "YG", "Y", 1)
-	var n int
-	fmt.Sscanf(out, "Y%d", &n)
-	emit("\tVMOVUPS Y%d, (DI)", n)
-	emit("\tVMOVUPS Y%d, 32(DI)", n+13)
-	lines("ADDQ $64, SI\nADDQ $64, DI\nSUBQ $16, CX\nJMP loop")
+	emit("\tVMOVUPS Z%d, (DI)", n)
+	emit("\tVMOVUPS Z%d, 64(DI)", n+13)
+	lines("ADDQ $128, SI\nADDQ $128, DI\nSUBQ $32, CX\nJMP loop")
 	emit("tail:")
-	lines("TESTQ CX, CX\nJEQ done\nMOVL $1, AX\nSHLL CX, AX\nDECL AX\nKMOVW AX, K1\nKSHIFTRW $8, K1, K2")
-	lines("VMOVUPS.Z (SI), K1, Y0\nVMOVUPS.Z 32(SI), K2, Y13")
+	lines("TESTQ CX, CX\nJEQ done\nMOVL $1, AX\nSHLL CX, AX\nDECL AX\nKMOVW AX, K1\nSHRL $16, AX\nKMOVW AX, K2")
+	lines("VMOVUPS.Z (SI), K1, Z0\nVMOVUPS.Z 64(SI), K2, Z13")
 	d.step("tail_normal")
-	emit("\tVMOVUPS Y%d, K1, (DI)", n)
-	emit("\tVMOVUPS Y%d, K2, 32(DI)", n+13)
+	emit("\tVMOVUPS Z%d, K1, (DI)", n)
+	emit("\tVMOVUPS Z%d, K2, 64(DI)", n+13)
 	emit("done:")
 	lines(restore)
 	emit("")
 }
 
-// clampSetup puts exp's clamp bounds in Z26 and Z27: VMAXPD and VMINPD
-// return their second source (the first operand in Go syntax) when either
-// is NaN, so the value must be that operand and the bound a register.
-const clampSetup = `
-VBROADCASTSD ·simdConst+24(SB), Z26
-VBROADCASTSD ·simdConst+32(SB), Z27
+// Constant registers: exp's clamp bounds (VMAXPS and VMINPS return their
+// second source, the first operand in Go syntax, when either is NaN, so
+// the value must be that operand and the bound a register), the rounding
+// shifter, 24 and 127 as integers, zero.
+const (
+	clampSetup = `
+VBROADCASTSS ·simdF32+16(SB), Z26
+VBROADCASTSS ·simdF32+20(SB), Z27
+VBROADCASTSS ·simdF32+4(SB), Z28
 `
+	zeroSetup  = "VPXORD Z31, Z31, Z31\n"
+	log1pSetup = "VPBROADCASTD ·simdU32+28(SB), Z29\nVPBROADCASTD ·simdU32+4(SB), Z30\n"
+)
 
-// tableSetup loads log's interval tables: 1/c into Z28:Z29, log c into
-// Z30:Z31 (VPERMT2PD picks from the pair by the 4-bit index).
-const tableSetup = `
-VMOVUPD ·logInvC+0(SB), Z28
-VMOVUPD ·logInvC+64(SB), Z29
-VMOVUPD ·logLogC+0(SB), Z30
-VMOVUPD ·logLogC+64(SB), Z31
-`
-
-// estrin evaluates Σ c[k]·r^k (k < 12, coefficients at sym) by Estrin's
-// scheme like estrin12: r in ZG<r>; uses ZG<t[0..8]>; the result is left
-// in ZG<t[1]> (q0).
-func estrin(sym string, r int, t [9]int) string {
-	r2, q, r4 := t[0], t[1:7], t[7]
-	r8 := t[8]
-	var b strings.Builder
-	fmt.Fprintf(&b, "VMULPD ZG%d, ZG%d, ZG%d\n", r, r, r2)
-	for j := 0; j < 6; j++ {
-		fmt.Fprintf(&b, "VBROADCASTSD %s+%d(SB), ZG%d\n", sym, 8*(2*j+1), q[j])
-		fmt.Fprintf(&b, "VFMADD213PD.BCST %s+%d(SB), ZG%d, ZG%d\n", sym, 8*2*j, r, q[j])
-	}
-	fmt.Fprintf(&b, "VMULPD ZG%d, ZG%d, ZG%d\n", r2, r2, r4)
-	fmt.Fprintf(&b, "VFMADD231PD ZG%d, ZG%d, ZG%d\n", q[5], r2, q[4])
-	fmt.Fprintf(&b, "VFMADD231PD ZG%d, ZG%d, ZG%d\n", q[3], r2, q[2])
-	fmt.Fprintf(&b, "VFMADD231PD ZG%d, ZG%d, ZG%d\n", q[1], r2, q[0])
-	fmt.Fprintf(&b, "VMULPD ZG%d, ZG%d, ZG%d\n", r4, r4, r8)
-	fmt.Fprintf(&b, "VFMADD231PD ZG%d, ZG%d, ZG%d\n", q[2], r4, q[0])
-	fmt.Fprintf(&b, "VFMADD231PD ZG%d, ZG%d, ZG%d\n", q[4], r8, q[0])
-	return b.String()
+// expMain computes e^ZG<in> (in already clamped) into ZG5 like expCore32;
+// clobbers ZG1-ZG9.
+func expMain(in int) string {
+	return fmt.Sprintf(`
+VMOVAPS Z28, ZG1
+VFMADD231PS.BCST ·simdF32+0(SB), ZG%[1]d, ZG1
+VSUBPS Z28, ZG1, ZG2
+VMOVAPS ZG%[1]d, ZG3
+VFNMADD231PS.BCST ·simdF32+8(SB), ZG2, ZG3
+VFNMADD231PS.BCST ·simdF32+12(SB), ZG2, ZG3
+VMULPS ZG3, ZG3, ZG4
+VBROADCASTSS ·expC+12(SB), ZG5
+VFMADD213PS.BCST ·expC+8(SB), ZG3, ZG5
+VBROADCASTSS ·expC+20(SB), ZG6
+VFMADD213PS.BCST ·expC+16(SB), ZG3, ZG6
+VBROADCASTSS ·expC+28(SB), ZG7
+VFMADD213PS.BCST ·expC+24(SB), ZG3, ZG7
+VMULPS ZG4, ZG4, ZG8
+VFMADD231PS ZG6, ZG4, ZG5
+VFMADD231PS ZG7, ZG8, ZG5
+VFMADD213PS ZG3, ZG4, ZG5
+VADDPS.BCST ·simdF32+24(SB), ZG5, ZG5
+VPSUBD Z28, ZG1, ZG1
+VPSRAD $1, ZG1, ZG9
+VPSUBD ZG9, ZG1, ZG1
+VPADDD.BCST ·simdU32+4(SB), ZG9, ZG9
+VPSLLD $23, ZG9, ZG9
+VPADDD.BCST ·simdU32+4(SB), ZG1, ZG1
+VPSLLD $23, ZG1, ZG1
+VMULPS ZG9, ZG5, ZG5
+VMULPS ZG1, ZG5, ZG5
+`, in)
 }
 
-// expMain computes e^ZG<in> (clamped first when clamp) into ZG6, like
-// expCore; clobbers ZG2-ZG12.
-func expMain(in int, clamp bool) string {
-	var b strings.Builder
-	if clamp {
-		fmt.Fprintf(&b, "VMAXPD ZG%d, Z26, ZG%d\nVMINPD ZG%d, Z27, ZG%d\n", in, in, in, in)
-	}
-	fmt.Fprintf(&b, "VMULPD.BCST ·simdConst+0(SB), ZG%d, ZG2\n", in)
-	b.WriteString(`
-VADDPD.BCST ·simdConst+16(SB), ZG2, ZG3
-VSUBPD.BCST ·simdConst+16(SB), ZG3, ZG12
-VSUBPD ZG12, ZG2, ZG4
-`)
-	b.WriteString(estrin("·expPoly", 4, [9]int{5, 6, 7, 8, 9, 10, 11, 12, 5}))
-	b.WriteString(`
-VPADDQ.BCST ·simdInt+0(SB), ZG3, ZG3
-VPSLLQ $52, ZG3, ZG3
-VMULPD ZG3, ZG6, ZG6
-`)
-	return b.String()
+// logMain computes log(1 + ZG<f>) + ZG<e>·ln 2 like logCore32 into ZG10;
+// clobbers ZG4-ZG9, ZG11.
+func logMain(f, e int) string {
+	return fmt.Sprintf(`
+VMULPS ZG%[1]d, ZG%[1]d, ZG4
+VBROADCASTSS ·logP+28(SB), ZG5
+VFMADD213PS.BCST ·logP+32(SB), ZG%[1]d, ZG5
+VBROADCASTSS ·logP+20(SB), ZG6
+VFMADD213PS.BCST ·logP+24(SB), ZG%[1]d, ZG6
+VBROADCASTSS ·logP+12(SB), ZG7
+VFMADD213PS.BCST ·logP+16(SB), ZG%[1]d, ZG7
+VBROADCASTSS ·logP+4(SB), ZG8
+VFMADD213PS.BCST ·logP+8(SB), ZG%[1]d, ZG8
+VMULPS ZG4, ZG4, ZG9
+VFMADD231PS ZG6, ZG4, ZG5
+VFMADD231PS ZG8, ZG4, ZG7
+VMULPS ZG9, ZG9, ZG11
+VFMADD231PS ZG7, ZG9, ZG5
+VFMADD231PS.BCST ·logP+0(SB), ZG11, ZG5
+VMULPS ZG4, ZG%[1]d, ZG10
+VMULPS ZG5, ZG10, ZG10
+VFMADD231PS.BCST ·simdF32+12(SB), ZG%[2]d, ZG10
+VFMADD231PS.BCST ·simdF32+28(SB), ZG4, ZG10
+VADDPS ZG10, ZG%[1]d, ZG10
+VFMADD231PS.BCST ·simdF32+8(SB), ZG%[2]d, ZG10
+`, f, e)
 }
 
-// logMain computes log ZG<u> into ZG4 like logCore. With small, lanes in
-// KS take r = ZG1 (x) and hi = 0. Clobbers ZG2-ZG11.
-func logMain(u int, small bool) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `
-VPSUBQ.BCST ·simdInt+8(SB), ZG%[1]d, ZG2
-VPSRAQ $52, ZG2, ZG3
-VPSRLQ $48, ZG2, ZG4
-VPSLLQ $52, ZG3, ZG5
-VPSUBQ ZG5, ZG%[1]d, ZG5
-VMOVAPD Z28, ZG6
-VPERMT2PD Z29, ZG4, ZG6
-VMOVAPD Z30, ZG7
-VPERMT2PD Z31, ZG4, ZG7
-VFMSUB213PD.BCST ·simdConst+48(SB), ZG5, ZG6
-VCVTQQ2PD ZG3, ZG3
-VFMADD231PD.BCST ·simdConst+8(SB), ZG3, ZG7
-`, u)
-	if small {
-		b.WriteString("VMOVAPD ZG1, KS, ZG6\nVPXORQ ZG7, ZG7, KS, ZG7\n")
-	}
-	// r in ZG6, hi in ZG7; P(r) into ZG2 (q0), then r·P + hi into ZG4.
-	b.WriteString(estrin("·log1pPoly", 6, [9]int{8, 2, 3, 4, 5, 9, 10, 11, 8}))
-	b.WriteString("VMULPD ZG6, ZG2, ZG2\nVADDPD ZG2, ZG7, ZG4\n")
-	return b.String()
-}
-
-// logSlow patches log's special lanes (u is ZG<u>, the result ZG4):
-// negative or NaN -> NaN, ±0 -> -Inf, +Inf -> +Inf. K7 is a scratch mask.
+// logSlow patches log's special lanes (u is ZG<u>, the result ZG10):
+// negative or NaN -> NaN, ±0 -> -Inf, +Inf -> +Inf (Z31 is zero).
 func logSlow(u int) string {
 	return fmt.Sprintf(`
-VCMPPD.BCST $0x19, ·simdConst+56(SB), ZG%[1]d, K7
-VBROADCASTSD ·simdInt+16(SB), K7, ZG4
-VCMPPD.BCST $0x00, ·simdConst+56(SB), ZG%[1]d, K7
-VBROADCASTSD ·simdInt+24(SB), K7, ZG4
-VCMPPD.BCST $0x00, ·simdInt+32(SB), ZG%[1]d, K7
-VBROADCASTSD ·simdInt+32(SB), K7, ZG4
+VCMPPS $0x19, Z31, ZG%[1]d, K7
+VBROADCASTSS ·simdU32+16(SB), K7, ZG10
+VCMPPS $0x00, Z31, ZG%[1]d, K7
+VBROADCASTSS ·simdU32+20(SB), K7, ZG10
+VCMPPS.BCST $0x00, ·simdU32+24(SB), ZG%[1]d, K7
+VBROADCASTSS ·simdU32+24(SB), K7, ZG10
 `, u)
 }
 
@@ -362,28 +346,49 @@ VCMPPS $0x11, Z1, Z2, K3
 VMOVAPS Z1, K3, Z2
 `)
 
-	double("expAVX512", dbody{setup: clampSetup, main: expMain(1, true), result: "ZG6", out: "YG2"})
-	double("logAVX512", dbody{setup: tableSetup, main: logMain(1, false),
-		special: "ZG1", slow: logSlow(1), result: "ZG4", out: "YG5"})
-	// log1p: u = 1 + x in ZG12; lanes with |x| < 1/32 (KS) use the
-	// polynomial of x; ±0 and denormal inputs are returned unchanged
-	// (their raw bits, YG0 as loaded, where the exponent field is zero).
-	double("log1pAVX512", dbody{setup: tableSetup,
+	transcendental("expAVX512", tbody{setup: clampSetup,
+		main: "VMAXPS ZG0, Z26, ZG0\nVMINPS ZG0, Z27, ZG0\n" + expMain(0), result: "ZG5"})
+	// log: e and m from the bits of x (garbage for the special lanes,
+	// which slow replaces).
+	transcendental("logAVX512", tbody{setup: zeroSetup,
 		main: `
-VADDPD.BCST ·simdConst+48(SB), ZG1, ZG12
-VANDPD.BCST ·simdInt+40(SB), ZG1, ZG2
-VCMPPD.BCST $0x11, ·simdConst+40(SB), ZG2, KS
-` + logMain(12, true),
-		special: "ZG12", slow: logSlow(12), result: "ZG4", out: "YG5",
-		post: "VPTESTNMD.BCST ·simdMask32+0(SB), YG0, K7\nVMOVDQU32 YG0, K7, YG5"})
+VPSUBD.BCST ·simdU32+0(SB), ZG0, ZG1
+VPSRAD $23, ZG1, ZG1
+VPSLLD $23, ZG1, ZG2
+VPSUBD ZG2, ZG0, ZG2
+VSUBPS.BCST ·simdF32+24(SB), ZG2, ZG2
+VCVTDQ2PS ZG1, ZG1
+` + logMain(2, 1),
+		special: "ZG0", slow: logSlow(0), result: "ZG10"})
+	// log1p: u = 1 + x in ZG1; e from u; f = x·2^-e + (2^-e - 1) where
+	// e < 24 (KS), else m - 1; ±0 and denormal inputs are returned
+	// unchanged (their raw bits, where the exponent field is zero).
+	transcendental("log1pAVX512", tbody{setup: zeroSetup + log1pSetup,
+		main: `
+VADDPS.BCST ·simdF32+24(SB), ZG0, ZG1
+VPSUBD.BCST ·simdU32+0(SB), ZG1, ZG2
+VPSRAD $23, ZG2, ZG2
+VPSLLD $23, ZG2, ZG3
+VPSUBD ZG3, ZG1, ZG3
+VSUBPS.BCST ·simdF32+24(SB), ZG3, ZG3
+VPSUBD ZG2, Z30, ZG4
+VPSLLD $23, ZG4, ZG4
+VSUBPS.BCST ·simdF32+24(SB), ZG4, ZG5
+VFMADD231PS ZG4, ZG0, ZG5
+VPCMPD $1, Z29, ZG2, KS
+VMOVAPS ZG5, KS, ZG3
+VCVTDQ2PS ZG2, ZG2
+` + logMain(3, 2),
+		special: "ZG1", slow: logSlow(1), result: "ZG10",
+		post: "VPTESTNMD.BCST ·simdU32+8(SB), ZG0, K7\nVMOVAPS ZG0, K7, ZG10"})
 	// sigmoid: e = exp(-|x|) (clamped below); x >= 0: 1/(1+e), else e/(1+e).
-	double("sigmoidAVX512", dbody{setup: clampSetup,
-		main: "VORPD.BCST ·simdInt+48(SB), ZG1, ZG11\nVMAXPD ZG11, Z26, ZG11\n" + expMain(11, false) + `
-VADDPD.BCST ·simdConst+48(SB), ZG6, ZG7
-VCMPPD.BCST $0x1d, ·simdConst+56(SB), ZG1, KS
-VBROADCASTSD ·simdConst+48(SB), KS, ZG6
-VDIVPD ZG7, ZG6, ZG6
-`, result: "ZG6", out: "YG2"})
+	transcendental("sigmoidAVX512", tbody{setup: clampSetup + zeroSetup,
+		main: "VPORD.BCST ·simdU32+12(SB), ZG0, ZG10\nVMAXPS ZG10, Z26, ZG10\n" + expMain(10) + `
+VADDPS.BCST ·simdF32+24(SB), ZG5, ZG6
+VCMPPS $0x1d, Z31, ZG0, KS
+VBROADCASTSS ·simdF32+24(SB), KS, ZG5
+VDIVPS ZG6, ZG5, ZG5
+`, result: "ZG5"})
 
 	// sumLanes: lanes[0:8] in Z4, lanes[8:16] in Z5.
 	emit("// func sumLanesAVX512(x *float32, n int, lanes *[16]float64)")

@@ -2,180 +2,200 @@ package goengine
 
 import "math"
 
-// float32 exp, log, log1p and sigmoid, evaluated in float64 and rounded
-// once (out32, so results below the smallest normal float32 flush to zero
-// as in TensorFlow). The float64 evaluation is accurate to a few units of
-// 1e-16 relative, so the float32 result is the correctly rounded one except
-// when the exact value lies within that distance of a rounding boundary:
-// at most 1 ulp off, and rarely that.
+// float32 exp, log, log1p and sigmoid in float32 arithmetic (fused
+// multiply-adds, flush-to-zero as in TensorFlow), after the Cephes/Eigen
+// designs. Measured against Go's float64 math rounded to float32 they are
+// within 1.1 ulp for exp, 0.9 for log, 1.4 for log1p and 2.3 for sigmoid
+// (TestTranscendentalAccuracy), like TensorFlow's own Eigen kernels; the
+// engine conformance bar is 4 ulp. (Evaluating in float64 made them
+// correctly rounded but cost twice the time: float64 vectors hold half
+// the lanes.)
 //
 // These functions define the results: the assembly kernels (simd_amd64.s)
-// run the same operations in the same order on vectors, with the tables and
-// coefficients below read from these variables, and produce the same bits.
+// run the same operations in the same order on vectors, with the
+// coefficients read from the variables below, and produce the same bits.
+// Each step is one float32 operation: mul32, add32 and div32 round once
+// (as the processor does), fma32 is a single-rounding fused multiply-add.
 //
-//   - exp(x): t = x·log2(e), n = round(t) (by adding and subtracting
-//     1.5·2^52), r = t - n (exact, |r| <= 1/2); 2^r by the Taylor polynomial
-//     of degree 11 in r (Estrin's scheme with fused multiply-adds,
-//     truncation error below 7e-15 relative); times 2^n built in the
-//     exponent field. x is
-//     first clamped to [-104, 89], outside of which the float32 result is 0
-//     or +Inf anyway.
-//   - log(u), u > 0: u = 2^k·z with z in [0.75, 1.5) (k from the bits of u
-//     minus those of 0.75, as in musl's log); z falls in one of 16
-//     intervals (8 of width 1/32 below 1, 8 of width 1/16 above) with
-//     center c; r = z·(1/c) - 1 (one fused multiply-add), |r| < 0.0625;
-//     log u = (k·ln 2 + log c) + log1p(r), log1p(r) = r·P(r) with P the
-//     Taylor polynomial of degree 11 (Estrin; truncation error below
-//     3e-16 relative). The two
-//     intervals next to 1 use c = 1, so r = z - 1 exactly and log u keeps
-//     its relative accuracy near u = 1.
-//   - log1p(x): x itself for ±0 and denormals (as libm and TensorFlow
-//     return them), the degree-12 polynomial of x when |x| < 1/32, else
-//     log(1 + x) (1 + x is exact in float64 then).
-//   - sigmoid(x) = 1/(1 + e) for x >= 0, e/(1 + e) for x < 0, with
-//     e = exp(-|x|) in float64.
+//   - exp(x): x clamped to [-104, 89] (beyond, the result is 0 or +Inf
+//     anyway); n = round(x·log2 e) (adding and subtracting 1.5·2^23);
+//     r = x - n·ln 2 in two fused steps (Cody and Waite: ln 2 = hi + lo,
+//     n·hi exact); e^r = 1 + (r + r²·P(r)) with the Taylor polynomial of
+//     degree 7 (P by Estrin's scheme); times 2^n as two exact power-of-two factors (2^(n>>1) and
+//     2^(n - n>>1)), so that results below the smallest normal flush to zero
+//     and results above the largest overflow to +Inf.
+//   - log(x): x = 2^e·m with m in [√½, √2) (from the bits of x minus those
+//     of √½); f = m - 1 (exact); log(1+f) = f - f²/2 + f³·P(f) with Cephes'
+//     degree-8 P; plus e·ln 2 in two parts.
+//   - log1p(x): ±0 and denormals are returned as they are (as libm and
+//     TensorFlow return them); e from u = 1 + x as for log, then
+//     f = (1 + x)·2^-e - 1 = x·2^-e + (2^-e - 1) in one fused step, exact
+//     but for one rounding, so the 1 + x rounding is not lost; for huge x
+//     (e >= 24), f = m - 1 of u.
+//   - sigmoid(x) = 1/(1 + e) for x >= 0, e/(1 + e) for x < 0, e = exp(-|x|).
 //
 // Special values: exp(NaN) = NaN, exp(±Inf) = +Inf, 0; log of a negative
 // number or NaN is NaN, log(±0) = -Inf, log(+Inf) = +Inf; the same through
-// log1p at -1 and below.
+// log1p at -1 and below. Denormal inputs read as zeros (except in log1p).
 
-// Coefficients of 2^r = Σ (ln 2)^k r^k / k!, k = 0..11 (mpmath, rounded to
-// float64).
-var expPoly = [12]float64{
-	0x1.0000000000000p+0, 0x1.62e42fefa39efp-1, 0x1.ebfbdff82c58fp-3, 0x1.c6b08d704a0c0p-5,
-	0x1.3b2ab6fba4e77p-7, 0x1.5d87fe78a6731p-10, 0x1.430912f86c787p-13, 0x1.ffcbfc588b0c7p-17,
-	0x1.62c0223a5c824p-20, 0x1.b5253d395e7c4p-24, 0x1.e4cf5158b8ecap-28, 0x1.e8cac7351bb25p-32,
+// expC are the Taylor coefficients 1/k!, k = 0..7, rounded to float32.
+var expC = [8]float32{1, 1, 0x1p-1, 0x1.555556p-3, 0x1.555556p-5, 0x1.111112p-7, 0x1.6c16c2p-10, 0x1.a01a02p-13}
+
+// logP is Cephes' logf polynomial P (degree 8, highest first).
+var logP = [9]float32{
+	7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+	-1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
 }
 
-// Coefficients of log1p(r) = Σ (-1)^(k+1) r^k / k, k = 1..12.
-var log1pPoly = [12]float64{
-	1, -1.0 / 2, 1.0 / 3, -1.0 / 4, 1.0 / 5, -1.0 / 6,
-	1.0 / 7, -1.0 / 8, 1.0 / 9, -1.0 / 10, 1.0 / 11, -1.0 / 12,
+// simdF32 are the other constants the assembly reads: log2 e, the
+// rounding shifter, ln 2 (hi, lo), the exp clamp bounds, 1, -0.5.
+var simdF32 = [8]float32{
+	0x1.715476p+0,   // 0: log2 e
+	0x1.8p23,        // 1: shifter
+	0x1.63p-1,       // 2: ln 2 hi (9 bits: n·hi is exact)
+	-0x1.bd0106p-13, // 3: ln 2 lo
+	-104,            // 4: exp lower clamp
+	89,              // 5: exp upper clamp
+	1,               // 6
+	-0.5,            // 7
 }
 
-// logInvC[i] is 1/c rounded to float64 for the center c of interval i;
-// logLogC[i] = -log(logInvC[i]) (mpmath, rounded), so that
-// log z = logLogC[i] + log1p(z·logInvC[i] - 1) holds exactly in real numbers.
-var logInvC = [16]float64{
-	0x1.4e5e0a72f0539p+0, 0x1.4141414141414p+0, 0x1.3521cfb2b78c1p+0, 0x1.29e4129e4129ep+0,
-	0x1.1f7047dc11f70p+0, 0x1.15b1e5f75270dp+0, 0x1.0c9714fbcda3bp+0, 1,
-	1, 0x1.d41d41d41d41dp-1, 0x1.bacf914c1bad0p-1, 0x1.a41a41a41a41ap-1,
-	0x1.8f9c18f9c18fap-1, 0x1.7d05f417d05f4p-1, 0x1.6c16c16c16c17p-1, 0x1.5c9882b931057p-1,
-}
+// simdU32 are integer constants of the assembly: the bits of √½, the
+// float32 exponent bias, the exponent mask, the sign bit, NaN, -Inf, +Inf,
+// and 24 (log1p's large-input threshold on e).
+var simdU32 = [8]uint32{0x3f3504f3, 127, 0x7f800000, 0x80000000, 0x7fc00000, 0xff800000, 0x7f800000, 24}
 
-var logLogC = [16]float64{
-	-0x1.1178e8227e47ap-2, -0x1.d1037f2655e7bp-3, -0x1.823c16551a3c0p-3, -0x1.365fcb0159014p-3,
-	-0x1.da7276384469ep-4, -0x1.4d3115d207eacp-4, -0x1.894aa149fb34bp-5, 0,
-	0, 0x1.6f0d28ae56b4ep-4, 0x1.29552f81ff521p-3, 0x1.9525a9cf456b6p-3,
-	0x1.fb9186d5e3e29p-3, 0x1.2e8e2bae11d31p-2, 0x1.5d1bdbf5809cap-2, 0x1.89a3386c1425bp-2,
-}
+// mul32, add32 and div32 are one float32 operation each, with
+// flush-to-zero rounding (operands are normal or zero here).
+func mul32(a, b float32) float32 { return out32(float64(a) * float64(b)) }
+func add32(a, b float32) float32 { return out32(float64(a) + float64(b)) }
+func div32(a, b float32) float32 { return out32(float64(a) / float64(b)) }
 
-// Constants shared with the assembly (simd_amd64.s reads this array):
-// log2(e), ln 2, the rounding shifter 1.5·2^52, the exp clamp bounds, the
-// bits of 0.75, the log1p polynomial threshold.
-var simdConst = [8]float64{
-	0x1.71547652b82fep+0, // 0: log2(e)
-	0x1.62e42fefa39efp-1, // 1: ln 2
-	0x1.8p52,             // 2: shifter
-	-104,                 // 3: exp lower clamp
-	89,                   // 4: exp upper clamp
-	0x1p-5,               // 5: log1p: |x| below this uses the polynomial directly
-	1,                    // 6
-	0,                    // 7
-}
-
-const log075Bits = 0x3FE8000000000000 // bits of 0.75
-
-// Integer constants of the assembly: the exponent bias, the bits of 0.75,
-// of NaN, -Inf and +Inf, the float64 magnitude and sign masks.
-var simdInt = [7]uint64{1023, log075Bits, 0x7FF8000000000000, 0xFFF0000000000000, 0x7FF0000000000000,
-	0x7FFFFFFFFFFFFFFF, 0x8000000000000000}
-
-// simdMask32 is the float32 exponent mask (log1p's test for ±0 and
-// denormal inputs).
-var simdMask32 = [1]uint32{0x7f800000}
-
-// expCore returns e^d in float64 for d in [-104, 89] or NaN (the callers
-// clamp).
-func expCore(d float64) float64 {
-	t := d * simdConst[0]
-	kd := t + simdConst[2]
-	n := kd - simdConst[2]
-	r := t - n
-	p := estrin12(&expPoly, r)
-	scale := f64From((f64Bits(kd) + 1023) << 52)
-	return p * scale
-}
-
-// estrin12 is Σ c[k]·r^k, k = 0..11, by Estrin's scheme (pairs, then
-// pairs of pairs with r², r⁴, r⁸), which the assembly follows: shorter
-// dependency chains than Horner's rule, the same accuracy for small r.
-func estrin12(c *[12]float64, r float64) float64 {
-	r2 := r * r
-	q0 := fma64(r, c[1], c[0])
-	q1 := fma64(r, c[3], c[2])
-	q2 := fma64(r, c[5], c[4])
-	q3 := fma64(r, c[7], c[6])
-	q4 := fma64(r, c[9], c[8])
-	q5 := fma64(r, c[11], c[10])
-	r4 := r2 * r2
-	q4 = fma64(r2, q5, q4)
-	q2 = fma64(r2, q3, q2)
-	q0 = fma64(r2, q1, q0)
-	r8 := r4 * r4
-	q0 = fma64(r4, q2, q0)
-	return fma64(r8, q4, q0)
-}
-
-// clampExp limits d to [-104, 89], keeping NaN.
-func clampExp(d float64) float64 {
-	if d < simdConst[3] {
-		d = simdConst[3]
+// fma32 is a·b + c rounded once to float32, as VFMADD…PS computes it.
+// a·b is exact in float64; the float64 sum s = a·b + c is rounded, and its
+// rounding to float32 is the correctly rounded result unless s lies exactly
+// halfway between two float32 values while the exact sum does not (the
+// error e of the float64 sum, exact by TwoSum, says which way). Operands
+// are normal or zero; a denormal result is flushed (the kernels never make
+// one: their intermediates stay far from the denormal range).
+func fma32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	cd := float64(c)
+	s := p + cd
+	r := float32(s)
+	if math.IsInf(s, 0) || s != s {
+		return r
 	}
-	if d > simdConst[4] {
-		d = simdConst[4]
+	bb := s - p
+	e := (p - (s - bb)) + (cd - bb)
+	if e != 0 && float64(r) != s {
+		lo, hi := r, r
+		if float64(r) > s {
+			lo = math.Nextafter32(r, float32(math.Inf(-1)))
+		} else {
+			hi = math.Nextafter32(r, float32(math.Inf(1)))
+		}
+		if s-float64(lo) == float64(hi)-s { // a tie only in float64
+			if e > 0 {
+				r = hi
+			} else {
+				r = lo
+			}
+		}
 	}
-	return d
+	return flush32(r)
 }
 
-// log1pPolyOf is log1p(r) for |r| < 0.0625 (relative error below 3e-16).
-func log1pPolyOf(r float64) float64 {
-	return estrin12(&log1pPoly, r) * r
+// pow2f is 2^n as a float32 for n in [-126, 127].
+func pow2f(n int32) float32 { return f32From(uint32(n+127) << 23) }
+
+// expCore32 is e^x for x in [-104, 89] or NaN.
+func expCore32(x float32) float32 {
+	c := &simdF32
+	kd := fma32(x, c[0], c[1])
+	n := add32(kd, -c[1])
+	r := fma32(n, -c[2], x)
+	r = fma32(n, -c[3], r)
+	// e^r = 1 + (r + r²·P(r)), P = Σ r^k/(k+2)!, k < 6, by Estrin's scheme;
+	// the small part is summed before adding 1.
+	r2 := mul32(r, r)
+	q0 := fma32(r, expC[3], expC[2])
+	q1 := fma32(r, expC[5], expC[4])
+	q2 := fma32(r, expC[7], expC[6])
+	r4 := mul32(r2, r2)
+	q0 = fma32(r2, q1, q0)
+	q0 = fma32(r4, q2, q0)
+	p := add32(1, fma32(r2, q0, r))
+	ni := int32(f32Bits(kd) - f32Bits(c[1]))
+	n1 := ni >> 1
+	return mul32(mul32(p, pow2f(n1)), pow2f(ni-n1))
 }
 
-// logCore returns log u for float64 u; small selects the log1p path for
-// |x| < 1/32 where x is passed in r1 (u = 1 + r1).
-func logCore(u float64, small bool, r1 float64) float64 {
-	bits := f64Bits(u)
-	tmp := bits - log075Bits
-	k := int64(tmp) >> 52
-	i := (tmp >> 48) & 15
-	z := f64From(bits - uint64(k)<<52)
-	r := fma64(z, logInvC[i], -1)
-	hi := fma64(float64(k), simdConst[1], logLogC[i])
-	if small {
-		r, hi = r1, 0
+// clampExp32 limits x to [-104, 89], keeping NaN.
+func clampExp32(x float32) float32 {
+	if x < simdF32[4] {
+		x = simdF32[4]
 	}
-	y := hi + log1pPolyOf(r)
+	if x > simdF32[5] {
+		x = simdF32[5]
+	}
+	return x
+}
+
+// logCore32 is log(1 + f) + e·ln 2 for f in about [√½ - 1, √2 - 1].
+func logCore32(f, e float32) float32 {
+	c := &simdF32
+	z := mul32(f, f)
+	// P(f) by Estrin's scheme (logP is highest degree first).
+	q0 := fma32(f, logP[7], logP[8])
+	q1 := fma32(f, logP[5], logP[6])
+	q2 := fma32(f, logP[3], logP[4])
+	q3 := fma32(f, logP[1], logP[2])
+	z2 := mul32(z, z)
+	q0 = fma32(z, q1, q0)
+	q2 = fma32(z, q3, q2)
+	z4 := mul32(z2, z2)
+	q0 = fma32(z2, q2, q0)
+	p := fma32(z4, logP[0], q0)
+	y := mul32(mul32(f, z), p)
+	y = fma32(e, c[3], y)
+	y = fma32(c[7], z, y)
+	r := add32(f, y)
+	return fma32(e, c[2], r)
+}
+
+// logSpecial returns log's value for u <= 0, NaN or +Inf, and whether u is
+// one of them.
+func logSpecial(u float32) (float32, bool) {
 	switch {
 	case u == 0:
-		return math.Inf(-1)
+		return float32(math.Inf(-1)), true
 	case u < 0 || u != u:
-		return math.NaN()
-	case u > math.MaxFloat64:
-		return u
+		return f32From(simdU32[4]), true
+	case u > math.MaxFloat32:
+		return u, true
 	}
-	return y
+	return 0, false
+}
+
+// logParts splits u > 0 into e and m = u·2^-e in [√½, √2).
+func logParts(u float32) (e int32, m float32) {
+	b := f32Bits(u)
+	e = int32(b-simdU32[0]) >> 23
+	return e, f32From(b - uint32(e)<<23)
 }
 
 // exp32 is e^x for float32 (denormal x reads as zero).
-func exp32(x float32) float32 {
-	return out32(expCore(clampExp(float64(flush32(x)))))
-}
+func exp32(x float32) float32 { return expCore32(clampExp32(flush32(x))) }
 
 // log32 is log x for float32 (denormal x reads as zero).
 func log32(x float32) float32 {
-	return out32(logCore(float64(flush32(x)), false, 0))
+	x = flush32(x)
+	if v, ok := logSpecial(x); ok {
+		return v
+	}
+	e, m := logParts(x)
+	return logCore32(add32(m, -1), float32(e))
 }
 
 // log1p32 is log(1 + x) for float32; ±0 and denormals are returned as they
@@ -184,16 +204,26 @@ func log1p32(x float32) float32 {
 	if f32Bits(x)&0x7f800000 == 0 {
 		return x
 	}
-	d := float64(x)
-	return out32(logCore(1+d, math.Abs(d) < simdConst[5], d))
+	u := add32(1, x)
+	if v, ok := logSpecial(u); ok {
+		return v
+	}
+	e, m := logParts(u)
+	f := add32(m, -1)
+	if e < int32(simdU32[7]) {
+		s := pow2f(-e)
+		f = fma32(x, s, add32(s, -1))
+	}
+	return logCore32(f, float32(e))
 }
 
 // sigmoid32 is 1/(1 + e^-x) for float32 (denormal x reads as zero).
 func sigmoid32(x float32) float32 {
-	d := float64(flush32(x))
-	e := expCore(clampExp(-math.Abs(d)))
-	if d >= 0 {
-		return out32(1 / (1 + e))
+	x = flush32(x)
+	e := expCore32(clampExp32(f32From(f32Bits(x) | 1<<31)))
+	num := e
+	if x >= 0 {
+		num = 1
 	}
-	return out32(e / (1 + e))
+	return div32(num, add32(1, e))
 }
