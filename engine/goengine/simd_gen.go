@@ -125,7 +125,7 @@ type tbody struct {
 	// zeros (denormals too, under DAZ), negatives, infinities and NaN;
 	// only when one has any does slow run (per group) to patch result.
 	special, slow string
-	result       string
+	result        string
 	// post patches result (per group).
 	post string
 }
