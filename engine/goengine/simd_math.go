@@ -74,33 +74,33 @@ func div32(a, b float32) float32 { return out32(float64(a) / float64(b)) }
 // fma32 is a·b + c rounded once to float32, as VFMADD…PS computes it.
 // a·b is exact in float64; the float64 sum s = a·b + c is rounded, and its
 // rounding to float32 is the correctly rounded result unless s lies exactly
-// halfway between two float32 values while the exact sum does not (the
-// error e of the float64 sum, exact by TwoSum, says which way). Operands
-// are normal or zero; a denormal result is flushed (the kernels never make
-// one: their intermediates stay far from the denormal range).
+// halfway between two float32 values (its 29 low mantissa bits are
+// 100…0) while the exact sum does not: then the error e of the float64
+// sum, exact by TwoSum, says which way. Operands are normal or zero; a
+// denormal result is flushed (the kernels never make one: their
+// intermediates stay far from the denormal range).
 func fma32(a, b, c float32) float32 {
 	p := float64(a) * float64(b)
 	cd := float64(c)
 	s := p + cd
-	r := float32(s)
-	if math.IsInf(s, 0) || s != s {
-		return r
+	if f64Bits(s)&(1<<29-1) != 1<<28 || s != s {
+		// Not halfway between two float32 values (as a normal float32
+		// would be): rounding s is rounding the exact sum.
+		return flush32(float32(s))
 	}
+	r := float32(s)
 	bb := s - p
-	e := (p - (s - bb)) + (cd - bb)
-	if e != 0 && float64(r) != s {
+	if e := (p - (s - bb)) + (cd - bb); e != 0 && float64(r) != s {
 		lo, hi := r, r
 		if float64(r) > s {
 			lo = math.Nextafter32(r, float32(math.Inf(-1)))
 		} else {
 			hi = math.Nextafter32(r, float32(math.Inf(1)))
 		}
-		if s-float64(lo) == float64(hi)-s { // a tie only in float64
-			if e > 0 {
-				r = hi
-			} else {
-				r = lo
-			}
+		if e > 0 {
+			r = hi
+		} else {
+			r = lo
 		}
 	}
 	return flush32(r)
