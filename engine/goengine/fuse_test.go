@@ -20,6 +20,12 @@ import (
 	"github.com/tfseg/tfseg/tfops"
 )
 
+// kernelSetsUnderTest are the assembly kernel sets this CPU runs and the
+// pure-Go kernels.
+func kernelSetsUnderTest() []*vecKernels {
+	return append(archKernelSets(), &genericKernels)
+}
+
 // runBoth runs gd with fusion (threads goroutines) and without, and
 // returns both results and the fused session's regions.
 func runBoth(t *testing.T, gd *graphpb.GraphDef, feeds map[string]*tfops.Tensor, fetches []string, threads int) (fused, unfused []*tfops.Tensor, regions []*region) {
@@ -113,11 +119,9 @@ func TestFusedLossesMatchUnfused(t *testing.T) {
 	var gf goldenFileForFusion
 	require.NoError(t, json.Unmarshal(data, &gf))
 	require.NotEmpty(t, gf.Results)
-	for _, impl := range []string{"default", "go"} {
-		t.Run("kernels="+impl, func(t *testing.T) {
-			if impl == "go" {
-				defer useGenericKernels()()
-			}
+	for _, k := range kernelSetsUnderTest() {
+		t.Run("kernels="+k.name, func(t *testing.T) {
+			defer useKernels(k)()
 			fusedLosses := map[string]bool{}
 			for _, r := range gf.Results {
 				g, err := graphs.Build(r.Loss, graphs.Config(r.Params))
@@ -320,11 +324,9 @@ func randomGraph(t *testing.T, r *rand.Rand, dims []int) (*graphpb.GraphDef, []s
 func TestFusedRandomGraphs(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	shapes := [][]int{{2, 3, 5}, {3, 40, 37}, {2, 33, 64}, {1, 1, 1}, {4, 1, 1025}}
-	for _, impl := range []string{"default", "go"} {
-		t.Run("kernels="+impl, func(t *testing.T) {
-			if impl == "go" {
-				defer useGenericKernels()()
-			}
+	for _, k := range kernelSetsUnderTest() {
+		t.Run("kernels="+k.name, func(t *testing.T) {
+			defer useKernels(k)()
 			fusedRuns := 0
 			for i := 0; i < 150; i++ {
 				dims := shapes[i%len(shapes)]

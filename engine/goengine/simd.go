@@ -11,10 +11,10 @@ import (
 //
 // Every kernel has TensorFlow's flush-to-zero semantics (kernels_flush.go)
 // and a pure-Go implementation (simd_generic.go, simd_math.go). On amd64
-// CPUs with AVX-512 (simd_amd64.go, simd_amd64.s) the assembly versions
-// run instead; they compute the same operations in the same order, so
-// their results are bit for bit those of the Go code, which tests check
-// on random and special inputs. The build tag purego, or
+// CPUs with AVX-512 or AVX2 and FMA (simd_amd64.go, simd_amd64.s) the
+// assembly versions run instead; they compute the same operations in the
+// same order, so their results are bit for bit those of the Go code, which
+// tests check on random and special inputs. The build tag purego, or
 // useGenericKernels in tests, makes the Go code the only one that runs.
 //
 // All slices passed to one call have the same length; dst may alias an
@@ -52,8 +52,11 @@ func kernels() *vecKernels { return vk.Load() }
 
 // useGenericKernels makes the pure-Go kernels the ones in use until the
 // returned function is called (tests force the fallback with it).
-func useGenericKernels() (restore func()) {
-	old := vk.Swap(&genericKernels)
+func useGenericKernels() (restore func()) { return useKernels(&genericKernels) }
+
+// useKernels makes k the kernels in use until restore is called.
+func useKernels(k *vecKernels) (restore func()) {
+	old := vk.Swap(k)
 	return func() { vk.Store(old) }
 }
 

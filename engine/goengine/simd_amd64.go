@@ -60,17 +60,88 @@ func sigmoidAVX512(dst, x *float32, n int)
 //go:noescape
 func sumLanesAVX512(x *float32, n int, lanes *[sumLaneCount]float64)
 
+// The AVX2/FMA kernels process n rounded down to a multiple of 8 (16 for
+// sumLanesAVX2); see avx2Kernels for the tails.
+
+//go:noescape
+func addAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func subAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func mulAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func divAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func divNoNanAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func maxAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func minAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func negAVX2(dst, x *float32, n int)
+
+//go:noescape
+func absAVX2(dst, x *float32, n int)
+
+//go:noescape
+func reluAVX2(dst, x *float32, n int)
+
+//go:noescape
+func flushAVX2(dst, x *float32, n int)
+
+//go:noescape
+func clipAVX2(dst, x, lo, hi *float32, n int)
+
+//go:noescape
+func expAVX2(dst, x *float32, n int)
+
+//go:noescape
+func logAVX2(dst, x *float32, n int)
+
+//go:noescape
+func log1pAVX2(dst, x *float32, n int)
+
+//go:noescape
+func sigmoidAVX2(dst, x *float32, n int)
+
+//go:noescape
+func sumLanesAVX2(x *float32, n int, lanes *[sumLaneCount]float64)
+
 // hasAVX512 reports whether the AVX-512 kernels can run: they use the F,
 // DQ (VCVTQQ2PD, VFPCLASSPS, VEXTRACTF32X8) and VL (masked ymm moves)
 // subsets. x/sys/cpu reports them only when the OS saves the registers.
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
 
-// archVecKernels returns the AVX-512 kernels when the CPU has them.
+// hasAVX2 reports whether the AVX2 kernels can run (they need FMA too).
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// archVecKernels returns the fastest assembly kernels the CPU runs: AVX-512,
+// else AVX2/FMA, else none.
 func archVecKernels() *vecKernels {
-	if !hasAVX512 {
-		return nil
+	if k := archKernelSets(); len(k) > 0 {
+		return k[0]
 	}
-	return &avx512Kernels
+	return nil
+}
+
+// archKernelSets lists the assembly kernel sets this CPU runs, fastest
+// first (tests check each against the Go kernels).
+func archKernelSets() []*vecKernels {
+	var ks []*vecKernels
+	if hasAVX512 {
+		ks = append(ks, &avx512Kernels)
+	}
+	if hasAVX2 {
+		ks = append(ks, &avx2Kernels)
+	}
+	return ks
 }
 
 var avx512Kernels = vecKernels{
@@ -124,5 +195,65 @@ func unaryAsm(k func(dst, x *float32, n int)) func(dst, x []float32) {
 		}
 		_ = x[len(dst)-1]
 		k(&dst[0], &x[0], len(dst))
+	}
+}
+
+var avx2Kernels = vecKernels{
+	name:     "avx2",
+	add:      binaryAsmTail(addAVX2, genericKernels.add),
+	sub:      binaryAsmTail(subAVX2, genericKernels.sub),
+	mul:      binaryAsmTail(mulAVX2, genericKernels.mul),
+	div:      binaryAsmTail(divAVX2, genericKernels.div),
+	divNoNan: binaryAsmTail(divNoNanAVX2, genericKernels.divNoNan),
+	max:      binaryAsmTail(maxAVX2, genericKernels.max),
+	min:      binaryAsmTail(minAVX2, genericKernels.min),
+	neg:      unaryAsmTail(negAVX2, genericKernels.neg),
+	abs:      unaryAsmTail(absAVX2, genericKernels.abs),
+	relu:     unaryAsmTail(reluAVX2, genericKernels.relu),
+	flush:    unaryAsmTail(flushAVX2, genericKernels.flush),
+	exp:      unaryAsmTail(expAVX2, genericKernels.exp),
+	log:      unaryAsmTail(logAVX2, genericKernels.log),
+	log1p:    unaryAsmTail(log1pAVX2, genericKernels.log1p),
+	sigmoid:  unaryAsmTail(sigmoidAVX2, genericKernels.sigmoid),
+	clip: func(dst, x, lo, hi []float32) {
+		n := len(dst) &^ 7
+		if n > 0 {
+			_, _, _ = x[n-1], lo[n-1], hi[n-1]
+			clipAVX2(&dst[0], &x[0], &lo[0], &hi[0], n)
+		}
+		genericKernels.clip(dst[n:], x[n:len(dst)], lo[n:len(dst)], hi[n:len(dst)])
+	},
+	sumLanes: func(x []float32, lanes *[sumLaneCount]float64) {
+		n := len(x) &^ (sumLaneCount - 1)
+		if n > 0 {
+			sumLanesAVX2(&x[0], n, lanes)
+		}
+		// n is a multiple of the lane count: the tail starts at lane 0.
+		genericKernels.sumLanes(x[n:], lanes)
+	},
+}
+
+// binaryAsmTail adapts an AVX2 binary kernel: the assembly takes the
+// multiple of 8 elements, tail the rest.
+func binaryAsmTail(k func(dst, a, b *float32, n int), tail func(dst, a, b []float32)) func(dst, a, b []float32) {
+	return func(dst, a, b []float32) {
+		n := len(dst) &^ 7
+		if n > 0 {
+			_, _ = a[n-1], b[n-1]
+			k(&dst[0], &a[0], &b[0], n)
+		}
+		tail(dst[n:], a[n:len(dst)], b[n:len(dst)])
+	}
+}
+
+// unaryAsmTail adapts an AVX2 unary kernel like binaryAsmTail.
+func unaryAsmTail(k func(dst, x *float32, n int), tail func(dst, x []float32)) func(dst, x []float32) {
+	return func(dst, x []float32) {
+		n := len(dst) &^ 7
+		if n > 0 {
+			_ = x[n-1]
+			k(&dst[0], &x[0], n)
+		}
+		tail(dst[n:], x[n:len(dst)])
 	}
 }

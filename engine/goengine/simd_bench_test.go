@@ -8,10 +8,7 @@ import (
 // BenchmarkVecKernels times each vector kernel on a 1024-element chunk (L1
 // resident, as fused regions use them) for each implementation.
 func BenchmarkVecKernels(b *testing.B) {
-	impls := []*vecKernels{&genericKernels}
-	if k := archVecKernels(); k != nil {
-		impls = append(impls, k)
-	}
+	impls := append([]*vecKernels{&genericKernels}, archKernelSets()...)
 	const n = 1024
 	x, y := make([]float32, n), make([]float32, n)
 	for i := range x {

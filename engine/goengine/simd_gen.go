@@ -294,6 +294,293 @@ VBROADCASTSS ·simdU32+24(SB), K7, ZG10
 `, u)
 }
 
+// AVX2 kernels (8 lanes, no mask registers) process n rounded down to a
+// multiple of their step; the Go wrappers finish the tail with the pure-Go
+// kernels, which give the same bits. Constants live in Y12-Y15 or are
+// broadcast into scratch registers (AVX2 has no embedded broadcast).
+
+// flush2 makes denormal lanes of y signed zeros; Y14 holds the exponent
+// mask, Y13 the sign mask, Y15 zero; Y10 and Y11 are scratch.
+func flush2(y string) string {
+	return fmt.Sprintf("VPAND Y14, %[1]s, Y10\nVPCMPEQD Y15, Y10, Y10\nVPAND Y13, %[1]s, Y11\nVBLENDVPS Y10, Y11, %[1]s, %[1]s\n", y)
+}
+
+// single2 emits an AVX2 float32 kernel over 8 lanes per step: body
+// computes Y2 from Y0 (, Y1, Y3).
+func single2(name string, args []string, setup, body string) {
+	regs := []string{"SI", "DX", "R8"}
+	ys := []string{"Y0", "Y1", "Y3"}
+	sig := "dst"
+	for _, a := range args {
+		sig += ", " + a
+	}
+	emit("// func %s(%s *float32, n int)", name, sig)
+	emit("TEXT ·%s(SB), NOSPLIT, $8-%d", name, 8*(len(args)+2))
+	emit("\tMOVQ dst+0(FP), DI")
+	for i, a := range args {
+		emit("\tMOVQ %s+%d(FP), %s", a, 8*(i+1), regs[i])
+	}
+	emit("\tMOVQ n+%d(FP), CX", 8*(len(args)+1))
+	lines(setFTZ)
+	lines("VPXOR Y15, Y15, Y15\nVPBROADCASTD ·simdU32+8(SB), Y14\nVPBROADCASTD ·simdU32+12(SB), Y13")
+	lines(setup)
+	emit("loop:")
+	lines("CMPQ CX, $8\nJLT done")
+	for i := range args {
+		emit("\tVMOVUPS (%s), %s", regs[i], ys[i])
+	}
+	lines(body)
+	emit("\tVMOVUPS Y2, (DI)")
+	for i := range args {
+		emit("\tADDQ $32, %s", regs[i])
+	}
+	lines("ADDQ $32, DI\nSUBQ $8, CX\nJMP loop")
+	emit("done:")
+	lines(restore)
+	emit("")
+}
+
+// transcendental2 emits an AVX2 kernel over 8 lanes per step: main
+// computes result from Y0; if special is set, lanes that are not positive
+// finite numbers (under DAZ: zeros, denormals, negatives, NaN, +Inf) run
+// slow; post patches result.
+func transcendental2(name, setup, main, special, slow, result, post string) {
+	emit("// func %s(dst, x *float32, n int)", name)
+	emit("TEXT ·%s(SB), NOSPLIT, $8-24", name)
+	lines("MOVQ dst+0(FP), DI\nMOVQ x+8(FP), SI\nMOVQ n+16(FP), CX")
+	lines(setFTZ)
+	lines(setup)
+	emit("loop:")
+	lines("CMPQ CX, $8\nJLT done\nVMOVUPS (SI), Y0")
+	lines(main)
+	if special != "" {
+		lines(fmt.Sprintf(`
+VXORPS Y12, Y12, Y12
+VCMPPS $0x1a, Y12, %[1]s, Y11
+VPBROADCASTD ·simdU32+24(SB), Y12
+VCMPPS $0x00, Y12, %[1]s, Y12
+VORPS Y12, Y11, Y11
+VMOVMSKPS Y11, AX
+TESTL AX, AX
+JEQ normal
+`, special))
+		lines(slow)
+		emit("normal:")
+	}
+	lines(post)
+	emit("\tVMOVUPS %s, (DI)", result)
+	lines("ADDQ $32, SI\nADDQ $32, DI\nSUBQ $8, CX\nJMP loop")
+	emit("done:")
+	lines(restore)
+	emit("")
+}
+
+// expMain2 computes e^Y<in> (clamped) into Y5 like expCore32: Y12 = -104,
+// Y13 = 89 are not used here; Y14 holds the shifter; clobbers Y1-Y11.
+func expMain2(in int) string {
+	return fmt.Sprintf(`
+VMOVAPS Y14, Y1
+VBROADCASTSS ·simdF32+0(SB), Y10
+VFMADD231PS Y10, Y%[1]d, Y1
+VSUBPS Y14, Y1, Y2
+VMOVAPS Y%[1]d, Y3
+VBROADCASTSS ·simdF32+8(SB), Y10
+VFNMADD231PS Y10, Y2, Y3
+VBROADCASTSS ·simdF32+12(SB), Y10
+VFNMADD231PS Y10, Y2, Y3
+VMULPS Y3, Y3, Y4
+VBROADCASTSS ·expC+12(SB), Y5
+VBROADCASTSS ·expC+8(SB), Y10
+VFMADD213PS Y10, Y3, Y5
+VBROADCASTSS ·expC+20(SB), Y6
+VBROADCASTSS ·expC+16(SB), Y10
+VFMADD213PS Y10, Y3, Y6
+VBROADCASTSS ·expC+28(SB), Y7
+VBROADCASTSS ·expC+24(SB), Y10
+VFMADD213PS Y10, Y3, Y7
+VMULPS Y4, Y4, Y8
+VFMADD231PS Y6, Y4, Y5
+VFMADD231PS Y7, Y8, Y5
+VFMADD213PS Y3, Y4, Y5
+VBROADCASTSS ·simdF32+24(SB), Y10
+VADDPS Y10, Y5, Y5
+VPSUBD Y14, Y1, Y1
+VPSRAD $1, Y1, Y9
+VPSUBD Y9, Y1, Y1
+VPBROADCASTD ·simdU32+4(SB), Y10
+VPADDD Y10, Y9, Y9
+VPSLLD $23, Y9, Y9
+VPADDD Y10, Y1, Y1
+VPSLLD $23, Y1, Y1
+VMULPS Y9, Y5, Y5
+VMULPS Y1, Y5, Y5
+`, in)
+}
+
+// logMain2 computes log(1 + Y<f>) + Y<e>·ln 2 like logCore32 into Y10;
+// clobbers Y4-Y9, Y11-Y13.
+func logMain2(f, e int) string {
+	return fmt.Sprintf(`
+VMULPS Y%[1]d, Y%[1]d, Y4
+VBROADCASTSS ·logP+28(SB), Y5
+VBROADCASTSS ·logP+32(SB), Y12
+VFMADD213PS Y12, Y%[1]d, Y5
+VBROADCASTSS ·logP+20(SB), Y6
+VBROADCASTSS ·logP+24(SB), Y12
+VFMADD213PS Y12, Y%[1]d, Y6
+VBROADCASTSS ·logP+12(SB), Y7
+VBROADCASTSS ·logP+16(SB), Y12
+VFMADD213PS Y12, Y%[1]d, Y7
+VBROADCASTSS ·logP+4(SB), Y8
+VBROADCASTSS ·logP+8(SB), Y12
+VFMADD213PS Y12, Y%[1]d, Y8
+VMULPS Y4, Y4, Y9
+VFMADD231PS Y6, Y4, Y5
+VFMADD231PS Y8, Y4, Y7
+VMULPS Y9, Y9, Y11
+VFMADD231PS Y7, Y9, Y5
+VBROADCASTSS ·logP+0(SB), Y12
+VFMADD231PS Y12, Y11, Y5
+VMULPS Y4, Y%[1]d, Y10
+VMULPS Y5, Y10, Y10
+VBROADCASTSS ·simdF32+12(SB), Y12
+VFMADD231PS Y12, Y%[2]d, Y10
+VBROADCASTSS ·simdF32+28(SB), Y12
+VFMADD231PS Y12, Y4, Y10
+VADDPS Y10, Y%[1]d, Y10
+VBROADCASTSS ·simdF32+8(SB), Y12
+VFMADD231PS Y12, Y%[2]d, Y10
+`, f, e)
+}
+
+// logSlow2 patches log's special lanes of Y10 for u = Y<u>: negative or
+// NaN -> NaN, ±0 -> -Inf, +Inf -> +Inf. Clobbers Y11-Y13.
+func logSlow2(u int) string {
+	return fmt.Sprintf(`
+VXORPS Y13, Y13, Y13
+VCMPPS $0x19, Y13, Y%[1]d, Y11
+VPBROADCASTD ·simdU32+16(SB), Y12
+VBLENDVPS Y11, Y12, Y10, Y10
+VCMPPS $0x00, Y13, Y%[1]d, Y11
+VPBROADCASTD ·simdU32+20(SB), Y12
+VBLENDVPS Y11, Y12, Y10, Y10
+VPBROADCASTD ·simdU32+24(SB), Y12
+VCMPPS $0x00, Y12, Y%[1]d, Y11
+VBLENDVPS Y11, Y12, Y10, Y10
+`, u)
+}
+
+func avx2Kernels() {
+	ab := []string{"a", "b"}
+	single2("addAVX2", ab, "", "VADDPS Y1, Y0, Y2")
+	single2("subAVX2", ab, "", "VSUBPS Y1, Y0, Y2")
+	single2("mulAVX2", ab, "", "VMULPS Y1, Y0, Y2")
+	single2("divAVX2", ab, "", "VDIVPS Y1, Y0, Y2")
+	single2("divNoNanAVX2", ab, "", "VDIVPS Y1, Y0, Y2\nVCMPPS $0x00, Y15, Y1, Y3\nVANDNPS Y2, Y3, Y2")
+	single2("maxAVX2", ab, "", flush2("Y0")+flush2("Y1")+`
+VCMPPS $0x11, Y1, Y0, Y3
+VBLENDVPS Y3, Y1, Y0, Y2
+VCMPPS $0x03, Y1, Y1, Y3
+VBLENDVPS Y3, Y1, Y2, Y2
+VCMPPS $0x03, Y0, Y0, Y3
+VBLENDVPS Y3, Y0, Y2, Y2
+`)
+	single2("minAVX2", ab, "", flush2("Y0")+flush2("Y1")+`
+VCMPPS $0x11, Y0, Y1, Y3
+VBLENDVPS Y3, Y1, Y0, Y2
+VCMPPS $0x03, Y1, Y1, Y3
+VBLENDVPS Y3, Y1, Y2, Y2
+VCMPPS $0x03, Y0, Y0, Y3
+VBLENDVPS Y3, Y0, Y2, Y2
+`)
+	x := []string{"x"}
+	single2("negAVX2", x, "", "VSUBPS Y0, Y15, Y2")
+	single2("absAVX2", x, "", "VANDNPS Y0, Y13, Y2")
+	single2("reluAVX2", x, "", flush2("Y0")+"VCMPPS $0x11, Y15, Y0, Y3\nVANDNPS Y0, Y3, Y2")
+	single2("flushAVX2", x, "", flush2("Y0")+"VMOVAPS Y0, Y2")
+	single2("clipAVX2", []string{"x", "lo", "hi"}, "", flush2("Y0")+flush2("Y1")+flush2("Y3")+`
+VCMPPS $0x11, Y0, Y3, Y4
+VBLENDVPS Y4, Y3, Y0, Y2
+VCMPPS $0x11, Y1, Y2, Y4
+VBLENDVPS Y4, Y1, Y2, Y2
+`)
+	expSetup := "VBROADCASTSS ·simdF32+16(SB), Y12\nVBROADCASTSS ·simdF32+20(SB), Y13\nVBROADCASTSS ·simdF32+4(SB), Y14\n"
+	transcendental2("expAVX2", expSetup, "VMAXPS Y0, Y12, Y0\nVMINPS Y0, Y13, Y0\n"+expMain2(0), "", "", "Y5", "")
+	transcendental2("logAVX2", "", `
+VPBROADCASTD ·simdU32+0(SB), Y12
+VPSUBD Y12, Y0, Y1
+VPSRAD $23, Y1, Y1
+VPSLLD $23, Y1, Y2
+VPSUBD Y2, Y0, Y2
+VBROADCASTSS ·simdF32+24(SB), Y12
+VSUBPS Y12, Y2, Y2
+VCVTDQ2PS Y1, Y1
+`+logMain2(2, 1), "Y0", logSlow2(0), "Y10", "")
+	transcendental2("log1pAVX2", "", `
+VBROADCASTSS ·simdF32+24(SB), Y12
+VADDPS Y12, Y0, Y1
+VPBROADCASTD ·simdU32+0(SB), Y13
+VPSUBD Y13, Y1, Y2
+VPSRAD $23, Y2, Y2
+VPSLLD $23, Y2, Y3
+VPSUBD Y3, Y1, Y3
+VSUBPS Y12, Y3, Y3
+VPBROADCASTD ·simdU32+4(SB), Y13
+VPSUBD Y2, Y13, Y4
+VPSLLD $23, Y4, Y4
+VSUBPS Y12, Y4, Y5
+VFMADD231PS Y4, Y0, Y5
+VPBROADCASTD ·simdU32+28(SB), Y13
+VPCMPGTD Y2, Y13, Y6
+VBLENDVPS Y6, Y5, Y3, Y3
+VCVTDQ2PS Y2, Y2
+`+logMain2(3, 2), "Y1", logSlow2(1), "Y10", `
+VPBROADCASTD ·simdU32+8(SB), Y13
+VPAND Y13, Y0, Y12
+VXORPS Y13, Y13, Y13
+VPCMPEQD Y13, Y12, Y12
+VBLENDVPS Y12, Y0, Y10, Y10
+`)
+	transcendental2("sigmoidAVX2", "VBROADCASTSS ·simdF32+16(SB), Y12\nVBROADCASTSS ·simdF32+4(SB), Y14\n", `
+VXORPS Y15, Y15, Y15
+VCMPPS $0x1d, Y15, Y0, Y15
+VPBROADCASTD ·simdU32+12(SB), Y10
+VPOR Y10, Y0, Y0
+VMAXPS Y0, Y12, Y0
+`+expMain2(0)+`
+VBROADCASTSS ·simdF32+24(SB), Y10
+VADDPS Y10, Y5, Y6
+VBLENDVPS Y15, Y10, Y5, Y5
+VDIVPS Y6, Y5, Y5
+`, "", "", "Y5", "")
+
+	// sumLanes: lanes[0:4] in Y4, [4:8] in Y5, [8:12] in Y6, [12:16] in Y7.
+	emit("// func sumLanesAVX2(x *float32, n int, lanes *[16]float64)")
+	emit("TEXT ·sumLanesAVX2(SB), NOSPLIT, $8-24")
+	lines("MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI")
+	lines(setFTZ)
+	lines("VMOVUPD (DI), Y4\nVMOVUPD 32(DI), Y5\nVMOVUPD 64(DI), Y6\nVMOVUPD 96(DI), Y7")
+	emit("loop:")
+	lines(`
+CMPQ CX, $16
+JLT done
+VCVTPS2PD (SI), Y0
+VCVTPS2PD 16(SI), Y1
+VCVTPS2PD 32(SI), Y2
+VCVTPS2PD 48(SI), Y3
+VADDPD Y0, Y4, Y4
+VADDPD Y1, Y5, Y5
+VADDPD Y2, Y6, Y6
+VADDPD Y3, Y7, Y7
+ADDQ $64, SI
+SUBQ $16, CX
+JMP loop
+`)
+	emit("done:")
+	lines("VMOVUPD Y4, (DI)\nVMOVUPD Y5, 32(DI)\nVMOVUPD Y6, 64(DI)\nVMOVUPD Y7, 96(DI)")
+	lines(restore)
+}
+
 func main() {
 	emit("// Code generated by simd_gen.go; DO NOT EDIT.")
 	emit("")
@@ -426,6 +713,8 @@ VADDPD Z2, Z5, Z5
 	emit("done:")
 	lines("VMOVUPD Z4, (DI)\nVMOVUPD Z5, 64(DI)")
 	lines(restore)
+
+	avx2Kernels()
 
 	if err := os.WriteFile("simd_amd64.s", buf.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)

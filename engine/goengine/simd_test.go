@@ -83,10 +83,16 @@ func checkSame(t *testing.T, what string, in [][]float32, got, want []float32) {
 // the pure-Go ones on every input class, at every length up to two
 // vectors and on a long slice.
 func TestArchKernelsMatchGo(t *testing.T) {
-	arch := archVecKernels()
-	if arch == nil {
+	sets := archKernelSets()
+	if len(sets) == 0 {
 		t.Skip("no assembly kernels on this CPU or build")
 	}
+	for _, arch := range sets {
+		t.Run(arch.name, func(t *testing.T) { testKernelsMatchGo(t, arch) })
+	}
+}
+
+func testKernelsMatchGo(t *testing.T, arch *vecKernels) {
 	g := &genericKernels
 	a := simdInputs(20011, 1)
 	b := simdInputs(20011, 2)
@@ -155,10 +161,7 @@ func TestArchKernelsMatchGo(t *testing.T) {
 // unbounded exponent) to a denormal and flushes, while one that rounds up
 // to 2^-126 stays.
 func TestFTZRounding(t *testing.T) {
-	for _, k := range []*vecKernels{&genericKernels, archVecKernels()} {
-		if k == nil {
-			continue
-		}
+	for _, k := range append([]*vecKernels{&genericKernels}, archKernelSets()...) {
 		a := []float32{1 - 0x1p-24, 1, 1 + 0x1p-23, 1 + 0x1p-22}
 		b := []float32{0x1p-126, 0x1p-126, 0x1p-127, 0x1p-127}
 		dst := make([]float32, len(a))
