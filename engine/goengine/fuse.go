@@ -23,7 +23,7 @@ import (
 // replaced by one node (op "_Fused") that evaluates the members chunk by
 // chunk (fuse_program.go): inputs are read once, intermediates live in
 // small per-goroutine buffers, reductions add per-chunk partial sums in
-// the canonical order of sumRun. The results are the bits the unfused
+// the canonical summation order (sumBlock in simd.go). The results are the bits the unfused
 // kernels produce: the chunk program calls the same vector kernels (or,
 // for ops without one, the same per-element functions with the same
 // flush-to-zero handling), and the unfused Sum and Mean use the same
@@ -379,13 +379,14 @@ func (f *fuser) inferShapes() {
 				}
 			}
 		case fuseClasses[nd.op].kind == kindElem:
+			args := len(nd.in)
+			if nd.op == "ClipByValue" {
+				args = 1 // the bounds are scalars or x's shape
+			}
 			var dims [][]int
 			ok := true
-			for k := range nd.in {
+			for k := 0; k < args; k++ {
 				s, known := in(nd, k)
-				if nd.op == "ClipByValue" && k > 0 {
-					break
-				}
 				ok = ok && known
 				dims = append(dims, s)
 			}
@@ -791,6 +792,8 @@ func (f *fuser) makeRegion(ri int, fr *fuseRegion) *region {
 				j = len(reg.inputs)
 				inputIdx[e] = j
 				reg.inputs = append(reg.inputs, e)
+				_, fed := f.feeds[e]
+				reg.constant = append(reg.constant, !fed && g.nodes[e.node].op == "Const")
 			}
 			m.args = append(m.args, operand{member: -1, input: j})
 		}

@@ -50,6 +50,8 @@ type region struct {
 	members []*member
 	inputs  []edge
 	outputs []regionOutput
+	// constant[j]: input j is a Const node's value (the same every run).
+	constant []bool
 
 	mu    sync.Mutex
 	progs map[string]*program // by input shapes; nil value: cannot fuse
@@ -449,16 +451,53 @@ func (b *progBuilder) emit() {
 	b.vslot = make([]int, len(r.members))
 	b.inSlot = map[int]int{}
 	b.scSlot = map[scalarSrc]int{}
+	// Common subexpressions: a member computing what an earlier one
+	// computes (same op, same operands) reuses its value (dup[k] = j).
+	dup := make([]int, len(r.members))
+	margs := make([][]operand, len(r.members))
+	seen := map[string]int{}
+	for k, m := range r.members {
+		dup[k] = k
+		margs[k] = make([]operand, len(m.args))
+		key := m.op
+		for a, o := range m.args {
+			switch {
+			case o.member >= 0:
+				o.member = dup[o.member]
+				key += fmt.Sprintf(",m%d", o.member)
+			case r.constant[o.input] && b.ins[o.input].DType() == tfops.Float && b.ins[o.input].NumElements() == 1:
+				// Equal constants are the same operand (1 - p twice).
+				key += fmt.Sprintf(",c%08x", f32Bits(b.ins[o.input].Float32s()[0]))
+			default:
+				key += fmt.Sprintf(",i%d", o.input)
+			}
+			margs[k][a] = o
+		}
+		if m.kind != kindElem || aliasOps[m.op] || m.op == "OnesLike" || m.op == "ZerosLike" {
+			continue
+		}
+		if j, ok := seen[key]; ok {
+			dup[k] = j
+		} else {
+			seen[key] = k
+		}
+	}
 	// root[k]: the member whose instruction writes k's slot (aliases
 	// share it); last[root]: the last member reading any alias of it.
 	root := make([]int, len(r.members))
 	last := make([]int, len(r.members))
 	for k, m := range r.members {
 		root[k], last[k] = k, -1
-		if isAlias(m) && aliasOps[m.op] && m.args[0].member >= 0 {
-			root[k] = root[m.args[0].member]
+		switch {
+		case dup[k] != k:
+			root[k] = root[dup[k]]
+			if m.output >= 0 {
+				last[root[k]] = k // copied into the output here
+			}
+		case isAlias(m) && aliasOps[m.op] && margs[k][0].member >= 0:
+			root[k] = root[margs[k][0].member]
 		}
-		for _, o := range m.args {
+		for _, o := range margs[k] {
 			if o.member >= 0 {
 				last[root[o.member]] = k
 			}
@@ -467,19 +506,22 @@ func (b *progBuilder) emit() {
 	// forward[j] = k: member j computes straight into the output of k, an
 	// Identity-like output member that is j's only reader (no copy).
 	uses := make([]int, len(r.members))
-	for _, m := range r.members {
-		for _, o := range m.args {
+	for k := range r.members {
+		for _, o := range margs[k] {
 			if o.member >= 0 {
 				uses[o.member]++
 			}
 		}
+		if dup[k] != k {
+			uses[dup[k]] += 2 // never forward a shared value
+		}
 	}
 	forward := map[int]int{}
 	for k, m := range r.members {
-		if !aliasOps[m.op] || m.output < 0 || m.args[0].member < 0 {
+		if !aliasOps[m.op] || m.output < 0 || margs[k][0].member < 0 || dup[k] != k {
 			continue
 		}
-		j := m.args[0].member
+		j := margs[k][0].member
 		mj := r.members[j]
 		if mj.kind == kindElem && mj.output < 0 && uses[j] == 1 && !aliasOps[mj.op] && mj.op != "OnesLike" && mj.op != "ZerosLike" {
 			forward[j] = k
@@ -488,8 +530,18 @@ func (b *progBuilder) emit() {
 	ta := &tempAlloc{b: b}
 	p.outs = make([]outSpec, len(r.outputs))
 	for k, m := range r.members {
+		if j := dup[k]; j != k {
+			b.vslot[k] = b.vslot[j]
+			if m.output >= 0 {
+				dst := b.newSlot(slot{kind: slotOutput, idx: m.output})
+				p.outs[m.output] = outSpec{kind: kindElem, shape: b.shapes[k]}
+				p.instrs = append(p.instrs, instr{op: vCopy, dst: dst, a: b.vslot[j], b: -1, c: -1})
+			}
+			b.freeDead(ta, root, last, k, margs[k])
+			continue
+		}
 		args := make([]int, len(m.args))
-		for a, o := range m.args {
+		for a, o := range margs[k] {
 			if isReduceOp(m.op) && a == 1 {
 				args[a] = -1
 				continue
@@ -498,19 +550,10 @@ func (b *progBuilder) emit() {
 		}
 		// Free the temps read for the last time here (the destination may
 		// reuse one: the kernels work in place).
-		for _, o := range m.args {
-			if o.member < 0 {
-				continue
-			}
-			rt := root[o.member]
-			if last[rt] == k && p.slots[b.vslot[rt]].kind == slotTemp {
-				ta.free = append(ta.free, b.vslot[rt])
-				last[rt] = -2 // freed
-			}
-		}
+		b.freeDead(ta, root, last, k, margs[k])
 		switch m.kind {
 		case kindMeta:
-			p.outs[m.output] = outSpec{kind: kindMeta, shape: b.shapes[m.args[0].member], m: m}
+			p.outs[m.output] = outSpec{kind: kindMeta, shape: b.shapes[margs[k][0].member], m: m}
 			continue
 		case kindReduce:
 			if b.counts[k] > 1 {
@@ -542,7 +585,7 @@ func (b *progBuilder) emit() {
 			b.vslot[k] = src
 			continue
 		}
-		if _, ok := forward[m.args[0].member]; ok && aliasOps[m.op] && m.args[0].member >= 0 {
+		if _, ok := forward[margs[k][0].member]; ok && aliasOps[m.op] && margs[k][0].member >= 0 {
 			// Its operand was computed into this output already.
 			b.vslot[k] = src
 			continue
@@ -564,6 +607,23 @@ func (b *progBuilder) emit() {
 			continue
 		}
 		p.instrs = append(p.instrs, b.elemInstr(m, dst, args))
+	}
+}
+
+// freeDead returns to ta the temps whose last reader is member k (reading
+// operands args); dup'd values count their copy as a read.
+func (b *progBuilder) freeDead(ta *tempAlloc, root, last []int, k int, args []operand) {
+	refs := append([]int(nil), root[k])
+	for _, o := range args {
+		if o.member >= 0 {
+			refs = append(refs, root[o.member])
+		}
+	}
+	for _, rt := range refs {
+		if last[rt] == k && rt != k && b.p.slots[b.vslot[rt]].kind == slotTemp {
+			ta.free = append(ta.free, b.vslot[rt])
+			last[rt] = -2 // freed
+		}
 	}
 }
 

@@ -352,3 +352,31 @@ func TestFusedRandomGraphs(t *testing.T) {
 		})
 	}
 }
+
+// TestFusedCommonSubexpressions checks that a region computes a repeated
+// expression once (tversky_image multiplies y_true by y_pred twice) and
+// still returns every value that leaves it.
+func TestFusedCommonSubexpressions(t *testing.T) {
+	s := tfops.NewScope()
+	x := tfops.Placeholder(s.WithOpName("x"), tfops.Float, tfops.UnknownShape())
+	y := tfops.Placeholder(s.WithOpName("y"), tfops.Float, tfops.UnknownShape())
+	a := tfops.Mul(s, x, y)
+	b := tfops.Mul(s, x, y)
+	c := tfops.AddV2(s, tfops.Exp(s, a), tfops.Exp(s, b))
+	gd, err := s.Finalize()
+	require.NoError(t, err)
+	mk := func(seed uint64) *tfops.Tensor { return tfops.MustFromSlice(simdInputs(3000, seed)[:3000], 3, 1000) }
+	feeds := map[string]*tfops.Tensor{"x": mk(1), "y": mk(2)}
+	fused, unfused, regions := runBoth(t, gd, feeds, []string{c.Name(), b.Name()}, 2)
+	requireSameTensors(t, "cse", fused, unfused)
+	require.Len(t, regions, 1)
+	counts := map[vop]int{}
+	for _, p := range regions[0].progs {
+		require.NotNil(t, p)
+		for _, in := range p.instrs {
+			counts[in.op]++
+		}
+	}
+	assert.Equal(t, 1, counts[vMul], "Mul instructions")
+	assert.Equal(t, 1, counts[vExp], "Exp instructions")
+}

@@ -15,7 +15,7 @@ import (
 // accurate as TensorFlow's float32 Eigen reductions, and within 1e-6
 // relative of them in practice. When the elements of each output are
 // contiguous (all axes, or trailing ones), float32 Sum and Mean add them in
-// the canonical blocked order of sumRun (simd.go), in parallel over blocks
+// the canonical blocked order of sumBlock (simd.go), in parallel over blocks
 // but independent of the thread count; fused regions reduce in the same
 // order, so fused and unfused results are the same bits. float64 accumulates in float64; integers
 // accumulate in int64 and wrap to the dtype like TensorFlow's. Max and Min

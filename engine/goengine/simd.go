@@ -91,15 +91,6 @@ func sumBlockOf(k *vecKernels, x []float32) float64 {
 	return combineLanes(&lanes)
 }
 
-// sumRun returns the canonical float64 sum of a run of float32 values.
-func sumRun(k *vecKernels, x []float32) float64 {
-	s := 0.0
-	for lo := 0; lo < len(x); lo += sumBlock {
-		s += sumBlockOf(k, x[lo:min(lo+sumBlock, len(x))])
-	}
-	return s
-}
-
 // f32Bits and f32From are short names for the conversions the kernels use.
 func f32Bits(x float32) uint32      { return math.Float32bits(x) }
 func f32From(b uint32) float32      { return math.Float32frombits(b) }
