@@ -48,5 +48,12 @@
 //     without TensorFlow.
 //   - weightmap: U-Net weight maps from masks (exact Euclidean distance
 //     transform, connected components).
-//   - cmd/tfseg: the command line.
+//   - dataset, eval, overlay: images and masks from disk, the evaluation
+//     loop and its report (losses and metrics per image, worst images),
+//     overlay pictures; baseline: the demo's model and noisy-circles data.
+//   - npy: .npy files as tensors.
+//   - bridge, bridge/tfgobridge: a loss imported into a graft or tfgo graph
+//     (build tag tensorflow).
+//   - cmd/tfseg: the command line (demo, eval, verify, loss, export,
+//     weightmap, inspect, run).
 package tfseg
