@@ -302,38 +302,7 @@ func outputIndex(n *node, arg, idxs string) (int, error) {
 // consumer has run.
 func execute(ctx context.Context, st *State, g *graph, feeds map[edge]*tfops.Tensor, fetches []edge, targets []int, depth int) ([]*tfops.Tensor, error) {
 	n := len(g.nodes)
-	// fedNode[i]: every output of node i that anyone uses is fed, so the
-	// node itself need not run.
-	fed := make(map[int]bool)
-	for e := range feeds {
-		fed[e.node] = true
-	}
-	needed := make([]bool, n)
-	stack := make([]int, 0, len(fetches)+len(targets))
-	for _, e := range fetches {
-		stack = append(stack, e.node)
-	}
-	stack = append(stack, targets...)
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if needed[i] {
-			continue
-		}
-		needed[i] = true
-		if fed[i] && g.nodes[i].argIndex < 0 && allOutputsFed(g, i, feeds) {
-			continue
-		}
-		if g.nodes[i].argIndex >= 0 {
-			continue
-		}
-		for _, e := range g.nodes[i].in {
-			if _, ok := feeds[e]; !ok {
-				stack = append(stack, e.node)
-			}
-		}
-		stack = append(stack, g.nodes[i].ctrl...)
-	}
+	needed := neededNodes(g, feeds, fetches, targets)
 	// Kahn's algorithm over the needed subgraph.
 	indeg := make([]int, n)
 	consumers := make([][]int, n)
