@@ -4,9 +4,10 @@ import (
 	"github.com/tfseg/tfseg/tfops"
 )
 
-// SelectV2 and ClipByValue.
+// Select, SelectV2 and ClipByValue.
 
 func init() {
+	Register("Select", selectKernel)
 	Register("SelectV2", selectV2Kernel)
 	Register("ClipByValue", clipKernel)
 }
@@ -34,6 +35,42 @@ func selectV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 	p := newBcastPlan(dims, cond.Shape(), x.Shape(), y.Shape())
 	elemsOf(out).selectInto(c, out.Data(), cond.Data(), x.Data(), y.Data(), &p)
 	return []*tfops.Tensor{out}, nil
+}
+
+// selectKernel is TensorFlow 1's Select (select_op.cc): t and e have the
+// same shape; the condition is a scalar, has their shape, or is a vector
+// whose length is their first dimension (one choice per row). It does not
+// broadcast otherwise: that is SelectV2.
+func selectKernel(c *Context) ([]*tfops.Tensor, error) {
+	if err := c.CheckInputs(3); err != nil {
+		return nil, err
+	}
+	cond, x, y := c.Inputs[0], c.Inputs[1], c.Inputs[2]
+	if !equalDims(x.Shape(), y.Shape()) {
+		return nil, c.Errorf("t has shape %v but e has shape %v; Select needs them equal", x.Shape(), y.Shape())
+	}
+	switch {
+	case cond.Rank() == 0, equalDims(cond.Shape(), x.Shape()):
+	case cond.Rank() == 1 && x.Rank() > 1:
+		if cond.Shape()[0] != x.Shape()[0] {
+			return nil, c.Errorf("condition has %d elements but t's first dimension is %d", cond.Shape()[0], x.Shape()[0])
+		}
+		dims := make([]int, x.Rank())
+		for i := range dims {
+			dims[i] = 1
+		}
+		dims[0] = cond.Shape()[0]
+		rc, err := cond.Reshaped(dims...)
+		if err != nil {
+			return nil, c.Errorf("%v", err)
+		}
+		cond = rc
+	default:
+		return nil, c.Errorf("condition has shape %v; Select wants a scalar, t's shape %v, or a vector of its first dimension", cond.Shape(), x.Shape())
+	}
+	sub := *c
+	sub.Inputs = []*tfops.Tensor{cond, x, y}
+	return selectV2Kernel(&sub)
 }
 
 func selectInto[T any](c *Context, o []T, cond []bool, xs, ys []T, p *bcastPlan) {
