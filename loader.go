@@ -69,6 +69,9 @@ type TensorSpec struct {
 	Shape tfops.Shape
 	// Tensor is the graph tensor behind it ("serving_default_x:0").
 	Tensor string
+	// Default, for an input, is the value Run uses when the input is
+	// omitted (nil: the input is required).
+	Default *tfops.Tensor
 }
 
 // Signature is one callable entry point of a model.
@@ -157,7 +160,11 @@ func convertSignature(s savedmodel.Signature) Signature {
 		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 		return out
 	}
-	return Signature{Key: s.Key, Method: s.MethodName, Inputs: specs(s.Inputs), Outputs: specs(s.Outputs)}
+	sig := Signature{Key: s.Key, Method: s.MethodName, Inputs: specs(s.Inputs), Outputs: specs(s.Outputs)}
+	for i := range sig.Inputs {
+		sig.Inputs[i].Default = s.Defaults[sig.Inputs[i].Name]
+	}
+	return sig
 }
 
 // bringUp restores the variables and runs the init op, as TensorFlow's
@@ -258,6 +265,10 @@ func (m *Model) Run(ctx context.Context, key string, inputs map[string]*tfops.Te
 	var missing []string
 	for _, in := range sig.Inputs {
 		if _, ok := inputs[in.Name]; !ok {
+			if in.Default != nil && in.Tensor != "" {
+				feeds[in.Tensor] = in.Default
+				continue
+			}
 			missing = append(missing, in.Name)
 		}
 	}

@@ -79,6 +79,20 @@ func TestLoadHalfPlusTwoTF2(t *testing.T) {
 	assert.Equal(t, float32(3), runScalar(t, m, "serving_default", "x", "y", x))
 	assert.Equal(t, float32(4), runScalar(t, m, "regress_x2_to_y3", "inputs", "outputs", x))
 	assert.Equal(t, float32(4), runScalar(t, m, "classify_x2_to_y3", "inputs", "scores", x))
+
+	// serving_default declares x = [0] as its default (SignatureDef.defaults):
+	// omitted, y = 0.5*0 + 2.
+	sig, err := m.Signature("serving_default")
+	require.NoError(t, err)
+	require.NotNil(t, sig.Inputs[0].Default)
+	assert.Equal(t, []float32{0}, sig.Inputs[0].Default.Float32s())
+	res, err := m.Run(context.Background(), "serving_default", nil)
+	require.NoError(t, err)
+	assert.Equal(t, []float32{2}, res["y"].Float32s())
+	// regress_x2_to_y3 has no default: its input stays required.
+	_, err = m.Run(context.Background(), "regress_x2_to_y3", nil)
+	assert.ErrorIs(t, err, tfseg.ErrInput)
+	assert.ErrorContains(t, err, "missing input(s) inputs")
 }
 
 func TestLoadModuleVariables(t *testing.T) {

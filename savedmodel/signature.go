@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/tfseg/tfseg/tfops"
+	tensorpb "github.com/wamuir/graft/tensorflow/core/framework/tensor_go_proto"
 	pb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
 )
 
@@ -47,6 +48,9 @@ type Signature struct {
 	Inputs, Outputs map[string]TensorInfo
 	// MethodName is the method ("tensorflow/serving/predict"), possibly empty.
 	MethodName string
+	// Defaults holds the values of inputs that may be omitted (the
+	// SignatureDef's defaults, TF 2.x: arguments with default values).
+	Defaults map[string]*tfops.Tensor
 }
 
 // PredictMethod is the method name of a serving "predict" signature.
@@ -83,6 +87,24 @@ func SignatureFromProto(key string, sd *pb.SignatureDef) (Signature, error) {
 			}
 			side.out[name] = t
 		}
+	}
+	for name, tp := range sd.GetDefaults() {
+		in, ok := s.Inputs[name]
+		if !ok {
+			return Signature{}, fmt.Errorf("%w: signature %q: default for %q, which is not an input", ErrFormat, key, name)
+		}
+		t, err := tfops.FromProto(tp)
+		if err != nil {
+			return Signature{}, fmt.Errorf("%w: signature %q: default of input %q: %v", ErrFormat, key, name, err)
+		}
+		if t.DType() != in.DType || !in.Shape.CompatibleWith(t.StaticShape()) {
+			return Signature{}, fmt.Errorf("%w: signature %q: default of input %q is %v%v, the input is %v%v",
+				ErrFormat, key, name, t.DType(), t.Shape(), in.DType, in.Shape)
+		}
+		if s.Defaults == nil {
+			s.Defaults = map[string]*tfops.Tensor{}
+		}
+		s.Defaults[name] = t
 	}
 	return s, nil
 }
@@ -136,6 +158,19 @@ func (s Signature) Proto() (*pb.SignatureDef, error) {
 			}
 			side.out[name] = ti
 		}
+	}
+	for name, t := range s.Defaults {
+		if _, ok := s.Inputs[name]; !ok {
+			return nil, fmt.Errorf("%w: signature %q: default for %q, which is not an input", ErrExport, s.Key, name)
+		}
+		tp, err := tfops.ToProto(t)
+		if err != nil {
+			return nil, fmt.Errorf("%w: signature %q: default of %q: %v", ErrExport, s.Key, name, err)
+		}
+		if sd.Defaults == nil {
+			sd.Defaults = map[string]*tensorpb.TensorProto{}
+		}
+		sd.Defaults[name] = tp
 	}
 	return sd, nil
 }
