@@ -93,6 +93,8 @@ type State struct {
 	fuseConv bool
 	limits   engine.Limits
 	threads  int
+	// pool keeps float32 buffers released by runs for AllocUninit (alloc.go).
+	pool *bufPool
 }
 
 type funcEntry struct {
@@ -334,6 +336,7 @@ func execute(ctx context.Context, st *State, g *graph, feeds map[edge]*tfops.Ten
 		}
 	}
 	values := make([][]*tfops.Tensor, n)
+	arena := newRunArena(st.pool)
 	done := 0
 	total := 0
 	for i := range needed {
@@ -369,10 +372,14 @@ func execute(ctx context.Context, st *State, g *graph, feeds map[edge]*tfops.Ten
 				}
 				ins[k] = t
 			}
-			outs, err := runKernel(ctx, st, nd, ins, depth)
+			outs, err := runKernel(ctx, st, nd, ins, depth, arena)
 			if err != nil {
 				return nil, err
 			}
+			if retainsInputs(nd) {
+				arena.pin(ins)
+			}
+			arena.track(outs)
 			values[i] = outs
 			// Release inputs whose last consumer this was.
 			for _, e := range nd.in {
@@ -381,6 +388,7 @@ func execute(ctx context.Context, st *State, g *graph, feeds map[edge]*tfops.Ten
 				}
 				uses[e]--
 				if uses[e] == 0 && e.out < len(values[e.node]) {
+					arena.release(values[e.node][e.out])
 					values[e.node][e.out] = nil
 				}
 			}
@@ -409,6 +417,21 @@ func execute(ctx context.Context, st *State, g *graph, feeds map[edge]*tfops.Ten
 	return out, nil
 }
 
+// retainsInputs reports whether nd's kernel may keep its inputs beyond the
+// run (a stateful op storing a variable, a function call, whose body may
+// hold them); their buffers are never recycled.
+func retainsInputs(nd *node) bool {
+	if nd.opd.Stateful {
+		return true
+	}
+	for _, a := range nd.def.GetAttr() {
+		if a.GetFunc() != nil || len(a.GetList().GetFunc()) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func allOutputsFed(g *graph, i int, feeds map[edge]*tfops.Tensor) bool {
 	// A node counts as fed when output 0 is fed and no consumer in the graph
 	// reads another of its outputs unfed; checking the feed set suffices for
@@ -423,7 +446,7 @@ func isFedNode(g *graph, i int, feeds map[edge]*tfops.Tensor) bool {
 
 // runKernel runs one node's kernel, converting panics and errors into errors
 // that name the node and op.
-func runKernel(ctx context.Context, st *State, nd *node, ins []*tfops.Tensor, depth int) (outs []*tfops.Tensor, err error) {
+func runKernel(ctx context.Context, st *State, nd *node, ins []*tfops.Tensor, depth int, arena *runArena) (outs []*tfops.Tensor, err error) {
 	if nd.opd.Kernel == nil {
 		return nil, fmt.Errorf("%w: %s (node %q); the Go engine does not implement it", engine.ErrUnsupportedOp, nd.op, nd.name)
 	}
@@ -433,7 +456,7 @@ func runKernel(ctx context.Context, st *State, nd *node, ins []*tfops.Tensor, de
 			err = fmt.Errorf("%w: node %q (%s): panic: %v\n%s", engine.ErrKernel, nd.name, nd.op, r, firstFrames(debug.Stack()))
 		}
 	}()
-	c := &Context{Ctx: ctx, Node: nd.def, Inputs: ins, State: st, depth: depth}
+	c := &Context{Ctx: ctx, Node: nd.def, Inputs: ins, State: st, depth: depth, arena: arena}
 	outs, err = nd.opd.Kernel(c)
 	if err != nil {
 		if nd.op == fusedOp { // its error names the member at fault
@@ -457,7 +480,7 @@ func defaultThreads() int { return runtime.GOMAXPROCS(0) }
 
 // newState builds a session state from a graph's library.
 func newState(lib *fpb.FunctionDefLibrary, opts engine.SessionOptions) (*State, error) {
-	st := &State{resources: map[string]any{}, lib: map[string]*fpb.FunctionDef{}, limits: opts.Limits.WithDefaults(), threads: opts.Threads}
+	st := &State{resources: map[string]any{}, lib: map[string]*fpb.FunctionDef{}, limits: opts.Limits.WithDefaults(), threads: opts.Threads, pool: newBufPool()}
 	if st.threads <= 0 {
 		st.threads = defaultThreads()
 	}

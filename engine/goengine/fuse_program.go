@@ -108,7 +108,7 @@ func (r *region) runUnfused(c *Context) ([]*tfops.Tensor, error) {
 				ins[a] = c.Inputs[o.input]
 			}
 		}
-		outs, err := runKernel(c.Ctx, c.State, m.nd, ins, c.depth)
+		outs, err := runKernel(c.Ctx, c.State, m.nd, ins, c.depth, c.arena)
 		if err != nil {
 			return nil, err
 		}
@@ -710,7 +710,7 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 			outs[k] = t
 			continue
 		}
-		t, err := c.Alloc(tfops.Float, o.shape...)
+		t, err := c.AllocUninit(tfops.Float, o.shape...)
 		if err != nil {
 			return nil, err
 		}

@@ -91,6 +91,8 @@ type Context struct {
 	State *State
 	// depth is the current function nesting depth.
 	depth int
+	// arena hands out and recycles AllocUninit buffers (nil: no reuse).
+	arena *runArena
 }
 
 // Errorf returns an error wrapping engine.ErrKernel; the executor adds the
@@ -102,10 +104,18 @@ func (c *Context) Errorf(format string, args ...any) error {
 // Alloc returns a zeroed tensor, refusing allocations above the session's
 // MaxTensorBytes limit.
 func (c *Context) Alloc(d tfops.DType, dims ...int) (*tfops.Tensor, error) {
-	if err := tfops.CheckAlloc(d, dims, c.State.limits.MaxTensorBytes); err != nil {
-		return nil, fmt.Errorf("%w: MaxTensorBytes: %v", engine.ErrLimit, err)
+	if err := c.checkAlloc(d, dims); err != nil {
+		return nil, err
 	}
 	return tfops.Zeros(d, dims...)
+}
+
+// checkAlloc applies the session's MaxTensorBytes limit.
+func (c *Context) checkAlloc(d tfops.DType, dims []int) error {
+	if err := tfops.CheckAlloc(d, dims, c.State.limits.MaxTensorBytes); err != nil {
+		return fmt.Errorf("%w: MaxTensorBytes: %v", engine.ErrLimit, err)
+	}
+	return nil
 }
 
 // Threads is the number of goroutines a kernel may use.

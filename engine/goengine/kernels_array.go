@@ -448,7 +448,7 @@ func concatKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	dims := append([]int{}, first.Shape()...)
 	dims[a] = total
-	out, err := c.Alloc(first.DType(), dims...)
+	out, err := c.AllocUninit(first.DType(), dims...)
 	if err != nil {
 		return nil, err
 	}
@@ -510,7 +510,7 @@ func stridedSliceKernel(c *Context) ([]*tfops.Tensor, error) {
 	for i, d := range spec.Shape {
 		dims[i] = int(d)
 	}
-	out, err := c.Alloc(x.DType(), dims...)
+	out, err := c.AllocUninit(x.DType(), dims...)
 	if err != nil {
 		return nil, err
 	}

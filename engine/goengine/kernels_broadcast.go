@@ -185,7 +185,7 @@ func applyBinary[T, R tfops.Elem](c *Context, x, y *tfops.Tensor, outType tfops.
 	if err != nil {
 		return nil, c.Errorf("%v", err)
 	}
-	out, err := c.Alloc(outType, dims...)
+	out, err := c.AllocUninit(outType, dims...)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func applyUnary[T, R tfops.Elem](c *Context, x *tfops.Tensor, outType tfops.DTyp
 	if mode == flushArith {
 		x = dazTensor(x)
 	}
-	out, err := c.Alloc(outType, x.Shape()...)
+	out, err := c.AllocUninit(outType, x.Shape()...)
 	if err != nil {
 		return nil, err
 	}

@@ -149,7 +149,7 @@ func vecUnaryKernel(k Kernel, grain int, vec func(*vecKernels) func(dst, x []flo
 			return k(c)
 		}
 		x := c.Inputs[0]
-		out, err := c.Alloc(tfops.Float, x.Shape()...)
+		out, err := c.AllocUninit(tfops.Float, x.Shape()...)
 		if err != nil {
 			return nil, err
 		}

@@ -206,6 +206,11 @@ func (c *Context) convGeometry(x, f *tfops.Tensor, depthwise bool) (g convGeom, 
 		depth = fs[2] * fs[3]
 	}
 	g = convGeom{n: xs[0], h: xs[1], w: xs[2], c: xs[3], kh: fs[0], kw: fs[1], o: fs[3], wh: wh, ww: ww}
+	if !depthwise && x.DType() == tfops.Float && g.kh*g.kw*g.c > 0 {
+		// conv2DFloat32's GEMM stores every output element.
+		out, err = c.AllocUninit(x.DType(), xs[0], wh.out, ww.out, depth)
+		return
+	}
 	out, err = c.Alloc(x.DType(), xs[0], wh.out, ww.out, depth)
 	return
 }
@@ -518,7 +523,9 @@ func poolKernel(avg, v2 bool) Kernel {
 		if err != nil {
 			return nil, err
 		}
-		out, err := c.Alloc(x.DType(), xs[0], wh.out, ww.out, xs[3])
+		// Every SAME or VALID window holds an input element, so
+		// poolGeneric writes every output element.
+		out, err := c.AllocUninit(x.DType(), xs[0], wh.out, ww.out, xs[3])
 		if err != nil {
 			return nil, err
 		}
@@ -626,7 +633,7 @@ func biasAddKernel(c *Context) ([]*tfops.Tensor, error) {
 	for _, d := range xs[axis+1:] {
 		inner *= d
 	}
-	out, err := c.Alloc(x.DType(), xs...)
+	out, err := c.AllocUninit(x.DType(), xs...)
 	if err != nil {
 		return nil, err
 	}

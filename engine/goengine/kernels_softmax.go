@@ -29,7 +29,7 @@ func softmaxKernel(isLog bool) Kernel {
 		if x.Rank() < 1 {
 			return nil, c.Errorf("logits must have >= 1 dimension, got %s", dimsString(x.Shape()))
 		}
-		out, err := c.Alloc(x.DType(), x.Shape()...)
+		out, err := c.AllocUninit(x.DType(), x.Shape()...)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,188 @@
+package goengine
+
+import (
+	"math"
+	"os"
+	"sync"
+	"unsafe"
+
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// Buffer reuse. Kernels that overwrite every element of an output allocate
+// it with Context.AllocUninit. In a run, the executor counts the live values
+// that refer to each such buffer (an Identity or Reshape output, or a view
+// into it, is a second reference); when the last one is released, and the
+// buffer was never fetched, fed, stored by a stateful op or passed to a
+// function call, it goes back to the session's pool, where a later
+// AllocUninit of the same length (in this run or another) takes it.
+
+// minPooledFloats is the smallest buffer worth pooling (16 KiB).
+const minPooledFloats = 4096
+
+// maxPooledBytes bounds the memory a session's pool keeps idle.
+const maxPooledBytes = 512 << 20
+
+// poisonUninit makes AllocUninit fill its buffers with NaN, so that a
+// kernel that leaves an element unwritten shows it in results. Tests set
+// it; so does the environment variable TFSEG_GOENGINE_POISON=1.
+var poisonUninit = os.Getenv("TFSEG_GOENGINE_POISON") == "1"
+
+// bufPool is a session's free list of float32 buffers, keyed by length.
+type bufPool struct {
+	mu    sync.Mutex
+	free  map[int][][]float32
+	bytes int
+}
+
+func newBufPool() *bufPool { return &bufPool{free: map[int][][]float32{}} }
+
+// get returns a buffer of length n with unspecified contents.
+func (p *bufPool) get(n int) []float32 {
+	p.mu.Lock()
+	if l := p.free[n]; len(l) > 0 {
+		b := l[len(l)-1]
+		l[len(l)-1] = nil
+		p.free[n] = l[:len(l)-1]
+		p.bytes -= 4 * n
+		p.mu.Unlock()
+		return b
+	}
+	p.mu.Unlock()
+	return make([]float32, n)
+}
+
+// put hands b back; no reference to it may remain.
+func (p *bufPool) put(b []float32) {
+	n := len(b)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bytes+4*n > maxPooledBytes {
+		return
+	}
+	p.free[n] = append(p.free[n], b)
+	p.bytes += 4 * n
+}
+
+// runArena tracks, for one execute call, the buffers AllocUninit handed out
+// and how many live values refer to each.
+type runArena struct {
+	pool *bufPool
+	mu   sync.Mutex
+	// bufs maps a buffer's first element to the buffer, for buffers from
+	// this run's AllocUninit that have not been pinned or recycled.
+	bufs map[*float32][]float32
+	refs map[*float32]int
+}
+
+func newRunArena(p *bufPool) *runArena {
+	if p == nil {
+		return nil
+	}
+	return &runArena{pool: p, bufs: map[*float32][]float32{}, refs: map[*float32]int{}}
+}
+
+// alloc returns an n-element buffer owned by the run.
+func (a *runArena) alloc(n int) []float32 {
+	var b []float32
+	if a == nil || n < minPooledFloats {
+		b = make([]float32, n)
+	} else {
+		b = a.pool.get(n)
+		a.mu.Lock()
+		a.bufs[&b[0]] = b
+		a.mu.Unlock()
+	}
+	if poisonUninit {
+		nan := float32(math.NaN())
+		for i := range b {
+			b[i] = nan
+		}
+	}
+	return b
+}
+
+// owner returns the key of the tracked buffer t's data lies in, or nil.
+// a.mu must be held.
+func (a *runArena) owner(t *tfops.Tensor) *float32 {
+	if t == nil || t.DType() != tfops.Float {
+		return nil
+	}
+	d, ok := t.Data().([]float32)
+	if !ok || cap(d) == 0 {
+		return nil
+	}
+	p := &d[:1][0]
+	if _, ok := a.bufs[p]; ok {
+		return p
+	}
+	// A view into a buffer (a slice kernel may return one).
+	lo, hi := uintptr(unsafe.Pointer(p)), uintptr(unsafe.Pointer(p))+uintptr(cap(d))*4
+	for k, b := range a.bufs {
+		blo := uintptr(unsafe.Pointer(k))
+		bhi := blo + uintptr(len(b))*4
+		if lo < bhi && blo < hi {
+			return k
+		}
+	}
+	return nil
+}
+
+// each calls f, with a.mu held, with the key of every tracked buffer one
+// of ts lies in.
+func (a *runArena) each(ts []*tfops.Tensor, f func(k *float32)) {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range ts {
+		if len(a.bufs) == 0 {
+			return
+		}
+		if k := a.owner(t); k != nil {
+			f(k)
+		}
+	}
+}
+
+// track counts the references a node's outputs hold.
+func (a *runArena) track(outs []*tfops.Tensor) {
+	a.each(outs, func(k *float32) { a.refs[k]++ })
+}
+
+// pin stops the buffers of ts from ever being recycled (a stateful op or a
+// function call may keep them).
+func (a *runArena) pin(ts []*tfops.Tensor) {
+	a.each(ts, func(k *float32) {
+		delete(a.bufs, k)
+		delete(a.refs, k)
+	})
+}
+
+// release drops one reference to t; the buffer goes back to the pool when
+// it was the last.
+func (a *runArena) release(t *tfops.Tensor) {
+	a.each([]*tfops.Tensor{t}, func(k *float32) {
+		if a.refs[k]--; a.refs[k] > 0 {
+			return
+		}
+		b := a.bufs[k]
+		delete(a.bufs, k)
+		delete(a.refs, k)
+		a.pool.put(b)
+	})
+}
+
+// AllocUninit is Alloc for kernels that write every element of the output:
+// a float32 tensor's contents are unspecified (a buffer released earlier in
+// this run or by an earlier run of the session). Other dtypes are zeroed.
+func (c *Context) AllocUninit(d tfops.DType, dims ...int) (*tfops.Tensor, error) {
+	if d != tfops.Float {
+		return c.Alloc(d, dims...)
+	}
+	if err := c.checkAlloc(d, dims); err != nil {
+		return nil, err
+	}
+	return tfops.FromSlice(c.arena.alloc(tfops.NumElements(dims)), dims...)
+}
