@@ -99,6 +99,19 @@ func padInput(g convGeom, x []float32) ([]float32, int, int) {
 	return xp, hp, wp
 }
 
+// shuffles reports whether Conv2DBackpropInput's filter is as large as its
+// stride, undilated and unpadded, so each product row lands in one place.
+func (g convGeom) shuffles() bool {
+	return g.kh == g.wh.stride && g.kw == g.ww.stride && g.wh.dilation == 1 && g.ww.dilation == 1 &&
+		g.wh.padBefore == 0 && g.ww.padBefore == 0 && g.wh.out*g.kh <= g.h && g.ww.out*g.kw <= g.w
+}
+
+// tilesExactly reports whether, besides shuffles, the product rows cover
+// every element of dx, so conv2DBackpropInputFloat32 writes all of it.
+func (g convGeom) tilesExactly() bool {
+	return g.shuffles() && g.wh.out*g.kh == g.h && g.ww.out*g.kw == g.w
+}
+
 // conv2DBackpropInputFloat32 computes Conv2DBackpropInput (see
 // conv2DBackpropInputKernel) for float32.
 //
@@ -119,9 +132,8 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi
 	if g.n*m == 0 || ncol == 0 {
 		return false, nil
 	}
-	if g.kh == g.wh.stride && g.kw == g.ww.stride && g.wh.dilation == 1 && g.ww.dilation == 1 &&
-		g.wh.padBefore == 0 && g.ww.padBefore == 0 && ohd*g.kh <= g.h && owd*g.kw <= g.w {
-		applied = ohd*g.kh == g.h && owd*g.kw == g.w
+	if g.shuffles() {
+		applied = g.tilesExactly()
 		// Panels per (a, b): B(o, q) = f[a, b, q, o].
 		per := (g.c + gemmNR - 1) / gemmNR
 		b := newPanels(g.o, g.kh*g.kw*per)

@@ -344,11 +344,16 @@ func (c *Context) backpropInput(sizes, f, dy *tfops.Tensor, epi convEpilogue) (o
 		return nil, false, c.Errorf("out_backprop %v does not match the forward output %dx%d of input_sizes %v with filter %v",
 			dy.StaticShape(), wh.out, ww.out, dims, f.StaticShape())
 	}
-	out, err = c.Alloc(f.DType(), dims...)
+	g := convGeom{n: dims[0], h: dims[1], w: dims[2], c: dims[3], kh: fs[0], kw: fs[1], o: fs[3], wh: wh, ww: ww}
+	if f.DType() == tfops.Float && g.n*g.wh.out*g.ww.out > 0 && g.kh*g.kw*g.c > 0 && g.tilesExactly() {
+		// The product rows of the pixel shuffle store every element.
+		out, err = c.AllocUninit(f.DType(), dims...)
+	} else {
+		out, err = c.Alloc(f.DType(), dims...)
+	}
 	if err != nil {
 		return nil, false, err
 	}
-	g := convGeom{n: dims[0], h: dims[1], w: dims[2], c: dims[3], kh: fs[0], kw: fs[1], o: fs[3], wh: wh, ww: ww}
 	switch f.DType() {
 	case tfops.Float:
 		if applied, err = conv2DBackpropInputFloat32(c, g, f.Float32s(), dy.Float32s(), out.Float32s(), epi); err != nil {
