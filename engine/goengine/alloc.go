@@ -177,6 +177,8 @@ func (a *runArena) release(t *tfops.Tensor) {
 // AllocUninit is Alloc for kernels that write every element of the output:
 // a float32 tensor's contents are unspecified (a buffer released earlier in
 // this run or by an earlier run of the session). Other dtypes are zeroed.
+// The session keeps up to 512 MiB of released buffers for reuse until it
+// is dropped.
 func (c *Context) AllocUninit(d tfops.DType, dims ...int) (*tfops.Tensor, error) {
 	if d != tfops.Float {
 		return c.Alloc(d, dims...)

@@ -15,8 +15,12 @@ import (
 
 // Kernel computes one node: it reads c.Inputs and the node's attrs and
 // returns the node's outputs. Kernels must not modify their inputs (outputs
-// may alias them, as Identity and Reshape do) and must allocate large
-// outputs through c.Alloc so the session's limits apply.
+// may alias them, as Identity and Reshape do, or be views into them) and
+// must allocate large outputs through c.Alloc or c.AllocUninit so the
+// session's limits apply. The executor recycles an intermediate's buffer
+// once no live value refers to it, so a kernel that keeps an input beyond
+// the run (in State, or inside a non-tensor output) must be registered
+// Stateful; function-calling ops (a func attr) are treated so already.
 type Kernel func(c *Context) ([]*tfops.Tensor, error)
 
 // OpDef describes an op to the Go engine.
