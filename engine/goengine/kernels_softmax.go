@@ -100,7 +100,7 @@ func topKKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	dims := append([]int{}, x.Shape()...)
 	dims[len(dims)-1] = int(k)
-	vals, err := c.Alloc(x.DType(), dims...)
+	vals, err := c.AllocUninit(x.DType(), dims...) // k ≤ n values per row are written
 	if err != nil {
 		return nil, err
 	}
