@@ -20,7 +20,7 @@ import (
 // window sizes of 0 to 3, any axis, masks, paddings). The checks are those
 // of FuzzExecuteGraph: an answer or an error wrapping an engine sentinel,
 // fetched tensors consistent with their shapes and within MaxTensorBytes,
-// no hang; TFSEG_FUZZ_STRICT and TFSEG_FUZZ_PANIC_LOG apply too.
+// no hang, no kernel panic (TFSEG_FUZZ_PANIC_LOG applies too).
 func FuzzKernel(f *testing.F) {
 	for _, op := range fuzzKernelOps() {
 		// Two float32 2x3 matrices; a 1x4x4x1 image and a 2x2x1x1
@@ -29,8 +29,8 @@ func FuzzKernel(f *testing.F) {
 		f.Add(op, []byte{2, 0, 4, 1, 4, 4, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 4, 2, 2, 1, 1, 1, 2, 3, 4, 0, 1, 1, 1, 1, 1, 1, 1, 1})
 		f.Add(op, []byte{2, 0, 2, 2, 3, 1, 2, 3, 4, 5, 6, 2, 1, 2, 1, 0})
 	}
-	strict := os.Getenv("TFSEG_FUZZ_STRICT") == "1"
 	panicLog := os.Getenv("TFSEG_FUZZ_PANIC_LOG")
+	strict := panicLog == ""
 	f.Fuzz(func(t *testing.T, op string, data []byte) {
 		if _, ok := goengine.LookupOp(op); !ok || fuzzKernelSkip[op] {
 			return
@@ -42,10 +42,11 @@ func FuzzKernel(f *testing.F) {
 	})
 }
 
-// fuzzKernelSkip are ops FuzzKernel does not run: file system access, and
-// ops that only fail without a function library or a feed.
+// fuzzKernelSkip are ops FuzzKernel does not run: file system access, ops
+// that only fail without a function library or a feed, and the panicking
+// op TestFuzzSeesKernelPanics registers.
 var fuzzKernelSkip = map[string]bool{"SaveV2": true, "MergeV2Checkpoints": true, "RestoreV2": true,
-	"Placeholder": true, "PartitionedCall": true, "StatefulPartitionedCall": true}
+	"Placeholder": true, "PartitionedCall": true, "StatefulPartitionedCall": true, "FuzzTestPanic": true}
 
 // fuzzKernelOps lists the ops FuzzKernel runs.
 func fuzzKernelOps() []string {

@@ -273,7 +273,7 @@ func gemmWith(mk gemmMicro, jobs []gemmJob, b *gemmPanels, c []float32, threads 
 	}
 	tiles := start[len(jobs)]
 	flops := 2 * mr * max(b.k, 1) * gemmNR * len(b.ncols)
-	grain := max(1, (1<<18)/flops)
+	grain := max(1, (1<<18)/max(flops, 1)) // flops is 0 when B has no columns
 	parallelFor(threads, tiles, grain, func(t0, t1 int) {
 		coff := make([]int, mr)
 		var packed []float32

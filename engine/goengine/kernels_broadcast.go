@@ -191,6 +191,9 @@ func applyBinary[T, R tfops.Elem](c *Context, x, y *tfops.Tensor, outType tfops.
 	}
 	xs, ys, o := tfops.Values[T](x), tfops.Values[T](y), tfops.Values[R](out)
 	n := len(o)
+	if n == 0 {
+		return out, nil // an empty result (a 0 in dims); the broadcast plan below divides by the inner size
+	}
 	switch {
 	case len(xs) == n && len(ys) == n:
 		c.parallel(n, grain, func(lo, hi int) {

@@ -683,7 +683,7 @@ func biasAddFloat32(x, b, out []float32, threads int) {
 }
 
 func biasAddGeneric[T convElem](x, b, out []T, nc, inner, threads int) {
-	if nc == 0 {
+	if nc == 0 || inner == 0 {
 		return
 	}
 	// Split over runs of inner elements that share one bias value.

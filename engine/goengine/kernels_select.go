@@ -74,6 +74,9 @@ func selectKernel(c *Context) ([]*tfops.Tensor, error) {
 }
 
 func selectInto[T any](c *Context, o []T, cond []bool, xs, ys []T, p *bcastPlan) {
+	if len(o) == 0 {
+		return // nothing to select; grainCheap/in below would divide by zero
+	}
 	in := p.inner()
 	last := len(p.dims) - 1
 	sc, sx, sy := p.strides[0][last], p.strides[1][last], p.strides[2][last]
