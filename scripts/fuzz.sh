@@ -58,7 +58,8 @@ for pkg in "${candidates[@]}"; do
 			failed+=("$pkg $target")
 			grep -E 'testdata/fuzz|Failing input' "$out" || true
 		fi
-		execs="$(grep -o -E 'execs: [0-9]+' "$out" | tail -1 | awk '{print $2}')"
+		# A run that never printed a progress line has no count: that is not a failure.
+		execs="$({ grep -o -E 'execs: [0-9]+' "$out" || true; } | tail -1 | awk '{print $2}')"
 		rm -f "$out"
 		secs=$((SECONDS - start))
 		ran=$((ran + 1))
