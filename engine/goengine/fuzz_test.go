@@ -610,11 +610,9 @@ func adversarialGraphs() []adversarialGraph {
 			constNode("s", tfops.FromScalar("y")), constNode("dims", i32s(1<<16)),
 			node("fill", "Fill", []string{"dims", "s"}, map[string]any{"T": tfops.String, "index_type": tfops.Int32}),
 			node("join", "StringJoin", []string{"big", "fill"}, map[string]any{"N": 2, "separator": ""})),
-			fetch: "join", err: engine.ErrLimit, contains: []string{"MaxTensorBytes", `"join"`, "StringJoin"},
-			open: "StringJoin builds its strings without checking their bytes against MaxTensorBytes: a 4 KiB scalar joined with 65536 strings makes 256 MiB under a 64 MiB limit (kernels_var.go, stringJoinKernel)"},
+			fetch: "join", err: engine.ErrLimit, contains: []string{"MaxTensorBytes", `"join"`, "StringJoin"}},
 		{name: "stringjoin-doubling", gd: gdef(stringDoubling(28)...),
-			fetch: "d28", err: engine.ErrLimit, contains: []string{"MaxTensorBytes", "StringJoin"},
-			open: "StringJoin(s, s) chained 28 times doubles a 1-byte string to 256 MiB under a 64 MiB limit (kernels_var.go, stringJoinKernel)"},
+			fetch: "d28", err: engine.ErrLimit, contains: []string{"MaxTensorBytes", "StringJoin"}},
 		// Empty results (a 0 among the dimensions) once divided by zero
 		// when kernels split their work (FuzzKernel).
 		{name: "broadcast-to-empty", gd: gdef(constNode("a", tfops.MustFromSlice(make([]float32, 16), 1, 4, 4, 1)),

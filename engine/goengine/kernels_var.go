@@ -633,6 +633,24 @@ func stringJoinKernel(c *Context) ([]*tfops.Tensor, error) {
 		shape = []int{}
 	}
 	n := tfops.NumElements(shape)
+	// The output's bytes, counted before anything is built: joined strings
+	// can grow without bound (a scalar joined with every element, or a
+	// string joined with itself again and again).
+	limit := c.State.limits.MaxTensorBytes
+	var total int64
+	for j := 0; j < n; j++ {
+		total += int64(len(sep) * max(len(c.Inputs)-1, 0))
+		for _, t := range c.Inputs {
+			if t.Rank() == 0 {
+				total += int64(len(t.Strings()[0]))
+			} else {
+				total += int64(len(t.Strings()[j]))
+			}
+		}
+		if total > limit {
+			return nil, fmt.Errorf("%w: MaxTensorBytes: StringJoin output would exceed %d bytes", engine.ErrLimit, limit)
+		}
+	}
 	out := make([]string, n)
 	parts := make([]string, len(c.Inputs))
 	for j := 0; j < n; j++ {
