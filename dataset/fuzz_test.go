@@ -49,10 +49,9 @@ func FuzzReadMask(f *testing.F) {
 		e := MaskEncoding(int(enc) % 3)
 		m, err := ReadMask(path, MaskOptions{Encoding: e, MaxPixels: fuzzMaxPixels})
 		if err != nil {
-			// The pixel limit is reported with ErrImage for masks too:
-			// an open defect, see TestMaskPixelLimitIsErrMask.
-			pixelLimit := errors.Is(err, ErrImage) && strings.Contains(err.Error(), "pixels (limit")
-			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrMask) && !pixelLimit {
+			// ReadMask's errors wrap ErrFormat or ErrMask, the pixel limit
+			// included (TestMaskPixelLimitIsErrMask).
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrMask) {
 				t.Fatalf("error wraps neither ErrFormat nor ErrMask: %v", err)
 			}
 			if !strings.Contains(err.Error(), path) {
@@ -264,8 +263,6 @@ func TestMaskFormatByContent(t *testing.T) {
 // ErrImage (decodeBoundedFormat's error, returned unchanged by readMask).
 // Found by FuzzReadMask (testdata/fuzz/FuzzReadMask/regress-jpeg-mask-over-pixel-limit).
 func TestMaskPixelLimitIsErrMask(t *testing.T) {
-	t.Skip("open defect: readMask returns decodeBoundedFormat's ErrImage for a mask over MaxPixels; " +
-		"fix: readMask rewraps it as ErrMask (or decodeBoundedFormat takes the sentinel to use)")
 	var png []byte
 	for _, s := range fuzzSeedFiles(t) {
 		if s.name == "png-gray" {

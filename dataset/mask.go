@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -91,6 +92,11 @@ func readMask(path string, opts MaskOptions) (*Mask, error) {
 		return maskFromTensor(t, opts.Encoding)
 	case ".png", ".jpg", ".jpeg":
 		img, lossy, err := decodeBoundedFormat(path, maxPixels)
+		if errors.Is(err, ErrImage) {
+			// The pixel limit: for a mask that is a mask error (ReadMask
+			// documents ErrFormat or ErrMask); ErrImage still matches.
+			return nil, fmt.Errorf("%w: %w", ErrMask, err)
+		}
 		if err != nil {
 			return nil, err
 		}
