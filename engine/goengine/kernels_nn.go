@@ -840,12 +840,12 @@ func batchMatMulKernel(broadcast bool) Kernel {
 		if err != nil {
 			return nil, err
 		}
+		if !broadcast && !equalDims(x.Shape()[:x.Rank()-2], y.Shape()[:y.Rank()-2]) {
+			return nil, c.Errorf("batch dimensions of x %v and y %v differ", x.StaticShape(), y.StaticShape())
+		}
 		out, err := c.batchMatMul(x, y, ax, ay, true)
 		if err != nil {
 			return nil, err
-		}
-		if !broadcast && !equalDims(x.Shape()[:x.Rank()-2], y.Shape()[:y.Rank()-2]) {
-			return nil, c.Errorf("batch dimensions of x %v and y %v differ", x.StaticShape(), y.StaticShape())
 		}
 		return []*tfops.Tensor{out}, nil
 	}
