@@ -1,102 +1,45 @@
 package weightmap
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tfseg/tfseg/npy"
+	"github.com/tfseg/tfseg/tfops"
 )
 
-// npyArray is a C-order array read from a NumPy .npy file.
+// npyArray is an array read from a NumPy .npy file with package npy.
 type npyArray struct {
-	descr string
+	t     *tfops.Tensor
 	shape []int
-	data  []byte
 }
 
-var npyHeader = regexp.MustCompile(`'descr':\s*'([^']+)',\s*'fortran_order':\s*(True|False),\s*'shape':\s*\(([^)]*)\)`)
-
-// readNpy reads the .npy format, versions 1 to 3 (numpy.lib.format).
 func readNpy(path string) (*npyArray, error) {
-	b, err := os.ReadFile(path)
+	t, err := npy.ReadFile(path, npy.Options{})
 	if err != nil {
 		return nil, err
 	}
-	if len(b) < 10 || !bytes.Equal(b[:6], []byte("\x93NUMPY")) {
-		return nil, fmt.Errorf("%s: not a .npy file", path)
-	}
-	var hlen, off int
-	switch b[6] {
-	case 1:
-		hlen, off = int(binary.LittleEndian.Uint16(b[8:10])), 10
-	case 2, 3:
-		hlen, off = int(binary.LittleEndian.Uint32(b[8:12])), 12
-	default:
-		return nil, fmt.Errorf("%s: .npy version %d", path, b[6])
-	}
-	if off+hlen > len(b) {
-		return nil, fmt.Errorf("%s: truncated header", path)
-	}
-	m := npyHeader.FindStringSubmatch(string(b[off : off+hlen]))
-	if m == nil {
-		return nil, fmt.Errorf("%s: cannot parse header %q", path, b[off:off+hlen])
-	}
-	if m[2] == "True" {
-		return nil, fmt.Errorf("%s: Fortran order", path)
-	}
-	a := &npyArray{descr: m[1], data: b[off+hlen:]}
-	n := 1
-	for _, s := range strings.Split(m[3], ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		d, err := strconv.Atoi(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: shape %q", path, m[3])
-		}
-		a.shape = append(a.shape, d)
-		n *= d
-	}
-	size := map[string]int{"|u1": 1, "<i4": 4, "<f8": 8}[a.descr]
-	if size == 0 {
-		return nil, fmt.Errorf("%s: dtype %s not supported by this reader", path, a.descr)
-	}
-	if len(a.data) != n*size {
-		return nil, fmt.Errorf("%s: %d data bytes for shape %v of %s", path, len(a.data), a.shape, a.descr)
-	}
-	return a, nil
+	return &npyArray{t: t, shape: t.Shape()}, nil
 }
 
 func (a *npyArray) uint8s(t *testing.T) []uint8 {
-	require.Equal(t, "|u1", a.descr)
-	return a.data
+	require.Equal(t, tfops.Uint8, a.t.DType())
+	return tfops.Values[uint8](a.t)
 }
 
 func (a *npyArray) int32s(t *testing.T) []int32 {
-	require.Equal(t, "<i4", a.descr)
-	out := make([]int32, len(a.data)/4)
-	for i := range out {
-		out[i] = int32(binary.LittleEndian.Uint32(a.data[4*i:]))
-	}
-	return out
+	require.Equal(t, tfops.Int32, a.t.DType())
+	return a.t.Int32s()
 }
 
 func (a *npyArray) float64s(t *testing.T) []float64 {
-	require.Equal(t, "<f8", a.descr)
-	out := make([]float64, len(a.data)/8)
-	for i := range out {
-		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(a.data[8*i:]))
-	}
-	return out
+	require.Equal(t, tfops.Double, a.t.DType())
+	return a.t.Float64s()
 }
 
 // goldenManifest is testdata/cases.json, written by scripts/goldens_weightmap.py.
