@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -740,7 +741,7 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 	var next atomic.Int64
 	grab := max(1, nch/(8*c.Threads()))
 	worker := func() {
-		w := newProgWorker(p, scal)
+		w := newProgWorker(p, scal, k)
 		for {
 			j0 := int(next.Add(int64(grab))) - grab
 			if j0 >= nch {
@@ -809,10 +810,34 @@ type progWorker struct {
 	filled  []int
 	fillVal []float32
 	lanes   [sumLaneCount]float64
+	// The runner (fuse_runner.go), when the kernels have one: segs is the
+	// program as runner code, ptrs the operand table (the slots' chunk
+	// views, then sumLanes).
+	segs     []progSeg
+	ptrs     []unsafe.Pointer
+	sumLanes [][sumLaneCount]float64
 }
 
-func newProgWorker(p *program, scal []float32) *progWorker {
+// The runner keeps one lane buffer per sum: a chunk must lie in one
+// summation block.
+var _ [1]struct{} = [fuseChunkBlocks]struct{}{}
+
+func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 	w := &progWorker{views: make([][]float32, len(p.slots)), filled: make([]int, p.temps), fillVal: make([]float32, p.temps)}
+	if k.prog != nil {
+		w.segs = runnerSegments(p, scal, len(p.slots))
+		sums := 0
+		for _, in := range p.instrs {
+			if in.op == vSum {
+				sums++
+			}
+		}
+		w.sumLanes = make([][sumLaneCount]float64, sums)
+		w.ptrs = make([]unsafe.Pointer, len(p.slots)+sums)
+		for j := range w.sumLanes {
+			w.ptrs[len(p.slots)+j] = unsafe.Pointer(&w.sumLanes[j])
+		}
+	}
 	const size = fuseChunkBlocks * sumBlock
 	buf := make([]float32, (p.temps+len(scal))*size)
 	for t := 0; t < p.temps; t++ {
@@ -855,61 +880,70 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 			w.views[s] = v
 		}
 	}
-	v := w.views
+	if w.segs != nil {
+		w.runSegments(k, p, partial, nblocks, block, n)
+		return
+	}
 	for _, in := range p.instrs {
-		switch in.op {
-		case vAdd:
-			k.add(v[in.dst], v[in.a], v[in.b])
-		case vSub:
-			k.sub(v[in.dst], v[in.a], v[in.b])
-		case vMul:
-			k.mul(v[in.dst], v[in.a], v[in.b])
-		case vDiv:
-			k.div(v[in.dst], v[in.a], v[in.b])
-		case vDivNoNan:
-			k.divNoNan(v[in.dst], v[in.a], v[in.b])
-		case vMax:
-			k.max(v[in.dst], v[in.a], v[in.b])
-		case vMin:
-			k.min(v[in.dst], v[in.a], v[in.b])
-		case vSqDiff:
-			k.sub(v[in.dst], v[in.a], v[in.b])
-			k.mul(v[in.dst], v[in.dst], v[in.dst])
-		case vNeg:
-			k.neg(v[in.dst], v[in.a])
-		case vAbs:
-			k.abs(v[in.dst], v[in.a])
-		case vRelu:
-			k.relu(v[in.dst], v[in.a])
-		case vExp:
-			k.exp(v[in.dst], v[in.a])
-		case vLog:
-			k.log(v[in.dst], v[in.a])
-		case vLog1p:
-			k.log1p(v[in.dst], v[in.a])
-		case vSigmoid:
-			k.sigmoid(v[in.dst], v[in.a])
-		case vClip:
-			k.clip(v[in.dst], v[in.a], v[in.b], v[in.c])
-		case vCopy:
-			copy(v[in.dst], v[in.a])
-		case vPow:
-			if w.scalars[in.scalar][0] == 2 {
-				k.mul(v[in.dst], v[in.a], v[in.a])
-			} else {
-				applyFunc2(v[in.dst], v[in.a], v[in.b], in.unfusedPow, in.mode)
-			}
-		case vFunc1:
-			applyFunc1(v[in.dst], v[in.a], in.f1, in.mode)
-		case vFunc2:
-			applyFunc2(v[in.dst], v[in.a], v[in.b], in.f2, in.mode)
-		case vSum:
-			x := v[in.a]
-			for b, off := block, 0; off < len(x); b, off = b+1, off+sumBlock {
-				w.lanes = [sumLaneCount]float64{}
-				k.sumLanes(x[off:min(off+sumBlock, len(x))], &w.lanes)
-				partial[in.sink*nblocks+b] = combineLanes(&w.lanes)
-			}
+		w.goInstr(k, in, partial, nblocks, block)
+	}
+}
+
+// goInstr runs one instruction on the chunk whose views are set.
+func (w *progWorker) goInstr(k *vecKernels, in instr, partial []float64, nblocks, block int) {
+	v := w.views
+	switch in.op {
+	case vAdd:
+		k.add(v[in.dst], v[in.a], v[in.b])
+	case vSub:
+		k.sub(v[in.dst], v[in.a], v[in.b])
+	case vMul:
+		k.mul(v[in.dst], v[in.a], v[in.b])
+	case vDiv:
+		k.div(v[in.dst], v[in.a], v[in.b])
+	case vDivNoNan:
+		k.divNoNan(v[in.dst], v[in.a], v[in.b])
+	case vMax:
+		k.max(v[in.dst], v[in.a], v[in.b])
+	case vMin:
+		k.min(v[in.dst], v[in.a], v[in.b])
+	case vSqDiff:
+		k.sub(v[in.dst], v[in.a], v[in.b])
+		k.mul(v[in.dst], v[in.dst], v[in.dst])
+	case vNeg:
+		k.neg(v[in.dst], v[in.a])
+	case vAbs:
+		k.abs(v[in.dst], v[in.a])
+	case vRelu:
+		k.relu(v[in.dst], v[in.a])
+	case vExp:
+		k.exp(v[in.dst], v[in.a])
+	case vLog:
+		k.log(v[in.dst], v[in.a])
+	case vLog1p:
+		k.log1p(v[in.dst], v[in.a])
+	case vSigmoid:
+		k.sigmoid(v[in.dst], v[in.a])
+	case vClip:
+		k.clip(v[in.dst], v[in.a], v[in.b], v[in.c])
+	case vCopy:
+		copy(v[in.dst], v[in.a])
+	case vPow:
+		if w.scalars[in.scalar][0] == 2 {
+			k.mul(v[in.dst], v[in.a], v[in.a])
+		} else {
+			applyFunc2(v[in.dst], v[in.a], v[in.b], in.unfusedPow, in.mode)
+		}
+	case vFunc1:
+		applyFunc1(v[in.dst], v[in.a], in.f1, in.mode)
+	case vFunc2:
+		applyFunc2(v[in.dst], v[in.a], v[in.b], in.f2, in.mode)
+	case vSum:
+		x := v[in.a]
+		for b, off := block, 0; off < len(x); b, off = b+1, off+sumBlock {
+			w.lanes = [sumLaneCount]float64{}
+			k.sumLanes(x[off:min(off+sumBlock, len(x))], &w.lanes)
+			partial[in.sink*nblocks+b] = combineLanes(&w.lanes)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package goengine
 import (
 	"math"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Vector kernels over float32 slices: the elementwise arithmetic and
@@ -33,6 +34,11 @@ type vecKernels struct {
 	// zeros) into lanes: lanes[j] += x[i] for i ≡ j (mod sumLanes), in
 	// float64, in order of i.
 	sumLanes func(x []float32, lanes *[sumLaneCount]float64)
+	// prog, when set, runs a sequence of these kernels on one chunk in one
+	// call (fuse_runner.go): code holds ninstr instructions of 5 int32s
+	// (progOp, then the dst, a, b and c indices into ptrs), each applied
+	// to n elements.
+	prog func(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)
 }
 
 // vk is the implementation in use: the assembly kernels when the CPU has
@@ -66,12 +72,12 @@ func useKernels(k *vecKernels) (restore func()) {
 // or on fusion: the run is cut into blocks of sumBlock elements from its
 // start; within a block, lane j (of sumLaneCount) accumulates the elements
 // at offsets ≡ j (mod sumLaneCount) in order, and the lanes are combined
-// pairwise (lane j += lane j+w for w = 8, 4, 2, 1); the block sums are
+// pairwise (lane j += lane j+w for w = 16, 8, 4, 2, 1); the block sums are
 // added in order. The float64 result is rounded once, so it is the sum to
 // within float64 rounding, far below float32 resolution.
 const (
 	sumBlock     = 1024
-	sumLaneCount = 16
+	sumLaneCount = 32
 )
 
 // combineLanes returns the pairwise sum of the lanes (lanes is clobbered).

@@ -2,7 +2,11 @@
 
 package goengine
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:generate go run simd_gen.go
 
@@ -41,6 +45,18 @@ func reluAVX512(dst, x *float32, n int)
 
 //go:noescape
 func flushAVX512(dst, x *float32, n int)
+
+// copyAVX512 copies the bits of x (the runner's copy).
+//
+//go:noescape
+func copyAVX512(dst, x *float32, n int)
+
+// runProgAVX512 runs ninstr instructions of code on n elements (see
+// vecKernels.prog): the AVX-512 kernels above, inlined, under one MXCSR
+// change.
+//
+//go:noescape
+func runProgAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)
 
 //go:noescape
 func clipAVX512(dst, x, lo, hi *float32, n int)
@@ -174,6 +190,7 @@ var avx512Kernels = vecKernels{
 		}
 		sumLanesAVX512(&x[0], len(x), lanes)
 	},
+	prog: runProgAVX512,
 }
 
 // binaryAsm adapts a binary kernel to slices (bounds checked here).

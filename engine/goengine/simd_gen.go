@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -88,6 +89,21 @@ func single(name string, args []string, setup, body string) {
 	lines(setFTZ)
 	lines("MOVL $0x80000000, AX\nVPBROADCASTD AX, Z31\nMOVL $0x7f800000, AX\nVPBROADCASTD AX, Z29")
 	lines(setup)
+	// Four steps of 16 lanes per iteration (the same registers: the CPU
+	// renames them), then single steps, then the masked tail.
+	emit("loop4:")
+	lines("CMPQ CX, $64\nJLT loop")
+	for u := 0; u < 4; u++ {
+		for i := range args {
+			emit("\tVMOVUPS %d(%s), %s", 64*u, regs[i], zs[i])
+		}
+		lines(body)
+		emit("\tVMOVUPS Z2, %d(DI)", 64*u)
+	}
+	for i := range args {
+		emit("\tADDQ $256, %s", regs[i])
+	}
+	lines("ADDQ $256, DI\nSUBQ $64, CX\nJMP loop4")
 	emit("loop:")
 	lines("CMPQ CX, $16\nJLT tail")
 	for i := range args {
@@ -554,30 +570,28 @@ VBLENDVPS Y15, Y10, Y5, Y5
 VDIVPS Y6, Y5, Y5
 `, "", "", "Y5", "")
 
-	// sumLanes: lanes[0:4] in Y4, [4:8] in Y5, [8:12] in Y6, [12:16] in Y7.
-	emit("// func sumLanesAVX2(x *float32, n int, lanes *[16]float64)")
+	// sumLanes: lanes[4k:4k+4] in Y(4+k), k < 8; n is a multiple of 32.
+	emit("// func sumLanesAVX2(x *float32, n int, lanes *[32]float64)")
 	emit("TEXT ·sumLanesAVX2(SB), NOSPLIT, $8-24")
 	lines("MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI")
 	lines(setFTZ)
-	lines("VMOVUPD (DI), Y4\nVMOVUPD 32(DI), Y5\nVMOVUPD 64(DI), Y6\nVMOVUPD 96(DI), Y7")
+	for k := 0; k < 8; k++ {
+		emit("\tVMOVUPD %d(DI), Y%d", 32*k, 4+k)
+	}
 	emit("loop:")
-	lines(`
-CMPQ CX, $16
-JLT done
-VCVTPS2PD (SI), Y0
-VCVTPS2PD 16(SI), Y1
-VCVTPS2PD 32(SI), Y2
-VCVTPS2PD 48(SI), Y3
-VADDPD Y0, Y4, Y4
-VADDPD Y1, Y5, Y5
-VADDPD Y2, Y6, Y6
-VADDPD Y3, Y7, Y7
-ADDQ $64, SI
-SUBQ $16, CX
-JMP loop
-`)
+	lines("CMPQ CX, $32\nJLT done")
+	tmp := []int{0, 1, 2, 3, 12, 13, 14, 15}
+	for k := 0; k < 8; k++ {
+		emit("\tVCVTPS2PD %d(SI), Y%d", 16*k, tmp[k])
+	}
+	for k := 0; k < 8; k++ {
+		emit("\tVADDPD Y%d, Y%d, Y%d", tmp[k], 4+k, 4+k)
+	}
+	lines("ADDQ $128, SI\nSUBQ $32, CX\nJMP loop")
 	emit("done:")
-	lines("VMOVUPD Y4, (DI)\nVMOVUPD Y5, 32(DI)\nVMOVUPD Y6, 64(DI)\nVMOVUPD Y7, 96(DI)")
+	for k := 0; k < 8; k++ {
+		emit("\tVMOVUPD Y%d, %d(DI)", 4+k, 32*k)
+	}
 	lines(restore)
 }
 
@@ -625,6 +639,7 @@ VCMPPS $0x11, Z30, Z0, K2
 VPXORD Z2, Z2, K2, Z2
 `)
 	single("flushAVX512", x, "", flush("Z0")+"VMOVAPS Z0, Z2")
+	single("copyAVX512", x, "", "VMOVAPS Z0, Z2")
 	single("clipAVX512", []string{"x", "lo", "hi"}, "", flush("Z0")+flush("Z1")+flush("Z3")+`
 VMOVAPS Z0, Z2
 VCMPPS $0x11, Z2, Z3, K2
@@ -677,24 +692,30 @@ VBROADCASTSS ·simdF32+24(SB), KS, ZG5
 VDIVPS ZG6, ZG5, ZG5
 `, result: "ZG5"})
 
-	// sumLanes: lanes[0:8] in Z4, lanes[8:16] in Z5.
-	emit("// func sumLanesAVX512(x *float32, n int, lanes *[16]float64)")
+	// sumLanes: lanes[0:8] in Z4, [8:16] in Z5, [16:24] in Z6, [24:32] in Z7.
+	emit("// func sumLanesAVX512(x *float32, n int, lanes *[32]float64)")
 	emit("TEXT ·sumLanesAVX512(SB), NOSPLIT, $8-24")
 	lines("MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI")
 	lines(setFTZ)
-	lines("VMOVUPD (DI), Z4\nVMOVUPD 64(DI), Z5")
+	lines("VMOVUPD (DI), Z4\nVMOVUPD 64(DI), Z5\nVMOVUPD 128(DI), Z6\nVMOVUPD 192(DI), Z7")
 	emit("loop:")
 	lines(`
-CMPQ CX, $16
+CMPQ CX, $32
 JLT tail
 VCVTPS2PD (SI), Z0
 VCVTPS2PD 32(SI), Z1
+VCVTPS2PD 64(SI), Z2
+VCVTPS2PD 96(SI), Z3
 VADDPD Z0, Z4, Z4
 VADDPD Z1, Z5, Z5
-ADDQ $64, SI
-SUBQ $16, CX
+VADDPD Z2, Z6, Z6
+VADDPD Z3, Z7, Z7
+ADDQ $128, SI
+SUBQ $32, CX
 JMP loop
 `)
+	// The tail adds +0 in the masked-off lanes, which leaves them as they
+	// are: a lane that starts at +0 never becomes -0.
 	emit("tail:")
 	lines(`
 TESTQ CX, CX
@@ -703,16 +724,27 @@ MOVL $1, AX
 SHLL CX, AX
 DECL AX
 KMOVW AX, K1
+SHRL $16, AX
+KMOVW AX, K2
 VMOVUPS.Z (SI), K1, Z0
+VMOVUPS.Z 64(SI), K2, Z8
 VCVTPS2PD Y0, Z1
 VEXTRACTF32X8 $1, Z0, Y2
 VCVTPS2PD Y2, Z2
+VCVTPS2PD Y8, Z9
+VEXTRACTF32X8 $1, Z8, Y10
+VCVTPS2PD Y10, Z10
 VADDPD Z1, Z4, Z4
 VADDPD Z2, Z5, Z5
+VADDPD Z9, Z6, Z6
+VADDPD Z10, Z7, Z7
 `)
 	emit("done:")
-	lines("VMOVUPD Z4, (DI)\nVMOVUPD Z5, 64(DI)")
+	lines("VMOVUPD Z4, (DI)\nVMOVUPD Z5, 64(DI)\nVMOVUPD Z6, 128(DI)\nVMOVUPD Z7, 192(DI)")
 	lines(restore)
+	emit("")
+
+	emitRunner(buf.String())
 
 	avx2Kernels()
 
@@ -720,4 +752,111 @@ VADDPD Z2, Z5, Z5
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// runnerOps are the runner's opcodes, in the order of the progOp
+// constants of fuse_asm_amd64.go, and the kernel each runs.
+var runnerOps = []struct{ op, kernel string }{
+	{"add", "addAVX512"}, {"sub", "subAVX512"}, {"mul", "mulAVX512"}, {"div", "divAVX512"},
+	{"divNoNan", "divNoNanAVX512"}, {"max", "maxAVX512"}, {"min", "minAVX512"},
+	{"neg", "negAVX512"}, {"abs", "absAVX512"}, {"relu", "reluAVX512"},
+	{"exp", "expAVX512"}, {"log", "logAVX512"}, {"log1p", "log1pAVX512"}, {"sigmoid", "sigmoidAVX512"},
+	{"clip", "clipAVX512"}, {"sum", "sumLanesAVX512"}, {"copy", "copyAVX512"},
+}
+
+var (
+	labelDef = regexp.MustCompile(`^(\w+):$`)
+	jumpRef  = regexp.MustCompile(`^(\tJ\w+ )(\w+)$`)
+)
+
+// inlineKernel turns the text of a kernel function into a block of the
+// runner: no TEXT line, arguments (the runner has loaded DI, SI, DX, R8
+// and CX), MXCSR changes (the runner sets them once) or RET (the block
+// jumps back to the dispatch), and its labels prefixed with op.
+func inlineKernel(text, op string) []string {
+	var out []string
+	labels := map[string]bool{}
+	for _, l := range strings.Split(text, "\n") {
+		if m := labelDef.FindStringSubmatch(l); m != nil {
+			labels[m[1]] = true
+		}
+	}
+	for _, l := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "", strings.HasPrefix(t, "//"), strings.HasPrefix(t, "TEXT "), strings.Contains(t, "(FP)"),
+			strings.Contains(t, "MXCSR"), t == "MOVL old-8(SP), AX", t == "ORL $0x8040, AX", t == "MOVL AX, new-4(SP)",
+			t == "VZEROUPPER":
+			continue
+		case t == "RET":
+			out = append(out, "\tJMP rnext")
+			continue
+		}
+		if m := labelDef.FindStringSubmatch(l); m != nil {
+			out = append(out, op+"_"+m[1]+":")
+			continue
+		}
+		if m := jumpRef.FindStringSubmatch(l); m != nil && labels[m[2]] {
+			out = append(out, m[1]+op+"_"+m[2])
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// emitRunner writes runProgAVX512, which runs a sequence of kernel calls
+// on one chunk in one call: MXCSR is set once, and each instruction's
+// operands come from a table of pointers. The kernels' own code is the
+// body of each opcode, so results are the kernels' bits.
+func emitRunner(text string) {
+	// A kernel's text runs from its "// func" line to the blank line after
+	// its RET.
+	kernel := func(name string) string {
+		i := strings.Index(text, "// func "+name+"(")
+		if i < 0 {
+			panic("no kernel " + name)
+		}
+		j := strings.Index(text[i:], "\n\n")
+		return text[i : i+j]
+	}
+	emit("// func runProgAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)")
+	emit("TEXT ·runProgAVX512(SB), NOSPLIT, $8-32")
+	lines(`
+MOVQ code+0(FP), R9
+MOVQ ninstr+8(FP), R10
+MOVQ ptrs+16(FP), R11
+MOVQ n+24(FP), R12
+`)
+	lines(setFTZ)
+	emit("rnext:")
+	lines(`
+TESTQ R10, R10
+JEQ rdone
+MOVLQSX 0(R9), BX
+MOVLQSX 4(R9), AX
+MOVQ (R11)(AX*8), DI
+MOVLQSX 8(R9), AX
+MOVQ (R11)(AX*8), SI
+MOVLQSX 12(R9), AX
+MOVQ (R11)(AX*8), DX
+MOVLQSX 16(R9), AX
+MOVQ (R11)(AX*8), R8
+MOVQ R12, CX
+ADDQ $20, R9
+DECQ R10
+`)
+	for i, o := range runnerOps {
+		emit("\tCMPQ BX, $%d", i)
+		emit("\tJEQ op_%s", o.op)
+	}
+	emit("rdone:")
+	lines(restore)
+	for _, o := range runnerOps {
+		emit("op_%s:", o.op)
+		for _, l := range inlineKernel(kernel(o.kernel), o.op) {
+			emit("%s", l)
+		}
+	}
+	emit("")
 }
