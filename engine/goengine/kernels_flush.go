@@ -63,6 +63,17 @@ func isDenormal32(x float32) bool {
 	return b&0x7f800000 == 0 && b&0x007fffff != 0
 }
 
+// hasDenormal32Go is hasDenormal32 in Go: the reference, and the code
+// without AVX-512.
+func hasDenormal32Go(v []float32) bool {
+	for _, x := range v {
+		if isDenormal32(x) {
+			return true
+		}
+	}
+	return false
+}
+
 func isDenormal64(x float64) bool {
 	b := math.Float64bits(x)
 	return b&0x7ff0000000000000 == 0 && b&0x000fffffffffffff != 0
@@ -88,6 +99,9 @@ func flush64(x float64) float64 {
 func dazTensor(t *tfops.Tensor) *tfops.Tensor {
 	switch v := t.Data().(type) {
 	case []float32:
+		if !hasDenormal32(v) {
+			return t
+		}
 		for i, x := range v {
 			if isDenormal32(x) {
 				w := append([]float32{}, v...)

@@ -1050,6 +1050,9 @@ func padKernel(mode padMode) Kernel {
 				return nil, c.Errorf("%v", err)
 			}
 		}
+		if mode == padConstant && padRowsInto(out, x, pads) {
+			return []*tfops.Tensor{out}, nil
+		}
 		// Source index along each dim for each output coordinate (-1: pad).
 		maps := make([][]int, len(xs))
 		for i, d := range xs {
@@ -1086,6 +1089,61 @@ func padKernel(mode padMode) Kernel {
 			return nil, c.Errorf("%v", err)
 		}
 		return []*tfops.Tensor{out}, nil
+	}
+}
+
+// padRowsInto copies x into out (already filled with the padding value)
+// at offsets pads[2i] along each dimension i, one innermost row at a time;
+// false when out's dtype has no fast path.
+func padRowsInto(out, x *tfops.Tensor, pads []int) bool {
+	switch o := out.Data().(type) {
+	case []float32:
+		padRows(o, x.Data().([]float32), x.Shape(), out.Shape(), pads)
+	case []float64:
+		padRows(o, x.Data().([]float64), x.Shape(), out.Shape(), pads)
+	case []int32:
+		padRows(o, x.Data().([]int32), x.Shape(), out.Shape(), pads)
+	case []int64:
+		padRows(o, x.Data().([]int64), x.Shape(), out.Shape(), pads)
+	default:
+		return false
+	}
+	return true
+}
+
+// padRows copies the rows of src (dims in) into dst (dims out) shifted by
+// the "before" paddings.
+func padRows[T any](dst, src []T, in, out, pads []int) {
+	rank := len(in)
+	if len(src) == 0 {
+		return
+	}
+	if rank == 0 {
+		dst[0] = src[0]
+		return
+	}
+	inner := in[rank-1]
+	// Output strides, and the offset of the first copied element.
+	stride := make([]int, rank)
+	s, base := 1, 0
+	for i := rank - 1; i >= 0; i-- {
+		stride[i] = s
+		base += pads[2*i] * s
+		s *= out[i]
+	}
+	idx := make([]int, rank) // index over in[:rank-1]
+	off := base
+	for r := 0; r < len(src); r += inner {
+		copy(dst[off:off+inner], src[r:r+inner])
+		for i := rank - 2; i >= 0; i-- {
+			idx[i]++
+			off += stride[i]
+			if idx[i] < in[i] {
+				break
+			}
+			off -= in[i] * stride[i]
+			idx[i] = 0
+		}
 	}
 }
 

@@ -411,3 +411,61 @@ func BenchmarkConv2D(b *testing.B) {
 		})
 	}
 }
+
+// TestPadAgainstReferenceLoops checks Pad and PadV2 (the row-copy path)
+// on random shapes of rank 0 to 4, empty dimensions included, against a
+// loop over output coordinates.
+func TestPadAgainstReferenceLoops(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	for trial := 0; trial < 300; trial++ {
+		rank := r.Intn(5)
+		in, out := make([]int, rank), make([]int, rank)
+		pads := make([]int32, 2*rank)
+		for i := range in {
+			in[i] = r.Intn(4)
+			if r.Intn(8) > 0 {
+				in[i]++
+			}
+			pads[2*i], pads[2*i+1] = int32(r.Intn(3)), int32(r.Intn(3))
+			out[i] = in[i] + int(pads[2*i]+pads[2*i+1])
+		}
+		x := make([]float32, tfops.NumElements(in))
+		for i := range x {
+			x[i] = float32(i + 1)
+		}
+		fill := float32(0)
+		op, ins := "Pad", []*tfops.Tensor{tfops.MustFromSlice(x, in...), tfops.MustFromSlice(pads, rank, 2)}
+		if trial%2 == 1 {
+			fill = -7
+			op, ins = "PadV2", append(ins, tfops.FromScalar(fill))
+		}
+		got, err := nnRunOp(op, map[string]any{"T": tfops.Float, "Tpaddings": tfops.Int32}, 1, ins...)
+		require.NoError(t, err, "%s %v pads %v", op, in, pads)
+		want := make([]float32, tfops.NumElements(out))
+		idx := make([]int, rank)
+		for f := range want {
+			src, inside := 0, true
+			for i := 0; i < rank; i++ {
+				s := idx[i] - int(pads[2*i])
+				if s < 0 || s >= in[i] {
+					inside = false
+					break
+				}
+				src = src*in[i] + s
+			}
+			want[f] = fill
+			if inside {
+				want[f] = x[src]
+			}
+			for i := rank - 1; i >= 0; i-- {
+				idx[i]++
+				if idx[i] < out[i] {
+					break
+				}
+				idx[i] = 0
+			}
+		}
+		require.Equal(t, out, got[0].Shape(), "%s %v pads %v", op, in, pads)
+		require.Equal(t, want, got[0].Float32s(), "%s %v pads %v", op, in, pads)
+	}
+}

@@ -1,0 +1,66 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func hasDenormalAVX512(x *float32, n int) bool
+TEXT ·hasDenormalAVX512(SB), NOSPLIT, $0-17
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVL $0x7f800000, AX
+	VPBROADCASTD AX, Z29
+	MOVL $0x007fffff, AX
+	VPBROADCASTD AX, Z30
+loop4:
+	CMPQ CX, $64
+	JLT loop
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VPTESTNMD Z29, Z0, K1
+	VPTESTMD Z30, Z0, K1, K1
+	VPTESTNMD Z29, Z1, K2
+	VPTESTMD Z30, Z1, K2, K2
+	VPTESTNMD Z29, Z2, K3
+	VPTESTMD Z30, Z2, K3, K3
+	VPTESTNMD Z29, Z3, K4
+	VPTESTMD Z30, Z3, K4, K4
+	KORW K1, K2, K1
+	KORW K3, K4, K3
+	KORTESTW K1, K3
+	JNE found
+	ADDQ $256, SI
+	SUBQ $64, CX
+	JMP loop4
+loop:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z0
+	VPTESTNMD Z29, Z0, K1
+	VPTESTMD Z30, Z0, K1, K1
+	KORTESTW K1, K1
+	JNE found
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ none
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K5
+	// Masked-off lanes load as +0, which is not denormal.
+	VMOVUPS.Z (SI), K5, Z0
+	VPTESTNMD Z29, Z0, K1
+	VPTESTMD Z30, Z0, K1, K1
+	KORTESTW K1, K1
+	JNE found
+none:
+	MOVB $0, ret+16(FP)
+	VZEROUPPER
+	RET
+found:
+	MOVB $1, ret+16(FP)
+	VZEROUPPER
+	RET
