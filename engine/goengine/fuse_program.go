@@ -747,9 +747,15 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 			if j0 >= nch {
 				return
 			}
-			for j := j0; j < min(j0+grab, nch); j++ {
+			for j, end := j0, min(j0+grab, nch); j < end; {
+				if cnt := w.fullChunks(p, j, end); cnt > 0 {
+					w.multiChunk(k, p, inData, outData, partial, nblocks, j, cnt)
+					j += cnt
+					continue
+				}
 				lo, hi, block := p.chunk(j)
 				w.chunk(k, p, inData, outData, partial, nblocks, block, lo, hi)
+				j++
 			}
 		}
 	}
@@ -814,7 +820,18 @@ type progWorker struct {
 	// program as runner code, ptrs the operand table (the slots' chunk
 	// views, then sumLanes).
 	segs     []progSeg
+	hasGo    bool  // some instruction runs in Go (views needed)
+	dynSlots []int // slots whose pointer changes per chunk
+	sinks    []int // per sum instruction, in order: its sink
 	ptrs     []unsafe.Pointer
+	ptrsRest []unsafe.Pointer // ptrs after a chunk's whole tiles
+	// Several chunks per call (kernels with chunks, programs without Go
+	// instructions or broadcast operands): the code, its operand table
+	// and steps, and the lanes of every sum of every chunk.
+	unified  []int32
+	mptrs    []unsafe.Pointer
+	steps    []int64
+	mlanes   []float64
 	sumLanes [][sumLaneCount]float64
 }
 
@@ -825,17 +842,23 @@ var _ [1]struct{} = [fuseChunkBlocks]struct{}{}
 func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 	w := &progWorker{views: make([][]float32, len(p.slots)), filled: make([]int, p.temps), fillVal: make([]float32, p.temps)}
 	if k.prog != nil {
-		w.segs = runnerSegments(p, scal, len(p.slots))
+		w.segs = runnerSegments(p, scal, len(p.slots), k.tiles != nil && !noTiles)
+		for _, sg := range w.segs {
+			w.hasGo = w.hasGo || sg.code == nil
+		}
 		sums := 0
 		for _, in := range p.instrs {
 			if in.op == vSum {
+				w.sinks = append(w.sinks, in.sink)
 				sums++
 			}
 		}
 		w.sumLanes = make([][sumLaneCount]float64, sums)
 		w.ptrs = make([]unsafe.Pointer, len(p.slots)+sums)
+		w.ptrsRest = make([]unsafe.Pointer, len(p.slots)+sums)
 		for j := range w.sumLanes {
 			w.ptrs[len(p.slots)+j] = unsafe.Pointer(&w.sumLanes[j])
+			w.ptrsRest[len(p.slots)+j] = w.ptrs[len(p.slots)+j]
 		}
 	}
 	const size = fuseChunkBlocks * sumBlock
@@ -848,6 +871,19 @@ func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 		fill32(b, v)
 		w.scalars = append(w.scalars, b)
 	}
+	if w.ptrs != nil {
+		w.initMulti(p, k)
+		for s, sl := range p.slots {
+			switch sl.kind {
+			case slotTemp:
+				w.ptrs[s] = unsafe.Pointer(&w.temps[sl.idx][0])
+			case slotScalar:
+				w.ptrs[s] = unsafe.Pointer(&w.scalars[sl.idx][0])
+			default:
+				w.dynSlots = append(w.dynSlots, s)
+			}
+		}
+	}
 	return w
 }
 
@@ -855,6 +891,10 @@ func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 // is block (of nblocks per sink).
 func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
 	n := hi - lo
+	if w.segs != nil && !w.hasGo {
+		w.runnerChunk(k, p, in, out, partial, nblocks, block, lo, hi)
+		return
+	}
 	for s, sl := range p.slots {
 		switch sl.kind {
 		case slotInput:
@@ -881,6 +921,9 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 		}
 	}
 	if w.segs != nil {
+		for s, v := range w.views {
+			w.ptrs[s] = unsafe.Pointer(unsafe.SliceData(v))
+		}
 		w.runSegments(k, p, partial, nblocks, block, n)
 		return
 	}

@@ -13,6 +13,9 @@ import "unsafe"
 // functions, Pow with an exponent other than 2) run in Go between runner
 // calls.
 
+// noTiles turns register tiles off (tests compare both ways).
+var noTiles = false
+
 // progOp is a runner opcode; the order is runnerOps' in simd_gen.go.
 type progOp int32
 
@@ -34,6 +37,8 @@ const (
 	pClip
 	pSum
 	pCopy
+	// pTileBlock heads a tile block in the code vecKernels.chunks runs.
+	pTileBlock
 )
 
 // runnerOp maps instructions with one runner opcode to it.
@@ -44,31 +49,20 @@ var runnerOp = map[vop]progOp{
 }
 
 // progSeg is a run of runner code (code != nil) or one instruction for Go.
+// tile, when set, is the same run compiled for the tile runner.
 type progSeg struct {
 	code  []int32
+	tile  []int32
 	instr int // index in program.instrs, when code is nil
 }
 
-// runnerSegments translates p for the runner: sum instruction k (in
-// order) accumulates into the lane buffer at pointer index sumBase+k.
+// runnerInstrs translates p into runner instructions: sum instruction k
+// (in order) accumulates into the lane buffer at pointer index sumBase+k.
 // scal are the run's scalars (a Pow whose exponent is 2 is a Mul).
-func runnerSegments(p *program, scal []float32, sumBase int) []progSeg {
-	var segs []progSeg
-	var code []int32
-	flush := func() {
-		if len(code) > 0 {
-			segs = append(segs, progSeg{code: code})
-			code = nil
-		}
-	}
-	slot := func(s int) int32 {
-		if s < 0 {
-			return 0 // unused operand: any valid index
-		}
-		return int32(s)
-	}
+func runnerInstrs(p *program, scal []float32, sumBase int) []rinstr {
+	var out []rinstr
 	add := func(op progOp, dst, a, b, c int) {
-		code = append(code, int32(op), slot(dst), slot(a), slot(b), slot(c))
+		out = append(out, rinstr{op: op, goIdx: -1, dst: dst, a: a, b: b, c: c})
 	}
 	sums := 0
 	for i, in := range p.instrs {
@@ -86,35 +80,246 @@ func runnerSegments(p *program, scal []float32, sumBase int) []progSeg {
 			add(pSum, sumBase+sums, in.a, -1, -1)
 			sums++
 		default:
-			flush()
-			segs = append(segs, progSeg{instr: i})
+			out = append(out, rinstr{op: -1, goIdx: i, dst: in.dst, a: in.a, b: in.b, c: in.c})
 		}
 	}
-	flush()
+	return out
+}
+
+// runnerSegments cuts the runner instructions of p into segments; with
+// tiles, runs of two or more tileable instructions get tile code too.
+func runnerSegments(p *program, scal []float32, sumBase int, tiles bool) []progSeg {
+	ins := runnerInstrs(p, scal, sumBase)
+	code := func(run []rinstr) []int32 {
+		var c []int32
+		for _, r := range run {
+			c = append(c, int32(r.op), slotIndex(r.dst), slotIndex(r.a), slotIndex(r.b), slotIndex(r.c))
+		}
+		return c
+	}
+	// liveAfter(end)(s): some instruction from end on reads s before
+	// writing it, or s is a region output.
+	liveAfter := func(end int) func(int) bool {
+		return func(s int) bool {
+			if s < len(p.slots) && p.slots[s].kind == slotOutput {
+				return true
+			}
+			for _, r := range ins[end:] {
+				if contains(r.reads(), s) {
+					return true
+				}
+				if r.dst == s {
+					return false
+				}
+			}
+			return false
+		}
+	}
+	var segs []progSeg
+	for i := 0; i < len(ins); {
+		if ins[i].goIdx >= 0 {
+			segs = append(segs, progSeg{instr: ins[i].goIdx})
+			i++
+			continue
+		}
+		j := i
+		t := tiles && tileable(ins[i].op)
+		for j < len(ins) && ins[j].goIdx < 0 && (!tiles || tileable(ins[j].op) == t) {
+			j++
+		}
+		sg := progSeg{code: code(ins[i:j])}
+		if t && j-i >= 2 {
+			sg.tile = tileCode(tileSchedule(ins[i:j]), liveAfter(j))
+			if !tilesPay(ins[i:j], sg.tile) {
+				sg.tile = nil
+			}
+		}
+		segs = append(segs, sg)
+		i = j
+	}
 	return segs
 }
 
-// runSegments runs the worker's runner segments on a chunk of n elements
-// whose views are set, and stores each sum's block total in partial.
-func (w *progWorker) runSegments(k *vecKernels, p *program, partial []float64, nblocks, block, n int) {
-	for s, v := range w.views {
-		w.ptrs[s] = unsafe.Pointer(unsafe.SliceData(v))
+// tilesPay reports whether the tile code of run keeps enough values out
+// of memory to make up for its dispatch per tile (measured: three stores
+// saved or more; a sum of a stored value is cheaper from memory).
+func tilesPay(run []rinstr, tile []int32) bool {
+	saved := 0
+	for _, r := range run {
+		if r.op != pSum {
+			saved++
+		}
 	}
+	for i := 0; i < len(tile); i += 5 {
+		if tileOp(tile[i]) == tStore {
+			saved--
+		}
+	}
+	return saved >= 3
+}
+
+// slotIndex is an operand's pointer index (0 for an unused operand).
+func slotIndex(s int) int32 { return int32(max(s, 0)) }
+
+// runnerChunk runs the chunk [lo, hi) of a program without Go
+// instructions: the operand table is set from the inputs and outputs
+// (temps and scalars do not move), broadcast operands are gathered, and
+// the segments run.
+func (w *progWorker) runnerChunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
+	n := hi - lo
+	for _, s := range w.dynSlots {
+		sl := &p.slots[s]
+		switch sl.kind {
+		case slotInput:
+			w.ptrs[s] = unsafe.Pointer(&in[sl.idx][lo])
+		case slotOutput:
+			w.ptrs[s] = unsafe.Pointer(&out[sl.idx][lo])
+		case slotBcast:
+			w.bcast(sl, in, lo, hi)
+			w.ptrs[s] = unsafe.Pointer(&w.temps[sl.buf][0])
+		}
+	}
+	w.runSegments(k, p, partial, nblocks, block, n)
+}
+
+// bcast fills the buffer of broadcast slot sl for the chunk [lo, hi).
+func (w *progWorker) bcast(sl *slot, in [][]float32, lo, hi int) {
+	n := hi - lo
+	if c, ok := sl.constantOver(lo, hi); ok {
+		// The chunk reads one element: fill only when it changes.
+		if x := in[sl.idx][c]; w.filled[sl.buf] < n || f32Bits(w.fillVal[sl.buf]) != f32Bits(x) {
+			fill32(w.temps[sl.buf], x)
+			w.filled[sl.buf], w.fillVal[sl.buf] = len(w.temps[sl.buf]), x
+		}
+		return
+	}
+	gatherBcast(w.temps[sl.buf][:n], in[sl.idx], sl.dims, sl.strides, lo)
+	w.filled[sl.buf] = 0
+}
+
+// runSegments runs the worker's runner segments on a chunk of n elements
+// whose operand pointers are set, and stores each sum's block total in
+// partial.
+func (w *progWorker) runSegments(k *vecKernels, p *program, partial []float64, nblocks, block, n int) {
 	for j := range w.sumLanes {
 		w.sumLanes[j] = [sumLaneCount]float64{}
 	}
-	for _, sg := range w.segs {
-		if sg.code != nil {
-			k.prog(&sg.code[0], len(sg.code)/5, &w.ptrs[0], n)
-			continue
+	ntiles := n / tileElems
+	rest := n - ntiles*tileElems
+	if rest > 0 && ntiles > 0 {
+		// The operand table for the elements after the whole tiles.
+		for s := range p.slots {
+			w.ptrsRest[s] = unsafe.Add(w.ptrs[s], 4*ntiles*tileElems)
 		}
-		w.goInstr(k, p.instrs[sg.instr], partial, nblocks, block)
 	}
-	j := 0
-	for _, in := range p.instrs {
-		if in.op == vSum {
-			partial[in.sink*nblocks+block] = combineLanes(&w.sumLanes[j])
-			j++
+	for _, sg := range w.segs {
+		switch {
+		case sg.code == nil:
+			w.goInstr(k, p.instrs[sg.instr], partial, nblocks, block)
+		case sg.tile != nil && ntiles > 0:
+			k.tiles(&sg.tile[0], len(sg.tile)/5, &w.ptrs[0], ntiles)
+			if rest > 0 {
+				k.prog(&sg.code[0], len(sg.code)/5, &w.ptrsRest[0], rest)
+			}
+		default:
+			k.prog(&sg.code[0], len(sg.code)/5, &w.ptrs[0], n)
+		}
+	}
+	for j, sink := range w.sinks {
+		partial[sink*nblocks+block] = combineLanes(&w.sumLanes[j])
+	}
+}
+
+// maxMultiChunks bounds the chunks of one vecKernels.chunks call (their
+// lanes are in the worker's buffer).
+const maxMultiChunks = 64
+
+// initMulti sets the worker up for several chunks per call when the
+// kernels can and the program allows: no Go instructions, no broadcast
+// operands (gathered per chunk).
+func (w *progWorker) initMulti(p *program, k *vecKernels) {
+	if k.chunks == nil || w.hasGo {
+		return
+	}
+	for _, sl := range p.slots {
+		if sl.kind == slotBcast {
+			return
+		}
+	}
+	for _, sg := range w.segs {
+		if sg.tile != nil {
+			w.unified = append(w.unified, int32(pTileBlock), int32(len(sg.tile)/5), int32(len(sg.code)/5), 0, 0)
+			w.unified = append(w.unified, sg.tile...)
+		}
+		w.unified = append(w.unified, sg.code...)
+	}
+	if len(w.unified) == 0 {
+		return
+	}
+	sums := len(w.sinks)
+	w.mptrs = make([]unsafe.Pointer, len(p.slots)+sums)
+	w.steps = make([]int64, len(p.slots)+sums)
+	for s, sl := range p.slots {
+		if sl.kind == slotInput || sl.kind == slotOutput {
+			w.steps[s] = 4 * fuseChunkBlocks * sumBlock
+		}
+	}
+	w.mlanes = make([]float64, maxMultiChunks*sums*sumLaneCount)
+	for j := 0; j < sums; j++ {
+		w.steps[len(p.slots)+j] = int64(8 * sums * sumLaneCount)
+		w.mptrs[len(p.slots)+j] = unsafe.Pointer(&w.mlanes[j*sumLaneCount])
+	}
+}
+
+// fullChunks returns how many chunks from j (before end, at most
+// maxMultiChunks) one vecKernels.chunks call can run: whole chunks, each
+// right after the previous in memory and in summation blocks. 0 when the
+// worker cannot, or fewer than two qualify.
+func (w *progWorker) fullChunks(p *program, j, end int) int {
+	if w.unified == nil {
+		return 0
+	}
+	const size = fuseChunkBlocks * sumBlock
+	cnt, prevHi, prevBlock := 0, 0, 0
+	for ; j < end && cnt < maxMultiChunks; j++ {
+		lo, hi, block := p.chunk(j)
+		if hi-lo != size || (cnt > 0 && (lo != prevHi || (p.count > 1 && block != prevBlock+1))) {
+			break
+		}
+		prevHi, prevBlock = hi, block
+		cnt++
+	}
+	if cnt < 2 {
+		return 0
+	}
+	return cnt
+}
+
+// multiChunk runs cnt whole chunks from chunk j in one call and stores
+// each sum's block totals in partial.
+func (w *progWorker) multiChunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, j, cnt int) {
+	lo, _, block := p.chunk(j)
+	for s, sl := range p.slots {
+		switch sl.kind {
+		case slotInput:
+			w.mptrs[s] = unsafe.Pointer(&in[sl.idx][lo])
+		case slotOutput:
+			w.mptrs[s] = unsafe.Pointer(&out[sl.idx][lo])
+		default:
+			w.mptrs[s] = w.ptrs[s]
+		}
+	}
+	sums := len(w.sinks)
+	lanes := w.mlanes[:cnt*sums*sumLaneCount]
+	clear(lanes)
+	for i := 0; i < sums; i++ {
+		w.mptrs[len(p.slots)+i] = unsafe.Pointer(&w.mlanes[i*sumLaneCount])
+	}
+	k.chunks(&w.unified[0], len(w.unified)/5, &w.mptrs[0], fuseChunkBlocks*sumBlock, cnt, &w.steps[0], len(w.steps))
+	for c := 0; c < cnt; c++ {
+		for i, sink := range w.sinks {
+			l := (*[sumLaneCount]float64)(lanes[(c*sums+i)*sumLaneCount:])
+			partial[sink*nblocks+block+c] = combineLanes(l)
 		}
 	}
 }

@@ -64,3 +64,4 @@ found:
 	MOVB $1, ret+16(FP)
 	VZEROUPPER
 	RET
+

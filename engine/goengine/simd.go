@@ -39,6 +39,15 @@ type vecKernels struct {
 	// (progOp, then the dst, a, b and c indices into ptrs), each applied
 	// to n elements.
 	prog func(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)
+	// tiles, when set, runs ninstr tile instructions (fuse_tiles.go) on
+	// ntiles tiles of tileElems elements from the pointers of ptrs.
+	tiles func(code *int32, ninstr int, ptrs *unsafe.Pointer, ntiles int)
+	// chunks, when set, runs runner code that may hold tile blocks (a
+	// pTileBlock header, m tile instructions, then f runner instructions
+	// for the elements after the whole tiles, skipped here) on nchunks
+	// consecutive chunks of n elements (a multiple of tileElems): between
+	// chunks, ptrs[i] += steps[i] (bytes) for i < ntab.
+	chunks func(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int)
 }
 
 // vk is the implementation in use: the assembly kernels when the CPU has

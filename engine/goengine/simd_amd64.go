@@ -58,6 +58,18 @@ func copyAVX512(dst, x *float32, n int)
 //go:noescape
 func runProgAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)
 
+// runTilesAVX512 runs ninstr tile instructions on ntiles tiles (see
+// vecKernels.tiles).
+//
+//go:noescape
+func runTilesAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, ntiles int)
+
+// runChunksAVX512 runs runner code with tile blocks on nchunks chunks (see
+// vecKernels.chunks).
+//
+//go:noescape
+func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int)
+
 //go:noescape
 func clipAVX512(dst, x, lo, hi *float32, n int)
 
@@ -190,7 +202,9 @@ var avx512Kernels = vecKernels{
 		}
 		sumLanesAVX512(&x[0], len(x), lanes)
 	},
-	prog: runProgAVX512,
+	prog:   runProgAVX512,
+	tiles:  runTilesAVX512,
+	chunks: runChunksAVX512,
 }
 
 // binaryAsm adapts a binary kernel to slices (bounds checked here).

@@ -745,6 +745,8 @@ VADDPD Z10, Z7, Z7
 	emit("")
 
 	emitRunner(buf.String())
+	emitTiles()
+	emitChunks(buf.String())
 
 	avx2Kernels()
 
@@ -834,6 +836,228 @@ MOVQ n+24(FP), R12
 TESTQ R10, R10
 JEQ rdone
 MOVLQSX 0(R9), BX
+`)
+	runnerDispatch("op")
+	emit("rdone:")
+	lines(restore)
+	for _, o := range runnerOps {
+		emit("op_%s:", o.op)
+		for _, l := range inlineKernel(kernel(o.kernel), o.op) {
+			emit("%s", l)
+		}
+	}
+	emit("")
+}
+
+// tileOps are the tile runner's opcodes, in the order of the tileOp
+// constants of fuse_tiles.go, with the code applied to the accumulator
+// (Z0-Z15: 256 elements) for each of its 16 registers; %[1]d is the
+// register and %[2]d the byte offset of its elements. SI points at the
+// operand's tile, DI at the destination's (store) or at the lanes (sum).
+var tileOps = []struct{ op, body string }{
+	{"load", "VMOVUPS %[2]d(SI), Z%[1]d"},
+	{"store", "VMOVUPS Z%[1]d, %[2]d(DI)"},
+	{"add", "VADDPS %[2]d(SI), Z%[1]d, Z%[1]d"},
+	{"sub", "VSUBPS %[2]d(SI), Z%[1]d, Z%[1]d"},
+	{"rsub", "VMOVUPS %[2]d(SI), Z16\nVSUBPS Z%[1]d, Z16, Z%[1]d"},
+	{"mul", "VMULPS %[2]d(SI), Z%[1]d, Z%[1]d"},
+	{"div", "VDIVPS %[2]d(SI), Z%[1]d, Z%[1]d"},
+	{"rdiv", "VMOVUPS %[2]d(SI), Z16\nVDIVPS Z%[1]d, Z16, Z%[1]d"},
+	{"square", "VMULPS Z%[1]d, Z%[1]d, Z%[1]d"},
+	{"neg", "VSUBPS Z%[1]d, Z30, Z%[1]d"},
+	{"abs", "VANDPS Z29, Z%[1]d, Z%[1]d"},
+	{"sum", ""},
+}
+
+// emitTiles writes runTilesAVX512: ntiles tiles of 256 elements, each
+// through ninstr tile instructions (5 int32s: tileOp, dst and a indices
+// into ptrs, two unused) with the running value in registers. The
+// arithmetic is the kernels' (same instructions, same MXCSR), and sum
+// adds lane by lane as sumLanesAVX512 does.
+func emitTiles() {
+	emit("// func runTilesAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, ntiles int)")
+	emit("TEXT ·runTilesAVX512(SB), NOSPLIT, $8-32")
+	lines(`
+MOVQ code+0(FP), R9
+MOVQ ptrs+16(FP), R11
+MOVQ ntiles+24(FP), R12
+`)
+	lines(setFTZ)
+	lines(`
+XORQ R13, R13
+MOVL $0x7fffffff, AX
+VPBROADCASTD AX, Z29
+VPXORD Z30, Z30, Z30
+tile:
+TESTQ R12, R12
+JEQ tdone
+MOVQ R9, R10
+MOVQ ninstr+8(FP), CX
+tnext:
+TESTQ CX, CX
+JEQ tend
+`)
+	tileDispatch("R10", "CX", "t")
+	lines(`
+JMP tnext
+tend:
+ADDQ $1024, R13
+DECQ R12
+JMP tile
+tdone:
+`)
+	lines(restore)
+	tileBodies("t", "tnext", "R13")
+	emit("")
+}
+
+// tileBodies emits the tile opcodes' code, labels prefix_op, each jumping
+// to next when done; off is the register holding the tile's byte offset.
+func tileBodies(prefix, next, off string) {
+	for _, o := range tileOps {
+		emit("%s_%s:", prefix, o.op)
+		switch o.op {
+		case "store":
+			emit("\tADDQ %s, DI", off)
+		case "sum":
+			lines("VMOVUPD (DI), Z16\nVMOVUPD 64(DI), Z17\nVMOVUPD 128(DI), Z18\nVMOVUPD 192(DI), Z19")
+			for k := 0; k < 8; k++ {
+				a, b := 2*k, 2*k+1
+				emit("\tVCVTPS2PD Y%d, Z20", a)
+				emit("\tVEXTRACTF32X8 $1, Z%d, Y21", a)
+				emit("\tVCVTPS2PD Y21, Z21")
+				emit("\tVCVTPS2PD Y%d, Z22", b)
+				emit("\tVEXTRACTF32X8 $1, Z%d, Y23", b)
+				emit("\tVCVTPS2PD Y23, Z23")
+				lines("VADDPD Z20, Z16, Z16\nVADDPD Z21, Z17, Z17\nVADDPD Z22, Z18, Z18\nVADDPD Z23, Z19, Z19")
+			}
+			lines("VMOVUPD Z16, (DI)\nVMOVUPD Z17, 64(DI)\nVMOVUPD Z18, 128(DI)\nVMOVUPD Z19, 192(DI)")
+			emit("\tJMP %s", next)
+			continue
+		}
+		for r := 0; r < 16; r++ {
+			lines(fmt.Sprintf(o.body, r, 64*r))
+		}
+		emit("\tJMP %s", next)
+	}
+}
+
+// emitChunks writes runChunksAVX512: nchunks chunks of n elements (a
+// multiple of the tile size) through the runner code, which may hold tile
+// blocks: a header (opcode len(runnerOps), m, f) followed by m tile
+// instructions, run on each tile of the chunk, then f runner instructions
+// (for the elements after the whole tiles, of which there are none here:
+// they are skipped). Between chunks, ptrs[i] += steps[i] for i < ntab
+// (not after the last: the table never points past its buffers).
+func emitChunks(text string) {
+	kernel := func(name string) string {
+		i := strings.Index(text, "// func "+name+"(")
+		j := strings.Index(text[i:], "\n\n")
+		return text[i : i+j]
+	}
+	emit("// func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int, nchunks int, steps *int64, ntab int)")
+	emit("TEXT ·runChunksAVX512(SB), NOSPLIT, $48-56")
+	lines(`
+MOVQ ptrs+16(FP), R11
+MOVQ n+24(FP), R12
+MOVQ nchunks+32(FP), AX
+MOVQ AX, cl-16(SP)
+XORQ R13, R13
+`)
+	lines(setFTZ)
+	lines(`
+cchunk:
+MOVQ cl-16(SP), AX
+TESTQ AX, AX
+JEQ calldone
+MOVQ code+0(FP), R9
+MOVQ ninstr+8(FP), R10
+cnext:
+TESTQ R10, R10
+JEQ cchunkend
+MOVLQSX 0(R9), BX
+`)
+	emit("\tCMPQ BX, $%d", len(runnerOps))
+	emit("\tJEQ ctile")
+	lines(`
+`)
+	runnerDispatch("c")
+	emit("\tJMP cnext")
+	// A tile block.
+	lines(`
+ctile:
+MOVLQSX 4(R9), AX
+MOVQ AX, tm-24(SP)
+MOVLQSX 8(R9), DX
+ADDQ AX, DX
+MOVQ DX, tmf-32(SP)
+ADDQ $20, R9
+DECQ R10
+MOVQ R9, tstart-40(SP)
+MOVQ R12, AX
+SHRQ $8, AX
+MOVQ AX, tleft-48(SP)
+XORQ R13, R13
+MOVL $0x7fffffff, AX
+VPBROADCASTD AX, Z29
+VPXORD Z30, Z30, Z30
+ctileloop:
+MOVQ tleft-48(SP), AX
+TESTQ AX, AX
+JEQ ctilesdone
+MOVQ tstart-40(SP), DX
+MOVQ tm-24(SP), R8
+ctnext:
+TESTQ R8, R8
+JEQ ctend
+`)
+	tileDispatch("DX", "R8", "u")
+	lines(`
+JMP ctnext
+ctend:
+ADDQ $1024, R13
+DECQ tleft-48(SP)
+JMP ctileloop
+ctilesdone:
+XORQ R13, R13
+MOVQ tmf-32(SP), AX
+SUBQ AX, R10
+IMULQ $20, AX
+ADDQ AX, R9
+JMP cnext
+cchunkend:
+DECQ cl-16(SP)
+JEQ calldone
+MOVQ steps+40(FP), SI
+MOVQ ntab+48(FP), CX
+XORQ AX, AX
+cstep:
+CMPQ AX, CX
+JGE cstepped
+MOVQ (SI)(AX*8), DX
+ADDQ DX, (R11)(AX*8)
+INCQ AX
+JMP cstep
+cstepped:
+JMP cchunk
+calldone:
+`)
+	lines(restore)
+	for _, o := range runnerOps {
+		emit("c_%s:", o.op)
+		for _, l := range inlineKernel(kernel(o.kernel), "c"+o.op) {
+			emit("%s", strings.Replace(l, "JMP rnext", "JMP cnext", 1))
+		}
+	}
+	tileBodies("u", "ctnext", "R13")
+	emit("")
+}
+
+// runnerDispatch emits the fetch of the runner instruction at R9 (opcode
+// in BX, operand pointers in DI, SI, DX, R8, n in CX) and the jump to
+// prefix_op.
+func runnerDispatch(prefix string) {
+	lines(`
 MOVLQSX 4(R9), AX
 MOVQ (R11)(AX*8), DI
 MOVLQSX 8(R9), AX
@@ -848,15 +1072,26 @@ DECQ R10
 `)
 	for i, o := range runnerOps {
 		emit("\tCMPQ BX, $%d", i)
-		emit("\tJEQ op_%s", o.op)
+		emit("\tJEQ %s_%s", prefix, o.op)
 	}
-	emit("rdone:")
-	lines(restore)
-	for _, o := range runnerOps {
-		emit("op_%s:", o.op)
-		for _, l := range inlineKernel(kernel(o.kernel), o.op) {
-			emit("%s", l)
-		}
+}
+
+// tileDispatch emits the fetch of the tile instruction at cursor (opcode
+// in BX, destination in DI, operand in SI at the tile's offset R13),
+// counting down count, and the jump to prefix_op.
+func tileDispatch(cursor, count, prefix string) {
+	lines(fmt.Sprintf(`
+MOVLQSX 0(%[1]s), BX
+MOVLQSX 4(%[1]s), AX
+MOVQ (R11)(AX*8), DI
+MOVLQSX 8(%[1]s), AX
+MOVQ (R11)(AX*8), SI
+ADDQ R13, SI
+ADDQ $20, %[1]s
+DECQ %[2]s
+`, cursor, count))
+	for i, o := range tileOps {
+		emit("\tCMPQ BX, $%d", i)
+		emit("\tJEQ %s_%s", prefix, o.op)
 	}
-	emit("")
 }

@@ -1,0 +1,68 @@
+package goengine
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tfseg/tfseg/graphs"
+)
+
+// TestRunnerPaths checks that the runner's ways through a chunk (one
+// chunk per call, several chunks per call, register tiles or not, chunks
+// of whole tiles or with a rest) give the unfused kernels' bits, on every
+// kernel set: sizes with several whole chunks per reduction run, runs that
+// end in a partial chunk, and regions smaller than one tile.
+func TestRunnerPaths(t *testing.T) {
+	losses := []string{"ce", "focal", "dice_image", "tversky_image", "keras_bce", "ce_dice", "lovasz_hinge",
+		"wce", "balanced_ce", "tversky", "dice", "keras_focal", "keras_tversky", "keras_dice"}
+	params := map[string]graphs.Config{"wce": {"beta": "2"}, "balanced_ce": {"beta": "0.3"}}
+	sizes := [][]int{{8, 128, 64, 1}, {5, 101, 130, 1}, {4, 64, 64, 1}, {3, 67, 61, 1}, {2, 10, 100, 1}, {1, 9, 11, 1}}
+	for _, k := range kernelSetsUnderTest() {
+		restore := useKernels(k)
+		for _, tiles := range []bool{true, false} {
+			noTiles = !tiles
+			for _, name := range losses {
+				g, err := graphs.Build(name, params[name])
+				require.NoError(t, err, name)
+				for _, dims := range sizes {
+					feeds := lossFeeds(g, dims, name == "lovasz_hinge", 3)
+					fused, unfused, _ := runBoth(t, g.GraphDef, feeds, []string{g.Output}, 2)
+					requireSameTensors(t, fmt.Sprintf("%s %v kernels %s tiles %v", name, dims, k.name, tiles), fused, unfused)
+				}
+			}
+		}
+		noTiles = false
+		restore()
+	}
+}
+
+// TestTileCode checks the tile compiler on tversky_image's program: the
+// consumer of a value follows it, values read once by the next
+// instruction stay in registers, and a value read twice is stored.
+func TestTileCode(t *testing.T) {
+	// t2 = z*p; sum(t2); t3 = z+p; sum(t3); t4 = t2 + t3 (t2 read twice).
+	const z, p, t2, t3, t4, l0, l1 = 0, 1, 2, 3, 4, 10, 11
+	run := []rinstr{
+		{op: pMul, goIdx: -1, dst: t2, a: z, b: p, c: -1},
+		{op: pAdd, goIdx: -1, dst: t3, a: z, b: p, c: -1},
+		{op: pSum, goIdx: -1, dst: l0, a: t2, b: -1, c: -1},
+		{op: pSum, goIdx: -1, dst: l1, a: t3, b: -1, c: -1},
+		{op: pSub, goIdx: -1, dst: t4, a: t2, b: t3, c: -1},
+	}
+	sched := tileSchedule(run)
+	var order []progOp
+	for _, r := range sched {
+		order = append(order, r.op)
+	}
+	require.Equal(t, []progOp{pMul, pSum, pAdd, pSum, pSub}, order)
+	code := tileCode(sched, func(s int) bool { return s == t4 })
+	var ops []tileOp
+	for i := 0; i < len(code); i += 5 {
+		ops = append(ops, tileOp(code[i]))
+	}
+	// t2 and t3 have two readers each (stored); the subtraction takes t3
+	// from the registers (reversed: t2 - acc); t4 is live after the run.
+	require.Equal(t, []tileOp{tLoad, tMul, tStore, tSum, tLoad, tAdd, tStore, tSum, tRSub, tStore}, ops)
+}
