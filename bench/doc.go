@@ -33,6 +33,17 @@
 // its convolutions (2 FLOPs each), computed from the layer shapes in
 // unetLayers, which a test checks against the fixture's kernels.
 //
+// BenchmarkUNetPeak/build=default|tensorflow/engine=.../size=...: the peak
+// resident memory (VmHWM) of a fresh process that loads the U-Net fixture
+// as BenchmarkUNet does and runs it 5 times on the same input: this test
+// binary run again, once per iteration, as TestUNetPeakMemoryChild (which
+// skips unless TFSEG_UNET_PEAK is set), with GOGC and GOMEMLIMIT at the Go
+// runtime's defaults. It reports peak-MiB, run-MiB (the peak during the
+// runs minus the RSS before the first), load-MiB and base-MiB (the RSS
+// before the load); build says whether libtensorflow is in the process
+// (tensorflow) or not (default, the Go engine's own build). ns/op is the
+// child's wall time, not a figure to compare.
+//
 // BenchmarkWeightmap/size=1024x1024/objects=50 lives in package weightmap;
 // scripts/bench.sh runs it from there.
 package bench

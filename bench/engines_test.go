@@ -28,6 +28,11 @@ type engineOpener struct {
 // engines are the engines compared; the tensorflow build appends its own.
 var engines = []engineOpener{{name: "go", open: openEngine("go")}}
 
+// buildName names the build in BenchmarkUNetPeak: "default", or
+// "tensorflow" (-tags tensorflow: libtensorflow is linked and initialized
+// in the process, whichever engine runs).
+var buildName = "default"
+
 // threads is what every engine gets: GOMAXPROCS (go test -cpu N).
 func threads() int { return runtime.GOMAXPROCS(0) }
 

@@ -16,6 +16,7 @@ import (
 
 func init() {
 	engines = append(engines, engineOpener{name: tfengine.Name, open: openTensorFlow})
+	buildName = "tensorflow"
 }
 
 // openTensorFlow imports def into TensorFlow (through the tfengine, so the

@@ -8,24 +8,33 @@
 #      BenchmarkLoss and BenchmarkUNet (package bench) and
 #      BenchmarkWeightmap/size=1024x1024/objects=50 (package weightmap),
 #      -count BENCH_COUNT times with -cpu BENCH_CPU
-#   3. prints per benchmark the Go and TensorFlow medians with their spread,
-#      Go/TF, each as a share of the machine's limit, and issue 7's targets
-#      (scripts/benchtable table)
+#   3. measures the U-Net's peak memory: BenchmarkUNetPeak (package bench)
+#      runs, per engine and size, a fresh process that loads the fixture and
+#      runs it 5 times, and reports its peak RSS (VmHWM); the Go engine from
+#      the default build (its own process, no libtensorflow) and from the
+#      -tags tensorflow binary, TensorFlow from the latter; BENCH_COUNT
+#      processes each, with GOGC and GOMEMLIMIT at the runtime's defaults
+#   4. prints per benchmark the Go and TensorFlow medians with their spread,
+#      Go/TF, each as a share of the machine's limit, and issue 7's targets,
+#      then the U-Net peak-memory table: Go's and TensorFlow's peak RSS and
+#      whether Go's is no higher (scripts/benchtable table)
 #
 # Environment:
 #   BENCH_COUNT   repeats per benchmark (default 5)
 #   BENCH_CPU     GOMAXPROCS and engine threads (default 2)
 #   BENCH_TIME    -benchtime (default 1s; slow benchmarks then run once per repeat)
-#   BENCH_FILTER  -bench regexp for package bench (default Loss|UNet; e.g. 'Loss/name=focal')
+#   BENCH_FILTER  -bench regexp for package bench (default Loss|UNet; e.g. 'Loss/name=focal';
+#                 BenchmarkUNetPeak is never part of it: see BENCH_PEAK)
 #   BENCH_WEIGHTMAP  set to 0 to skip the weight-map benchmark
+#   BENCH_PEAK    set to 0 to skip the U-Net peak-memory step
 #   BENCH_OUT     directory for bench.txt, limits.json, table.md (default: a temp dir)
 #   BENCH_PROFILE set to 1 to also CPU-profile the Go engine on focal
 #                 16x512x512x1 and U-Net 1x572x572x1 (focal.prof, unet.prof)
 #                 and print each profile's top 10 functions
 #
-# The default run takes about 8 minutes on an idle 2-core machine. Results
-# are only as good as the machine is quiet: the script prints the load
-# average before and after.
+# The default run takes about 9 minutes on an idle 2-core machine (the
+# peak-memory step about one of them). Results are only as good as the
+# machine is quiet: the script prints the load average before and after.
 #
 # A profile of any one benchmark by hand:
 #   go test -run '^$' -bench 'Loss/name=focal/engine=go' -benchtime 3x -cpu 2 \
@@ -55,6 +64,9 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 echo "== building (results in $out)"
 go build -o "$out/benchtable" ./scripts/benchtable
 go test -c -tags tensorflow -o "$out/bench.test" ./bench
+if [ "${BENCH_PEAK:-1}" != 0 ]; then
+	go test -c -o "$out/bench-default.test" ./bench # the Go engine without libtensorflow
+fi
 if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
 	go test -c -o "$out/weightmap.test" ./weightmap
 fi
@@ -65,8 +77,19 @@ GOMAXPROCS="$cpu" "$out/benchtable" limits -threads "$cpu" -o "$out/limits.json"
 
 : >"$out/bench.txt"
 echo "== go test -bench '$filter' -count $count -cpu $cpu -benchtime $benchtime ./bench"
-(cd bench && "$out/bench.test" -test.run '^$' -test.bench "$filter" -test.count "$count" \
-	-test.cpu "$cpu" -test.benchtime "$benchtime" -test.timeout 60m) | tee -a "$out/bench.txt"
+(cd bench && "$out/bench.test" -test.run '^$' -test.bench "$filter" -test.skip '^BenchmarkUNetPeak$' \
+	-test.count "$count" -test.cpu "$cpu" -test.benchtime "$benchtime" -test.timeout 60m) | tee -a "$out/bench.txt"
+if [ "${BENCH_PEAK:-1}" != 0 ]; then
+	# One child process per iteration (-benchtime 1x); the two builds take
+	# turns, BENCH_COUNT times.
+	echo "== U-Net peak memory: go test -bench '^BenchmarkUNetPeak\$' -benchtime 1x, default and tensorflow builds, $count times"
+	for _ in $(seq "$count"); do
+		for t in bench-default.test bench.test; do
+			(cd bench && "$out/$t" -test.run '^$' -test.bench '^BenchmarkUNetPeak$' -test.count 1 \
+				-test.cpu "$cpu" -test.benchtime 1x -test.timeout 30m) | tee -a "$out/bench.txt"
+		done
+	done
+fi
 if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
 	echo "== go test -bench 'Weightmap/size=1024x1024/objects=50' ./weightmap"
 	(cd weightmap && "$out/weightmap.test" -test.run '^$' -test.bench 'BenchmarkWeightmap/size=1024x1024/objects=50$' \

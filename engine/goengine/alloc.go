@@ -15,7 +15,7 @@ import (
 // into it, is a second reference); when the last one is released, and the
 // buffer was never fetched, fed, stored by a stateful op or passed to a
 // function call, it goes back to the session's pool, where a later
-// AllocUninit of the same length (in this run or another) takes it.
+// AllocUninit of a size up to its own (in this run or another) takes it.
 
 // minPooledFloats is the smallest buffer worth pooling (16 KiB).
 const minPooledFloats = 4096
@@ -28,23 +28,39 @@ const maxPooledBytes = 512 << 20
 // it; so does the environment variable TFSEG_GOENGINE_POISON=1.
 var poisonUninit = os.Getenv("TFSEG_GOENGINE_POISON") == "1"
 
-// bufPool is a session's free list of float32 buffers, keyed by length.
+// bufPool is a session's free list of float32 buffers.
 type bufPool struct {
 	mu    sync.Mutex
-	free  map[int][][]float32
+	free  [][]float32
 	bytes int
 }
 
-func newBufPool() *bufPool { return &bufPool{free: map[int][][]float32{}} }
+func newBufPool() *bufPool { return &bufPool{} }
 
-// get returns a buffer of length n with unspecified contents.
+// maxPoolSlack is how much larger than asked a pooled buffer may be: a
+// request takes the smallest free buffer of at least n and at most
+// maxPoolSlack·n elements. Layers of a network rarely repeat a size
+// exactly (a valid convolution takes two pixels off each side), so exact
+// sizes would keep one buffer per layer.
+const maxPoolSlack = 2
+
+// get returns a buffer of at least n elements (its length is its size)
+// with unspecified contents.
 func (p *bufPool) get(n int) []float32 {
 	p.mu.Lock()
-	if l := p.free[n]; len(l) > 0 {
-		b := l[len(l)-1]
-		l[len(l)-1] = nil
-		p.free[n] = l[:len(l)-1]
-		p.bytes -= 4 * n
+	best := -1
+	for i, b := range p.free {
+		if len(b) >= n && len(b) <= maxPoolSlack*n && (best < 0 || len(b) < len(p.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := p.free[best]
+		last := len(p.free) - 1
+		p.free[best] = p.free[last]
+		p.free[last] = nil
+		p.free = p.free[:last]
+		p.bytes -= 4 * len(b)
 		p.mu.Unlock()
 		return b
 	}
@@ -60,7 +76,7 @@ func (p *bufPool) put(b []float32) {
 	if p.bytes+4*n > maxPooledBytes {
 		return
 	}
-	p.free[n] = append(p.free[n], b)
+	p.free = append(p.free, b)
 	p.bytes += 4 * n
 }
 
@@ -88,10 +104,11 @@ func (a *runArena) alloc(n int) []float32 {
 	if a == nil || n < minPooledFloats {
 		b = make([]float32, n)
 	} else {
-		b = a.pool.get(n)
+		full := a.pool.get(n)
 		a.mu.Lock()
-		a.bufs[&b[0]] = b
+		a.bufs[&full[0]] = full
 		a.mu.Unlock()
+		b = full[:n:n]
 	}
 	if poisonUninit {
 		nan := float32(math.NaN())

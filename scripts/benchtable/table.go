@@ -116,8 +116,34 @@ func targetFor(key string) Target {
 	return Target{}
 }
 
-// Render writes the comparison table (Markdown) of results against lim.
+// peakPrefix starts the keys of BenchmarkUNetPeak, which renderPeak
+// prints as a table of its own.
+const peakPrefix = "UNetPeak/"
+
+// Render writes the comparison table (Markdown) of results against lim,
+// then the U-Net peak-memory table when there are BenchmarkUNetPeak
+// results.
 func Render(w io.Writer, results []Result, lim Limits) {
+	var main, peak []Result
+	for _, r := range results {
+		if strings.HasPrefix(r.Key, peakPrefix) {
+			peak = append(peak, r)
+		} else {
+			main = append(main, r)
+		}
+	}
+	if len(main) > 0 {
+		renderMain(w, main, lim)
+	}
+	if len(peak) > 0 {
+		if len(main) > 0 {
+			fmt.Fprintln(w)
+		}
+		renderPeak(w, peak)
+	}
+}
+
+func renderMain(w io.Writer, results []Result, lim Limits) {
 	var keys []string
 	by := map[string]map[string]*stats{}
 	for _, r := range results {
@@ -247,4 +273,117 @@ func targetCell(key string, g, t *stats, lim Limits) string {
 		verdict = "**not met**"
 	}
 	return strings.Join(parts, ", ") + ": " + verdict
+}
+
+// peakSamples are one size's BenchmarkUNetPeak results for one engine in
+// one build, in MiB.
+type peakSamples struct{ peak, run, base []float64 }
+
+// renderPeak writes the U-Net peak-memory table: per size, the median peak
+// RSS of the Go engine in the default build (no libtensorflow in the
+// process) and in the tensorflow build (the same binary as TensorFlow),
+// TensorFlow's, what the runs add to the loaded process, and whether the
+// Go engine's peak is no higher than TensorFlow's (issue 7).
+func renderPeak(w io.Writer, results []Result) {
+	var sizes []string
+	by := map[string]map[string]*peakSamples{} // size -> build/engine
+	base := map[string][]float64{}             // build -> base-MiB
+	var builds []string
+	for _, r := range results {
+		build := "default"
+		var parts []string
+		for _, p := range strings.Split(strings.TrimPrefix(r.Key, peakPrefix), "/") {
+			if b, ok := strings.CutPrefix(p, "build="); ok {
+				build = b
+				continue
+			}
+			parts = append(parts, p)
+		}
+		size := strings.TrimPrefix(strings.Join(parts, "/"), "size=")
+		if by[size] == nil {
+			by[size] = map[string]*peakSamples{}
+			sizes = append(sizes, size)
+		}
+		k := build + "/" + r.Engine
+		s := by[size][k]
+		if s == nil {
+			s = &peakSamples{}
+			by[size][k] = s
+		}
+		if v, ok := r.Values["peak-MiB"]; ok {
+			s.peak = append(s.peak, v)
+		}
+		if v, ok := r.Values["run-MiB"]; ok {
+			s.run = append(s.run, v)
+		}
+		if v, ok := r.Values["base-MiB"]; ok {
+			if base[build] == nil {
+				builds = append(builds, build)
+			}
+			base[build] = append(base[build], v)
+		}
+	}
+	fmt.Fprintf(w, "U-Net peak memory (fresh process per engine and size):\n\n")
+	fmt.Fprintf(w, "| size | Go peak RSS, default build | Go peak RSS, tensorflow build | TF peak RSS | Go/TF peak | run: Go / TF | peak memory no higher |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|\n")
+	for _, size := range sizes {
+		gd, gt, tf := by[size]["default/go"], by[size]["tensorflow/go"], by[size]["tensorflow/tensorflow"]
+		g := gd // the Go engine's own process; the same binary as TF without it
+		if g == nil || len(g.peak) == 0 {
+			g = gt
+		}
+		ratio, run := "–", "–"
+		if g != nil && tf != nil && len(g.peak) > 0 && len(tf.peak) > 0 {
+			ratio = fmt.Sprintf("**%.3gx**", median(g.peak)/median(tf.peak))
+		}
+		if g != nil || tf != nil {
+			run = fmt.Sprintf("%s / %s", runCell(g), runCell(tf))
+		}
+		var verdicts []string
+		for _, c := range []struct {
+			s    *peakSamples
+			what string
+		}{{gd, "default build"}, {gt, "same binary"}} {
+			if c.s == nil || tf == nil || len(c.s.peak) == 0 || len(tf.peak) == 0 {
+				continue
+			}
+			v := "met"
+			if median(c.s.peak) > median(tf.peak) {
+				v = "**not met**"
+			}
+			verdicts = append(verdicts, fmt.Sprintf("%s (%s)", v, c.what))
+		}
+		verdict := "–"
+		if len(verdicts) > 0 {
+			verdict = "Go ≤ TF: " + strings.Join(verdicts, ", ")
+		}
+		row := []string{size, peakCell(gd), peakCell(gt), peakCell(tf), ratio, run, verdict}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+	}
+	fmt.Fprintf(w, "\nPeak RSS: VmHWM of a fresh process that loads the U-Net and runs it (BenchmarkUNetPeak), median (min–max) over n processes, Go runtime defaults (GOGC=100, no GOMEMLIMIT), so the Go heap's garbage between collections counts. run: the peak during the runs minus the RSS just before the first one. Go/TF and the first verdict use the default build (no libtensorflow in the Go engine's process); \"same binary\" compares within the -tags tensorflow binary, where libtensorflow is loaded and initialized whichever engine runs.")
+	if len(builds) > 0 {
+		var parts []string
+		for _, b := range builds {
+			parts = append(parts, fmt.Sprintf("%.0f MiB in the %s build", median(base[b]), b))
+		}
+		fmt.Fprintf(w, " The process before loading the model: %s.", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w)
+}
+
+// peakCell is the median peak RSS of s with its min–max and n, in MiB.
+func peakCell(s *peakSamples) string {
+	if s == nil || len(s.peak) == 0 {
+		return "–"
+	}
+	lo, hi := minMax(s.peak)
+	return fmt.Sprintf("%.0f MiB (%.0f–%.0f, n=%d)", median(s.peak), lo, hi, len(s.peak))
+}
+
+// runCell is the median of what the runs add to s's loaded process, in MiB.
+func runCell(s *peakSamples) string {
+	if s == nil || len(s.run) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f MiB", median(s.run))
 }

@@ -80,6 +80,81 @@ func TestRender(t *testing.T) {
 	assert.Contains(t, wm, "100 ms (100 ms–100 ms, n=1) | – | – | 10.5 MB/s")
 }
 
+// peakSample is BenchmarkUNetPeak output from the default build (engine go
+// only) and the tensorflow build (both engines), next to a BenchmarkUNet
+// line.
+const peakSample = `BenchmarkUNet/engine=go/size=1x572x572x1-2         	       3	 300000000 ns/op	   3.9 MB/s	        40.0 GFLOP/s	 3000000 B/op	    2346 allocs/op
+BenchmarkUNet/engine=tensorflow/size=1x572x572x1-2 	       3	 600000000 ns/op	   1.9 MB/s	        20.0 GFLOP/s	 2000000 B/op	      39 allocs/op
+BenchmarkUNetPeak/build=default/engine=go/size=1x572x572x1-2         	       1	 990160325 ns/op	        11.42 base-MiB	        22.43 load-MiB	       267.0 peak-MiB	       244.0 run-MiB
+BenchmarkUNetPeak/build=default/engine=go/size=4x188x188x1-2         	       1	 426359793 ns/op	        11.30 base-MiB	        21.90 load-MiB	       111.0 peak-MiB	        89.0 run-MiB
+BenchmarkUNetPeak/build=default/engine=go/size=1x572x572x1-2         	       1	 990160325 ns/op	        11.60 base-MiB	        22.43 load-MiB	       270.0 peak-MiB	       246.0 run-MiB
+BenchmarkUNetPeak/build=default/engine=go/size=4x188x188x1-2         	       1	 426359793 ns/op	        11.40 base-MiB	        21.90 load-MiB	       113.0 peak-MiB	        91.0 run-MiB
+BenchmarkUNetPeak/build=default/engine=go/size=1x572x572x1-2         	       1	 990160325 ns/op	        11.50 base-MiB	        22.43 load-MiB	       265.0 peak-MiB	       243.0 run-MiB
+BenchmarkUNetPeak/build=default/engine=go/size=4x188x188x1-2         	       1	 426359793 ns/op	        11.50 base-MiB	        21.90 load-MiB	       112.0 peak-MiB	        90.0 run-MiB
+BenchmarkUNetPeak/build=tensorflow/engine=go/size=1x572x572x1-2         	       1	1753773570 ns/op	        64.77 base-MiB	        76.09 load-MiB	       327.0 peak-MiB	       250.0 run-MiB
+BenchmarkUNetPeak/build=tensorflow/engine=go/size=4x188x188x1-2         	       1	 438137882 ns/op	        64.59 base-MiB	        75.38 load-MiB	       165.0 peak-MiB	        90.0 run-MiB
+BenchmarkUNetPeak/build=tensorflow/engine=tensorflow/size=1x572x572x1-2 	       1	2779595181 ns/op	        64.80 base-MiB	       112.8 load-MiB	       311.0 peak-MiB	       198.0 run-MiB
+BenchmarkUNetPeak/build=tensorflow/engine=tensorflow/size=4x188x188x1-2 	       1	1653672168 ns/op	        65.11 base-MiB	       114.4 load-MiB	       150.0 peak-MiB	       101.0 run-MiB
+BenchmarkUNetPeak/build=tensorflow/engine=tensorflow/size=1x572x572x1-2 	       1	2779595181 ns/op	        65.20 base-MiB	       112.8 load-MiB	       400.0 peak-MiB	       282.0 run-MiB
+BenchmarkUNetPeak/build=tensorflow/engine=tensorflow/size=1x572x572x1-2 	       1	2779595181 ns/op	        64.90 base-MiB	       112.8 load-MiB	       332.0 peak-MiB	       214.0 run-MiB
+`
+
+func TestRenderPeak(t *testing.T) {
+	rs, err := Parse(strings.NewReader(peakSample))
+	require.NoError(t, err)
+	require.Len(t, rs, 14)
+	assert.Equal(t, "UNetPeak/build=tensorflow/size=4x188x188x1", rs[11].Key)
+	assert.Equal(t, "tensorflow", rs[11].Engine)
+	assert.Equal(t, 150.0, rs[11].Values["peak-MiB"])
+
+	var buf bytes.Buffer
+	Render(&buf, rs, Limits{ReadGBps: 20, PeakGFLOPs: 200, ReadKernel: "r", PeakKernel: "p"})
+	out := buf.String()
+	row := func(prefix string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "| "+prefix+" |") {
+				return l
+			}
+		}
+		t.Fatalf("no row %s in\n%s", prefix, out)
+		return ""
+	}
+	// The main table has the U-Net time and no UNetPeak rows.
+	assert.Contains(t, row("UNet/size=1x572x572x1"), "≤1x: met")
+	assert.NotContains(t, out, "| UNetPeak")
+	assert.Contains(t, out, "U-Net peak memory (fresh process per engine and size)")
+
+	// 1x572: Go 267 MiB (default build) and 327 MiB (tensorflow build)
+	// against TF's median 332 MiB (311, 332, 400): both met.
+	big := row("1x572x572x1")
+	assert.Contains(t, big, "| 267 MiB (265–270, n=3) | 327 MiB (327–327, n=1) | 332 MiB (311–400, n=3) |")
+	assert.Contains(t, big, "**0.804x**")
+	assert.Contains(t, big, "244 MiB / 214 MiB")
+	assert.Contains(t, big, "Go ≤ TF: met (default build), met (same binary)")
+	// 4x188: Go 112 MiB in its own build, 165 MiB in TF's binary, TF 150:
+	// met in the default build, not in the same binary.
+	small := row("4x188x188x1")
+	assert.Contains(t, small, "| 112 MiB (111–113, n=3) | 165 MiB (165–165, n=1) | 150 MiB (150–150, n=1) |")
+	assert.Contains(t, small, "90 MiB / 101 MiB")
+	assert.Contains(t, small, "Go ≤ TF: met (default build), **not met** (same binary)")
+	assert.Contains(t, out, "The process before loading the model: 11 MiB in the default build, 65 MiB in the tensorflow build.")
+
+	// Only the peak benchmark: only its table. Only the tensorflow build:
+	// Go/TF and the verdict from the same binary.
+	var tfOnly []Result
+	for _, r := range rs {
+		if strings.HasPrefix(r.Key, "UNetPeak/build=tensorflow/") {
+			tfOnly = append(tfOnly, r)
+		}
+	}
+	buf.Reset()
+	Render(&buf, tfOnly, Limits{})
+	out = buf.String()
+	assert.True(t, strings.HasPrefix(out, "U-Net peak memory"), out)
+	small = row("4x188x188x1")
+	assert.Contains(t, small, "| – | 165 MiB (165–165, n=1) | 150 MiB (150–150, n=1) | **1.1x** | 90 MiB / 101 MiB | Go ≤ TF: **not met** (same binary) |")
+}
+
 func TestRunErrors(t *testing.T) {
 	var out, errw bytes.Buffer
 	for _, args := range [][]string{nil, {"nope"}, {"table"}, {"table", "/nonexistent/bench.txt"}, {"limits", "-threads", "0"}} {
