@@ -31,3 +31,24 @@ func TestHasDenormal32(t *testing.T) {
 		}
 	}
 }
+
+// TestCombineLanes checks the written-out pairwise sum against the loop
+// the summation order is defined by.
+func TestCombineLanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 1000; trial++ {
+		var l [sumLaneCount]float64
+		for j := range l {
+			l[j] = (r.Float64() - 0.5) * math.Pow(2, float64(r.IntN(80)-40))
+		}
+		want := l
+		for w := sumLaneCount / 2; w >= 1; w /= 2 {
+			for j := 0; j < w; j++ {
+				want[j] += want[j+w]
+			}
+		}
+		if got := combineLanes(&l); math.Float64bits(got) != math.Float64bits(want[0]) {
+			t.Fatalf("lanes %v: got %v, want %v", l, got, want[0])
+		}
+	}
+}

@@ -89,14 +89,19 @@ const (
 	sumLaneCount = 32
 )
 
-// combineLanes returns the pairwise sum of the lanes (lanes is clobbered).
+// combineLanes returns the pairwise sum of the lanes: lane j += lane j+w
+// for w = 16, 8, 4, 2, 1, written out so that the partial sums stay in
+// registers.
 func combineLanes(l *[sumLaneCount]float64) float64 {
-	for w := sumLaneCount / 2; w >= 1; w /= 2 {
-		for j := 0; j < w; j++ {
-			l[j] += l[j+w]
-		}
+	var a [16]float64
+	for j := range a {
+		a[j] = l[j] + l[j+16]
 	}
-	return l[0]
+	b0, b1, b2, b3 := a[0]+a[8], a[1]+a[9], a[2]+a[10], a[3]+a[11]
+	b4, b5, b6, b7 := a[4]+a[12], a[5]+a[13], a[6]+a[14], a[7]+a[15]
+	c0, c1, c2, c3 := b0+b4, b1+b5, b2+b6, b3+b7
+	d0, d1 := c0+c2, c1+c3
+	return d0 + d1
 }
 
 // sumBlockOf returns the canonical sum of one block (len(x) <= sumBlock).
