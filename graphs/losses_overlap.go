@@ -48,17 +48,22 @@ func init() {
 	register(&Spec{
 		Name: "tversky_image", Kind: KindLoss, needsRank: 4,
 		Doc: `Tversky loss per image: TL = 1 - (1 + Σ z p)/(1 + Σ (z p + β (1 - z) p + (1 - β) z (1 - p))), ` +
-			`sums over axes (1, 2, 3). The +1 makes an image whose masks are both empty give 0, the ` +
-			`default empty policy (zero); one, nan and skip override it as for dice_image.`,
+			`sums over axes (1, 2, 3). The denominator's sum is computed as β Σp + (1 - β) Σz, which it equals ` +
+			`term by term (z p + β (1 - z) p + (1 - β) z (1 - p) = β p + (1 - β) z), and an image is empty ` +
+			`when Σz + Σp = 0 (labels and probabilities are non-negative). The +1 makes an image whose masks ` +
+			`are both empty give 0, the default empty policy (zero); one, nan and skip override it as for dice_image.`,
 		Params: []Param{{Name: "beta", Kind: KindFloat, Default: 0.5, Doc: "weight β of false positives, in [0, 1]"},
 			pEmpty("zero"), pReduction("none", false)},
 		validate: inUnit("beta"),
 		build: func(b *builder) tfops.Output {
 			z, p := b.yTrue, b.yPred
-			one := b.c(1)
+			one, beta := b.c(1), b.v.Float("beta")
+			sz, sp := b.sum(z, imageAxes, false), b.sum(p, imageAxes, false)
 			num := b.add(one, b.sum(b.mul(z, p), imageAxes, false))
-			den := b.add(one, b.sum(b.tverskyDen(z, p, b.v.Float("beta")), imageAxes, false))
-			empty := tfops.Equal(b.s, b.sum(b.add(z, p), imageAxes, false), b.c(0))
+			// Σ(z p + β (1 - z) p + (1 - β) z (1 - p)) = β Σp + (1 - β) Σz:
+			// three sums over the inputs, no per-pixel terms.
+			den := b.add(one, b.add(b.mul(b.c(beta), sp), b.mul(b.c(1-beta), sz)))
+			empty := tfops.Equal(b.s, b.add(sz, sp), b.c(0))
 			v, keep := b.applyEmpty(b.oneMinus(b.div(num, den)), empty, b.v.Word("empty"), 1)
 			return b.seedReduce(v, keep)
 		},

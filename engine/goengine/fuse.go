@@ -572,7 +572,18 @@ func (f *fuser) place(i int) {
 		}
 	}
 	if kind != kindElem {
-		// Sinks join the region of their input only.
+		// Sinks join the region of their input only. A sum of a value
+		// from outside any region (a fed input) starts a region of its
+		// own, which mergeSiblings can merge with a region reading the
+		// same value (tversky_image's Σz and Σp next to Σ z·p); alone, it
+		// is not rewritten.
+		if len(prs) == 0 && cl.kind == kindReduce {
+			if c, known := f.reduceCount(i); known {
+				f.region[i] = len(f.regions)
+				f.regions = append(f.regions, &fuseRegion{members: []int{i}, count: c})
+			}
+			return
+		}
 		if len(prs) != 1 {
 			return
 		}

@@ -336,15 +336,28 @@ func (b *progBuilder) shapesAndChecks() bool {
 				return false
 			}
 		case kindReduce:
+			// The reduced value: a member, or an input with the region's
+			// element count (a sum of a fed tensor merged into the region).
 			x := m.args[0]
-			if x.member < 0 || r.members[x.member].kind != kindElem {
+			var xs []int
+			switch {
+			case x.member >= 0 && r.members[x.member].kind == kindElem:
+				xs = b.shapes[x.member]
+			case x.member < 0 && b.floatOperand(x):
+				xs = b.ins[x.input].Shape()
+				if c := tfops.NumElements(xs); n < 0 {
+					n = c
+				} else if c != n {
+					return false
+				}
+			default:
 				return false
 			}
 			axes, ok := b.axesOf(m.args[1])
 			if !ok {
 				return false
 			}
-			out, count, contiguous, err := reduceShape(b.shapes[x.member], axes, keepDims(m.nd.def))
+			out, count, contiguous, err := reduceShape(xs, axes, keepDims(m.nd.def))
 			if err != nil || !contiguous || count == 0 {
 				return false
 			}

@@ -193,7 +193,7 @@ func TestFusedBenchLosses(t *testing.T) {
 		"ce":            {10, 0},
 		"focal":         {24, 1},
 		"dice_image":    {4, 2},
-		"tversky_image": {12, 3},
+		"tversky_image": {4, 3},
 		"lovasz_hinge":  {4, 1},
 		"keras_bce":     {14, 1},
 		"ce_dice":       {12, 2},
