@@ -842,6 +842,8 @@ type progWorker struct {
 	// instructions or broadcast operands): the code, its operand table
 	// and steps, and the lanes of every sum of every chunk.
 	unified  []int32
+	pf       []int32 // input slots, prefetched a chunk ahead
+	pfBytes  int
 	mptrs    []unsafe.Pointer
 	steps    []int64
 	mlanes   []float64

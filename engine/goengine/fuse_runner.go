@@ -13,8 +13,9 @@ import "unsafe"
 // functions, Pow with an exponent other than 2) run in Go between runner
 // calls.
 
-// noTiles turns register tiles off (tests compare both ways).
-var noTiles = false
+// noTiles turns register tiles off (tests compare both ways); noPrefetch
+// turns the multi-chunk runner's software prefetch off.
+var noTiles, noPrefetch = false, false
 
 // progOp is a runner opcode; the order is runnerOps' in simd_gen.go.
 type progOp int32
@@ -256,6 +257,22 @@ func (w *progWorker) initMulti(p *program, k *vecKernels) {
 	if len(w.unified) == 0 {
 		return
 	}
+	main := 0 // instructions per chunk in the main stream
+	for i := 0; i < len(w.unified); i += 5 {
+		main++
+		if progOp(w.unified[i]) == pTileBlock {
+			i += 5 * int(w.unified[i+1]+w.unified[i+2])
+		}
+	}
+	for s, sl := range p.slots {
+		if sl.kind == slotInput {
+			w.pf = append(w.pf, int32(s))
+		}
+	}
+	if len(w.pf) > 0 && !noPrefetch {
+		const chunkBytes = 4 * fuseChunkBlocks * sumBlock
+		w.pfBytes = (chunkBytes/main + 63) &^ 63
+	}
 	sums := len(w.sinks)
 	w.mptrs = make([]unsafe.Pointer, len(p.slots)+sums)
 	w.steps = make([]int64, len(p.slots)+sums)
@@ -315,7 +332,11 @@ func (w *progWorker) multiChunk(k *vecKernels, p *program, in, out [][]float32, 
 	for i := 0; i < sums; i++ {
 		w.mptrs[len(p.slots)+i] = unsafe.Pointer(&w.mlanes[i*sumLaneCount])
 	}
-	k.chunks(&w.unified[0], len(w.unified)/5, &w.mptrs[0], fuseChunkBlocks*sumBlock, cnt, &w.steps[0], len(w.steps))
+	var pf *int32
+	if len(w.pf) > 0 {
+		pf = &w.pf[0]
+	}
+	k.chunks(&w.unified[0], len(w.unified)/5, &w.mptrs[0], fuseChunkBlocks*sumBlock, cnt, &w.steps[0], len(w.steps), pf, len(w.pf), w.pfBytes)
 	for c := 0; c < cnt; c++ {
 		for i, sink := range w.sinks {
 			l := (*[sumLaneCount]float64)(lanes[(c*sums+i)*sumLaneCount:])

@@ -47,7 +47,11 @@ type vecKernels struct {
 	// for the elements after the whole tiles, skipped here) on nchunks
 	// consecutive chunks of n elements (a multiple of tileElems): between
 	// chunks, ptrs[i] += steps[i] (bytes) for i < ntab.
-	chunks func(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int)
+	// Before each instruction, while the chunk's bytes last, it asks for
+	// the next pfBytes bytes of the next chunk of each of the npf operands
+	// pf (software prefetch, spread over the chunk so that the core never
+	// has more than a few lines in flight for it).
+	chunks func(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int, pf *int32, npf, pfBytes int)
 }
 
 // vk is the implementation in use: the assembly kernels when the CPU has

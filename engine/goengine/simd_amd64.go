@@ -68,7 +68,7 @@ func runTilesAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, ntiles int)
 // vecKernels.chunks).
 //
 //go:noescape
-func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int)
+func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int, pf *int32, npf, pfBytes int)
 
 //go:noescape
 func clipAVX512(dst, x, lo, hi *float32, n int)

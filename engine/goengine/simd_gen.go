@@ -955,8 +955,8 @@ func emitChunks(text string) {
 		j := strings.Index(text[i:], "\n\n")
 		return text[i : i+j]
 	}
-	emit("// func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int, nchunks int, steps *int64, ntab int)")
-	emit("TEXT ·runChunksAVX512(SB), NOSPLIT, $48-56")
+	emit("// func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int, nchunks int, steps *int64, ntab int, pf *int32, npf int, pfBytes int)")
+	emit("TEXT ·runChunksAVX512(SB), NOSPLIT, $56-80")
 	lines(`
 MOVQ ptrs+16(FP), R11
 MOVQ n+24(FP), R12
@@ -972,7 +972,38 @@ TESTQ AX, AX
 JEQ calldone
 MOVQ code+0(FP), R9
 MOVQ ninstr+8(FP), R10
+MOVQ $0, pfoff-56(SP)
 cnext:
+MOVQ pfBytes+72(FP), DI
+TESTQ DI, DI
+JEQ cnopf
+MOVQ pfoff-56(SP), AX
+MOVQ R12, DX
+SHLQ $2, DX
+CMPQ AX, DX
+JGE cnopf
+MOVQ pf+56(FP), SI
+MOVQ npf+64(FP), CX
+cpfslot:
+TESTQ CX, CX
+JEQ cpfdone
+MOVLQSX (SI), DX
+MOVQ (R11)(DX*8), DX
+ADDQ AX, DX
+LEAQ (DX)(R12*4), DX
+MOVQ pfBytes+72(FP), DI
+cpfline:
+PREFETCHT0 (DX)
+ADDQ $64, DX
+SUBQ $64, DI
+JGT cpfline
+ADDQ $4, SI
+DECQ CX
+JMP cpfslot
+cpfdone:
+MOVQ pfBytes+72(FP), DI
+ADDQ DI, pfoff-56(SP)
+cnopf:
 TESTQ R10, R10
 JEQ cchunkend
 MOVLQSX 0(R9), BX
