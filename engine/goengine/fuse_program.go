@@ -841,13 +841,16 @@ type progWorker struct {
 	// Several chunks per call (kernels with chunks, programs without Go
 	// instructions or broadcast operands): the code, its operand table
 	// and steps, and the lanes of every sum of every chunk.
-	unified  []int32
-	pf       []int32 // input slots, prefetched a chunk ahead
-	pfBytes  int
-	mptrs    []unsafe.Pointer
-	steps    []int64
-	mlanes   []float64
-	sumLanes [][sumLaneCount]float64
+	unified []int32
+	pf      []int32 // input slots, prefetched a chunk ahead
+	// bcastSlots are broadcast slots whose innermost dimension is
+	// broadcast: a run of chunks may read one element of them.
+	bcastSlots []int
+	pfBytes    int
+	mptrs      []unsafe.Pointer
+	steps      []int64
+	mlanes     []float64
+	sumLanes   [][sumLaneCount]float64
 }
 
 // The runner keeps one lane buffer per sum: a chunk must lie in one

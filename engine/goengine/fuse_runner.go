@@ -242,9 +242,14 @@ func (w *progWorker) initMulti(p *program, k *vecKernels) {
 	if k.chunks == nil || w.hasGo {
 		return
 	}
-	for _, sl := range p.slots {
+	for s, sl := range p.slots {
 		if sl.kind == slotBcast {
-			return
+			// Runs of chunks over which it reads one element (ce_dice's
+			// per-image Dice term) can share a call; see fullChunks.
+			if sl.strides[len(sl.strides)-1] != 0 {
+				return
+			}
+			w.bcastSlots = append(w.bcastSlots, s)
 		}
 	}
 	for _, sg := range w.segs {
@@ -298,9 +303,21 @@ func (w *progWorker) fullChunks(p *program, j, end int) int {
 	}
 	const size = fuseChunkBlocks * sumBlock
 	cnt, prevHi, prevBlock := 0, 0, 0
+	var first []int // per broadcast slot: the element the first chunk reads
 	for ; j < end && cnt < maxMultiChunks; j++ {
 		lo, hi, block := p.chunk(j)
 		if hi-lo != size || (cnt > 0 && (lo != prevHi || (p.count > 1 && block != prevBlock+1))) {
+			break
+		}
+		same := true
+		for b, s := range w.bcastSlots {
+			c, ok := p.slots[s].constantOver(lo, hi)
+			if cnt == 0 {
+				first = append(first, c)
+			}
+			same = same && ok && c == first[b]
+		}
+		if !same {
 			break
 		}
 		prevHi, prevBlock = hi, block
@@ -315,13 +332,17 @@ func (w *progWorker) fullChunks(p *program, j, end int) int {
 // multiChunk runs cnt whole chunks from chunk j in one call and stores
 // each sum's block totals in partial.
 func (w *progWorker) multiChunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, j, cnt int) {
-	lo, _, block := p.chunk(j)
+	lo, hi, block := p.chunk(j)
 	for s, sl := range p.slots {
 		switch sl.kind {
 		case slotInput:
 			w.mptrs[s] = unsafe.Pointer(&in[sl.idx][lo])
 		case slotOutput:
 			w.mptrs[s] = unsafe.Pointer(&out[sl.idx][lo])
+		case slotBcast:
+			// One element for all cnt chunks (fullChunks checked).
+			w.bcast(&p.slots[s], in, lo, hi)
+			w.mptrs[s] = unsafe.Pointer(&w.temps[sl.buf][0])
 		default:
 			w.mptrs[s] = w.ptrs[s]
 		}

@@ -18,7 +18,7 @@ func TestRunnerPaths(t *testing.T) {
 	losses := []string{"ce", "focal", "dice_image", "tversky_image", "keras_bce", "ce_dice", "lovasz_hinge",
 		"wce", "balanced_ce", "tversky", "dice", "keras_focal", "keras_tversky", "keras_dice"}
 	params := map[string]graphs.Config{"wce": {"beta": "2"}, "balanced_ce": {"beta": "0.3"}}
-	sizes := [][]int{{8, 128, 64, 1}, {5, 101, 130, 1}, {4, 64, 64, 1}, {3, 67, 61, 1}, {2, 10, 100, 1}, {1, 9, 11, 1}}
+	sizes := [][]int{{8, 128, 64, 1}, {32, 32, 64, 1}, {5, 101, 130, 1}, {4, 64, 64, 1}, {3, 67, 61, 1}, {2, 10, 100, 1}, {1, 9, 11, 1}}
 	for _, k := range kernelSetsUnderTest() {
 		restore := useKernels(k)
 		for _, tiles := range []bool{true, false} {
