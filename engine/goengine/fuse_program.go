@@ -28,6 +28,15 @@ import (
 // (read in place), scalar inputs and constants (broadcast into a buffer
 // once per goroutine), or smaller inputs broadcast to the value's shape
 // (gathered per chunk).
+//
+// How a chunk runs depends on the kernel set. The pure-Go and AVX2 kernels
+// are called one instruction at a time (progWorker.goInstr). With AVX-512
+// the program is translated for the assembly runner (fuse_runner.go): one
+// call runs a chunk's instructions under one MXCSR change, runs of simple
+// arithmetic keep their values in registers (register tiles,
+// fuse_tiles.go), and whole consecutive chunks go through one call, which
+// prefetches each input's next chunk as it goes. Every way gives the same
+// bits (TestRunnerPaths).
 
 // operand refers to a member's value or to an input of the fused node.
 type operand struct{ member, input int }
