@@ -167,20 +167,25 @@ func slotIndex(s int) int32 { return int32(max(s, 0)) }
 // (temps and scalars do not move), broadcast operands are gathered, and
 // the segments run.
 func (w *progWorker) runnerChunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
-	n := hi - lo
+	w.setDynPtrs(w.ptrs, p, in, out, lo, hi)
+	w.runSegments(k, p, partial, nblocks, block, hi-lo)
+}
+
+// setDynPtrs sets the operand pointers of the slots that move per chunk
+// for the chunk [lo, hi), gathering broadcast operands.
+func (w *progWorker) setDynPtrs(ptrs []unsafe.Pointer, p *program, in, out [][]float32, lo, hi int) {
 	for _, s := range w.dynSlots {
 		sl := &p.slots[s]
 		switch sl.kind {
 		case slotInput:
-			w.ptrs[s] = unsafe.Pointer(&in[sl.idx][lo])
+			ptrs[s] = unsafe.Pointer(&in[sl.idx][lo])
 		case slotOutput:
-			w.ptrs[s] = unsafe.Pointer(&out[sl.idx][lo])
+			ptrs[s] = unsafe.Pointer(&out[sl.idx][lo])
 		case slotBcast:
 			w.bcast(sl, in, lo, hi)
-			w.ptrs[s] = unsafe.Pointer(&w.temps[sl.buf][0])
+			ptrs[s] = unsafe.Pointer(&w.temps[sl.buf][0])
 		}
 	}
-	w.runSegments(k, p, partial, nblocks, block, n)
 }
 
 // bcast fills the buffer of broadcast slot sl for the chunk [lo, hi).
@@ -333,20 +338,10 @@ func (w *progWorker) fullChunks(p *program, j, end int) int {
 // each sum's block totals in partial.
 func (w *progWorker) multiChunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, j, cnt int) {
 	lo, hi, block := p.chunk(j)
-	for s, sl := range p.slots {
-		switch sl.kind {
-		case slotInput:
-			w.mptrs[s] = unsafe.Pointer(&in[sl.idx][lo])
-		case slotOutput:
-			w.mptrs[s] = unsafe.Pointer(&out[sl.idx][lo])
-		case slotBcast:
-			// One element for all cnt chunks (fullChunks checked).
-			w.bcast(&p.slots[s], in, lo, hi)
-			w.mptrs[s] = unsafe.Pointer(&w.temps[sl.buf][0])
-		default:
-			w.mptrs[s] = w.ptrs[s]
-		}
-	}
+	// Broadcast operands read one element for all cnt chunks (fullChunks
+	// checked), so the first chunk's gather serves them all.
+	copy(w.mptrs, w.ptrs[:len(p.slots)])
+	w.setDynPtrs(w.mptrs, p, in, out, lo, hi)
 	sums := len(w.sinks)
 	lanes := w.mlanes[:cnt*sums*sumLaneCount]
 	clear(lanes)

@@ -807,21 +807,23 @@ func inlineKernel(text, op string) []string {
 	return out
 }
 
+// kernelText returns a kernel's text in the generated code: from its
+// "// func" line to the blank line after its RET.
+func kernelText(text, name string) string {
+	i := strings.Index(text, "// func "+name+"(")
+	if i < 0 {
+		panic("no kernel " + name)
+	}
+	j := strings.Index(text[i:], "\n\n")
+	return text[i : i+j]
+}
+
 // emitRunner writes runProgAVX512, which runs a sequence of kernel calls
 // on one chunk in one call: MXCSR is set once, and each instruction's
 // operands come from a table of pointers. The kernels' own code is the
 // body of each opcode, so results are the kernels' bits.
 func emitRunner(text string) {
-	// A kernel's text runs from its "// func" line to the blank line after
-	// its RET.
-	kernel := func(name string) string {
-		i := strings.Index(text, "// func "+name+"(")
-		if i < 0 {
-			panic("no kernel " + name)
-		}
-		j := strings.Index(text[i:], "\n\n")
-		return text[i : i+j]
-	}
+	kernel := func(name string) string { return kernelText(text, name) }
 	emit("// func runProgAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)")
 	emit("TEXT ·runProgAVX512(SB), NOSPLIT, $8-32")
 	lines(`
@@ -950,11 +952,7 @@ func tileBodies(prefix, next, off string) {
 // they are skipped). Between chunks, ptrs[i] += steps[i] for i < ntab
 // (not after the last: the table never points past its buffers).
 func emitChunks(text string) {
-	kernel := func(name string) string {
-		i := strings.Index(text, "// func "+name+"(")
-		j := strings.Index(text[i:], "\n\n")
-		return text[i : i+j]
-	}
+	kernel := func(name string) string { return kernelText(text, name) }
 	emit("// func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int, nchunks int, steps *int64, ntab int, pf *int32, npf int, pfBytes int)")
 	emit("TEXT ·runChunksAVX512(SB), NOSPLIT, $56-80")
 	lines(`
