@@ -297,7 +297,9 @@ def lovasz_hinge_flat(x, z, variant):
     order = np.argsort(-errors, kind="stable")
     es, gt = errors[order], z[order]
     act = np.maximum(es, 0.0) if variant == "relu" else np.where(es > 0, es, np.expm1(np.minimum(es, 0.0))) + 1.0
-    return float(np.dot(act, lovasz_grad(gt)))
+    # math.fsum, not np.dot: BLAS picks its summation order by CPU, which
+    # changed the last bit of these goldens from machine to machine.
+    return math.fsum((act * lovasz_grad(gt)).tolist())
 
 
 def ref_lovasz_hinge(inp, prm):
@@ -330,7 +332,7 @@ def lovasz_softmax_flat(probs, labels, classes, weights):
             continue
         errors = np.abs(fg - probs[:, c])
         order = np.argsort(-errors, kind="stable")
-        loss_c = float(np.dot(errors[order], lovasz_grad(fg[order]))) if len(fg) else 0.0
+        loss_c = math.fsum((errors[order] * lovasz_grad(fg[order])).tolist()) if len(fg) else 0.0
         w = 1.0 if weights is None else weights[c]
         num += w * loss_c
         den += w
