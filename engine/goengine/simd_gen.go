@@ -16,7 +16,11 @@
 //     through the same float32 operations (fused multiply-adds where the Go
 //     code has fma32) on the same coefficients (read from the Go variables
 //     expC, logP, simdF32, simdU32);
-//   - sumLanes keeps the 16 float64 lanes in two zmm registers.
+//   - sumLanes keeps the 32 float64 lanes in four zmm registers (four
+//     independent chains of additions);
+//   - runProgAVX512, runTilesAVX512 and runChunksAVX512 (fuse_runner.go,
+//     fuse_tiles.go) inline the kernels' own code as the bodies of their
+//     opcodes.
 //
 // Assembly functions are never preempted asynchronously, so the MXCSR
 // change cannot leak to another goroutine.
