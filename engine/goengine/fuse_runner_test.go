@@ -2,6 +2,7 @@ package goengine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -65,4 +66,37 @@ func TestTileCode(t *testing.T) {
 	// t2 and t3 have two readers each (stored); the subtraction takes t3
 	// from the registers (reversed: t2 - acc); t4 is live after the run.
 	require.Equal(t, []tileOp{tLoad, tMul, tStore, tSum, tLoad, tAdd, tStore, tSum, tRSub, tStore}, ops)
+}
+
+// TestRunnerRandomGraphs runs random graphs of fusible ops (randomGraph)
+// at sizes where whole chunks go several to a call, with and without
+// register tiles, on every kernel set: fused results equal unfused ones.
+func TestRunnerRandomGraphs(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	shapes := [][]int{{8, 64, 80}, {2, 128, 257}, {16, 32, 128}}
+	n := 45
+	if testing.Short() {
+		n = 12
+	}
+	for _, k := range kernelSetsUnderTest() {
+		t.Run("kernels="+k.name, func(t *testing.T) {
+			defer useKernels(k)()
+			defer func() { noTiles = false }()
+			for i := 0; i < n; i++ {
+				dims := shapes[i%len(shapes)]
+				gd, fetches, feeds := randomGraph(t, r, dims)
+				for _, tiles := range []bool{true, false} {
+					noTiles = !tiles
+					fused, unfused, _ := runBoth(t, gd, feeds, fetches, 2)
+					if fused == nil {
+						continue
+					}
+					requireSameTensors(t, fmt.Sprintf("graph %d %v tiles %v", i, dims, tiles), fused, unfused)
+				}
+				if t.Failed() {
+					t.Fatalf("graph %d failed", i)
+				}
+			}
+		})
+	}
 }
