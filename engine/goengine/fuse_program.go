@@ -29,14 +29,16 @@ import (
 // once per goroutine), or smaller inputs broadcast to the value's shape
 // (gathered per chunk).
 //
-// How a chunk runs depends on the kernel set. The pure-Go and AVX2 kernels
-// are called one instruction at a time (progWorker.goInstr). With AVX-512
-// the program is translated for the assembly runner (fuse_runner.go): one
-// call runs a chunk's instructions under one MXCSR change, runs of simple
+// How a chunk runs depends on the kernel set. The pure-Go kernels are
+// called one instruction at a time (progWorker.goInstr). With AVX-512 the
+// program is translated for the assembly runner (fuse_runner.go): one call
+// runs a chunk's instructions under one MXCSR change, runs of simple
 // arithmetic keep their values in registers (register tiles,
 // fuse_tiles.go), and whole consecutive chunks go through one call, which
-// prefetches each input's next chunk as it goes. Every way gives the same
-// bits (TestRunnerPaths).
+// prefetches each input's next chunk as it goes. With AVX2, whole
+// consecutive chunks go through one such call (no tiles), other chunks
+// one instruction at a time. Every way gives the same bits
+// (TestRunnerPaths).
 
 // operand refers to a member's value or to an input of the fused node.
 type operand struct{ member, input int }
@@ -868,7 +870,7 @@ var _ [1]struct{} = [fuseChunkBlocks]struct{}{}
 
 func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 	w := &progWorker{views: make([][]float32, len(p.slots)), filled: make([]int, p.temps), fillVal: make([]float32, p.temps)}
-	if k.prog != nil {
+	if k.prog != nil || k.chunks != nil {
 		w.segs = runnerSegments(p, scal, len(p.slots), k.tiles != nil && !noTiles)
 		for _, sg := range w.segs {
 			w.hasGo = w.hasGo || sg.code == nil
@@ -918,7 +920,7 @@ func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 // is block (of nblocks per sink).
 func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
 	n := hi - lo
-	if w.segs != nil && !w.hasGo {
+	if k.prog != nil && w.segs != nil && !w.hasGo {
 		w.runnerChunk(k, p, in, out, partial, nblocks, block, lo, hi)
 		return
 	}
@@ -947,7 +949,7 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 			w.views[s] = v
 		}
 	}
-	if w.segs != nil {
+	if k.prog != nil && w.segs != nil {
 		for s, v := range w.views {
 			w.ptrs[s] = unsafe.Pointer(unsafe.SliceData(v))
 		}

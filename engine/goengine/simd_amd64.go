@@ -55,6 +55,17 @@ func copyAVX512(dst, x *float32, n int)
 // vecKernels.prog): the AVX-512 kernels above, inlined, under one MXCSR
 // change.
 //
+// copyAVX2 copies the bits of x (runChunksAVX2's copy).
+//
+//go:noescape
+func copyAVX2(dst, x *float32, n int)
+
+// runChunksAVX2 is runChunksAVX512 with the AVX2 kernels and no tile
+// blocks; n must be a multiple of 32 (the AVX2 kernels leave tails to Go).
+//
+//go:noescape
+func runChunksAVX2(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int, pf *int32, npf, pfBytes int)
+
 //go:noescape
 func runProgAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)
 
@@ -262,6 +273,7 @@ var avx2Kernels = vecKernels{
 		// n is a multiple of the lane count: the tail starts at lane 0.
 		genericKernels.sumLanes(x[n:], lanes)
 	},
+	chunks: runChunksAVX2,
 }
 
 // binaryAsmTail adapts an AVX2 binary kernel: the assembly takes the

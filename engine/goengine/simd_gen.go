@@ -518,6 +518,7 @@ VBLENDVPS Y3, Y0, Y2, Y2
 	single2("absAVX2", x, "", "VANDNPS Y0, Y13, Y2")
 	single2("reluAVX2", x, "", flush2("Y0")+"VCMPPS $0x11, Y15, Y0, Y3\nVANDNPS Y0, Y3, Y2")
 	single2("flushAVX2", x, "", flush2("Y0")+"VMOVAPS Y0, Y2")
+	single2("copyAVX2", x, "", "VMOVAPS Y0, Y2")
 	single2("clipAVX2", []string{"x", "lo", "hi"}, "", flush2("Y0")+flush2("Y1")+flush2("Y3")+`
 VCMPPS $0x11, Y0, Y3, Y4
 VBLENDVPS Y4, Y3, Y0, Y2
@@ -750,9 +751,10 @@ VADDPD Z10, Z7, Z7
 
 	emitRunner(buf.String())
 	emitTiles()
-	emitChunks(buf.String())
+	emitChunks(buf.String(), "AVX512")
 
 	avx2Kernels()
+	emitChunks(buf.String(), "AVX2")
 
 	if err := os.WriteFile("simd_amd64.s", buf.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -819,6 +821,9 @@ func kernelText(text, name string) string {
 		panic("no kernel " + name)
 	}
 	j := strings.Index(text[i:], "\n\n")
+	if j < 0 {
+		return text[i:]
+	}
 	return text[i : i+j]
 }
 
@@ -955,10 +960,13 @@ func tileBodies(prefix, next, off string) {
 // (for the elements after the whole tiles, of which there are none here:
 // they are skipped). Between chunks, ptrs[i] += steps[i] for i < ntab
 // (not after the last: the table never points past its buffers).
-func emitChunks(text string) {
-	kernel := func(name string) string { return kernelText(text, name) }
-	emit("// func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int, nchunks int, steps *int64, ntab int, pf *int32, npf int, pfBytes int)")
-	emit("TEXT ·runChunksAVX512(SB), NOSPLIT, $56-80")
+//
+// set is the kernel set's suffix (AVX512, AVX2); only AVX-512 has tiles.
+func emitChunks(text, set string) {
+	tiles := set == "AVX512"
+	kernel := func(name string) string { return kernelText(text, strings.TrimSuffix(name, "AVX512")+set) }
+	emit("// func runChunks%s(code *int32, ninstr int, ptrs *unsafe.Pointer, n int, nchunks int, steps *int64, ntab int, pf *int32, npf int, pfBytes int)", set)
+	emit("TEXT ·runChunks%s(SB), NOSPLIT, $56-80", set)
 	lines(`
 MOVQ ptrs+16(FP), R11
 MOVQ n+24(FP), R12
@@ -1010,13 +1018,50 @@ TESTQ R10, R10
 JEQ cchunkend
 MOVLQSX 0(R9), BX
 `)
-	emit("\tCMPQ BX, $%d", len(runnerOps))
-	emit("\tJEQ ctile")
-	lines(`
-`)
+	if tiles {
+		emit("\tCMPQ BX, $%d", len(runnerOps))
+		emit("\tJEQ ctile")
+	}
 	runnerDispatch("c")
 	emit("\tJMP cnext")
-	// A tile block.
+	if tiles {
+		emitTileBlock()
+	}
+	lines(`
+cchunkend:
+DECQ cl-16(SP)
+JEQ calldone
+MOVQ steps+40(FP), SI
+MOVQ ntab+48(FP), CX
+XORQ AX, AX
+cstep:
+CMPQ AX, CX
+JGE cstepped
+MOVQ (SI)(AX*8), DX
+ADDQ DX, (R11)(AX*8)
+INCQ AX
+JMP cstep
+cstepped:
+JMP cchunk
+calldone:
+`)
+	lines(restore)
+	for _, o := range runnerOps {
+		emit("c_%s:", o.op)
+		for _, l := range inlineKernel(kernel(o.kernel), "c"+o.op) {
+			emit("%s", strings.Replace(l, "JMP rnext", "JMP cnext", 1))
+		}
+	}
+	if tiles {
+		tileBodies("u", "ctnext", "R13")
+	}
+	emit("")
+}
+
+// emitTileBlock emits runChunksAVX512's tile block (label ctile): its
+// tile instructions on every tile of the chunk, then a jump past its
+// runner instructions for the rest (there is none).
+func emitTileBlock() {
 	lines(`
 ctile:
 MOVLQSX 4(R9), AX
@@ -1058,32 +1103,7 @@ SUBQ AX, R10
 IMULQ $20, AX
 ADDQ AX, R9
 JMP cnext
-cchunkend:
-DECQ cl-16(SP)
-JEQ calldone
-MOVQ steps+40(FP), SI
-MOVQ ntab+48(FP), CX
-XORQ AX, AX
-cstep:
-CMPQ AX, CX
-JGE cstepped
-MOVQ (SI)(AX*8), DX
-ADDQ DX, (R11)(AX*8)
-INCQ AX
-JMP cstep
-cstepped:
-JMP cchunk
-calldone:
 `)
-	lines(restore)
-	for _, o := range runnerOps {
-		emit("c_%s:", o.op)
-		for _, l := range inlineKernel(kernel(o.kernel), "c"+o.op) {
-			emit("%s", strings.Replace(l, "JMP rnext", "JMP cnext", 1))
-		}
-	}
-	tileBodies("u", "ctnext", "R13")
-	emit("")
 }
 
 // runnerDispatch emits the fetch of the runner instruction at R9 (opcode
