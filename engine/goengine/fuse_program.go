@@ -232,7 +232,10 @@ type outSpec struct {
 }
 
 type program struct {
-	n       int // elements in the iteration space
+	n int // elements in the iteration space
+	// runners caches the runner code per kernel set and Pow exponents.
+	mu      sync.Mutex
+	runners map[string]*runnerCode
 	count   int // reduction run length (0: no reductions with count > 1)
 	slots   []slot
 	instrs  []instr
@@ -840,28 +843,16 @@ type progWorker struct {
 	filled  []int
 	fillVal []float32
 	lanes   [sumLaneCount]float64
-	// The runner (fuse_runner.go), when the kernels have one: segs is the
-	// program as runner code, ptrs the operand table (the slots' chunk
-	// views, then sumLanes).
-	segs     []progSeg
-	hasGo    bool  // some instruction runs in Go (views needed)
-	dynSlots []int // slots whose pointer changes per chunk
-	sinks    []int // per sum instruction, in order: its sink
+	// The runner (fuse_runner.go), when the kernels have one: its code,
+	// the operand table (the slots' chunk pointers, then sumLanes), the
+	// table for the elements after a chunk's whole tiles, and for several
+	// chunks per call the table and the lanes of every sum of every chunk.
+	rc       *runnerCode
 	ptrs     []unsafe.Pointer
-	ptrsRest []unsafe.Pointer // ptrs after a chunk's whole tiles
-	// Several chunks per call (kernels with chunks, programs without Go
-	// instructions or broadcast operands): the code, its operand table
-	// and steps, and the lanes of every sum of every chunk.
-	unified []int32
-	pf      []int32 // input slots, prefetched a chunk ahead
-	// bcastSlots are broadcast slots whose innermost dimension is
-	// broadcast: a run of chunks may read one element of them.
-	bcastSlots []int
-	pfBytes    int
-	mptrs      []unsafe.Pointer
-	steps      []int64
-	mlanes     []float64
-	sumLanes   [][sumLaneCount]float64
+	ptrsRest []unsafe.Pointer
+	mptrs    []unsafe.Pointer
+	mlanes   []float64
+	sumLanes [][sumLaneCount]float64
 }
 
 // The runner keeps one lane buffer per sum: a chunk must lie in one
@@ -871,23 +862,18 @@ var _ [1]struct{} = [fuseChunkBlocks]struct{}{}
 func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 	w := &progWorker{views: make([][]float32, len(p.slots)), filled: make([]int, p.temps), fillVal: make([]float32, p.temps)}
 	if k.prog != nil || k.chunks != nil {
-		w.segs = runnerSegments(p, scal, len(p.slots), k.tiles != nil && !noTiles)
-		for _, sg := range w.segs {
-			w.hasGo = w.hasGo || sg.code == nil
-		}
-		sums := 0
-		for _, in := range p.instrs {
-			if in.op == vSum {
-				w.sinks = append(w.sinks, in.sink)
-				sums++
-			}
-		}
+		w.rc = p.runner(k, scal)
+		sums := len(w.rc.sinks)
 		w.sumLanes = make([][sumLaneCount]float64, sums)
 		w.ptrs = make([]unsafe.Pointer, len(p.slots)+sums)
 		w.ptrsRest = make([]unsafe.Pointer, len(p.slots)+sums)
 		for j := range w.sumLanes {
 			w.ptrs[len(p.slots)+j] = unsafe.Pointer(&w.sumLanes[j])
 			w.ptrsRest[len(p.slots)+j] = w.ptrs[len(p.slots)+j]
+		}
+		if w.rc.unified != nil {
+			w.mptrs = make([]unsafe.Pointer, len(p.slots)+sums)
+			w.mlanes = make([]float64, maxMultiChunks*sums*sumLaneCount)
 		}
 	}
 	const size = fuseChunkBlocks * sumBlock
@@ -901,15 +887,12 @@ func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 		w.scalars = append(w.scalars, b)
 	}
 	if w.ptrs != nil {
-		w.initMulti(p, k)
 		for s, sl := range p.slots {
 			switch sl.kind {
 			case slotTemp:
 				w.ptrs[s] = unsafe.Pointer(&w.temps[sl.idx][0])
 			case slotScalar:
 				w.ptrs[s] = unsafe.Pointer(&w.scalars[sl.idx][0])
-			default:
-				w.dynSlots = append(w.dynSlots, s)
 			}
 		}
 	}
@@ -920,7 +903,7 @@ func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 // is block (of nblocks per sink).
 func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
 	n := hi - lo
-	if k.prog != nil && w.segs != nil && !w.hasGo {
+	if k.prog != nil && w.rc != nil && !w.rc.hasGo {
 		w.runnerChunk(k, p, in, out, partial, nblocks, block, lo, hi)
 		return
 	}
@@ -935,21 +918,11 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 		case slotScalar:
 			w.views[s] = w.scalars[sl.idx][:n]
 		case slotBcast:
-			v := w.temps[sl.buf][:n]
-			if c, ok := sl.constantOver(lo, hi); ok {
-				// The chunk reads one element: fill only when it changes.
-				if x := in[sl.idx][c]; w.filled[sl.buf] < n || f32Bits(w.fillVal[sl.buf]) != f32Bits(x) {
-					fill32(w.temps[sl.buf], x)
-					w.filled[sl.buf], w.fillVal[sl.buf] = len(w.temps[sl.buf]), x
-				}
-			} else {
-				gatherBcast(v, in[sl.idx], sl.dims, sl.strides, lo)
-				w.filled[sl.buf] = 0
-			}
-			w.views[s] = v
+			w.bcast(&p.slots[s], in, lo, hi)
+			w.views[s] = w.temps[sl.buf][:n]
 		}
 	}
-	if k.prog != nil && w.segs != nil {
+	if k.prog != nil && w.rc != nil {
 		for s, v := range w.views {
 			w.ptrs[s] = unsafe.Pointer(unsafe.SliceData(v))
 		}

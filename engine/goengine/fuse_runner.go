@@ -13,9 +13,8 @@ import "unsafe"
 // functions, Pow with an exponent other than 2) run in Go between runner
 // calls.
 
-// noTiles turns register tiles off (tests compare both ways); noPrefetch
-// turns the multi-chunk runner's software prefetch off.
-var noTiles, noPrefetch = false, false
+// noTiles turns register tiles off (tests compare both ways).
+var noTiles = false
 
 // progOp is a runner opcode; the order is runnerOps' in simd_gen.go.
 type progOp int32
@@ -174,7 +173,7 @@ func (w *progWorker) runnerChunk(k *vecKernels, p *program, in, out [][]float32,
 // setDynPtrs sets the operand pointers of the slots that move per chunk
 // for the chunk [lo, hi), gathering broadcast operands.
 func (w *progWorker) setDynPtrs(ptrs []unsafe.Pointer, p *program, in, out [][]float32, lo, hi int) {
-	for _, s := range w.dynSlots {
+	for _, s := range w.rc.dynSlots {
 		sl := &p.slots[s]
 		switch sl.kind {
 		case slotInput:
@@ -218,7 +217,7 @@ func (w *progWorker) runSegments(k *vecKernels, p *program, partial []float64, n
 			w.ptrsRest[s] = unsafe.Add(w.ptrs[s], 4*ntiles*tileElems)
 		}
 	}
-	for _, sg := range w.segs {
+	for _, sg := range w.rc.segs {
 		switch {
 		case sg.code == nil:
 			w.goInstr(k, p.instrs[sg.instr], partial, nblocks, block)
@@ -231,7 +230,7 @@ func (w *progWorker) runSegments(k *vecKernels, p *program, partial []float64, n
 			k.prog(&sg.code[0], len(sg.code)/5, &w.ptrs[0], n)
 		}
 	}
-	for j, sink := range w.sinks {
+	for j, sink := range w.rc.sinks {
 		partial[sink*nblocks+block] = combineLanes(&w.sumLanes[j])
 	}
 }
@@ -240,62 +239,122 @@ func (w *progWorker) runSegments(k *vecKernels, p *program, partial []float64, n
 // lanes are in the worker's buffer).
 const maxMultiChunks = 64
 
-// initMulti sets the worker up for several chunks per call when the
-// kernels can and the program allows: no Go instructions, no broadcast
-// operands (gathered per chunk).
-func (w *progWorker) initMulti(p *program, k *vecKernels) {
-	if k.chunks == nil || w.hasGo {
-		return
+// runnerCode is a program translated for a kernel set's runner: what
+// does not change from run to run, shared by the workers (program.runner).
+type runnerCode struct {
+	segs     []progSeg
+	hasGo    bool  // some instruction runs in Go (views needed)
+	sinks    []int // per sum instruction, in order: its sink
+	dynSlots []int // slots whose pointer changes per chunk
+	// Several chunks per call (kernels with chunks, programs without Go
+	// instructions and whose broadcast operands repeat along their
+	// innermost dimension): the code, its operand steps per chunk, the
+	// input slots prefetched a chunk ahead and how many bytes of each
+	// before an instruction, and the broadcast slots. unified is nil when
+	// chunks run one at a time.
+	unified    []int32
+	steps      []int64
+	pf         []int32
+	pfBytes    int
+	bcastSlots []int
+}
+
+// runner returns p's runner code for kernels k and the run's scalars,
+// translated on first use.
+func (p *program) runner(k *vecKernels, scal []float32) *runnerCode {
+	// The scalars matter only through which Pow exponents are 2.
+	key := []byte(k.name)
+	if noTiles {
+		key = append(key, '-')
+	}
+	for _, in := range p.instrs {
+		if in.op == vPow {
+			key = append(key, "01"[b2i(scal[in.scalar] == 2)])
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rc, ok := p.runners[string(key)]; ok {
+		return rc
+	}
+	rc := buildRunner(p, k, scal)
+	if p.runners == nil {
+		p.runners = map[string]*runnerCode{}
+	}
+	p.runners[string(key)] = rc
+	return rc
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// buildRunner translates p for k's runner.
+func buildRunner(p *program, k *vecKernels, scal []float32) *runnerCode {
+	rc := &runnerCode{segs: runnerSegments(p, scal, len(p.slots), k.tiles != nil && !noTiles)}
+	for _, sg := range rc.segs {
+		rc.hasGo = rc.hasGo || sg.code == nil
+	}
+	for _, in := range p.instrs {
+		if in.op == vSum {
+			rc.sinks = append(rc.sinks, in.sink)
+		}
+	}
+	for s, sl := range p.slots {
+		if sl.kind != slotTemp && sl.kind != slotScalar {
+			rc.dynSlots = append(rc.dynSlots, s)
+		}
+	}
+	if k.chunks == nil || rc.hasGo {
+		return rc
 	}
 	for s, sl := range p.slots {
 		if sl.kind == slotBcast {
 			// Runs of chunks over which it reads one element (ce_dice's
 			// per-image Dice term) can share a call; see fullChunks.
 			if sl.strides[len(sl.strides)-1] != 0 {
-				return
+				return rc
 			}
-			w.bcastSlots = append(w.bcastSlots, s)
+			rc.bcastSlots = append(rc.bcastSlots, s)
 		}
 	}
-	for _, sg := range w.segs {
-		if sg.tile != nil {
-			w.unified = append(w.unified, int32(pTileBlock), int32(len(sg.tile)/5), int32(len(sg.code)/5), 0, 0)
-			w.unified = append(w.unified, sg.tile...)
-		}
-		w.unified = append(w.unified, sg.code...)
-	}
-	if len(w.unified) == 0 {
-		return
-	}
+	var unified []int32
 	main := 0 // instructions per chunk in the main stream
-	for i := 0; i < len(w.unified); i += 5 {
-		main++
-		if progOp(w.unified[i]) == pTileBlock {
-			i += 5 * int(w.unified[i+1]+w.unified[i+2])
+	for _, sg := range rc.segs {
+		if sg.tile != nil {
+			unified = append(unified, int32(pTileBlock), int32(len(sg.tile)/5), int32(len(sg.code)/5), 0, 0)
+			unified = append(unified, sg.tile...)
+			main++
+		} else {
+			main += len(sg.code) / 5
 		}
+		unified = append(unified, sg.code...)
 	}
-	for s, sl := range p.slots {
-		if sl.kind == slotInput {
-			w.pf = append(w.pf, int32(s))
-		}
+	if len(unified) == 0 {
+		return rc
 	}
-	if len(w.pf) > 0 && !noPrefetch {
-		const chunkBytes = 4 * fuseChunkBlocks * sumBlock
-		w.pfBytes = (chunkBytes/main + 63) &^ 63
-	}
-	sums := len(w.sinks)
-	w.mptrs = make([]unsafe.Pointer, len(p.slots)+sums)
-	w.steps = make([]int64, len(p.slots)+sums)
+	rc.unified = unified
+	const chunkBytes = 4 * fuseChunkBlocks * sumBlock
+	sums := len(rc.sinks)
+	rc.steps = make([]int64, len(p.slots)+sums)
 	for s, sl := range p.slots {
 		if sl.kind == slotInput || sl.kind == slotOutput {
-			w.steps[s] = 4 * fuseChunkBlocks * sumBlock
+			rc.steps[s] = chunkBytes
+		}
+		if sl.kind == slotInput {
+			rc.pf = append(rc.pf, int32(s))
 		}
 	}
-	w.mlanes = make([]float64, maxMultiChunks*sums*sumLaneCount)
 	for j := 0; j < sums; j++ {
-		w.steps[len(p.slots)+j] = int64(8 * sums * sumLaneCount)
-		w.mptrs[len(p.slots)+j] = unsafe.Pointer(&w.mlanes[j*sumLaneCount])
+		rc.steps[len(p.slots)+j] = int64(8 * sums * sumLaneCount)
 	}
+	if len(rc.pf) > 0 {
+		rc.pfBytes = (chunkBytes/main + 63) &^ 63
+	}
+	return rc
 }
 
 // fullChunks returns how many chunks from j (before end, at most
@@ -303,7 +362,7 @@ func (w *progWorker) initMulti(p *program, k *vecKernels) {
 // right after the previous in memory and in summation blocks. 0 when the
 // worker cannot, or fewer than two qualify.
 func (w *progWorker) fullChunks(p *program, j, end int) int {
-	if w.unified == nil {
+	if w.rc == nil || w.rc.unified == nil {
 		return 0
 	}
 	const size = fuseChunkBlocks * sumBlock
@@ -315,7 +374,7 @@ func (w *progWorker) fullChunks(p *program, j, end int) int {
 			break
 		}
 		same := true
-		for b, s := range w.bcastSlots {
+		for b, s := range w.rc.bcastSlots {
 			c, ok := p.slots[s].constantOver(lo, hi)
 			if cnt == 0 {
 				first = append(first, c)
@@ -342,19 +401,19 @@ func (w *progWorker) multiChunk(k *vecKernels, p *program, in, out [][]float32, 
 	// checked), so the first chunk's gather serves them all.
 	copy(w.mptrs, w.ptrs[:len(p.slots)])
 	w.setDynPtrs(w.mptrs, p, in, out, lo, hi)
-	sums := len(w.sinks)
+	sums := len(w.rc.sinks)
 	lanes := w.mlanes[:cnt*sums*sumLaneCount]
 	clear(lanes)
 	for i := 0; i < sums; i++ {
 		w.mptrs[len(p.slots)+i] = unsafe.Pointer(&w.mlanes[i*sumLaneCount])
 	}
 	var pf *int32
-	if len(w.pf) > 0 {
-		pf = &w.pf[0]
+	if len(w.rc.pf) > 0 {
+		pf = &w.rc.pf[0]
 	}
-	k.chunks(&w.unified[0], len(w.unified)/5, &w.mptrs[0], fuseChunkBlocks*sumBlock, cnt, &w.steps[0], len(w.steps), pf, len(w.pf), w.pfBytes)
+	k.chunks(&w.rc.unified[0], len(w.rc.unified)/5, &w.mptrs[0], fuseChunkBlocks*sumBlock, cnt, &w.rc.steps[0], len(w.rc.steps), pf, len(w.rc.pf), w.rc.pfBytes)
 	for c := 0; c < cnt; c++ {
-		for i, sink := range w.sinks {
+		for i, sink := range w.rc.sinks {
 			l := (*[sumLaneCount]float64)(lanes[(c*sums+i)*sumLaneCount:])
 			partial[sink*nblocks+block+c] = combineLanes(l)
 		}

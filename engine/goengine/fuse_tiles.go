@@ -140,9 +140,17 @@ func allDone(idx []int, done []bool) bool {
 	return true
 }
 
-// tileCode compiles the scheduled run. mustStore(k) reports whether the
-// value instruction k of the schedule writes has to be in memory (a later
-// reader outside the run, or a region output).
+// Tile opcodes of the runner ops: unary, binary with the accumulator as
+// first operand (direct) or as second (reverse).
+var (
+	tileUnary   = map[progOp]tileOp{pNeg: tNeg, pAbs: tAbs}
+	tileDirect  = map[progOp]tileOp{pAdd: tAdd, pSub: tSub, pMul: tMul, pDiv: tDiv}
+	tileReverse = map[progOp]tileOp{pAdd: tAdd, pSub: tRSub, pMul: tMul, pDiv: tRDiv}
+)
+
+// tileCode compiles the scheduled run. liveAfter(s) reports whether slot
+// s's value may be read after the run (or is a region output): a value
+// is stored unless only the next instruction reads it, from the registers.
 func tileCode(sched []rinstr, liveAfter func(slot int) bool) []int32 {
 	var code []int32
 	add := func(op tileOp, dst, a int) {
@@ -168,10 +176,9 @@ func tileCode(sched []rinstr, liveAfter func(slot int) bool) []int32 {
 			if acc != r.a {
 				add(tLoad, -1, r.a)
 			}
-			add(map[progOp]tileOp{pNeg: tNeg, pAbs: tAbs}[r.op], -1, -1)
+			add(tileUnary[r.op], -1, -1)
 		default: // binary
-			direct := map[progOp]tileOp{pAdd: tAdd, pSub: tSub, pMul: tMul, pDiv: tDiv}[r.op]
-			reverse := map[progOp]tileOp{pAdd: tAdd, pSub: tRSub, pMul: tMul, pDiv: tRDiv}[r.op]
+			direct, reverse := tileDirect[r.op], tileReverse[r.op]
 			switch {
 			case r.a == r.b && r.op == pMul:
 				if acc != r.a {

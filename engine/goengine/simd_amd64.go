@@ -51,10 +51,6 @@ func flushAVX512(dst, x *float32, n int)
 //go:noescape
 func copyAVX512(dst, x *float32, n int)
 
-// runProgAVX512 runs ninstr instructions of code on n elements (see
-// vecKernels.prog): the AVX-512 kernels above, inlined, under one MXCSR
-// change.
-//
 // copyAVX2 copies the bits of x (runChunksAVX2's copy).
 //
 //go:noescape
@@ -66,6 +62,10 @@ func copyAVX2(dst, x *float32, n int)
 //go:noescape
 func runChunksAVX2(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int, pf *int32, npf, pfBytes int)
 
+// runProgAVX512 runs ninstr instructions of code on n elements (see
+// vecKernels.prog): the AVX-512 kernels above, inlined, under one MXCSR
+// change.
+//
 //go:noescape
 func runProgAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)
 

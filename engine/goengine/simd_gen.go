@@ -780,8 +780,8 @@ var (
 // inlineKernel turns the text of a kernel function into a block of the
 // runner: no TEXT line, arguments (the runner has loaded DI, SI, DX, R8
 // and CX), MXCSR changes (the runner sets them once) or RET (the block
-// jumps back to the dispatch), and its labels prefixed with op.
-func inlineKernel(text, op string) []string {
+// jumps to next, the dispatch), and its labels prefixed with op.
+func inlineKernel(text, op, next string) []string {
 	var out []string
 	labels := map[string]bool{}
 	for _, l := range strings.Split(text, "\n") {
@@ -797,7 +797,7 @@ func inlineKernel(text, op string) []string {
 			t == "VZEROUPPER":
 			continue
 		case t == "RET":
-			out = append(out, "\tJMP rnext")
+			out = append(out, "\tJMP "+next)
 			continue
 		}
 		if m := labelDef.FindStringSubmatch(l); m != nil {
@@ -853,7 +853,7 @@ MOVLQSX 0(R9), BX
 	lines(restore)
 	for _, o := range runnerOps {
 		emit("op_%s:", o.op)
-		for _, l := range inlineKernel(kernel(o.kernel), o.op) {
+		for _, l := range inlineKernel(kernel(o.kernel), o.op, "rnext") {
 			emit("%s", l)
 		}
 	}
@@ -1048,8 +1048,8 @@ calldone:
 	lines(restore)
 	for _, o := range runnerOps {
 		emit("c_%s:", o.op)
-		for _, l := range inlineKernel(kernel(o.kernel), "c"+o.op) {
-			emit("%s", strings.Replace(l, "JMP rnext", "JMP cnext", 1))
+		for _, l := range inlineKernel(kernel(o.kernel), "c"+o.op, "cnext") {
+			emit("%s", l)
 		}
 	}
 	if tiles {
