@@ -132,6 +132,7 @@ func (s *State) function(name string) (*graph, error) {
 			fe.err = fmt.Errorf("%w: function %q is not in the graph's library", engine.ErrInvalidGraph, name)
 			return
 		}
+		fd = functionWithDefaults(fd)
 		if s.fuseConv {
 			fd = fuseConvFunction(fd)
 		}

@@ -74,7 +74,9 @@ func (c *Context) vectorIndexInput(i int, what string) ([]int64, error) {
 	return v, nil
 }
 
-// outType returns the int32/int64 attr name, defaulting to int32.
+// outIndexType returns the int32/int64 type in attr.
+// The executor fills omitted attrs with their OpDef defaults (opdefaults.go),
+// so the int32 fallback below applies only to ops outside that table.
 func (c *Context) outIndexType(attr string) (tfops.DType, error) {
 	if c.Attr(attr) == nil {
 		return tfops.Int32, nil

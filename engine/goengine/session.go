@@ -49,7 +49,7 @@ func (e Engine) NewSession(gd *graphpb.GraphDef, opts engine.SessionOptions) (en
 	if err != nil {
 		return nil, err
 	}
-	nodes := gd.GetNode()
+	nodes, _ := withDefaults(gd.GetNode())
 	if !e.Unfused {
 		// Convolution chains first, so that their activations are absorbed
 		// before the elementwise regions are planned.
