@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	graphpb "github.com/wamuir/graft/tensorflow/core/framework/graph_go_proto"
+
 	"github.com/tfseg/tfseg/engine"
 	_ "github.com/tfseg/tfseg/engine/goengine" // registers "go", the default engine
 	_ "github.com/tfseg/tfseg/engine/tfengine" // registers "tensorflow" under -tags tensorflow
@@ -35,10 +37,19 @@ var (
 type Option func(*loadOptions)
 
 type loadOptions struct {
-	engine  string
-	tags    []string
-	limits  engine.Limits
-	threads int
+	engine     string
+	tags       []string
+	limits     engine.Limits
+	threads    int
+	signatures []string
+}
+
+// WithSignatures loads only the signatures with these keys (default: every
+// signature). Load checks that the engine runs every op they reach, so a
+// model whose other signatures need ops the engine lacks loads with the
+// ones it can run.
+func WithSignatures(keys ...string) Option {
+	return func(o *loadOptions) { o.signatures = append([]string{}, keys...) }
 }
 
 // WithEngine selects the engine by its registry name: "go" (the default,
@@ -82,6 +93,11 @@ type Signature struct {
 	Method string
 	// Inputs and Outputs are sorted by name.
 	Inputs, Outputs []TensorSpec
+	// Missing lists the ops the signature needs that the engine lacks, each
+	// with the first place that uses it ("Split (__inference_call_12/split)"),
+	// found when the model was loaded; Run on it fails with
+	// engine.ErrUnsupportedOp. Nil when the engine runs every op.
+	Missing []string
 }
 
 // Model is a loaded SavedModel: a session on one engine with the model's
@@ -132,6 +148,23 @@ func Load(dir string, opts ...Option) (*Model, error) {
 		m.keys = append(m.keys, key)
 	}
 	sort.Strings(m.keys)
+	if o.signatures != nil {
+		keep := map[string]Signature{}
+		for _, key := range o.signatures {
+			s, err := m.Signature(key)
+			if err != nil {
+				return nil, err
+			}
+			keep[key] = s
+		}
+		m.sigs, m.keys = keep, append([]string{}, o.signatures...)
+		sort.Strings(m.keys)
+	}
+	if ol, ok := eng.(engine.OpLister); ok {
+		if err := m.checkOps(sm, ol, o.signatures != nil); err != nil {
+			return nil, err
+		}
+	}
 	so := engine.SessionOptions{Limits: o.limits, Threads: o.threads}
 	if loader, ok := eng.(engine.SavedModelLoader); ok {
 		m.sess, err = loader.LoadSavedModel(dir, o.tags, so)
@@ -140,11 +173,15 @@ func Load(dir string, opts ...Option) (*Model, error) {
 		}
 		return m, nil
 	}
-	m.sess, err = eng.NewSession(sm.Graph(), so)
+	gd, captured, err := captureRestoreGraph(sm)
+	if err != nil {
+		return nil, err
+	}
+	m.sess, err = eng.NewSession(gd, so)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sm.File, err)
 	}
-	if err := m.bringUp(sm); err != nil {
+	if err := m.bringUp(sm, captured); err != nil {
 		m.sess.Close()
 		return nil, err
 	}
@@ -167,9 +204,74 @@ func convertSignature(s savedmodel.Signature) Signature {
 	return sig
 }
 
+// checkOps finds, before anything runs, the ops the engine lacks that
+// restoring the variables, running the init op or calling each signature
+// reaches. Load fails (engine.ErrUnsupportedOp, naming each op and where it
+// is used) when loading needs one, or a signature the caller asked for with
+// WithSignatures does; any other signature that needs one keeps the list in
+// Signature.Missing and its Run fails with that error before reading inputs.
+func (m *Model) checkOps(sm *savedmodel.SavedModel, ol engine.OpLister, requested bool) error {
+	has := func(op string) bool { ok, _ := ol.OpInfo(op); return ok }
+	stateful := func(op string) bool { _, st := ol.OpInfo(op); return st }
+	if miss := sm.Reachable(sm.LoadRoots(), nil, stateful).Missing(has); len(miss) > 0 {
+		return fmt.Errorf("%w: %s: the %s engine lacks ops that restoring the variables or the init op needs: %s",
+			engine.ErrUnsupportedOp, sm.Dir, m.engine, strings.Join(miss, ", "))
+	}
+	var problems []string
+	for _, key := range m.keys {
+		outs, ins, err := sm.SignatureRoots(key)
+		if err != nil {
+			return err
+		}
+		miss := sm.Reachable(outs, ins, stateful).Missing(has)
+		if len(miss) == 0 {
+			continue
+		}
+		sig := m.sigs[key]
+		sig.Missing = miss
+		m.sigs[key] = sig
+		problems = append(problems, fmt.Sprintf("signature %q needs %s", key, strings.Join(miss, ", ")))
+	}
+	if requested && len(problems) > 0 {
+		return fmt.Errorf("%w: %s: the %s engine lacks ops: %s", engine.ErrUnsupportedOp, sm.Dir, m.engine, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// captureRestoreGraph returns the graph to open a session on: the
+// MetaGraphDef's, plus (see savedmodel.CapturedVariables) the ops that
+// restore the variables that the model's functions capture and its
+// SaverDef's restore op does not assign, as Keras 3 exports need.
+func captureRestoreGraph(sm *savedmodel.SavedModel) (*graphpb.GraphDef, []savedmodel.CapturedVariable, error) {
+	if !sm.HasVariables() {
+		if _, err := sm.CapturedVariables(nil); err != nil {
+			return nil, nil, fmt.Errorf("%w %s: %w", ErrLoad, sm.Dir, err)
+		}
+		return sm.Graph(), nil, nil
+	}
+	b, err := sm.OpenVariables(savedmodel.BundleOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
+	}
+	defer b.Close()
+	vars, err := sm.CapturedVariables(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
+	}
+	if len(vars) == 0 {
+		return sm.Graph(), nil, nil
+	}
+	gd, err := sm.WithCaptureRestore(vars, sm.VariablesPrefix())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w %s: %w", ErrLoad, sm.Dir, err)
+	}
+	return gd, vars, nil
+}
+
 // bringUp restores the variables and runs the init op, as TensorFlow's
-// loader (tensorflow/cc/saved_model/loader.cc) does.
-func (m *Model) bringUp(sm *savedmodel.SavedModel) error {
+// loader (tensorflow/cc/saved_model/loader.cc) does, then assigns the
+// captured variables the restore op leaves uninitialized.
+func (m *Model) bringUp(sm *savedmodel.SavedModel, captured []savedmodel.CapturedVariable) error {
 	ctx := context.Background()
 	assets, err := sm.Assets()
 	if err != nil {
@@ -190,6 +292,12 @@ func (m *Model) bringUp(sm *savedmodel.SavedModel) error {
 		if _, err := m.sess.Run(ctx, feeds, nil, []string{savedmodel.NodeName(sd.GetRestoreOpName())}); err != nil {
 			return fmt.Errorf("%w %s: restoring variables from %s (restore op %q): %w",
 				ErrLoad, sm.Dir, sm.VariablesPrefix(), sd.GetRestoreOpName(), err)
+		}
+	}
+	if len(captured) > 0 {
+		if _, err := m.sess.Run(ctx, nil, nil, []string{savedmodel.CaptureRestoreOp}); err != nil {
+			return fmt.Errorf("%w %s: restoring %d captured variables (the first %q, checkpoint key %q) from %s: %w",
+				ErrLoad, sm.Dir, len(captured), captured[0].Handle, captured[0].Key, sm.VariablesPrefix(), err)
 		}
 	}
 	if op := sm.InitOp(); op != "" {
@@ -237,6 +345,10 @@ func (m *Model) Run(ctx context.Context, key string, inputs map[string]*tfops.Te
 	sig, err := m.Signature(key)
 	if err != nil {
 		return nil, err
+	}
+	if len(sig.Missing) > 0 {
+		return nil, fmt.Errorf("%w: %s: signature %q needs ops the %s engine lacks: %s",
+			engine.ErrUnsupportedOp, filepath.Base(m.dir), key, m.engine, strings.Join(sig.Missing, ", "))
 	}
 	feeds := make(map[string]*tfops.Tensor, len(inputs))
 	byName := make(map[string]TensorSpec, len(sig.Inputs))

@@ -299,8 +299,10 @@ func TestLoadErrors(t *testing.T) {
 	_, err = tfseg.Load(dir, tfseg.WithEngine("nope"))
 	assert.ErrorIs(t, err, engine.ErrUnknownEngine)
 
-	// A model whose graph holds an op the Go engine does not know loads (the
-	// op is not run yet) and fails at Run with an error naming op and node.
+	// A model whose signature needs an op the Go engine does not know loads
+	// (its other signatures may be fine), says so in Signature.Missing, and
+	// fails at Run, before reading the inputs, naming op and node; asked for
+	// by name (WithSignatures), it fails to load.
 	s := tfops.NewScope()
 	x := tfops.Placeholder(s.WithOpName("x"), tfops.Float, tfops.MakeShape(-1))
 	y := s.AddOp(tfops.OpSpec{Type: "FancyNewOp", Name: "fancy", Inputs: []any{x},
@@ -315,10 +317,17 @@ func TestLoadErrors(t *testing.T) {
 		},
 	}}))
 	m := loadModel(t, odd)
-	_, err = m.Run(context.Background(), "serving_default", map[string]*tfops.Tensor{"x": tfops.MustFromSlice([]float32{1}, 1)})
+	sig, err := m.Signature("serving_default")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"FancyNewOp (node fancy)"}, sig.Missing)
+	_, err = m.Run(context.Background(), "serving_default", nil) // no input: the op is reported first
 	assert.ErrorIs(t, err, engine.ErrUnsupportedOp)
-	assert.ErrorContains(t, err, "FancyNewOp")
-	assert.ErrorContains(t, err, `"fancy"`)
+	assert.ErrorContains(t, err, "FancyNewOp (node fancy)")
+	_, err = tfseg.Load(odd, tfseg.WithSignatures("serving_default"))
+	assert.ErrorIs(t, err, engine.ErrUnsupportedOp)
+	assert.ErrorContains(t, err, `signature "serving_default" needs FancyNewOp (node fancy)`)
+	_, err = tfseg.Load(odd, tfseg.WithSignatures("nope"))
+	assert.ErrorIs(t, err, tfseg.ErrSignature)
 
 	_, err = tfseg.Load(odd, tfseg.WithTags("train"))
 	assert.ErrorIs(t, err, savedmodel.ErrTags)

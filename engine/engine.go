@@ -87,6 +87,16 @@ type SavedModelLoader interface {
 	LoadSavedModel(dir string, tags []string, opts SessionOptions) (Session, error)
 }
 
+// OpLister is implemented by engines that know, before running a graph,
+// which ops they can run (the Go engine). tfseg.Load uses it to report the
+// ops a SavedModel's signatures need and the engine lacks when the model is
+// loaded, before any input is read.
+type OpLister interface {
+	// OpInfo reports whether the engine runs op, and whether op is
+	// stateful (run inside a function even when nothing reads it).
+	OpInfo(op string) (supported, stateful bool)
+}
+
 var (
 	mu       sync.RWMutex
 	registry = map[string]Engine{}

@@ -41,9 +41,10 @@ type graph struct {
 	numArgs     int
 }
 
-// compileGraph resolves node inputs to edges and checks that every op is
-// supported. Op checking is deferred to run time for unreached nodes only
-// when lazyOps is set (a SavedModel graph may hold ops nobody runs).
+// compileGraph resolves node inputs to edges. It does not check that every
+// op has a kernel: a SavedModel's graph holds ops no signature runs, so an
+// op without one fails when a run reaches it (runKernel), and tfseg.Load
+// checks what the signatures reach beforehand (Engine.OpInfo).
 func compileGraph(nodes []*nodepb.NodeDef, limits engine.Limits) (*graph, error) {
 	if len(nodes) > limits.MaxNodes {
 		return nil, fmt.Errorf("%w: MaxNodes: graph has %d nodes, limit %d", engine.ErrLimit, len(nodes), limits.MaxNodes)

@@ -5,8 +5,11 @@
 // Semantics follow TensorFlow's CPU kernels: NumPy broadcasting, IEEE NaN
 // and Inf propagation, float64 accumulation in float32 reductions. Kernels
 // never modify their inputs. A kernel that fails or panics is reported as an
-// error naming the node and op; an op without a kernel is reported with
-// engine.ErrUnsupportedOp before anything runs.
+// error naming the node and op. NewSession compiles lazily: an op without a
+// kernel fails with engine.ErrUnsupportedOp when a run reaches it (a
+// SavedModel's library holds training and GPU functions no signature
+// calls); tfseg.Load checks, through Engine.OpInfo, every op the model's
+// signatures reach before any input is read.
 package goengine
 
 import (
@@ -39,6 +42,13 @@ func init() { engine.Register(Engine{}) }
 
 // Name returns "go".
 func (Engine) Name() string { return Name }
+
+// OpInfo reports whether the Go engine has a kernel for op and whether op
+// is stateful (engine.OpLister).
+func (Engine) OpInfo(op string) (supported, stateful bool) {
+	d, ok := LookupOp(op)
+	return ok && d.Kernel != nil, d.Stateful
+}
 
 // NewSession compiles graph for execution.
 func (e Engine) NewSession(gd *graphpb.GraphDef, opts engine.SessionOptions) (engine.Session, error) {
