@@ -308,6 +308,16 @@ func (m *Model) bringUp(sm *savedmodel.SavedModel, captured []savedmodel.Capture
 	return nil
 }
 
+// Notes says what the engine changed to load the model (the tensorflow
+// engine rewrites what an older libtensorflow cannot read, see
+// engine/tfengine), one line per kind of change; nil when nothing was.
+func (m *Model) Notes() []string {
+	if n, ok := m.sess.(engine.LoadNoter); ok {
+		return n.LoadNotes()
+	}
+	return nil
+}
+
 // Dir returns the directory the model was loaded from.
 func (m *Model) Dir() string { return m.dir }
 

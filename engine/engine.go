@@ -97,6 +97,13 @@ type OpLister interface {
 	OpInfo(op string) (supported, stateful bool)
 }
 
+// LoadNoter is implemented by sessions that changed something to load a
+// SavedModel (the tensorflow engine rewrites what an older libtensorflow
+// cannot read); LoadNotes says what, one line per kind of change.
+type LoadNoter interface {
+	LoadNotes() []string
+}
+
 var (
 	mu       sync.RWMutex
 	registry = map[string]Engine{}

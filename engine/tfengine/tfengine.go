@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	tf "github.com/wamuir/graft/tensorflow"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -70,6 +73,23 @@ func (Engine) NewSession(graph *graphpb.GraphDef, opts engine.SessionOptions) (e
 // LoadSavedModel loads the SavedModel in dir with TensorFlow's loader: the
 // MetaGraph tagged with tags (e.g. "serve"), its variables restored and its
 // init ops run. The returned *Session also reports the model's signatures.
+//
+// Two things are done first, and said in Session.LoadNotes:
+//
+//   - A SavedModel written by a newer TensorFlow than the linked library is
+//     rewritten where the change cannot alter what a signature computes
+//     (savedmodel.SavedModel.ForLibrary: DisableCopyOnRead, an op of the
+//     save path since TensorFlow 2.12, and VarHandleOp's debug_name attr,
+//     since 2.15); anything else the library lacks is refused, naming the
+//     op or attr and the node.
+//   - Variables that the model's functions capture and its restore op does
+//     not assign (Keras 3 exports) are restored from the checkpoint through
+//     the object graph, as TensorFlow 2's Python loader does
+//     (savedmodel.SavedModel.CapturedVariables).
+//
+// Either way the rewritten saved_model.pb goes to a temporary directory
+// beside links to the model's variables and assets, which is removed once
+// TensorFlow has loaded it.
 func (Engine) LoadSavedModel(dir string, tags []string, opts engine.SessionOptions) (engine.Session, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("%w: SavedModel %s: %v", engine.ErrInvalidGraph, dir, err)
@@ -78,17 +98,130 @@ func (Engine) LoadSavedModel(dir string, tags []string, opts engine.SessionOptio
 	if err != nil {
 		return nil, err
 	}
-	m, err := tf.LoadSavedModel(dir, tags, so)
+	sm, err := savedmodel.Read(dir, savedmodel.ReadOptions{Tags: tags})
 	if err != nil {
-		msg := err.Error()
+		return nil, err
+	}
+	lib, err := library()
+	if err != nil {
+		return nil, err
+	}
+	rewritten, notes, err := sm.ForLibrary(lib)
+	if err != nil {
+		return nil, fmt.Errorf("%w: load SavedModel %s on TensorFlow %s: %w", engine.ErrUnsupportedOp, dir, tf.Version(), err)
+	}
+	var captured []savedmodel.CapturedVariable
+	if sm.HasVariables() {
+		b, err := sm.OpenVariables(savedmodel.BundleOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("%w: load SavedModel %s: the variables cannot be restored: %w", engine.ErrInvalidGraph, dir, err)
+		}
+		captured, err = sm.CapturedVariables(b)
+		b.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: load SavedModel %s: the variables cannot be restored: %w", engine.ErrInvalidGraph, dir, err)
+		}
+	}
+	loadDir := dir
+	if rewritten != nil || len(captured) > 0 {
+		if rewritten == nil {
+			rewritten = &corepb.SavedModel{SavedModelSchemaVersion: sm.Proto.GetSavedModelSchemaVersion(),
+				MetaGraphs: []*corepb.MetaGraphDef{proto.Clone(sm.MetaGraph).(*corepb.MetaGraphDef)}}
+		}
+		if len(captured) > 0 {
+			gd, err := (&savedmodel.SavedModel{Dir: sm.Dir, File: sm.File, Proto: rewritten, MetaGraph: rewritten.MetaGraphs[0]}).
+				WithCaptureRestore(captured, sm.VariablesPrefix())
+			if err != nil {
+				return nil, err
+			}
+			rewritten.MetaGraphs[0].GraphDef = gd
+			notes = append(notes, fmt.Sprintf("restored %d variables the functions capture through the object graph (Keras 3 export)", len(captured)))
+		}
+		tmp, err := stageSavedModel(dir, rewritten)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		loadDir = tmp
+	}
+	m, err := tf.LoadSavedModel(loadDir, tags, so)
+	if err != nil {
+		msg := strings.ReplaceAll(err.Error(), loadDir, dir)
 		base := engine.ErrInvalidGraph
 		if strings.Contains(msg, "Op type not registered") {
 			base = engine.ErrUnsupportedOp
 		}
 		return nil, fmt.Errorf("%w: load SavedModel %s (tags %q): %s", base, dir, tags, msg)
 	}
-	return &Session{graph: m.Graph, sess: m.Session, signatures: m.Signatures}, nil
+	s := &Session{graph: m.Graph, sess: m.Session, signatures: m.Signatures, notes: notes}
+	if len(captured) > 0 {
+		if _, err := s.Run(context.Background(), nil, nil, []string{savedmodel.CaptureRestoreOp}); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%w: load SavedModel %s: restoring %d captured variables: %w", engine.ErrInvalidGraph, dir, len(captured), err)
+		}
+	}
+	return s, nil
 }
+
+// stageSavedModel writes sm as saved_model.pb to a new temporary directory
+// holding links to dir's variables, assets and assets.extra.
+func stageSavedModel(dir string, sm *corepb.SavedModel) (string, error) {
+	data, err := proto.Marshal(sm)
+	if err != nil {
+		return "", fmt.Errorf("%w: SavedModel %s: encoding the rewritten model: %v", engine.ErrInvalidGraph, dir, err)
+	}
+	tmp, err := os.MkdirTemp("", "tfseg-savedmodel-")
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tmp, savedmodel.ModelFilename), data, 0o600)
+	}
+	for _, sub := range []string{savedmodel.VariablesDirectory, savedmodel.AssetsDirectory, "assets.extra"} {
+		if err != nil {
+			break
+		}
+		if _, statErr := os.Stat(filepath.Join(abs, sub)); statErr == nil {
+			err = os.Symlink(filepath.Join(abs, sub), filepath.Join(tmp, sub))
+		}
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return "", fmt.Errorf("%w: SavedModel %s: staging the rewritten model: %v", engine.ErrInvalidGraph, dir, err)
+	}
+	return tmp, nil
+}
+
+var (
+	libOnce sync.Once
+	libOps  savedmodel.Library
+	libErr  error
+)
+
+// library returns the linked libtensorflow's ops and their attrs.
+func library() (savedmodel.Library, error) {
+	libOnce.Do(func() {
+		ol, err := OpList()
+		if err != nil {
+			libErr = err
+			return
+		}
+		libOps = savedmodel.Library{}
+		for _, op := range ol.GetOp() {
+			attrs := map[string]bool{}
+			for _, a := range op.GetAttr() {
+				attrs[a.GetName()] = true
+			}
+			libOps[op.GetName()] = attrs
+		}
+	})
+	return libOps, libErr
+}
+
+// LoadNotes says what LoadSavedModel changed to load the model (nil for a
+// session opened by NewSession, or a model loaded as it is).
+func (s *Session) LoadNotes() []string { return s.notes }
 
 // importError classifies a TensorFlow graph import failure.
 func importError(err error) error {
@@ -121,6 +254,7 @@ type Session struct {
 	graph      *tf.Graph
 	sess       *tf.Session
 	signatures map[string]tf.Signature
+	notes      []string
 	closed     atomic.Bool
 }
 
