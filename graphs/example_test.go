@@ -62,7 +62,7 @@ func ExampleSpec_Parse() {
 	fmt.Println(err)
 	// Output:
 	// 0.3 0.5 [1 2 3] sum_over_batch_size <nil>
-	// graphs: bad parameter: keras_tversky has no parameter "gamma"; valid parameters: alpha, beta, axis, reduction
+	// graphs: bad parameter: keras_tversky has no parameter "gamma"; valid parameters: alpha, beta, axis, reduction, keras
 }
 
 func ExampleBuild() {
