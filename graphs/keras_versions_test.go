@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -297,5 +298,23 @@ func TestSpecsDescribed(t *testing.T) {
 	for name := range descriptions {
 		_, err := Lookup(name)
 		assert.NoError(t, err, "descriptions has %s, which is not registered", name)
+	}
+}
+
+// TestReadmeKerasVersions: the README's table of version-dependent
+// behaviours has a row naming each change's test.
+func TestReadmeKerasVersions(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	readme := string(raw)
+	i := strings.Index(readme, "### Keras versions")
+	require.GreaterOrEqual(t, i, 0, "README.md has no Keras versions section")
+	section := readme[i:]
+	if j := strings.Index(section[3:], "\n## "); j >= 0 {
+		section = section[:j+3]
+	}
+	for _, c := range KerasChanges() {
+		assert.Contains(t, section, "`"+c.Test()+"`", "README's Keras versions table has no row for %s", c.ID)
+		assert.Contains(t, section, c.Since, "README's Keras versions table: %s's release", c.ID)
 	}
 }
