@@ -9,7 +9,7 @@
 // A *Spec gives its formula and source (Doc), Kind ("loss" or "metric"),
 // Inputs ("y_true", "y_pred", and "weights" or the optional
 // "sample_weight") and Params. A Param has a Name, Doc, Kind (KindFloat,
-// KindInt, KindBool, KindWord, KindInts, KindFloats), a Default, Required,
+// KindInt, KindBool, KindWord, KindInts, KindFloats, KindVersion), a Default, Required,
 // and Choices (the values of a word, or the words accepted in place of a
 // number: "auto", "none").
 //
