@@ -17,8 +17,9 @@
 // # What is timed
 //
 // BenchmarkLoss: one session run of the loss graph of graphs.Build (default
-// parameters, so ce, dice_image and tversky_image return their unreduced
-// values: a (B, H, W) map and one value per image) on y_true a 0/1 mask
+// parameters, and reduction=none for ce, so ce, dice_image and
+// tversky_image return their unreduced values: a (B, H, W) map and one
+// value per image) on y_true a 0/1 mask
 // and y_pred probabilities (logits for lovasz_hinge), generated once from a
 // fixed seed. The session is opened and the inputs made before the timer
 // starts; on TensorFlow the inputs are converted to TensorFlow tensors

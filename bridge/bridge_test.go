@@ -73,7 +73,7 @@ func TestImportLossTwice(t *testing.T) {
 	p := op.Const(s.SubScope("p"), [][][][]float32{{{{0.8}, {0.3}}}})
 	g, err := s.Finalize()
 	require.NoError(t, err)
-	a, err := bridge.ImportLoss(g, "", "ce", nil, z, p, nil)
+	a, err := bridge.ImportLoss(g, "", "ce", graphs.Config{"reduction": "none"}, z, p, nil)
 	require.NoError(t, err)
 	b, err := bridge.ImportLoss(g, "", "ce", graphs.Config{"reduction": "sum"}, z, p, nil)
 	require.NoError(t, err)

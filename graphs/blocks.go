@@ -96,6 +96,15 @@ func (b *builder) bceKeras2(z, p out) out {
 	return b.neg(b.add(b.mul(z, b.log(b.add(pc, e))), b.mul(b.oneMinus(z), b.log(b.add(b.oneMinus(pc), e)))))
 }
 
+// bceKeras is the binary cross entropy of probabilities of the Keras
+// release the keras parameter names: tf.keras 2.x's before 3.0, else Keras 3's.
+func (b *builder) bceKeras(z, p out) out {
+	if b.kerasBefore("3.0") {
+		return b.bceKeras2(z, p)
+	}
+	return b.bceKeras3(z, p)
+}
+
 // opInput returns the input of x's producing op when that op is typ and
 // the parameter param (sigmoid_logits, softmax_logits) is set: Keras'
 // graph-mode shortcut from a Sigmoid or Softmax output back to its logits.
@@ -265,8 +274,8 @@ func (b *builder) sampleWeight(values out) (out, bool) {
 }
 
 // kerasReduce is Keras 3's reduce_weighted_values: sample_weight (and a
-// mask, as sparse categorical cross entropy's ignore_class makes) weight
-// the values, then the reduction parameter: none; sum; sum_over_batch_size
+// mask, as sparse categorical cross entropy's ignore_class makes, weighted
+// as the keras parameter's release does: see KerasChanges) weight the values, then the reduction parameter: none; sum; sum_over_batch_size
 // and mean (sum over the number of elements, 0 when there are none; with
 // a mask, sum over the number of valid elements); mean_with_sample_weight
 // (sum over the sum of the weights).
@@ -276,7 +285,18 @@ func (b *builder) kerasReduce(values, mask out) out {
 	if mask.Valid() {
 		m := b.castF(mask)
 		if red == "mean" || red == "sum_over_batch_size" {
-			m = b.mul(m, b.divNoNan(b.size(m), b.sum(m, nil, false)))
+			total, valid := b.size(m), b.sum(m, nil, false)
+			switch {
+			case b.kerasBefore("3.0"):
+				// tf.keras 2.x's apply_valid_mask: total / valid, NaN
+				// weights (so a NaN loss) when no entry is valid.
+				m = b.mul(m, b.div(total, valid))
+			case b.kerasBefore("3.13"):
+				// Keras 3.0 to 3.12: total / (valid + ε).
+				m = b.mul(m, b.div(total, b.add(valid, b.c(Epsilon))))
+			default:
+				m = b.mul(m, b.divNoNan(total, valid))
+			}
 		}
 		if hasSW {
 			m2, sw2 := b.squeezeOrExpand(m, sw)

@@ -62,7 +62,7 @@ func ExampleSpec_Parse() {
 	fmt.Println(err)
 	// Output:
 	// 0.3 0.5 [1 2 3] sum_over_batch_size <nil>
-	// graphs: bad parameter: keras_tversky has no parameter "gamma"; valid parameters: alpha, beta, axis, reduction
+	// graphs: bad parameter: keras_tversky has no parameter "gamma"; valid parameters: alpha, beta, axis, reduction, keras
 }
 
 func ExampleBuild() {
@@ -125,4 +125,38 @@ func ExampleExport() {
 	_, err = os.Stat(filepath.Join(dir, "focal", "saved_model.pb"))
 	fmt.Println(err == nil)
 	// Output: true
+}
+
+// Keras' test input for Tversky(alpha=0.2, beta=0.8): Keras 3.16 weighs
+// the false positives by alpha, Keras 3.15 (and 3.3 to 3.14) swapped the
+// two weights.
+func ExampleKerasChangesFor() {
+	for _, c := range graphs.KerasChangesFor("keras_tversky") {
+		fmt.Printf("%s: %s (%s)\n", c.Since, c.What, c.Test())
+	}
+	eng, err := engine.Get("go")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	in := map[string]*tfops.Tensor{
+		"y_true": tfops.MustFromSlice([]float32{1, 2, 1, 2}, 2, 2),
+		"y_pred": tfops.MustFromSlice([]float32{4, 1, 6, 1}, 2, 2),
+	}
+	for _, keras := range []string{graphs.NewestKeras, "3.15"} {
+		loss, err := graphs.Eval(context.Background(), eng, "keras_tversky",
+			graphs.Config{"alpha": "0.2", "beta": "0.8", "keras": keras}, in)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("keras=%s: %.6f\n", keras, loss.Float32s()[0])
+	}
+	// Output:
+	// 3.16: which sums alpha and beta weigh in keras.losses.Tversky (TestKerasVersions/tversky_alpha_beta)
+	// 3.7: the reductions mean and mean_with_sample_weight (TestKerasVersions/reduction_mean)
+	// 3.3: keras.losses.Tversky (TestKerasVersions/tversky_since)
+	// 3.8: Tversky's axis argument (TestKerasVersions/tversky_axis)
+	// keras=3.16: -0.944444
+	// keras=3.15: -0.296296
 }

@@ -14,12 +14,14 @@ func init() {
 		Name: "ce", Kind: KindLoss,
 		Doc: `Binary cross entropy CE(z, p) = -(z log p + (1 - z) log(1 - p)), as Keras' ` +
 			`binary_crossentropy: the mean over the last (channel) axis, a (B, H, W) tensor. ` +
-			`keras=3 clips p to [ε, 1-ε] (ε = 1e-7) then applies the formula; keras=2 (tf.keras 2.x) ` +
+			`keras=3.0 and later clip p to [ε, 1-ε] (ε = 1e-7) then apply the formula; keras=2 (tf.keras 2.x) ` +
 			`uses log(p + ε) and log(1 - p + ε) after the clip; keras=logits (Keras 2.2.4) is ` +
 			`sigmoid_cross_entropy_with_logits(z, log(p'/(1-p'))). For z = 0, p = 1 (float32) they give ` +
-			`15.9424, 15.3332 and 15.9424. from_logits takes y_pred as logits x: max(x, 0) - x z + log1p(exp(-|x|)).`,
-		Params: []Param{pKeras, pFromLogits, pSigmoidLogits, pReduction("none", false)},
-		build:  buildCE,
+			`15.9424, 15.3332 and 15.9424. from_logits takes y_pred as logits x: max(x, 0) - x z + log1p(exp(-|x|)). ` +
+			`The default reduction is Keras' (sum_over_batch_size: one number); reduction=none gives the (B, H, W) tensor.`,
+		Params:   []Param{pKeras, pFromLogits, pSigmoidLogits, pReduction("sum_over_batch_size", false)},
+		validate: kerasAvailable("ce"),
+		build:    buildCE,
 	})
 	register(&Spec{
 		Name: "wce", Kind: KindLoss,
@@ -84,7 +86,7 @@ func buildCE(b *builder) tfops.Output {
 	default:
 		if x, ok := b.opInput(p, "Sigmoid", "sigmoid_logits"); ok {
 			v = b.sigmoidCE(z, x)
-		} else if b.v.Word("keras") == "2" {
+		} else if b.kerasBefore("3.0") {
 			v = b.bceKeras2(z, p)
 		} else {
 			v = b.bceKeras3(z, p)

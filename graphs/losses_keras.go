@@ -14,11 +14,18 @@ func kerasSpec(s *Spec) *Spec {
 	s.Kind = KindLoss
 	s.Inputs = kerasInputs
 	s.Optional = []string{InputSampleWeight}
-	s.Params = append(s.Params, pReduction("sum_over_batch_size", true))
+	s.Params = append(s.Params, pReduction("sum_over_batch_size", true), pKerasRelease(""))
+	if v := s.validate; v != nil {
+		s.validate = allOf(v, kerasAvailable(s.Name))
+	} else {
+		s.validate = kerasAvailable(s.Name)
+	}
 	s.Doc += ` Reductions as Keras: sum_over_batch_size (default) divides the sum of the (sample-weighted) ` +
 		`values by their number (0 when there are none); mean_with_sample_weight divides by the sum of ` +
 		`the weights. sample_weight follows Keras' squeeze_or_expand_to_same_rank, then broadcasts; in an ` +
-		`exported graph it has the rank of the unreduced values and defaults to ones.`
+		`exported graph it has the rank of the unreduced values and defaults to ones. The keras parameter ` +
+		`names the Keras release whose numbers to give (default ` + NewestKeras + `): tfseg losses ` + s.Name +
+		` lists what changed between releases.`
 	return s
 }
 
@@ -27,7 +34,8 @@ func init() {
 		Name: "keras_bce",
 		Doc: `keras.losses.BinaryCrossentropy: mean over axis of -(z' log p' + (1 - z') log(1 - p')), ` +
 			`p' = clip(p, ε, 1-ε), ε = 1e-7, z' = z (1 - ls) + ls/2; from_logits uses ` +
-			`sigmoid_cross_entropy_with_logits (no clipping).`,
+			`sigmoid_cross_entropy_with_logits (no clipping). keras=2 (tf.keras 2.x) takes log(p' + ε) and ` +
+			`log(1 - p' + ε) instead (tf.keras keras/backend.py binary_crossentropy).`,
 		Params: []Param{pFromLogits, pLabelSmoothing,
 			{Name: "axis", Kind: KindInt, Default: -1, Doc: "axis of the mean (Keras' axis)"}, pSigmoidLogits},
 		validate: inUnit("label_smoothing"),
@@ -38,7 +46,8 @@ func init() {
 		Doc: `keras.losses.BinaryFocalCrossentropy: mean over axis of (1 - p_t)^γ · bce, p_t = z' p + (1 - z')(1 - p), ` +
 			`bce the clipped binary cross entropy, times α z' + (1 - α)(1 - z') with apply_class_balancing. ` +
 			`With from_logits, p = sigmoid(x) and bce is sigmoid_cross_entropy_with_logits of the logits ` +
-			`(Keras' TensorFlow backend tags sigmoid's output with its logits and binary_crossentropy uses them).`,
+			`(Keras' TensorFlow backend tags sigmoid's output with its logits and binary_crossentropy uses them). ` +
+			`keras=2 (tf.keras 2.x) takes bce with log(p' + ε) and log(1 - p' + ε).`,
 		Params: []Param{
 			{Name: "apply_class_balancing", Kind: KindBool, Default: false, Doc: "weigh class 1 by α and class 0 by 1 - α"},
 			{Name: "alpha", Kind: KindFloat, Default: 0.25, Doc: "α in [0, 1]"},
@@ -58,13 +67,14 @@ func init() {
 	}))
 	register(kerasSpec(&Spec{
 		Name: "keras_tversky",
-		Doc: `keras.losses.Tversky: 1 - TP / (TP + α·Σ z (1 - p) + β·Σ p (1 - z) + ε), TP = Σ z p, sums over ` +
-			`axis. Note: Keras' source names Σ z (1 - p) "fp" and documents alpha as the false-positive ` +
-			`weight, but it is the false-negative sum it multiplies; this graph reproduces Keras' numbers ` +
-			`(its tests: alpha=0.2, beta=0.8 gives 0.7916667 on its binary example).`,
+		Doc: `keras.losses.Tversky: 1 - TP / (TP + α·FP + β·FN + ε), TP = Σ z p, FP = Σ (1 - z) p, ` +
+			`FN = Σ z (1 - p), sums over axis (Salehi et al. 2017). Keras 3.3 to 3.15 swap the two weights ` +
+			`(α·Σ z (1 - p) + β·Σ (1 - z) p, against their docstring); keras-team/keras#23333 fixed it for ` +
+			`Keras 3.16. keras=3.15 (or older) gives the swapped numbers: Keras' test for alpha=0.2, beta=0.8 ` +
+			`gives -0.94444442 from 3.16 on and -0.29629636 before.`,
 		Params: []Param{
-			{Name: "alpha", Kind: KindFloat, Default: 0.5, Doc: "Keras' alpha (weighs Σ z (1 - p))"},
-			{Name: "beta", Kind: KindFloat, Default: 0.5, Doc: "Keras' beta (weighs Σ p (1 - z))"},
+			{Name: "alpha", Kind: KindFloat, Default: 0.5, Doc: "weight α of the false positives Σ (1 - z) p (keras=3.15 and older: of Σ z (1 - p))"},
+			{Name: "beta", Kind: KindFloat, Default: 0.5, Doc: "weight β of the false negatives Σ z (1 - p) (keras=3.15 and older: of Σ (1 - z) p)"},
 			{Name: "axis", Kind: KindInts, Default: nil, Choices: []string{"none"},
 				Doc: "axes of the sums (comma-separated), none for all"}},
 		build: buildKerasTversky,
@@ -82,7 +92,9 @@ func init() {
 		Doc: `keras.losses.SparseCategoricalCrossentropy: y_true class indices (y_pred's shape without the last ` +
 			`axis, or with it of size 1), -log_softmax(l)[y] with l = log(clip(p, ε, 1-ε)) (or the logits with ` +
 			`from_logits), as sparse_softmax_cross_entropy_with_logits. ignore_class pixels get 0 and leave ` +
-			`the mean (Keras' mask). Labels outside [0, C) give 0 here (TensorFlow's CPU kernel fails).`,
+			`the mean (Keras' mask: with sum_over_batch_size the valid pixels weigh total/valid; keras=3.0 to 3.12 ` +
+			`total/(valid + ε); keras=2, tf.keras 2.x, total/valid unguarded, so NaN when no pixel is valid). ` +
+			`Labels outside [0, C) give 0 here (TensorFlow's CPU kernel fails).`,
 		Params: []Param{pFromLogits,
 			{Name: "ignore_class", Kind: KindInt, Default: nil, Choices: []string{"none"}, Doc: "class index to ignore (e.g. -1 or 255)"},
 			pSoftmaxLogits},
@@ -120,7 +132,7 @@ func buildKerasBCE(b *builder) tfops.Output {
 	} else if x, ok := b.opInput(p, "Sigmoid", "sigmoid_logits"); ok {
 		v = b.sigmoidCE(z, x)
 	} else {
-		v = b.bceKeras3(z, p)
+		v = b.bceKeras(z, p)
 	}
 	return b.kerasReduce(b.mean(v, []int{axis}, false), out{})
 }
@@ -138,7 +150,7 @@ func buildKerasFocal(b *builder) tfops.Output {
 	} else if x, ok := b.opInput(p, "Sigmoid", "sigmoid_logits"); ok {
 		bce = b.sigmoidCE(z, x)
 	} else {
-		bce = b.bceKeras3(z, p)
+		bce = b.bceKeras(z, p)
 	}
 	pt := b.add(b.mul(z, p), b.mul(b.oneMinus(z), b.oneMinus(p)))
 	v := b.mul(b.pow(b.oneMinus(pt), b.v.Float("gamma")), bce)
@@ -178,8 +190,14 @@ func buildKerasTversky(b *builder) tfops.Output {
 		return out{}
 	}
 	inter := b.sum(b.mul(z, p), axes, false)
-	fp := b.sum(b.mul(b.oneMinus(p), z), axes, false) // Keras' "fp"
-	fn := b.sum(b.mul(p, b.oneMinus(z)), axes, false) // Keras' "fn"
+	fp := b.sum(b.mul(b.oneMinus(z), p), axes, false)
+	fn := b.sum(b.mul(z, b.oneMinus(p)), axes, false)
+	if b.kerasBefore("3.16") {
+		// Keras 3.3 to 3.15: inputs = y_true, targets = y_pred, so its
+		// "fp" is Σ z (1 - p) and its "fn" Σ p (1 - z).
+		fp = b.sum(b.mul(b.oneMinus(p), z), axes, false)
+		fn = b.sum(b.mul(p, b.oneMinus(z)), axes, false)
+	}
 	den := b.add(b.add(b.add(inter, b.mul(fp, b.c(b.v.Float("alpha")))), b.mul(fn, b.c(b.v.Float("beta")))), b.c(Epsilon))
 	return b.kerasReduce(b.oneMinus(b.div(inter, den)), out{})
 }

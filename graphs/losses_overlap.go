@@ -80,11 +80,11 @@ func init() {
 			if x, ok := b.opInput(p, "Sigmoid", "sigmoid_logits"); ok && b.v.Word("keras") != "logits" {
 				ce = b.sigmoidCE(z, x)
 			} else {
-				switch b.v.Word("keras") {
-				case "2":
-					ce = b.bceKeras2(z, p)
-				case "logits":
+				switch {
+				case b.v.Word("keras") == "logits":
 					ce = b.sigmoidCE(z, b.convertToLogits(p))
+				case b.kerasBefore("3.0"):
+					ce = b.bceKeras2(z, p)
 				default:
 					ce = b.bceKeras3(z, p)
 				}

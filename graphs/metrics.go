@@ -15,9 +15,16 @@ func metricParams(extra ...Param) []Param {
 	return append(extra,
 		Param{Name: "task", Kind: KindWord, Default: "binary", Choices: []string{"binary", "multiclass"},
 			Doc: "binary: y_true a 0/1 mask, y_pred a probability (NHWC, C = 1), the foreground class scored; multiclass: y_pred (B, H, W, C) scored by its argmax, every class scored"},
-		Param{Name: "threshold", Kind: KindFloat, Default: 0.5, Doc: "binary: a pixel is predicted foreground when y_pred > threshold (Keras' BinaryIoU rule); y_true when > 0.5"},
+		Param{Name: "threshold", Kind: KindFloat, Default: 0.5, Doc: "binary: a pixel is predicted foreground when y_pred >= threshold for iou and dice_coef " +
+			"(Keras' BinaryIoU rule), y_pred > threshold for precision, recall and pixel_accuracy (Keras' Precision, Recall, " +
+			"BinaryAccuracy); y_true when > 0.5"},
 		pLabels, pIgnore)
 }
+
+// atThresholdIsForeground lists the binary metrics that count y_pred equal
+// to the threshold as foreground: Keras' BinaryIoU does (>=); its
+// Precision, Recall and BinaryAccuracy do not (>).
+var atThresholdIsForeground = map[string]bool{"iou": true, "dice_coef": true}
 
 const metricDocTail = ` Counts are float sums over the batch (exact up to 2^24 pixels in float32). Pixels labelled ` +
 	`ignore count nowhere.`
@@ -25,10 +32,16 @@ const metricDocTail = ` Counts are float sums over the batch (exact up to 2^24 p
 func init() {
 	type ratio struct{ name, doc string }
 	for _, m := range []ratio{
-		{"iou", "IoU (Jaccard index) per class: TP / (TP + FP + FN)."},
-		{"dice_coef", "Dice coefficient (F1) per class: 2 TP / (2 TP + FP + FN) = 2 IoU / (1 + IoU)."},
-		{"precision", "Precision per class: TP / (TP + FP)."},
-		{"recall", "Recall (sensitivity, per-class accuracy) per class: TP / (TP + FN)."},
+		{"iou", "IoU (Jaccard index) per class: TP / (TP + FP + FN). Binary: a pixel is predicted foreground when " +
+			"y_pred >= threshold, Keras' BinaryIoU rule in Keras 3 (keras/src/metrics/iou_metrics.py, BinaryIoU.update_state: " +
+			"y_pred >= self.threshold) and tf.keras 2.x (keras/metrics/iou_metrics.py, tag v2.15.0) alike."},
+		{"dice_coef", "Dice coefficient (F1) per class: 2 TP / (2 TP + FP + FN) = 2 IoU / (1 + IoU). Binary: on iou's rule " +
+			"(y_pred >= threshold). Keras has no Dice metric; counting the pixels at the threshold as iou does keeps " +
+			"Dice = 2 IoU / (1 + IoU) true on every input, so a Dice and an IoU column never disagree about a pixel."},
+		{"precision", "Precision per class: TP / (TP + FP). Binary: y_pred > threshold, as Keras' Precision " +
+			"(keras/src/metrics/metrics_utils.py update_confusion_matrix_variables: ops.greater)."},
+		{"recall", "Recall (sensitivity, per-class accuracy) per class: TP / (TP + FN). Binary: y_pred > threshold, as " +
+			"Keras' Recall (ops.greater)."},
 	} {
 		name := m.name
 		register(&Spec{
@@ -48,7 +61,8 @@ func init() {
 	register(&Spec{
 		Name: "pixel_accuracy", Kind: KindMetric, labels: labelsParam,
 		Doc: `Pixel accuracy: correctly classified valid pixels / valid pixels (binary: foreground and ` +
-			`background both count). With no valid pixel the empty policy gives the value (skip: 0).` + metricDocTail,
+			`background both count; binary: y_pred > threshold, as Keras' binary_accuracy, keras/src/metrics/accuracy_metrics.py). ` +
+			`With no valid pixel the empty policy gives the value (skip: 0).` + metricDocTail,
 		Params: metricParams(Param{Name: "empty", Kind: KindWord, Default: "skip", Choices: []string{"skip", "one", "zero", "nan"},
 			Doc: "value when there is no valid pixel: skip or zero (0), one, nan"}),
 		validate: metricValidate,
@@ -90,7 +104,11 @@ func (b *builder) metricInputs() (t, q, valid out) {
 		}
 		z := b.yTrue
 		t = b.castF(tfops.Greater(b.s, z, b.c(0.5)))
-		q = b.castF(tfops.Greater(b.s, p, b.c(b.v.Float("threshold"))))
+		above := tfops.Greater
+		if atThresholdIsForeground[b.spec.Name] {
+			above = tfops.GreaterEqual
+		}
+		q = b.castF(above(b.s, p, b.c(b.v.Float("threshold"))))
 		if ign, ok := b.v.Int("ignore"); ok {
 			valid = b.castF(tfops.NotEqual(b.s, z, b.c(float64(ign))))
 		}

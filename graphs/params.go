@@ -21,8 +21,8 @@ var (
 		Doc: "when y_pred is made by a Sigmoid op in the caller's graph (BuildInto), use that op's input as logits, as Keras does in graph mode"}
 	pSoftmaxLogits = Param{Name: "softmax_logits", Kind: KindBool, Default: true,
 		Doc: "when y_pred is made by a Softmax op in the caller's graph (BuildInto), use that op's input as logits, as Keras does in graph mode"}
-	pKeras = Param{Name: "keras", Kind: KindWord, Default: "3", Choices: []string{"3", "2", "logits"},
-		Doc: "which Keras binary cross entropy: 3 (Keras 3: clip p to [ε, 1-ε], then the formula), 2 (tf.keras 2.x: clip, then log(p + ε) and log(1 - p + ε)) or logits (Keras 2.2.4: sigmoid cross entropy with logits of convert_to_logits(p))"}
+	pKeras = pKerasRelease(", or logits (Keras 2.2.4: sigmoid cross entropy with logits of convert_to_logits(p)); "+
+		"before 3.0 the cross entropy is tf.keras 2.x's: clip, then log(p + ε) and log(1 - p + ε)", "logits")
 	pLabelSmoothing = Param{Name: "label_smoothing", Kind: KindFloat, Default: 0.0,
 		Doc: "in [0, 1]: z' = z (1 - ls) + ls/2 (binary) or + ls/C (categorical)"}
 	pIgnore = Param{Name: "ignore", Kind: KindInt, Default: nil, Choices: []string{"none"},

@@ -45,6 +45,12 @@ const (
 	KindInts = "ints"
 	// KindFloats is a comma-separated list of numbers ("1,2,0.5").
 	KindFloats = "floats"
+	// KindVersion is a Keras release: "3.16", "3.15.1", "3" (the newest
+	// 3.x release tfseg knows, NewestKeras) or "2" / "2.15" (tf.keras 2.x).
+	// It parses to the release's "MAJOR.MINOR" ("2" for tf.keras 2.x given
+	// without a minor): the changes tfseg models all came with a minor
+	// release.
+	KindVersion = "version"
 )
 
 // Param documents one parameter of a loss or metric.
@@ -53,7 +59,8 @@ type Param struct {
 	Name string
 	// Doc says what the parameter does.
 	Doc string
-	// Kind is KindFloat, KindInt, KindBool, KindWord, KindInts or KindFloats.
+	// Kind is KindFloat, KindInt, KindBool, KindWord, KindInts, KindFloats
+	// or KindVersion.
 	Kind string
 	// Default is the value used when the Config omits the parameter: a
 	// float64, int, bool, string (a word), []int or []float64, or nil when
@@ -70,8 +77,12 @@ type Param struct {
 type Spec struct {
 	// Name is the registry name ("dice_image").
 	Name string
+	// Summary says in one line what it is and when to use it.
+	Summary string
 	// Doc gives the formula, constants and source.
 	Doc string
+	// Output describes the result's shape, by reduction where it has one.
+	Output string
 	// Kind is KindLoss or KindMetric.
 	Kind Kind
 	// Params are the parameters, in documentation order.
@@ -144,6 +155,9 @@ func register(s *Spec) {
 	}
 	if s.Inputs == nil {
 		s.Inputs = []string{InputTrue, InputPred}
+	}
+	if d, ok := descriptions[s.Name]; ok {
+		s.Summary, s.Output = d.summary, d.output
 	}
 	registry[s.Name] = s
 }
@@ -281,6 +295,12 @@ func parseValue(p Param, raw string) (any, error) {
 			out = append(out, i)
 		}
 		return out, nil
+	case KindVersion:
+		v, err := parseKerasVersion(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%v%s", err, words)
+		}
+		return v, nil
 	case KindFloats:
 		var out []float64
 		for _, f := range strings.Split(raw, ",") {

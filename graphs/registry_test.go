@@ -24,7 +24,12 @@ func TestRegistryDocumented(t *testing.T) {
 			assert.False(t, seen[p.Name], "%s: parameter %s twice", s.Name, p.Name)
 			seen[p.Name] = true
 			assert.NotEmpty(t, p.Doc, "%s.%s has no doc", s.Name, p.Name)
-			assert.Contains(t, []string{KindFloat, KindInt, KindBool, KindWord, KindInts, KindFloats}, p.Kind, "%s.%s", s.Name, p.Name)
+			assert.Contains(t, []string{KindFloat, KindInt, KindBool, KindWord, KindInts, KindFloats, KindVersion}, p.Kind, "%s.%s", s.Name, p.Name)
+			if p.Kind == KindVersion {
+				v, err := parseKerasVersion(p.Default.(string))
+				assert.NoError(t, err, "%s.%s default", s.Name, p.Name)
+				assert.Equal(t, p.Default, v, "%s.%s default is canonical", s.Name, p.Name)
+			}
 			if p.Kind == KindWord {
 				assert.Contains(t, p.Choices, p.Default, "%s.%s default", s.Name, p.Name)
 			}

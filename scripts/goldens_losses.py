@@ -12,6 +12,25 @@ Writes  graphs/testdata/goldens.json      resolved float32 inputs of every
                                            case and the expected value of every
                                            (loss, parameters, case) triple
 
+Keras releases. The keras parameter of the Keras losses selects the numbers
+of one release (graphs.KerasChanges); the references below follow each
+release's source, read in keras-team/keras:
+  - Tversky's alpha/beta: keras/src/losses/losses.py tversky at v3.15.1
+    (commit 250b4218: inputs = y_true, targets = y_pred) and at fa9afd5a
+    (keras-team/keras#23333, master, version 3.16.0: inputs = y_pred).
+    Keras' own test values for both sides (TverskyTest in
+    keras/src/losses/losses_test.py at those two commits) are in
+    keras_doc_cases.json and checked by check_keras_docs below.
+  - tf.keras 2.x's binary cross entropy of probabilities: keras/backend.py
+    binary_crossentropy at tag v2.15.0 (log(p' + eps)); its test values
+    (BinaryCrossentropyTest in keras/losses_test.py at v2.15.0: 3.833,
+    8.817, 4.6) are in keras_doc_cases.json.
+  - ignore_class weighting: tf.keras keras/utils/losses_utils.py
+    apply_valid_mask at v2.15.0 (total / valid), Keras 3.0 to 3.12
+    keras/src/losses/loss.py apply_mask (total / (valid + eps)), 3.13 on
+    (commit 8074733a: divide_no_nan). Keras published no test value for
+    these: the references are float64 NumPy.
+
 The references are written from the formulas in shared/spec/losses.md and
 from Keras 3's source, in float64 NumPy, with PyTorch (float64) for the
 sigmoid cross entropy with logits, its pos_weight form and the weighted
@@ -90,6 +109,24 @@ def bce_keras2(z, p):
     return -(z * np.log(pc + EPS) + (1 - z) * np.log(1 - pc + EPS))
 
 
+NEWEST_KERAS = (3, 16)
+
+
+def keras_release(prm):
+    """The keras parameter as (major, minor); "2" is tf.keras 2.x."""
+    v = prm.get("keras", "3.16")
+    if v == "logits":
+        return (2, 2)
+    parts = [int(x) for x in v.split(".")]
+    if len(parts) == 1:
+        return NEWEST_KERAS if parts[0] == 3 else (2, 99)
+    return (parts[0], parts[1])
+
+
+def bce_of_release(prm):
+    return bce_keras2 if keras_release(prm) < (3, 0) else bce_keras3
+
+
 def parse_bool(s):
     return {"true": True, "false": False}[s]
 
@@ -120,15 +157,23 @@ def squeeze_or_expand(x1, x2):
     return x1, x2
 
 
-def keras_reduce(values, sample_weight, reduction, mask=None):
-    """keras.src.losses.loss.reduce_weighted_values, with apply_mask."""
+def keras_reduce(values, sample_weight, reduction, mask=None, release=NEWEST_KERAS):
+    """keras.src.losses.loss.reduce_weighted_values, with apply_mask as the
+    release computes it (tf.keras 2.x: apply_valid_mask)."""
     values = np.asarray(values, dtype=np.float64)
     if mask is not None:
         mask = mask.astype(np.float64)
         if reduction in ("mean", "sum_over_batch_size"):
             total = mask.size
             valid = mask.sum()
-            mask = mask * (total / valid if valid != 0 else 0.0)
+            if release < (3, 0):
+                w = total / valid if valid != 0 else math.inf  # NaN weights below
+            elif release < (3, 13):
+                w = total / (valid + EPS)
+            else:
+                w = total / valid if valid != 0 else 0.0
+            with np.errstate(invalid="ignore"):
+                mask = mask * w
         if sample_weight is not None:
             mask, sample_weight = squeeze_or_expand(mask, sample_weight)
             sample_weight = sample_weight * mask
@@ -174,9 +219,11 @@ def ref_ce(inp, prm):
     if parse_bool(prm.get("from_logits", "false")):
         v = torch_bce_logits(z, p)
     else:
-        k = prm.get("keras", "3")
-        v = {"3": bce_keras3, "2": bce_keras2, "logits": lambda z, p: torch_bce_logits(z, logit_of(p))}[k](z, p)
-    return seed_reduce(v.mean(axis=-1), prm.get("reduction", "none"))
+        if prm.get("keras") == "logits":
+            v = torch_bce_logits(z, logit_of(p))
+        else:
+            v = bce_of_release(prm)(z, p)
+    return seed_reduce(v.mean(axis=-1), prm.get("reduction", "sum_over_batch_size"))
 
 
 def ref_wce(inp, prm):
@@ -270,8 +317,10 @@ def ref_tversky_image(inp, prm):
 
 def ref_ce_dice(inp, prm):
     z, p = inp["y_true"], inp["y_pred"]
-    k = prm.get("keras", "3")
-    ce = {"3": bce_keras3, "2": bce_keras2, "logits": lambda z, p: torch_bce_logits(z, logit_of(p))}[k](z, p).mean(axis=-1)
+    if prm.get("keras") == "logits":
+        ce = torch_bce_logits(z, logit_of(p)).mean(axis=-1)
+    else:
+        ce = bce_of_release(prm)(z, p).mean(axis=-1)
     d = ref_dice_image(inp, {"empty": prm.get("empty", "one"), "reduction": "none"})
     return seed_reduce(ce + d.reshape(-1, 1, 1), prm.get("reduction", "none"))
 
@@ -376,7 +425,7 @@ def ref_keras_bce(inp, prm):
     if parse_bool(prm.get("from_logits", "false")):
         v = torch_bce_logits(z, p)
     else:
-        v = bce_keras3(z, p)
+        v = bce_of_release(prm)(z, p)
     v = v.mean(axis=int(prm.get("axis", "-1")))
     return keras_reduce(v, inp.get("sample_weight"), prm.get("reduction", "sum_over_batch_size"))
 
@@ -392,7 +441,7 @@ def ref_keras_focal(inp, prm):
         bce = torch_bce_logits(z, p)
         p = sigmoid(p)
     else:
-        bce = bce_keras3(z, p)
+        bce = bce_of_release(prm)(z, p)
     g = float(prm.get("gamma", "2"))
     p_t = z * p + (1 - z) * (1 - p)
     v = (1.0 - p_t) ** g * bce
@@ -415,8 +464,11 @@ def ref_keras_tversky(inp, prm):
     ax = parse_axes(prm.get("axis"))
     a, b = float(prm.get("alpha", "0.5")), float(prm.get("beta", "0.5"))
     inter = (z * p).sum(axis=ax)
-    fp = ((1 - p) * z).sum(axis=ax)  # Keras calls this fp; it is sum z (1 - p)
-    fn = (p * (1 - z)).sum(axis=ax)
+    fp = ((1 - z) * p).sum(axis=ax)  # false positives
+    fn = (z * (1 - p)).sum(axis=ax)  # false negatives
+    if keras_release(prm) < (3, 16):
+        # Keras 3.3 to 3.15 (inputs = y_true): alpha weighs the false negatives.
+        fp, fn = fn, fp
     v = 1 - inter / (inter + fp * a + fn * b + EPS)
     return keras_reduce(np.asarray(v), inp.get("sample_weight"), prm.get("reduction", "sum_over_batch_size"))
 
@@ -451,7 +503,7 @@ def ref_keras_scce(inp, prm):
     v = v.reshape(lab.shape)
     if mask is not None:
         v = np.where(mask, v, 0.0)
-    return keras_reduce(v, inp.get("sample_weight"), prm.get("reduction", "sum_over_batch_size"), mask)
+    return keras_reduce(v, inp.get("sample_weight"), prm.get("reduction", "sum_over_batch_size"), mask, keras_release(prm))
 
 
 # ------------------------------------------------ multi-class (section 4)
@@ -542,7 +594,13 @@ def ref_multiclass_focal(inp, prm):
 
 # ---------------------------------------------------------------- metrics
 
-def confusion(inp, prm):
+# Keras' BinaryIoU counts y_pred == threshold as foreground (>=, in Keras 3
+# keras/src/metrics/iou_metrics.py and tf.keras 2.x keras/metrics/
+# iou_metrics.py); Precision, Recall and BinaryAccuracy do not (>).
+AT_THRESHOLD_IS_FOREGROUND = {"iou", "dice_coef"}
+
+
+def confusion(inp, prm, name):
     """Per-class TP, FP, FN and the number of valid pixels."""
     p = inp["y_pred"]
     ign = prm.get("ignore", "none")
@@ -550,7 +608,8 @@ def confusion(inp, prm):
         zt = inp["y_true"][..., 0]
         valid = np.ones(zt.shape, dtype=bool) if ign == "none" else zt != float(ign)
         truth = (zt > 0.5).astype(int)
-        pred = (p[..., 0] > float(prm.get("threshold", "0.5"))).astype(int)
+        th = float(np.float32(prm.get("threshold", "0.5")))
+        pred = ((p[..., 0] >= th) if name in AT_THRESHOLD_IS_FOREGROUND else (p[..., 0] > th)).astype(int)
         classes = [1]
     else:
         C = p.shape[-1]
@@ -574,7 +633,7 @@ def confusion(inp, prm):
 
 
 def ref_metric(inp, prm, name):
-    tp, fp, fn, correct, nvalid = confusion(inp, prm)
+    tp, fp, fn, correct, nvalid = confusion(inp, prm, name)
     policy = prm.get("empty", "skip")
     if name == "pixel_accuracy":
         if nvalid == 0:
@@ -645,7 +704,8 @@ CONFIGS = [
     cfg("ce", {"keras": "2"}, "binary", B),
     cfg("ce", {"keras": "logits"}, "binary", B),
     cfg("ce", {"from_logits": "true"}, "binary", BL),
-    cfg("ce", {"reduction": "sum_over_batch_size"}, "binary", B),
+    cfg("ce", {"reduction": "none"}, "binary", B),
+    cfg("ce", {"keras": "2", "reduction": "none"}, "binary", B),
     cfg("ce", {"keras": "2", "reduction": "sum"}, "binary", B),
     cfg("wce", {"beta": "2"}, "binary", B),
     cfg("wce", {"beta": "0.3"}, "binary", B),
@@ -678,12 +738,15 @@ CONFIGS = [
     cfg("lovasz_softmax", {"ignore": "255"}, "multiclass", MS),
     cfg("lovasz_softmax", {"ignore": "255", "per_image": "true", "from_logits": "true"}, "multiclass", MSL),
     cfg("keras_bce", {}, "binary", B),
+    cfg("keras_bce", {"keras": "2"}, "binary", B),
+    cfg("keras_bce", {"keras": "2.15", "label_smoothing": "0.1"}, "binary", BW),
     cfg("keras_bce", {"from_logits": "true"}, "binary", BL),
     cfg("keras_bce", {"label_smoothing": "0.1", "reduction": "sum"}, "binary", B),
     cfg("keras_bce", {"axis": "2", "reduction": "none"}, "binary", B),
     cfg("keras_bce", {}, "binary", BW),
     cfg("keras_bce", {"reduction": "mean_with_sample_weight"}, "binary", BLW | {"y_pred": "probs"}),
     cfg("keras_focal", {}, "binary", B),
+    cfg("keras_focal", {"keras": "2", "apply_class_balancing": "true"}, "binary", B),
     cfg("keras_focal", {"apply_class_balancing": "true", "gamma": "3", "label_smoothing": "0.2"}, "binary", B),
     cfg("keras_focal", {"from_logits": "true", "apply_class_balancing": "true"}, "binary", BL),
     cfg("keras_focal", {"reduction": "none"}, "binary", B),
@@ -692,6 +755,9 @@ CONFIGS = [
     cfg("keras_dice", {"axis": "1,2,3", "reduction": "none"}, "binary", B),
     cfg("keras_dice", {"axis": "1,2,3"}, "binary", BW),
     cfg("keras_tversky", {}, "binary", B),
+    cfg("keras_tversky", {"alpha": "0.2", "beta": "0.8"}, "binary", B),
+    cfg("keras_tversky", {"alpha": "0.2", "beta": "0.8", "keras": "3.15"}, "binary", B),
+    cfg("keras_tversky", {"alpha": "0.7", "beta": "0.3", "axis": "1,2,3", "reduction": "none", "keras": "3.8"}, "binary", B),
     cfg("keras_tversky", {"alpha": "0.3", "beta": "0.7", "axis": "1,2,3", "reduction": "sum"}, "binary", B),
     cfg("keras_cce", {}, "multiclass", MO),
     cfg("keras_cce", {"from_logits": "true", "label_smoothing": "0.1"}, "multiclass", MOL),
@@ -699,6 +765,8 @@ CONFIGS = [
     cfg("keras_scce", {}, "multiclass", MS),
     cfg("keras_scce", {"from_logits": "true"}, "multiclass", MSL),
     cfg("keras_scce", {"ignore_class": "255"}, "multiclass", MS),
+    cfg("keras_scce", {"ignore_class": "255", "keras": "3.12"}, "multiclass", MS),
+    cfg("keras_scce", {"ignore_class": "255", "keras": "2"}, "multiclass", MS),
     cfg("keras_scce", {"ignore_class": "255", "reduction": "sum"}, "multiclass", MSW),
     cfg("keras_scce", {"ignore_class": "255", "reduction": "mean_with_sample_weight"}, "multiclass", MSW),
     cfg("multiclass_dice", {}, "multiclass", MO),
@@ -859,6 +927,8 @@ def main():
         ignores = any(k["params"].get(p, "none") != "none" for p in ("ignore", "ignore_class"))
         for c in cases:
             if c["kind"] != k["kind"] or (c.get("ignore", False) and not ignores):
+                continue
+            if "only" in c and k["loss"] not in c["only"]:
                 continue
             if "class_weights" in k["params"] and len(k["params"]["class_weights"].split(",")) != c["shape"][-1]:
                 continue

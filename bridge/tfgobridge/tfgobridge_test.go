@@ -78,7 +78,7 @@ func TestImportLossTwice(t *testing.T) {
 	root := op.NewScope()
 	z := op.Const(root.SubScope("z"), [][][][]float32{{{{1}, {0}}}})
 	p := op.Const(root.SubScope("p"), [][][][]float32{{{{0.8}, {0.3}}}})
-	a, err := tfgobridge.ImportLoss(root, "ce", nil, z, p, nil)
+	a, err := tfgobridge.ImportLoss(root, "ce", graphs.Config{"reduction": "none"}, z, p, nil)
 	require.NoError(t, err)
 	b, err := tfgobridge.ImportLoss(root, "ce", graphs.Config{"reduction": "sum"}, z, p, nil)
 	require.NoError(t, err)

@@ -18,8 +18,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "losses", args: "[--json]",
-		summary: "list the losses and metrics: names, parameters, defaults, inputs", run: runLosses})
+	register(&command{name: "losses", args: "[NAME] [--json]",
+		summary: "list the losses and metrics, one line each; with NAME: its formula, parameters, inputs, output shape and Keras versions", run: runLosses})
 	register(&command{name: "loss", args: "NAME --y-true T.npy --y-pred P.npy [--weights W.npy] [--sample-weight S.npy] [--set key=value]... [--engine go|tensorflow] [--out R.npy]",
 		summary: "evaluate a loss or metric on .npy inputs; print it and optionally write it as .npy", run: runLoss})
 	register(&command{name: "export", args: "NAME [--set key=value]... --out DIR | --all --out DIR",
@@ -59,48 +59,98 @@ type paramJSON struct {
 	Doc      string   `json:"doc"`
 }
 
+// kerasChangeJSON is one change between Keras releases in `tfseg losses --json`.
+type kerasChangeJSON struct {
+	What   string `json:"what"`
+	Since  string `json:"since"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+	Source string `json:"source"`
+	Test   string `json:"test"`
+}
+
 type specJSON struct {
-	Name     string      `json:"name"`
-	Kind     string      `json:"kind"`
-	Inputs   []string    `json:"inputs"`
-	Optional []string    `json:"optional_inputs,omitempty"`
-	Params   []paramJSON `json:"params"`
-	Doc      string      `json:"doc"`
+	Name         string            `json:"name"`
+	Kind         string            `json:"kind"`
+	Summary      string            `json:"summary"`
+	Inputs       []string          `json:"inputs"`
+	Optional     []string          `json:"optional_inputs,omitempty"`
+	Output       string            `json:"output"`
+	Params       []paramJSON       `json:"params"`
+	Doc          string            `json:"doc"`
+	KerasChanges []kerasChangeJSON `json:"keras_changes,omitempty"`
+}
+
+func toJSON(s *graphs.Spec) specJSON {
+	j := specJSON{Name: s.Name, Kind: string(s.Kind), Summary: s.Summary, Inputs: s.Inputs, Optional: s.Optional,
+		Output: s.Output, Doc: s.Doc, Params: []paramJSON{}}
+	for _, p := range s.Params {
+		j.Params = append(j.Params, paramJSON{Name: p.Name, Kind: p.Kind, Default: p.Default, Required: p.Required, Choices: p.Choices, Doc: p.Doc})
+	}
+	for _, c := range graphs.KerasChangesFor(s.Name) {
+		j.KerasChanges = append(j.KerasChanges, kerasChangeJSON{What: c.What, Since: c.Since, Before: c.Before, After: c.After, Source: c.Source, Test: c.Test()})
+	}
+	return j
 }
 
 func runLosses(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, commands["losses"])
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("losses takes no arguments, got %q", pos)
+	if len(pos) > 1 {
+		return usagef("losses takes at most one loss name, got %q", pos)
+	}
+	if len(pos) == 1 {
+		spec, err := graphs.Lookup(pos[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(e, toJSON(spec))
+		}
+		describeSpec(e, spec)
+		return nil
 	}
 	specs := graphs.Specs()
 	if *asJSON {
 		out := make([]specJSON, 0, len(specs))
 		for _, s := range specs {
-			j := specJSON{Name: s.Name, Kind: string(s.Kind), Inputs: s.Inputs, Optional: s.Optional, Doc: s.Doc, Params: []paramJSON{}}
-			for _, p := range s.Params {
-				j.Params = append(j.Params, paramJSON{Name: p.Name, Kind: p.Kind, Default: p.Default, Required: p.Required, Choices: p.Choices, Doc: p.Doc})
-			}
-			out = append(out, j)
+			out = append(out, toJSON(s))
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(e, out)
 	}
 	for _, s := range specs {
-		inputs := make([]string, len(s.Inputs))
-		for i, in := range s.Inputs {
-			inputs[i] = in
-			if s.IsOptional(in) {
-				inputs[i] = "[" + in + "]"
-			}
+		fmt.Fprintf(e.stdout, "%-18s %-6s  %s\n", s.Name, s.Kind, s.Summary)
+	}
+	fmt.Fprintln(e.stdout, "\ntfseg losses NAME: formula, parameters, inputs, output shape and the Keras releases each behaviour belongs to")
+	return nil
+}
+
+func writeJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// describeSpec prints `tfseg losses NAME`.
+func describeSpec(e *env, s *graphs.Spec) {
+	w := e.stdout
+	fmt.Fprintf(w, "%s (%s): %s\n\n", s.Name, s.Kind, s.Summary)
+	inputs := make([]string, len(s.Inputs))
+	for i, in := range s.Inputs {
+		inputs[i] = in
+		if s.IsOptional(in) {
+			inputs[i] = "[" + in + "] (optional)"
 		}
-		fmt.Fprintf(e.stdout, "%-16s %-6s inputs: %s\n", s.Name, s.Kind, strings.Join(inputs, ", "))
+	}
+	fmt.Fprintf(w, "formula\n%s\n\n", wrap(s.Doc, "  ", 92))
+	fmt.Fprintf(w, "inputs  %s\n", strings.Join(inputs, ", "))
+	fmt.Fprintf(w, "output  %s\n", s.Output)
+	if len(s.Params) > 0 {
+		fmt.Fprintln(w, "\nparameters (--set key=value)")
 		for _, p := range s.Params {
 			def := "required"
 			if !p.Required {
@@ -110,10 +160,40 @@ func runLosses(ctx context.Context, e *env, args []string) error {
 			if len(p.Choices) > 0 {
 				choices = " {" + strings.Join(p.Choices, "|") + "}"
 			}
-			fmt.Fprintf(e.stdout, "    %-22s %s%s, %s\n", p.Name, p.Kind, choices, def)
+			fmt.Fprintf(w, "  %s  %s%s, %s\n%s\n", p.Name, p.Kind, choices, def, wrap(p.Doc, "      ", 92))
 		}
 	}
-	return nil
+	changes := graphs.KerasChangesFor(s.Name)
+	if len(changes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nKeras versions (--set keras=RELEASE; default %s)\n", graphs.NewestKeras)
+	for _, c := range changes {
+		fmt.Fprintf(w, "  %s: changed in Keras %s\n", c.What, c.Since)
+		fmt.Fprintf(w, "%s\n", wrap("until "+c.Since+": "+c.Before, "      ", 92))
+		fmt.Fprintf(w, "%s\n", wrap("from "+c.Since+": "+c.After, "      ", 92))
+		fmt.Fprintf(w, "%s\n", wrap("source: "+c.Source, "      ", 92))
+		fmt.Fprintf(w, "      test: %s\n", c.Test())
+	}
+}
+
+// wrap breaks text into lines of at most width columns (a longer word
+// stands alone), each starting with indent.
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if line != indent && len([]rune(line))+1+len([]rune(word)) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
 }
 
 func formatDefault(v any) string {

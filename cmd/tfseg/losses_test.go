@@ -147,11 +147,168 @@ func TestLossesList(t *testing.T) {
 		"keras_tversky", "keras_cce", "keras_scce"} {
 		assert.Contains(t, out, name+" ")
 	}
+	// One line per loss and metric, each with its description.
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" || strings.HasPrefix(line, "tfseg losses NAME") {
+			continue
+		}
+		f := strings.Fields(line)
+		require.GreaterOrEqual(t, len(f), 4, "line %q: name, kind and a description", line)
+	}
 	code, out, _ = runCLI(t, "losses", "--json")
 	require.Equal(t, 0, code)
 	var specs []specJSON
 	require.NoError(t, json.Unmarshal([]byte(out), &specs))
 	assert.Greater(t, len(specs), 17)
+	for _, s := range specs {
+		assert.NotEmpty(t, s.Summary, s.Name)
+		assert.NotEmpty(t, s.Output, s.Name)
+	}
+}
+
+// TestLossesName: `tfseg losses NAME` gives the formula, parameters,
+// inputs, output shape and, for a loss whose numbers changed between Keras
+// releases, the releases each behaviour belongs to.
+func TestLossesName(t *testing.T) {
+	code, out, stderr := runCLI(t, "losses", "keras_tversky")
+	require.Equal(t, 0, code, stderr)
+	for _, want := range []string{"formula", "1 - TP / (TP + α·FP + β·FN + ε)", "inputs  y_true, y_pred, [sample_weight]",
+		"output  scalar", "alpha  float, default 0.5", "keras  version, default 3.16",
+		"Keras versions", "changed in Keras 3.16", "until 3.16: 3.3 to 3.15", "-0.29629636", "-0.94444442",
+		"keras-team/keras#23333", "test: TestKerasVersions/tversky_alpha_beta", "changed in Keras 3.8"} {
+		assert.Contains(t, out, want)
+	}
+	code, out, _ = runCLI(t, "losses", "ce")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "reduction  word {none|sum_over_batch_size|sum|mean}, default sum_over_batch_size")
+	assert.Contains(t, out, "changed in Keras 3.0")
+	assert.Contains(t, out, "TestKerasVersions/bce_log_epsilon")
+	code, out, _ = runCLI(t, "losses", "dice_image")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "output  (B,) one per image")
+	assert.NotContains(t, out, "Keras versions", "dice_image follows no Keras release")
+
+	code, out, _ = runCLI(t, "losses", "keras_scce", "--json")
+	require.Equal(t, 0, code)
+	var one specJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &one))
+	assert.Equal(t, "keras_scce", one.Name)
+	var tests []string
+	for _, c := range one.KerasChanges {
+		tests = append(tests, c.Test)
+	}
+	assert.Contains(t, tests, "TestKerasVersions/scce_ignore_all")
+	assert.Contains(t, tests, "TestKerasVersions/scce_ignore_epsilon")
+
+	code, _, stderr = runCLI(t, "losses", "dyce")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "dice_image")
+	code, _, _ = runCLI(t, "losses", "dice", "iou")
+	assert.Equal(t, 2, code)
+}
+
+// scalarLoss runs `tfseg loss` and returns the plain number it prints.
+func scalarLoss(t *testing.T, args ...string) float64 {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"loss"}, args...)...)
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	v, err := strconv.ParseFloat(strings.TrimSpace(stdout), 64)
+	require.NoError(t, err, "a scalar prints as a plain number, got %q", stdout)
+	return v
+}
+
+// TestLossKerasTverskyRelease: Keras' test input for Tversky(alpha=0.2,
+// beta=0.8) (keras/src/losses/losses_test.py, test_correctness_custom_coefficients)
+// gives Keras 3.16's -0.94444442 by default and Keras 3.15's -0.29629636
+// with keras=3.15 (or 3.15.1, or any release from 3.3 on before 3.16).
+func TestLossKerasTverskyRelease(t *testing.T) {
+	dir := t.TempDir()
+	yt, yp := filepath.Join(dir, "t.npy"), filepath.Join(dir, "p.npy")
+	writeNpy(t, yt, docTensor{Shape: []int{2, 2}, Data: []float64{1, 2, 1, 2}})
+	writeNpy(t, yp, docTensor{Shape: []int{2, 2}, Data: []float64{4, 1, 6, 1}})
+	base := []string{"keras_tversky", "--y-true", yt, "--y-pred", yp, "--set", "alpha=0.2", "--set", "beta=0.8"}
+	assert.InDelta(t, -0.94444442, scalarLoss(t, base...), 1e-6)
+	assert.InDelta(t, -0.94444442, scalarLoss(t, append(base, "--set", "keras=3.16")...), 1e-6)
+	for _, old := range []string{"3.15", "3.15.1", "3.3"} {
+		assert.InDelta(t, -0.29629636, scalarLoss(t, append(base, "--set", "keras="+old)...), 1e-6, "keras=%s", old)
+	}
+	code, _, stderr := runCLI(t, append([]string{"loss"}, append(base, "--set", "keras=3.2")...)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "first shipped in Keras 3.3")
+}
+
+// TestLossIoUAtThreshold: `tfseg loss iou` on a batch where 53 of 168
+// predictions sit exactly at the threshold gives Keras' BinaryIoU number
+// (target_class_ids=[1]): the confusion-matrix computation of Keras'
+// IoU.result with y_pred >= threshold (keras/src/metrics/iou_metrics.py),
+// written out here in float64.
+func TestLossIoUAtThreshold(t *testing.T) {
+	const n = 168
+	z, p := make([]float64, n), make([]float64, n)
+	atThreshold := 0
+	for i := range n {
+		z[i] = float64((i * 7 / 5) % 2)
+		switch {
+		case i%16 < 5 && atThreshold < 53:
+			p[i] = 0.5
+			atThreshold++
+		case i%3 == 0:
+			p[i] = 0.8
+		default:
+			p[i] = 0.3
+		}
+	}
+	require.Equal(t, 53, atThreshold)
+	// Keras' IoU: cm[true][pred]; iou_c = cm[c][c] / (row_c + col_c - cm[c][c]).
+	kerasBinaryIoU := func(ge bool) float64 {
+		var cm [2][2]float64
+		for i := range n {
+			pred := 0
+			if p[i] > 0.5 || (ge && p[i] >= 0.5) {
+				pred = 1
+			}
+			cm[int(z[i])][pred]++
+		}
+		return cm[1][1] / (cm[1][0] + cm[1][1] + cm[0][1] + cm[1][1] - cm[1][1])
+	}
+	want, wrongRule := kerasBinaryIoU(true), kerasBinaryIoU(false)
+	require.Greater(t, math.Abs(want-wrongRule), 0.05, "the input must tell the two rules apart")
+	dir := t.TempDir()
+	yt, yp := filepath.Join(dir, "t.npy"), filepath.Join(dir, "p.npy")
+	writeNpy(t, yt, docTensor{Shape: []int{2, 7, 12, 1}, Data: z})
+	writeNpy(t, yp, docTensor{Shape: []int{2, 7, 12, 1}, Data: p})
+	assert.InDelta(t, want, scalarLoss(t, "iou", "--y-true", yt, "--y-pred", yp), 1e-6, "Keras' BinaryIoU (>=)")
+	iou := scalarLoss(t, "iou", "--y-true", yt, "--y-pred", yp)
+	assert.InDelta(t, 2*iou/(1+iou), scalarLoss(t, "dice_coef", "--y-true", yt, "--y-pred", yp), 1e-6, "Dice = 2 IoU/(1 + IoU)")
+	t.Logf("53 of 168 predictions at 0.5: iou %.4f (Keras' BinaryIoU, >=); the > rule would give %.4f", iou, wrongRule)
+}
+
+// TestLossCEDefault: ce gives Keras' one number by default (the mean over
+// the (B, H, W) values reduction=none gives).
+func TestLossCEDefault(t *testing.T) {
+	dir := t.TempDir()
+	yt, yp, out := filepath.Join(dir, "t.npy"), filepath.Join(dir, "p.npy"), filepath.Join(dir, "ce.npy")
+	writeNpy(t, yt, docTensor{Shape: []int{2, 2, 2, 1}, Data: []float64{0, 1, 1, 0, 1, 1, 0, 0}})
+	writeNpy(t, yp, docTensor{Shape: []int{2, 2, 2, 1}, Data: []float64{0.1, 0.8, 0.6, 0.3, 0.9, 0.4, 0.2, 0.7}})
+	got := scalarLoss(t, "ce", "--y-true", yt, "--y-pred", yp)
+	code, stdout, stderr := runCLI(t, "loss", "ce", "--y-true", yt, "--y-pred", yp, "--set", "reduction=none", "--out", out)
+	require.Equal(t, 0, code, stderr)
+	assert.True(t, strings.HasPrefix(stdout, "shape [2 2 2]"), stdout)
+	tt, err := npy.ReadFile(out, npy.Options{})
+	require.NoError(t, err)
+	var sum float64
+	for _, v := range tt.Float32s() {
+		sum += float64(v)
+	}
+	assert.InDelta(t, sum/8, got, 1e-6)
+	// The reference: -(z log p + (1 - z) log(1 - p)), mean over the 8 pixels.
+	z := []float64{0, 1, 1, 0, 1, 1, 0, 0}
+	p := []float64{0.1, 0.8, 0.6, 0.3, 0.9, 0.4, 0.2, 0.7}
+	var ref float64
+	for i := range z {
+		ref -= z[i]*math.Log(p[i]) + (1-z[i])*math.Log(1-p[i])
+	}
+	assert.InDelta(t, ref/8, got, 1e-6)
 }
 
 func TestExport(t *testing.T) {
