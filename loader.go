@@ -243,10 +243,10 @@ func (m *Model) checkOps(sm *savedmodel.SavedModel, ol engine.OpLister, requeste
 // restore the variables that the model's functions capture and its
 // SaverDef's restore op does not assign, as Keras 3 exports need.
 func captureRestoreGraph(sm *savedmodel.SavedModel) (*graphpb.GraphDef, []savedmodel.CapturedVariable, error) {
+	if _, err := sm.VerifyVariables(); err != nil {
+		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
+	}
 	if !sm.HasVariables() {
-		if _, err := sm.CapturedVariables(nil); err != nil {
-			return nil, nil, fmt.Errorf("%w %s: %w", ErrLoad, sm.Dir, err)
-		}
 		return sm.Graph(), nil, nil
 	}
 	b, err := sm.OpenVariables(savedmodel.BundleOptions{})

@@ -47,6 +47,9 @@ type inspectSignature struct {
 	Method  string          `json:"method,omitempty"`
 	Inputs  []inspectTensor `json:"inputs"`
 	Outputs []inspectTensor `json:"outputs"`
+	// MissingGoOps are the ops this signature reaches that the Go engine
+	// lacks, each with the first place that uses it.
+	MissingGoOps []string `json:"ops_missing_in_go_engine"`
 }
 
 type inspectVariable struct {
@@ -65,6 +68,8 @@ type inspectReport struct {
 	Ops            map[string]int     `json:"ops"`
 	Functions      int                `json:"functions"`
 	MissingGoOps   []string           `json:"ops_missing_in_go_engine"`
+	LoadMissing    []string           `json:"load_ops_missing_in_go_engine"`
+	UnreachedOps   []string           `json:"unreached_ops_missing_in_go_engine"`
 	Variables      []inspectVariable  `json:"variables"`
 	VariablesError string             `json:"variables_error,omitempty"`
 	Assets         []string           `json:"assets"`
@@ -111,26 +116,65 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 			r.Ops[n.GetOp()]++
 		}
 	}
+	// What the Go engine lacks: per signature (what a run needs), for
+	// loading, and separately in what nothing reaches (training traces,
+	// augmentation, GPU-only functions), which no run needs.
 	funcs := map[string]bool{}
 	for _, f := range g.GetLibrary().GetFunction() {
 		funcs[f.GetSignature().GetName()] = true
 	}
-	for op := range r.Ops {
-		if d, ok := goengine.LookupOp(op); (!ok || d.Kernel == nil) && !funcs[op] {
-			r.MissingGoOps = append(r.MissingGoOps, op)
+	has := func(op string) bool { ok, _ := goengine.Engine{}.OpInfo(op); return ok || funcs[op] }
+	stateful := func(op string) bool { _, st := goengine.Engine{}.OpInfo(op); return st }
+	needed := map[string]bool{}
+	addNeeded := func(reach *savedmodel.Reach) []string {
+		for _, op := range reach.OpNames() {
+			needed[op] = true
+		}
+		return reach.Missing(has)
+	}
+	r.LoadMissing = addNeeded(sm.Reachable(sm.LoadRoots(), nil, stateful))
+	missing := map[string]bool{}
+	for i, is := range r.Signatures {
+		outs, ins, err := sm.SignatureRoots(is.Key)
+		if err != nil {
+			return err
+		}
+		if is.Key == savedmodel.InitOpSignatureKey {
+			r.Signatures[i].MissingGoOps = []string{}
+			continue
+		}
+		r.Signatures[i].MissingGoOps = addNeeded(sm.Reachable(outs, ins, stateful))
+		for _, m := range r.Signatures[i].MissingGoOps {
+			op, _, _ := strings.Cut(m, " ")
+			missing[op] = true
 		}
 	}
+	for _, m := range r.LoadMissing {
+		op, _, _ := strings.Cut(m, " ")
+		missing[op] = true
+	}
+	for op := range missing {
+		r.MissingGoOps = append(r.MissingGoOps, op)
+	}
 	sort.Strings(r.MissingGoOps)
+	for op := range r.Ops {
+		if !has(op) && !needed[op] {
+			r.UnreachedOps = append(r.UnreachedOps, op)
+		}
+	}
+	sort.Strings(r.UnreachedOps)
+	var varErr error
+	if _, err := sm.VerifyVariables(); err != nil {
+		varErr = err
+		r.VariablesError = err.Error()
+	}
 	if sm.HasVariables() {
 		b, err := sm.OpenVariables(savedmodel.BundleOptions{})
-		if err != nil {
-			r.VariablesError = err.Error()
-		} else {
+		if err == nil {
 			for _, k := range b.Keys() {
 				ent, err := b.Entry(k)
 				if err != nil {
-					r.VariablesError = err.Error()
-					break
+					break // VerifyVariables reported it
 				}
 				r.Variables = append(r.Variables, inspectVariable{Name: k, DType: tfops.DType(ent.GetDtype()).String(),
 					Shape: tfops.ShapeFromProto(ent.GetShape()).String(), Bytes: ent.GetSize()})
@@ -143,10 +187,16 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 			r.Assets = append(r.Assets, a.Filename)
 		}
 	}
+	if varErr != nil {
+		varErr = fmt.Errorf("the model's variables cannot be restored: %w", varErr)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+		return varErr
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "SavedModel %s\n", r.Dir)
@@ -178,9 +228,19 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	sort.Strings(ops)
 	fmt.Fprintf(w, "\nops (%d types, graph and %d functions): %s\n", len(r.Ops), r.Functions, strings.Join(ops, " "))
 	if len(r.MissingGoOps) == 0 {
-		fmt.Fprintln(w, "go engine: runs every op")
+		fmt.Fprintln(w, "go engine: runs every op that loading and the signatures reach")
 	} else {
-		fmt.Fprintf(w, "go engine lacks: %s\n", strings.Join(r.MissingGoOps, ", "))
+		if len(r.LoadMissing) > 0 {
+			fmt.Fprintf(w, "go engine lacks, to load: %s\n", strings.Join(r.LoadMissing, ", "))
+		}
+		for _, s := range r.Signatures {
+			if len(s.MissingGoOps) > 0 {
+				fmt.Fprintf(w, "go engine lacks, for signature %s: %s\n", s.Key, strings.Join(s.MissingGoOps, ", "))
+			}
+		}
+	}
+	if len(r.UnreachedOps) > 0 {
+		fmt.Fprintf(w, "not reached by loading or any signature (no run needs them), the go engine lacks: %s\n", strings.Join(r.UnreachedOps, ", "))
 	}
 	fmt.Fprintf(w, "\nvariables (%d):\n", len(r.Variables))
 	for _, v := range r.Variables {
@@ -192,7 +252,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	if len(r.Assets) > 0 {
 		fmt.Fprintf(w, "\nassets: %s\n", strings.Join(r.Assets, ", "))
 	}
-	return nil
+	return varErr
 }
 
 // inFlags collects repeated --in NAME=FILE.npy flags.
@@ -238,7 +298,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		}
 		inputs[name] = t
 	}
-	m, err := tfseg.Load(pos[0], tfseg.WithEngine(*engName), tfseg.WithTags(tagsFlag(*tags)...))
+	m, err := tfseg.Load(pos[0], tfseg.WithEngine(*engName), tfseg.WithTags(tagsFlag(*tags)...), tfseg.WithSignatures(*sigKey))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfseg/tfseg"
 	"github.com/tfseg/tfseg/npy"
 )
 
@@ -106,5 +107,91 @@ func TestRunBadInput(t *testing.T) {
 			_, err := os.Stat(out)
 			assert.True(t, os.IsNotExist(err), "no output on error")
 		})
+	}
+}
+
+// copyModel copies a SavedModel directory (small fixtures only) to a
+// temporary directory the test may break.
+func copyModel(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	require.NoError(t, filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	}))
+	return dst
+}
+
+// A broken variables bundle is reported by inspect with exit status 1, and
+// run says the variables could not be restored instead of blaming an input.
+func TestInspectBrokenVariables(t *testing.T) {
+	src := fixture(t, "keras-dense-single")
+	for _, tc := range []struct {
+		name  string
+		break_ func(t *testing.T, dir string)
+		want  string
+	}{
+		{"no variables dir", func(t *testing.T, dir string) {
+			require.NoError(t, os.RemoveAll(filepath.Join(dir, "variables")))
+		}, "variables/variables.index does not exist"},
+		{"corrupt index", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "variables", "variables.index")
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(p, b[:len(b)-20], 0o644))
+		}, "variables.index"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyModel(t, src)
+			tc.break_(t, dir)
+			code, out, stderr := runCLI(t, "inspect", dir)
+			assert.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, stderr)
+			assert.Contains(t, stderr, "variables cannot be restored")
+			assert.Contains(t, stderr, tc.want)
+			assert.Contains(t, out, "signatures:", "the report is still printed")
+			x := filepath.Join(t.TempDir(), "x.npy")
+			writeNpy(t, x, docTensor{Shape: []int{1, 5}, Data: []float64{1, 2, 3, 4, 5}})
+			code, _, stderr = runCLI(t, "run", dir, "--in", "test_in_input="+x, "--out", t.TempDir())
+			assert.Equal(t, 1, code, stderr)
+			assert.Contains(t, stderr, "variables")
+			assert.NotContains(t, stderr, "test_in_input")
+		})
+	}
+}
+
+// inspect's per-signature "lacks" list is what a run needs: a signature
+// with an empty list loads (every op it reaches has a kernel), one with a
+// non-empty list is refused at load naming those ops.
+func TestInspectLacksMatchLoad(t *testing.T) {
+	for _, name := range []string{"half-plus-two-tf2", "keras-unet-circles", "half-plus-two-tf1"} {
+		dir := fixture(t, name)
+		code, out, stderr := runCLI(t, "inspect", dir, "--json")
+		require.Equal(t, 0, code, stderr)
+		var r inspectReport
+		require.NoError(t, json.Unmarshal([]byte(out), &r))
+		for _, s := range r.Signatures {
+			if s.Key == "__saved_model_init_op" {
+				continue
+			}
+			_, err := tfseg.Load(dir, tfseg.WithSignatures(s.Key))
+			if len(s.MissingGoOps) == 0 {
+				assert.NoError(t, err, "%s %s", name, s.Key)
+			} else {
+				require.Error(t, err, "%s %s", name, s.Key)
+				for _, m := range s.MissingGoOps {
+					assert.Contains(t, err.Error(), m)
+				}
+			}
+		}
 	}
 }
