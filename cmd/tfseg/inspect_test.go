@@ -137,9 +137,9 @@ func copyModel(t *testing.T, src string) string {
 func TestInspectBrokenVariables(t *testing.T) {
 	src := fixture(t, "keras-dense-single")
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, dir string)
-		want  string
+		want   string
 	}{
 		{"no variables dir", func(t *testing.T, dir string) {
 			require.NoError(t, os.RemoveAll(filepath.Join(dir, "variables")))
