@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -421,4 +422,28 @@ func TestJSONTensorRules(t *testing.T) {
 	buf.WriteString(strings.Repeat("[", 200))
 	_, err = parseJSON(buf.Bytes())
 	assert.ErrorContains(t, err, "Nesting deeper")
+}
+
+// TestPythonClient runs a client written from TensorFlow Serving's REST
+// documentation (testdata/tfserving_client.py, Python requests) against the
+// server and compares its answers with the documented ones.
+func TestPythonClient(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import requests").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("python3 with requests is missing under CI: %v", err)
+		}
+		t.Skipf("python3 with requests not available (apt-get install python3-requests): %v", err)
+	}
+	_, hs := halfPlusTwo(t, "half-plus-two-tf1", Options{})
+	out, err := exec.Command(py, filepath.Join("testdata", "tfserving_client.py"), hs.URL, "half_plus_two").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.JSONEq(t, `{
+	  "status": {"model_version_status": [{"version": "123", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]},
+	  "serving_default_inputs": ["x"],
+	  "row": {"predictions": [2.5, 3.0, 4.5]},
+	  "columnar": {"outputs": [3.5, 4.0]},
+	  "nonfinite": ["nan", "inf"],
+	  "error": {"status": 404, "body": {"error": "Servable not found for request: Latest(half)"}}
+	}`, string(out))
 }
