@@ -2,9 +2,11 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -446,4 +448,52 @@ func TestPythonClient(t *testing.T) {
 	  "nonfinite": ["nan", "inf"],
 	  "error": {"status": 404, "body": {"error": "Servable not found for request: Latest(half)"}}
 	}`, string(out))
+}
+
+// TestGracefulShutdown: when Serve's context ends (SIGTERM in tfseg
+// serve), a request in flight finishes with its answer and new
+// connections are refused.
+func TestGracefulShutdown(t *testing.T) {
+	base := t.TempDir()
+	addVersion(t, base, 1, "half-plus-two-tf1")
+	// The batch timeout holds the request in the server for 300 ms.
+	s, err := New(Options{Models: []ModelConfig{{Name: "hp", BasePath: base}}, PollInterval: -1, Logf: t.Logf,
+		Batching: &BatchingOptions{MaxBatchSize: 8, BatchTimeout: 300 * time.Millisecond}})
+	require.NoError(t, err)
+	defer s.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, l, 10*time.Second) }()
+	url := "http://" + l.Addr().String() + "/v1/models/hp:predict"
+	type result struct {
+		code int
+		body string
+	}
+	res := make(chan result, 1)
+	go func() {
+		code, body := do(t, "POST", url, `{"instances": [1.0]}`)
+		res <- result{code, body}
+	}()
+	time.Sleep(100 * time.Millisecond) // the request is in the batcher
+	cancel()
+	r := <-res
+	assert.Equal(t, 200, r.code, r.body)
+	assert.JSONEq(t, `{"predictions": [2.5]}`, r.body)
+	assert.NoError(t, <-served)
+	_, err = http.Post(url, "application/json", strings.NewReader(`{"instances": [1.0]}`))
+	assert.Error(t, err, "the listener is closed")
+}
+
+// TestRequestTimeout: a request that outlives RequestTimeout is answered
+// DEADLINE_EXCEEDED (504), and the server keeps serving.
+func TestRequestTimeout(t *testing.T) {
+	_, hs := halfPlusTwo(t, "half-plus-two-tf1", Options{RequestTimeout: 50 * time.Millisecond,
+		Batching: &BatchingOptions{MaxBatchSize: 8, BatchTimeout: 300 * time.Millisecond}})
+	code, body := do(t, "POST", hs.URL+"/v1/models/half_plus_two:predict", `{"instances": [1.0]}`)
+	assert.Equal(t, 504, code, body)
+	assert.Contains(t, body, "Deadline Exceeded")
+	code, body = do(t, "GET", hs.URL+"/v1/models/half_plus_two", "")
+	assert.Equal(t, 200, code, body)
 }
