@@ -106,5 +106,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "tfseg serve: exporting HTTP/REST API at %s\n", l.Addr())
 	sctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
-	return srv.Serve(sctx, l, *drain)
+	if err := srv.Serve(sctx, l, *drain); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stderr, "tfseg serve: stopped; the requests in flight finished")
+	return nil
 }
