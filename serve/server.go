@@ -32,8 +32,8 @@ type Options struct {
 	// Threads caps the goroutines one model run uses (0: all cores).
 	Threads int
 	// Limits bound what a model may make the engine do; MaxTensorBytes
-	// also bounds each request input (elements x 4 bytes, JSON numbers
-	// being read as at most 4-byte floats... or their dtype's size).
+	// also bounds each request input, counted as 4 bytes per element
+	// (RESOURCE_EXHAUSTED, HTTP 429, beyond).
 	Limits engine.Limits
 	// PollInterval is how often base paths are scanned for new versions
 	// (TensorFlow Serving's --file_system_poll_wait_seconds, default 1s);
@@ -346,7 +346,12 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		var req *request
 		req, err = parsePath(r.Method, r.URL.Path)
 		if err == nil {
-			modelName, api = req.model, req.method
+			api = req.method
+			if _, known := s.models[req.model]; known {
+				// Only configured names become label values, so that
+				// requests cannot grow the metrics without bound.
+				modelName = req.model
+			}
 			out, err = s.dispatch(ctx, req, body)
 		}
 	}

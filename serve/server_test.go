@@ -497,3 +497,43 @@ func TestRequestTimeout(t *testing.T) {
 	code, body = do(t, "GET", hs.URL+"/v1/models/half_plus_two", "")
 	assert.Equal(t, 200, code, body)
 }
+
+// TestSwitchUnderLoad: versions come and go while clients send requests,
+// with batching on; no request fails (run it with -race).
+func TestSwitchUnderLoad(t *testing.T) {
+	base := t.TempDir()
+	addVersion(t, base, 1, "half-plus-two-tf1")
+	s, hs := start(t, Options{Models: []ModelConfig{{Name: "hp", BasePath: base}},
+		Batching: &BatchingOptions{MaxBatchSize: 8, BatchTimeout: time.Millisecond}})
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, body := do(t, "POST", hs.URL+"/v1/models/hp:predict", `{"instances": [2.0]}`)
+				if !assert.Equal(t, 200, code, body) || !assert.JSONEq(t, `{"predictions": [3.0]}`, body) {
+					return
+				}
+			}
+		}()
+	}
+	for v, fx := range map[int]string{2: "half-plus-two-tf2", 3: "half-plus-two-tf1", 4: "half-plus-two-tf2"} {
+		time.Sleep(50 * time.Millisecond)
+		addVersion(t, base, v, fx)
+		s.Poll()
+	}
+	addBrokenVersion(t, base, 5)
+	s.Poll()
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	_, body := do(t, "GET", hs.URL+"/v1/models/hp/metadata", "")
+	assert.Contains(t, body, `"version": "4"`)
+}
