@@ -537,3 +537,21 @@ func TestSwitchUnderLoad(t *testing.T) {
 	_, body := do(t, "GET", hs.URL+"/v1/models/hp/metadata", "")
 	assert.Contains(t, body, `"version": "4"`)
 }
+
+// TestConcurrencyLimit: with MaxConcurrent 1, a request waits for the one
+// in progress to finish before it starts.
+func TestConcurrencyLimit(t *testing.T) {
+	// Each request spends 100 ms in the batcher, holding the only slot.
+	_, hs := halfPlusTwo(t, "half-plus-two-tf1", Options{MaxConcurrent: 1, RequestTimeout: 5 * time.Second,
+		Batching: &BatchingOptions{MaxBatchSize: 1 << 20, BatchTimeout: 100 * time.Millisecond}})
+	u := hs.URL + "/v1/models/half_plus_two:predict"
+	first := make(chan int, 1)
+	go func() { code, _ := do(t, "POST", u, `{"instances": [1.0]}`); first <- code }()
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	code, body := do(t, "POST", u, `{"instances": [[1.0], [2.0]]}`)
+	assert.Equal(t, 200, code, body)
+	// Alone it would take 100 ms; behind the first, about 180 ms.
+	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "it waited for the slot")
+	assert.Equal(t, 200, <-first)
+}
