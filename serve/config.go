@@ -3,10 +3,11 @@ package serve
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
-	"unicode"
+
+	configpb "github.com/wamuir/graft/tensorflow/serving/config_go_proto"
+	sbpb "github.com/wamuir/graft/tensorflow/serving/servables/tensorflow_go_proto"
+	"google.golang.org/protobuf/encoding/prototext"
 )
 
 // ModelConfig is one served model: TensorFlow Serving's ModelConfig
@@ -92,7 +93,9 @@ func (b BatchingOptions) withDefaults() BatchingOptions {
 }
 
 // ReadModelConfigFile reads a ModelServerConfig in protobuf text format,
-// as TensorFlow Serving's --model_config_file takes it:
+// as TensorFlow Serving's --model_config_file takes it, with the
+// generated TensorFlow Serving protos of github.com/wamuir/graft and
+// prototext, so the syntax accepted is protobuf's own:
 //
 //	model_config_list {
 //	  config {
@@ -105,85 +108,64 @@ func (b BatchingOptions) withDefaults() BatchingOptions {
 //	  }
 //	}
 //
-// Fields tfseg does not use (logging_config, model_platform other than
-// "tensorflow") are refused with an error naming them, not ignored.
+// Fields tfseg does not implement (logging_config, custom_model_config, a
+// model_platform other than "tensorflow") are refused, not ignored.
 func ReadModelConfigFile(path string) ([]ModelConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	root, err := parseTextProto(string(data))
-	if err != nil {
+	var msc configpb.ModelServerConfig
+	if err := prototext.Unmarshal(data, &msc); err != nil {
 		return nil, fmt.Errorf("serve: %s: %w", path, err)
 	}
-	cfgs, err := modelConfigs(root)
+	cfgs, err := modelConfigs(&msc)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %s: %w", path, err)
 	}
 	return cfgs, nil
 }
 
-func modelConfigs(root *textMessage) ([]ModelConfig, error) {
-	if err := root.only("model_config_list"); err != nil {
-		return nil, err
+func modelConfigs(msc *configpb.ModelServerConfig) ([]ModelConfig, error) {
+	if msc.GetCustomModelConfig() != nil {
+		return nil, fmt.Errorf("custom_model_config is not supported (use model_config_list)")
 	}
 	var out []ModelConfig
 	seen := map[string]bool{}
-	for _, list := range root.messages("model_config_list") {
-		if err := list.only("config"); err != nil {
-			return nil, err
+	for _, c := range msc.GetModelConfigList().GetConfig() {
+		mc := ModelConfig{Name: c.GetName(), BasePath: c.GetBasePath()}
+		if mc.Name == "" || mc.BasePath == "" {
+			return nil, fmt.Errorf("config needs name and base_path")
 		}
-		for _, c := range list.messages("config") {
-			if err := c.only("name", "base_path", "model_platform", "model_version_policy", "version_labels"); err != nil {
-				return nil, err
-			}
-			mc := ModelConfig{Name: c.scalar("name"), BasePath: c.scalar("base_path")}
-			if mc.Name == "" || mc.BasePath == "" {
-				return nil, fmt.Errorf("config needs name and base_path")
-			}
-			if seen[mc.Name] {
-				return nil, fmt.Errorf("model %q configured twice", mc.Name)
-			}
-			seen[mc.Name] = true
-			if p := c.scalar("model_platform"); p != "" && p != "tensorflow" {
-				return nil, fmt.Errorf("model %q: model_platform %q (tfseg serves tensorflow SavedModels)", mc.Name, p)
-			}
-			for _, pol := range c.messages("model_version_policy") {
-				if err := pol.only("latest", "all", "specific"); err != nil {
-					return nil, err
-				}
-				for _, l := range pol.messages("latest") {
-					n, err := strconv.Atoi(l.scalar("num_versions"))
-					if err != nil || n <= 0 {
-						return nil, fmt.Errorf("model %q: latest { num_versions } must be a positive integer", mc.Name)
-					}
-					mc.Policy.Latest = n
-				}
-				if len(pol.messages("all")) > 0 {
-					mc.Policy.All = true
-				}
-				for _, s := range pol.messages("specific") {
-					for _, v := range s.scalars("versions") {
-						n, err := strconv.ParseInt(v, 10, 64)
-						if err != nil {
-							return nil, fmt.Errorf("model %q: specific version %q is not an integer", mc.Name, v)
-						}
-						mc.Policy.Specific = append(mc.Policy.Specific, n)
-					}
-				}
-			}
-			for _, l := range c.messages("version_labels") {
-				v, err := strconv.ParseInt(l.scalar("value"), 10, 64)
-				if err != nil || l.scalar("key") == "" {
-					return nil, fmt.Errorf("model %q: version_labels needs a key and an integer value", mc.Name)
-				}
-				if mc.Labels == nil {
-					mc.Labels = map[string]int64{}
-				}
-				mc.Labels[l.scalar("key")] = v
-			}
-			out = append(out, mc)
+		if seen[mc.Name] {
+			return nil, fmt.Errorf("model %q configured twice", mc.Name)
 		}
+		seen[mc.Name] = true
+		if p := c.GetModelPlatform(); p != "" && p != "tensorflow" {
+			return nil, fmt.Errorf("model %q: model_platform %q (tfseg serves tensorflow SavedModels)", mc.Name, p)
+		}
+		if c.GetLoggingConfig() != nil {
+			return nil, fmt.Errorf("model %q: logging_config is not supported", mc.Name)
+		}
+		pol := c.GetModelVersionPolicy()
+		switch {
+		case pol.GetLatest() != nil:
+			mc.Policy.Latest = int(pol.GetLatest().GetNumVersions())
+		case pol.GetAll() != nil:
+			mc.Policy.All = true
+		case pol.GetSpecific() != nil:
+			mc.Policy.Specific = pol.GetSpecific().GetVersions()
+			if len(mc.Policy.Specific) == 0 {
+				return nil, fmt.Errorf("model %q: model_version_policy { specific {} } lists no version", mc.Name)
+			}
+		}
+		if labels := c.GetVersionLabels(); len(labels) > 0 {
+			mc.Labels = map[string]int64{}
+			for k, v := range labels {
+				mc.Labels[k] = v
+			}
+		}
+		out = append(out, mc)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no model configured (model_config_list { config { ... } })")
@@ -192,244 +174,29 @@ func modelConfigs(root *textMessage) ([]ModelConfig, error) {
 }
 
 // ReadBatchingParametersFile reads TensorFlow Serving's
-// --batching_parameters_file (BatchingParameters in text format:
-// max_batch_size { value: 32 } batch_timeout_micros { value: 1000 }
-// num_batch_threads { value: 4 } max_enqueued_batches { value: 100 }).
+// --batching_parameters_file: BatchingParameters
+// (tensorflow_serving/servables/tensorflow/session_bundle_config.proto) in
+// text format, e.g. max_batch_size { value: 32 } batch_timeout_micros {
+// value: 1000 } num_batch_threads { value: 4 } max_enqueued_batches {
+// value: 100 }. The other fields (allowed_batch_sizes, padding, large batch
+// splitting) are refused.
 func ReadBatchingParametersFile(path string) (BatchingOptions, error) {
-	var b BatchingOptions
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return b, err
+		return BatchingOptions{}, err
 	}
-	root, err := parseTextProto(string(data))
-	if err != nil {
-		return b, fmt.Errorf("serve: %s: %w", path, err)
+	var bp sbpb.BatchingParameters
+	if err := prototext.Unmarshal(data, &bp); err != nil {
+		return BatchingOptions{}, fmt.Errorf("serve: %s: %w", path, err)
 	}
-	fields := map[string]*int64{}
-	var maxBatch, timeout, threads, queued int64
-	fields["max_batch_size"] = &maxBatch
-	fields["batch_timeout_micros"] = &timeout
-	fields["num_batch_threads"] = &threads
-	fields["max_enqueued_batches"] = &queued
-	for i, name := range root.names {
-		dst, ok := fields[name]
-		if !ok {
-			continue // allowed_batch_sizes, pad_variable_length_inputs, ...: not used
-		}
-		m := root.values[i].msg
-		if m == nil {
-			return b, fmt.Errorf("serve: %s: %s must be a message { value: N }", path, name)
-		}
-		*dst, err = strconv.ParseInt(m.scalar("value"), 10, 64)
-		if err != nil {
-			return b, fmt.Errorf("serve: %s: %s { value } is not an integer", path, name)
-		}
+	if len(bp.GetAllowedBatchSizes()) > 0 || bp.GetPadVariableLengthInputs() || bp.GetEnableLargeBatchSplitting() != nil ||
+		bp.GetMaxExecutionBatchSize() != nil || bp.GetThreadPoolName() != nil {
+		return BatchingOptions{}, fmt.Errorf("serve: %s: only max_batch_size, batch_timeout_micros, num_batch_threads and max_enqueued_batches are supported", path)
 	}
-	return BatchingOptions{MaxBatchSize: int(maxBatch), BatchTimeout: time.Duration(timeout) * time.Microsecond,
-		NumBatchThreads: int(threads), MaxEnqueuedBatches: int(queued)}, nil
-}
-
-// textMessage is a message in protobuf text format: fields in order,
-// each a scalar (its text, unquoted) or a nested message.
-type textMessage struct {
-	names  []string
-	values []textValue
-}
-
-type textValue struct {
-	scalar string
-	msg    *textMessage
-}
-
-func (m *textMessage) messages(name string) []*textMessage {
-	var out []*textMessage
-	for i, n := range m.names {
-		if n == name && m.values[i].msg != nil {
-			out = append(out, m.values[i].msg)
-		}
-	}
-	return out
-}
-
-func (m *textMessage) scalars(name string) []string {
-	var out []string
-	for i, n := range m.names {
-		if n == name && m.values[i].msg == nil {
-			out = append(out, m.values[i].scalar)
-		}
-	}
-	return out
-}
-
-func (m *textMessage) scalar(name string) string {
-	s := m.scalars(name)
-	if len(s) == 0 {
-		return ""
-	}
-	return s[len(s)-1]
-}
-
-// only refuses fields other than those listed.
-func (m *textMessage) only(allowed ...string) error {
-	for _, n := range m.names {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == n
-		}
-		if !ok {
-			return fmt.Errorf("field %q is not supported here (supported: %s)", n, strings.Join(allowed, ", "))
-		}
-	}
-	return nil
-}
-
-// parseTextProto parses the subset of protobuf text format that
-// configuration files use: `name: scalar`, `name { ... }`, `name: { ... }`,
-// `name: [a, b]`, '#' comments, single- or double-quoted strings.
-func parseTextProto(s string) (*textMessage, error) {
-	p := &textParser{s: s}
-	m, err := p.message(0)
-	if err != nil {
-		return nil, err
-	}
-	if p.pos < len(p.s) {
-		return nil, p.errorf("unexpected %q", p.s[p.pos])
-	}
-	return m, nil
-}
-
-type textParser struct {
-	s   string
-	pos int
-}
-
-func (p *textParser) errorf(format string, args ...any) error {
-	line := 1 + strings.Count(p.s[:p.pos], "\n")
-	return fmt.Errorf("text proto line %d: %s", line, fmt.Sprintf(format, args...))
-}
-
-func (p *textParser) skip() {
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
-		switch {
-		case c == '#':
-			for p.pos < len(p.s) && p.s[p.pos] != '\n' {
-				p.pos++
-			}
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';':
-			p.pos++
-		default:
-			return
-		}
-	}
-}
-
-func (p *textParser) ident() string {
-	start := p.pos
-	for p.pos < len(p.s) && (unicode.IsLetter(rune(p.s[p.pos])) || unicode.IsDigit(rune(p.s[p.pos])) || strings.ContainsRune("_.-+", rune(p.s[p.pos]))) {
-		p.pos++
-	}
-	return p.s[start:p.pos]
-}
-
-func (p *textParser) message(depth int) (*textMessage, error) {
-	if depth > 32 {
-		return nil, p.errorf("messages nested too deep")
-	}
-	m := &textMessage{}
-	for {
-		p.skip()
-		if p.pos >= len(p.s) || p.s[p.pos] == '}' || p.s[p.pos] == '>' {
-			return m, nil
-		}
-		name := p.ident()
-		if name == "" {
-			return nil, p.errorf("expected a field name, got %q", p.s[p.pos])
-		}
-		p.skip()
-		colon := false
-		if p.pos < len(p.s) && p.s[p.pos] == ':' {
-			colon = true
-			p.pos++
-			p.skip()
-		}
-		if p.pos >= len(p.s) {
-			return nil, p.errorf("field %q has no value", name)
-		}
-		switch c := p.s[p.pos]; {
-		case c == '{' || c == '<':
-			closer := byte('}')
-			if c == '<' {
-				closer = '>'
-			}
-			p.pos++
-			sub, err := p.message(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			if p.pos >= len(p.s) || p.s[p.pos] != closer {
-				return nil, p.errorf("field %q: missing %q", name, closer)
-			}
-			p.pos++
-			m.names = append(m.names, name)
-			m.values = append(m.values, textValue{msg: sub})
-		case !colon:
-			return nil, p.errorf("field %q: expected ':' or '{'", name)
-		case c == '[':
-			p.pos++
-			for {
-				p.skip()
-				if p.pos < len(p.s) && p.s[p.pos] == ']' {
-					p.pos++
-					break
-				}
-				v, err := p.scalar(name)
-				if err != nil {
-					return nil, err
-				}
-				m.names = append(m.names, name)
-				m.values = append(m.values, textValue{scalar: v})
-			}
-		default:
-			v, err := p.scalar(name)
-			if err != nil {
-				return nil, err
-			}
-			m.names = append(m.names, name)
-			m.values = append(m.values, textValue{scalar: v})
-		}
-	}
-}
-
-func (p *textParser) scalar(name string) (string, error) {
-	if p.pos >= len(p.s) {
-		return "", p.errorf("field %q has no value", name)
-	}
-	if q := p.s[p.pos]; q == '"' || q == '\'' {
-		end := p.pos + 1
-		for end < len(p.s) && p.s[end] != q {
-			if p.s[end] == '\\' {
-				end++
-			}
-			end++
-		}
-		if end >= len(p.s) {
-			return "", p.errorf("field %q: unterminated string", name)
-		}
-		raw := p.s[p.pos+1 : end]
-		p.pos = end + 1
-		if q == '\'' {
-			raw = strings.ReplaceAll(strings.ReplaceAll(raw, `\'`, `'`), `"`, `\"`)
-		}
-		v, err := strconv.Unquote(`"` + raw + `"`)
-		if err != nil {
-			return "", p.errorf("field %q: bad string escape", name)
-		}
-		return v, nil
-	}
-	v := p.ident()
-	if v == "" {
-		return "", p.errorf("field %q: expected a value", name)
-	}
-	return v, nil
+	return BatchingOptions{
+		MaxBatchSize:       int(bp.GetMaxBatchSize().GetValue()),
+		BatchTimeout:       time.Duration(bp.GetBatchTimeoutMicros().GetValue()) * time.Microsecond,
+		NumBatchThreads:    int(bp.GetNumBatchThreads().GetValue()),
+		MaxEnqueuedBatches: int(bp.GetMaxEnqueuedBatches().GetValue()),
+	}, nil
 }

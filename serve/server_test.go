@@ -317,7 +317,7 @@ model_config_list {
 	bad := filepath.Join(t.TempDir(), "bad.config")
 	require.NoError(t, os.WriteFile(bad, []byte(`model_config_list { config { name: "a" base_path: "/x" logging_config {} } }`), 0o644))
 	_, err = ReadModelConfigFile(bad)
-	assert.ErrorContains(t, err, `field "logging_config" is not supported`)
+	assert.ErrorContains(t, err, `logging_config is not supported`)
 }
 
 // TestBatchingMergesConcurrentRequests: concurrent requests share batches
@@ -554,4 +554,18 @@ func TestConcurrencyLimit(t *testing.T) {
 	// Alone it would take 100 ms; behind the first, about 180 ms.
 	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "it waited for the slot")
 	assert.Equal(t, 200, <-first)
+}
+
+func TestBatchingParametersFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "batching.config")
+	require.NoError(t, os.WriteFile(p, []byte("max_batch_size { value: 16 }\nbatch_timeout_micros { value: 2500 }\nnum_batch_threads { value: 3 }\n"), 0o644))
+	b, err := ReadBatchingParametersFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, BatchingOptions{MaxBatchSize: 16, BatchTimeout: 2500 * time.Microsecond, NumBatchThreads: 3}, b)
+	require.NoError(t, os.WriteFile(p, []byte("max_batch_size { value: 16 }\nallowed_batch_sizes: 8\n"), 0o644))
+	_, err = ReadBatchingParametersFile(p)
+	assert.ErrorContains(t, err, "only max_batch_size")
+	require.NoError(t, os.WriteFile(p, []byte("max_batch_size: 16\n"), 0o644))
+	_, err = ReadBatchingParametersFile(p)
+	assert.Error(t, err, "a wrapper field is a message")
 }
