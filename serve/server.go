@@ -344,7 +344,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		out, err = s.computeLoss(ctx, m[1], body)
 	} else {
 		var req *request
-		req, err = parsePath(r.Method, r.URL.Path)
+		// Match the path as sent and decode the names once, as
+		// ParseModelInfo does (a model name may hold an escaped '/').
+		req, err = parsePath(r.Method, r.URL.EscapedPath())
 		if err == nil {
 			api = req.method
 			if _, known := s.models[req.model]; known {

@@ -569,3 +569,17 @@ func TestBatchingParametersFile(t *testing.T) {
 	_, err = ReadBatchingParametersFile(p)
 	assert.Error(t, err, "a wrapper field is a message")
 }
+
+// TestEscapedModelName: names are decoded once from the path as sent, as
+// TensorFlow Serving's ParseModelInfo does.
+func TestEscapedModelName(t *testing.T) {
+	base := t.TempDir()
+	addVersion(t, base, 1, "half-plus-two-tf1")
+	_, hs := start(t, Options{Models: []ModelConfig{{Name: "team/hp", BasePath: base}}})
+	code, body := do(t, "POST", hs.URL+"/v1/models/team%2Fhp:predict", `{"instances": [1.0]}`)
+	assert.Equal(t, 200, code, body)
+	assert.JSONEq(t, `{"predictions": [2.5]}`, body)
+	code, body = do(t, "POST", hs.URL+"/v1/models/team/hp:predict", `{"instances": [1.0]}`)
+	assert.Equal(t, 400, code, body)
+	assert.Contains(t, body, "Malformed request")
+}
