@@ -69,6 +69,8 @@ func parseFloat(text string, bits int) (float64, error) {
 	case "-Infinity":
 		return math.Inf(-1), nil
 	}
+	// A float64 out of range was refused by the parser; one out of float32's
+	// range becomes ±Inf, as the C++ cast to float does.
 	f, err := strconv.ParseFloat(text, bits)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, err

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -170,7 +171,12 @@ func (p *jsonParser) number() (jsonValue, error) {
 			return jsonValue{}, p.errorf("Missing exponent in number.")
 		}
 	}
-	return jsonValue{kind: jsonNumber, text: string(p.data[start:p.pos])}, nil
+	text := string(p.data[start:p.pos])
+	if f, err := strconv.ParseFloat(text, 64); err != nil && math.IsInf(f, 0) {
+		p.pos = start
+		return jsonValue{}, p.errorf("Number too big to be stored in double.")
+	}
+	return jsonValue{kind: jsonNumber, text: text}, nil
 }
 
 func (p *jsonParser) str() (string, error) {

@@ -420,6 +420,8 @@ func TestJSONTensorRules(t *testing.T) {
 	in, _ = v.member("inputs")
 	_, err = readInputs(in, []inputSpec{{"x", 1}}, 2)
 	assert.Equal(t, 429, asAPIError(err).httpStatus())
+	_, err = parseJSON([]byte(`{"inputs": [1e400]}`))
+	assert.ErrorContains(t, err, "JSON Parse error: Number too big to be stored in double. at offset: 12")
 	var buf bytes.Buffer
 	buf.WriteString(strings.Repeat("[", 200))
 	_, err = parseJSON(buf.Bytes())
