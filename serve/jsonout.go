@@ -14,8 +14,9 @@ import (
 // prettyWriter writes JSON as RapidJSON's PrettyWriter (4-space indent)
 // does, including its kFormatSingleLineArray mode, which TensorFlow
 // Serving switches on for each row of a "predictions" list
-// (MakeRowFormatJsonFromTensors in json_tensor.cc): the response has the
-// same bytes as TensorFlow Serving's, not only the same JSON.
+// (MakeRowFormatJsonFromTensors in json_tensor.cc), so that the response
+// has TensorFlow Serving's layout, not only its JSON (reproduced from
+// RapidJSON's PrettyWriter::PrettyPrefix, EndArray and EndObject).
 type prettyWriter struct {
 	b          []byte
 	levels     []prettyLevel
