@@ -82,6 +82,9 @@ func (r *Report) WriteHTML(w io.Writer, p HTMLPage) error {
 	if r.RankedBy != "" && r.Failing >= 0 {
 		fmt.Fprintf(&b, "<p>Images with %s &lt; 0.5: <b>%d</b> of %d.</p>\n", e(r.RankedBy), r.Failing, r.Ranked)
 	}
+	for _, f := range r.failing() {
+		fmt.Fprintf(&b, "<p class=\"failing\">FAILING: %s</p>\n", e(f))
+	}
 
 	b.WriteString("<h2>Distributions</h2>\n<p>One histogram per column over the images (20 bins; metrics on [0, 1]).</p>\n<div class=\"plots\">\n")
 	for k, c := range r.Columns {
@@ -120,7 +123,7 @@ func (r *Report) WriteHTML(w io.Writer, p HTMLPage) error {
 		b.WriteString("</div>\n")
 	}
 
-	b.WriteString("<h2>Per image</h2>\n<p>Click a column to sort.</p>\n<table class=\"num sortable\" id=\"images\"><thead><tr><th>name</th>")
+	b.WriteString("<h2>Per image</h2>\n<p>Click a column to sort.</p>\n<div class=\"wide\"><table class=\"num sortable\" id=\"images\"><thead><tr><th>name</th>")
 	for _, c := range r.Columns {
 		fmt.Fprintf(&b, "<th>%s</th>", e(c.Name))
 	}
@@ -136,7 +139,7 @@ func (r *Report) WriteHTML(w io.Writer, p HTMLPage) error {
 		}
 		b.WriteString("</tr>\n")
 	}
-	b.WriteString("</tbody></table>\n")
+	b.WriteString("</tbody></table></div>\n")
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(&b, "<h2>Skipped (%d)</h2>\n<ul>\n", len(r.Skipped))
 		for _, s := range r.Skipped {
@@ -332,10 +335,13 @@ figcaption{font-size:12px;word-break:break-all}
 .sw{display:inline-block;width:12px;height:12px;vertical-align:middle;border:1px solid #999}
 table.sortable th{cursor:pointer;background:#f4f4f4;position:sticky;top:0}
 table.confusion td{min-width:6em}
+.wide{overflow-x:auto;max-height:40em;overflow-y:auto}
+.failing{color:#b00;font-weight:600}
 `
 
 // htmlScript sorts the per-image table by the clicked column (numbers by
-// data-v, NaN last; a second click reverses).
+// data-v, NaN last; a second click reverses), then marks the body
+// data-ready (the browser test checks the script ran to its end).
 const htmlScript = `
 document.querySelectorAll("table.sortable").forEach(function(t){
   t.querySelectorAll("th").forEach(function(th,i){
@@ -354,4 +360,5 @@ document.querySelectorAll("table.sortable").forEach(function(t){
     });
   });
 });
+document.body.setAttribute("data-ready","1");
 `

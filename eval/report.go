@@ -318,11 +318,8 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(ew, " (%d more without foreground in mask or prediction)", n)
 		}
 		fmt.Fprintln(ew)
-		if mean := r.Mean(r.RankedBy); !(mean >= 0.5) {
-			fmt.Fprintf(ew, "FAILING: mean %s is %s: the model does not segment this dataset\n", r.RankedBy, fixed(mean))
-		}
-		if pf := r.Mean(ColumnPredFraction); pf == 0 && r.Mean(ColumnTrueFraction) > 0 {
-			fmt.Fprintln(ew, "FAILING: the model predicts no foreground pixel in any image")
+		for _, f := range r.failing() {
+			fmt.Fprintf(ew, "FAILING: %s\n", f)
 		}
 	}
 	if len(r.Skipped) > 0 {
@@ -332,6 +329,22 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	return ew.err
+}
+
+// failing says plainly when the model does not segment the dataset: the
+// mean of the ranking metric below 0.5, or no foreground predicted at all.
+func (r *Report) failing() []string {
+	var out []string
+	if r.Failing < 0 || len(r.Images) == 0 {
+		return nil
+	}
+	if mean := r.Mean(r.RankedBy); !(mean >= 0.5) {
+		out = append(out, fmt.Sprintf("mean %s is %s: the model does not segment this dataset", r.RankedBy, fixed(mean)))
+	}
+	if pf := r.Mean(ColumnPredFraction); pf == 0 && r.Mean(ColumnTrueFraction) > 0 {
+		out = append(out, "the model predicts no foreground pixel in any image")
+	}
+	return out
 }
 
 func fixed(v float64) string {
