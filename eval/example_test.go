@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tfseg/tfseg/baseline"
 	"github.com/tfseg/tfseg/dataset"
@@ -55,6 +56,51 @@ func Example() {
 	// losses read the logits before the final Sigmoid
 	// mean Dice above 0.9: true
 	// worst image: circle_00001
+}
+
+// The report as an HTML page, with the overlay cards of the 3 worst images
+// inlined, and the cards of the 2 worst as files.
+func ExampleReport_WriteHTML() {
+	dir, _ := os.MkdirTemp("", "eval")
+	defer os.RemoveAll(dir)
+	model := filepath.Join(dir, "model")
+	if err := baseline.WriteModel(model, baseline.DefaultCalibration); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := baseline.DefaultCircles.WriteDir(filepath.Join(dir, "data"), 6); err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := eval.Load(model, eval.LoadOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	l, err := dataset.Match(filepath.Join(dir, "data", "images"), filepath.Join(dir, "data", "masks"), dataset.MatchOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, err := eval.Run(context.Background(), m, l, eval.Options{Gallery: 3, Overlays: filepath.Join(dir, "overlays"), OverlayWorst: 2})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var page strings.Builder
+	if err := rep.WriteHTML(&page, eval.HTMLPage{Title: "baseline on 6 circles"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	files, _ := os.ReadDir(filepath.Join(dir, "overlays"))
+	fmt.Println("cards inlined:", strings.Count(page.String(), "data:image/png;base64,"))
+	fmt.Println("card files:", len(files))
+	fmt.Println("worst:", rep.Gallery[0].Name, filepath.Base(rep.OverlayPath(rep.Gallery[0].Index)))
+	// Output:
+	// cards inlined: 3
+	// card files: 2
+	// worst: circle_00001 circle_00001.png
 }
 
 func ExampleParseMeasure() {
