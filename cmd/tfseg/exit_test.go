@@ -22,6 +22,15 @@ type exitCases func(t *testing.T, dir string) (bad, good []string)
 // commandCases has an entry per command: TestExitStatus fails for a
 // command registered without one, so a new command gets its cases.
 var commandCases = map[string]exitCases{
+	"compare": func(t *testing.T, dir string) ([]string, []string) {
+		model, images, masks := writeDemoData(t, 3)
+		a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+		code, _, stderr := runCLI(t, "eval", "--model", model, "--images", images, "--masks", masks, "--json", a)
+		require.Equal(t, 0, code, stderr)
+		code, _, stderr = runCLI(t, "eval", "--model", model, "--images", images, "--masks", masks, "--json", b, "--metric", "iou")
+		require.Equal(t, 0, code, stderr)
+		return []string{"compare", a, filepath.Join(dir, "none.json")}, []string{"compare", a, b, "--html", filepath.Join(dir, "c.html")}
+	},
 	"demo": func(t *testing.T, dir string) ([]string, []string) {
 		foreign := filepath.Join(dir, "foreign")
 		require.NoError(t, os.MkdirAll(foreign, 0o755))

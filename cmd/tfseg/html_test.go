@@ -128,7 +128,25 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	c.Height, c.Width = 100, 100
 	require.NoError(t, c.WriteDir(dir, 20))
 	page := filepath.Join(dir, "unet.html")
-	code, _, stderr = runCLI(t, "eval", "--model", fix, "--images", filepath.Join(dir, "images"), "--masks", filepath.Join(dir, "masks"), "--html", page)
+	unetJSON := filepath.Join(dir, "unet.json")
+	code, _, stderr = runCLI(t, "eval", "--model", fix, "--images", filepath.Join(dir, "images"), "--masks", filepath.Join(dir, "masks"), "--html", page, "--json", unetJSON)
 	require.Equal(t, 0, code, stderr)
 	checkPage(t, bin, page, filepath.Join(shots, "unet-report.png"), htmlGallery, true)
+
+	// tfseg compare --html: the baseline against the U-Net on the same images.
+	model := filepath.Join(dir, "baseline")
+	require.NoError(t, baseline.WriteModel(model, baseline.DefaultCalibration))
+	baseJSON := filepath.Join(dir, "baseline.json")
+	code, _, stderr = runCLI(t, "eval", "--model", model, "--images", filepath.Join(dir, "images"), "--masks", filepath.Join(dir, "masks"), "--json", baseJSON)
+	require.Equal(t, 0, code, stderr)
+	cmp := filepath.Join(dir, "compare.html")
+	code, stdout, stderr := runCLI(t, "compare", baseJSON, unetJSON, "--html", cmp)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "dice_coef / dice_coef[1]")
+	shot := filepath.Join(shots, "compare.png")
+	console, dom := browse(t, bin, cmp, shot)
+	assert.Empty(t, console)
+	assert.Contains(t, dom, `data-ready="1"`)
+	assert.Contains(t, dom, "Differences (B - A)")
+	t.Logf("screenshot of %s: %s", cmp, shot)
 }
