@@ -12,6 +12,8 @@ import (
 
 	"github.com/tfseg/tfseg/baseline"
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/npy"
+	"github.com/tfseg/tfseg/tfops"
 )
 
 // exitCases returns, for one command, a command line with bad input (exit
@@ -155,6 +157,25 @@ func TestCommandLine(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Equal(t, 1, strings.Count(stderr, "NAME=FILE.npy"), "the error once: %q", stderr)
 	assert.Equal(t, 2, strings.Count(stderr, "\n"), "one line and the hint: %q", stderr)
+
+	// run takes NumPy's default float64 for a float32 input, with a note.
+	x64 := filepath.Join(dir, "x64.npy")
+	require.NoError(t, npy.WriteFile(x64, tfops.MustFromSlice(make([]float64, 64), 1, 8, 8, 1)))
+	code, stdout, stderr = runCLI(t, "run", model, "--in", "image="+x64, "--out", filepath.Join(dir, "out64"))
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "input image: float64 rounded to the signature's float32")
+	assert.Contains(t, stdout, "probability: float32")
+
+	// Masks named IMAGE_mask: the error suggests --mask-suffix, which works.
+	model2, images2, masks2 := writeDemoData(t, 2)
+	for _, n := range []string{"circle_00000", "circle_00001"} {
+		require.NoError(t, os.Rename(filepath.Join(masks2, n+".png"), filepath.Join(masks2, n+"_mask.png")))
+	}
+	code, _, stderr = runCLI(t, "eval", "--model", model2, "--images", images2, "--masks", masks2)
+	assert.Equal(t, exitInput, code)
+	assert.Contains(t, stderr, "add --mask-suffix _mask")
+	code, _, stderr = runCLI(t, "eval", "--model", model2, "--images", images2, "--masks", masks2, "--mask-suffix", "_mask")
+	assert.Equal(t, exitOK, code, stderr)
 
 	// A kernel panic is a bug: status 3, told by the sentinel, not the text.
 	assert.Equal(t, exitInternal, exitCode(fmt.Errorf("eval: %w: %w: node \"x\"", engine.ErrKernel, engine.ErrPanic)))
