@@ -122,3 +122,27 @@ func ExampleFindLogits() {
 	fmt.Println(ok, err, l.Tensor, l.Activation, l.Path)
 	// Output: true <nil> logits Sigmoid [out prob]
 }
+
+// Two reports on the same three images: B improves the Dice coefficient of
+// every image by about 0.1.
+func ExampleCompare() {
+	report := func(dice ...float64) *eval.Report {
+		r := &eval.Report{Model: eval.ModelInfo{Dir: "model"}, Classes: 2, RankedBy: "dice_coef",
+			Columns: []eval.Column{{Name: "dice_coef", Kind: "metric"}}}
+		for i, d := range dice {
+			r.Images = append(r.Images, eval.ImageResult{Name: fmt.Sprint("im", i), Values: []float64{d}})
+		}
+		return r
+	}
+	c, err := eval.Compare(report(0.5, 0.6, 0.7), report(0.61, 0.7, 0.79), eval.CompareOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := c.Differences[0]
+	fmt.Printf("%s: %+.4f, better %d, worse %d, interval within [0.09, 0.11]: %v\n", d.Column, d.Diff, d.Better, d.Worse, d.Low >= 0.09 && d.High <= 0.11)
+	fmt.Println("changed most:", c.Changed[0].Name)
+	// Output:
+	// dice_coef: +0.1000, better 3, worse 0, interval within [0.09, 0.11]: true
+	// changed most: im0
+}
