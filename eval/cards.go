@@ -2,7 +2,9 @@ package eval
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"image/png"
 	"math"
 	"os"
@@ -135,6 +137,33 @@ func (r *run) renderCard(c *candidate) ([]byte, error) {
 		return nil, fmt.Errorf("eval: overlay of %s: %w", c.name, err)
 	}
 	return b.Bytes(), nil
+}
+
+// OverlayMarker is the file Run writes in every overlay directory: a
+// directory holding it may be replaced by a later run.
+const OverlayMarker = ".tfseg-overlays"
+
+// ErrOverlayDir is returned for an overlay directory Run must not replace.
+var ErrOverlayDir = errors.New("eval: overlay directory")
+
+// CheckOverlayDir returns an error wrapping ErrOverlayDir unless dir is
+// absent, empty, or an overlay directory an earlier Run wrote (it holds
+// OverlayMarker): Run replaces the whole directory, and must not delete
+// files it did not write.
+func CheckOverlayDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrOverlayDir, err)
+	case len(ents) == 0:
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, OverlayMarker)); err != nil {
+		return fmt.Errorf("%w: %s exists and was not written by tfseg (no %s); it would be replaced: choose another directory", ErrOverlayDir, dir, OverlayMarker)
+	}
+	return nil
 }
 
 // cardFile is the file name of an image's card.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -39,7 +41,9 @@ type Options struct {
 	// OverlayWorst worst images, or of every image with OverlaysAll, as
 	// NAME.png. It is filled as a temporary directory beside it and
 	// renamed into place (replacing an earlier one) only when Run
-	// succeeds: on error or cancellation nothing is left.
+	// succeeds: on error or cancellation nothing is left. An existing
+	// directory is replaced only when empty or written by an earlier Run
+	// (CheckOverlayDir).
 	Overlays string
 	// OverlaysAll writes a card for every image, not only the worst.
 	OverlaysAll bool
@@ -114,8 +118,14 @@ func Run(ctx context.Context, m *Model, l *dataset.Listing, opts Options) (*Repo
 	if opts.Overlays == "" {
 		return runAll(ctx, m, l, opts, "")
 	}
+	if err := CheckOverlayDir(opts.Overlays); err != nil {
+		return nil, err
+	}
 	var rep *Report
 	err := atomicfile.Dir(opts.Overlays, func(tmp string) (err error) {
+		if err := os.WriteFile(filepath.Join(tmp, OverlayMarker), []byte("overlay cards written by tfseg eval; a later run may replace this directory\n"), 0o644); err != nil {
+			return fmt.Errorf("eval: overlays: %w", err)
+		}
 		rep, err = runAll(ctx, m, l, opts, tmp)
 		return err
 	})

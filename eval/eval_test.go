@@ -249,7 +249,7 @@ func TestOverlayWorst(t *testing.T) {
 	for _, e := range ents {
 		got = append(got, e.Name())
 	}
-	assert.ElementsMatch(t, want, got)
+	assert.ElementsMatch(t, append(want, OverlayMarker), got)
 	require.Len(t, rep.Gallery, 2)
 	assert.Equal(t, rep.Images[order[0]].Name, rep.Gallery[0].Name)
 	assert.Equal(t, rep.Images[order[1]].Name, rep.Gallery[1].Name)
@@ -258,6 +258,20 @@ func TestOverlayWorst(t *testing.T) {
 	for _, e := range ents {
 		assert.False(t, strings.HasPrefix(e.Name(), "."), "staging left behind: %s", e.Name())
 	}
+
+	// A second run replaces the directory; a directory of someone else's
+	// files is refused, untouched.
+	_, err = Run(context.Background(), m, l, Options{Overlays: ov, OverlayWorst: 1})
+	require.NoError(t, err)
+	ents, err = os.ReadDir(ov)
+	require.NoError(t, err)
+	assert.Len(t, ents, 2, "one card and the marker")
+	mine := filepath.Join(dir, "mine")
+	require.NoError(t, os.MkdirAll(mine, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(mine, "photo.png"), []byte("x"), 0o644))
+	_, err = Run(context.Background(), m, l, Options{Overlays: mine})
+	require.ErrorIs(t, err, ErrOverlayDir)
+	assert.FileExists(t, filepath.Join(mine, "photo.png"))
 }
 
 func TestOutputs(t *testing.T) {

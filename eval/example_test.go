@@ -93,7 +93,7 @@ func ExampleReport_WriteHTML() {
 		fmt.Println(err)
 		return
 	}
-	files, _ := os.ReadDir(filepath.Join(dir, "overlays"))
+	files, _ := filepath.Glob(filepath.Join(dir, "overlays", "*.png"))
 	fmt.Println("cards inlined:", strings.Count(page.String(), "data:image/png;base64,"))
 	fmt.Println("card files:", len(files))
 	fmt.Println("worst:", rep.Gallery[0].Name, filepath.Base(rep.OverlayPath(rep.Gallery[0].Index)))

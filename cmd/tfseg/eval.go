@@ -197,6 +197,9 @@ func evalAndWrite(ctx context.Context, e *env, modelDir string, l *dataset.Listi
 		}
 	}
 	if paths.overlays != "" {
+		if err := eval.CheckOverlayDir(paths.overlays); err != nil {
+			return err
+		}
 		if opts.Overlays, err = st.dir(paths.overlays); err != nil {
 			return err
 		}

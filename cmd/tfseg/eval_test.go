@@ -43,7 +43,7 @@ func TestDemo(t *testing.T) {
 	assert.Greater(t, dice, 0.9, "mean Dice of the baseline on its own data")
 	ov, err := os.ReadDir(filepath.Join(out, "overlays"))
 	require.NoError(t, err)
-	assert.Len(t, ov, 20, "cards of the 20 worst images")
+	assert.Len(t, ov, 21, "cards of the 20 worst images and eval.OverlayMarker")
 	for _, f := range []string{"report.csv", "report.html", "model/saved_model.pb",
 		"model/variables/variables.index", "data/images/circle_00023.png", "data/masks/circle_00023.png"} {
 		_, err := os.Stat(filepath.Join(out, f))

@@ -67,6 +67,18 @@ func TestNoPartialOutput(t *testing.T) {
 	}
 }
 
+// TestOverlaysNotReplacingForeignDir: --overlays naming a folder of other
+// files is bad input, found before evaluating; the folder is untouched.
+func TestOverlaysNotReplacingForeignDir(t *testing.T) {
+	model, images, masks := writeDemoData(t, 2)
+	code, _, stderr := runCLI(t, "eval", "--model", model, "--images", images, "--masks", masks, "--overlays", images)
+	assert.Equal(t, exitInput, code, stderr)
+	assert.Contains(t, stderr, "was not written by tfseg")
+	ents, err := os.ReadDir(images)
+	require.NoError(t, err)
+	assert.Len(t, ents, 2)
+}
+
 // TestFailUnder: --fail-under gives status 4 on the Keras U-Net fixture
 // (it predicts no foreground) with the failing checks listed, and status
 // 0 on the demo's baseline model; the outputs are written either way. A
