@@ -29,6 +29,9 @@ var (
 	ErrKernel        = errors.New("engine: kernel failed")
 	ErrLimit         = errors.New("engine: limit exceeded")
 	ErrClosed        = errors.New("engine: session closed")
+	// ErrPanic marks a kernel that panicked: a bug in the engine, not bad
+	// input. Such errors wrap ErrKernel too.
+	ErrPanic = errors.New("engine: kernel panicked")
 )
 
 // Limits bound what an untrusted graph may make an engine do. The zero value

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tfseg/tfseg/dataset"
-	"github.com/tfseg/tfseg/overlay"
+	"github.com/tfseg/tfseg/internal/atomicfile"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -36,9 +36,22 @@ type Options struct {
 	// SkipBad skips images that cannot be evaluated (listing them in
 	// Report.Skipped) instead of stopping with an error.
 	SkipBad bool
-	// Overlays, when set, is a directory that receives one PNG per image
-	// (package overlay), named after the image.
+	// Overlays, when set, is a directory that receives the overlay cards
+	// (overlay.RenderCard: enlarged, with legend, name and scores) of the
+	// OverlayWorst worst images, or of every image with OverlaysAll, as
+	// NAME.png. It is filled as a temporary directory beside it and
+	// renamed into place (replacing an earlier one) only when Run
+	// succeeds: on error or cancellation nothing is left. An existing
+	// directory is replaced only when empty or written by an earlier Run
+	// (CheckOverlayDir).
 	Overlays string
+	// OverlaysAll writes a card for every image, not only the worst.
+	OverlaysAll bool
+	// OverlayWorst is how many worst images get a card (default 20).
+	OverlayWorst int
+	// Gallery is how many worst images' cards Report.Gallery holds as PNG
+	// data (for an HTML page); 0 for none.
+	Gallery int
 	// Worst is the number of worst images the report lists (default 5).
 	Worst int
 	// Image and Mask configure how files are read.
@@ -59,6 +72,9 @@ func (o Options) withDefaults() Options {
 	if o.Worst <= 0 {
 		o.Worst = 5
 	}
+	if o.OverlayWorst <= 0 {
+		o.OverlayWorst = 20
+	}
 	return o
 }
 
@@ -74,6 +90,9 @@ type ImageResult struct {
 	Cropped bool
 	// Values holds one number per Report.Columns.
 	Values []float64
+	// Overlay is the file name of the image's overlay card in
+	// Report.OverlayDir ("" when it has none).
+	Overlay string
 }
 
 // Skipped is an image left out with SkipBad.
@@ -96,15 +115,33 @@ type Skipped struct {
 // in Report.Skipped.
 func Run(ctx context.Context, m *Model, l *dataset.Listing, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
+	if opts.Overlays == "" {
+		return runAll(ctx, m, l, opts, "")
+	}
+	if err := CheckOverlayDir(opts.Overlays); err != nil {
+		return nil, err
+	}
+	var rep *Report
+	err := atomicfile.Dir(opts.Overlays, func(tmp string) (err error) {
+		if err := os.WriteFile(filepath.Join(tmp, OverlayMarker), []byte("overlay cards written by tfseg eval; a later run may replace this directory\n"), 0o644); err != nil {
+			return fmt.Errorf("eval: overlays: %w", err)
+		}
+		rep, err = runAll(ctx, m, l, opts, tmp)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.OverlayDir = opts.Overlays
+	return rep, nil
+}
+
+// runAll is Run writing the overlay cards to overlayDir (none when "").
+func runAll(ctx context.Context, m *Model, l *dataset.Listing, opts Options, overlayDir string) (*Report, error) {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if opts.Overlays != "" {
-		if err := os.MkdirAll(opts.Overlays, 0o755); err != nil {
-			return nil, fmt.Errorf("eval: overlays: %w", err)
-		}
-	}
-	r := &run{m: m, opts: opts, total: len(l.Pairs), crops: map[string]int{}}
+	r := &run{m: m, opts: opts, total: len(l.Pairs), crops: map[string]int{}, overlayDir: overlayDir}
 	if c := m.outputChannels(); c > 0 {
 		if err := r.setup(c); err != nil {
 			return nil, err
@@ -146,7 +183,11 @@ func Run(ctx context.Context, m *Model, l *dataset.Listing, opts Options) (*Repo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return r.report(l, time.Since(start)), nil
+	rep := r.report(l, time.Since(start))
+	if err := r.cards(rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
 }
 
 // run is the state of one evaluation, shared by the workers.
@@ -167,6 +208,15 @@ type run struct {
 	done    int
 	err     error
 	notes   []string
+
+	// overlayDir receives the cards; worst holds the images that may get
+	// one (ranked as the report ranks them); confusion counts pixels by
+	// (true, predicted) class.
+	overlayDir   string
+	rankKey      int
+	lowerIsWorse bool
+	worst        []*candidate
+	confusion    []int64
 }
 
 func (m *Model) outputChannels() int {
@@ -188,6 +238,12 @@ func (r *run) setup(channels int) error {
 		}
 		r.channels = channels
 		r.ms, r.setupErr = buildMeasures(r.m.eng, losses, metrics, channels, r.m.Logits != nil)
+		if r.setupErr == nil {
+			cl := max(channels, 2)
+			r.confusion = make([]int64, cl*cl)
+			ranking := &Report{Classes: cl, Columns: r.columns()}
+			r.rankKey, r.lowerIsWorse = ranking.rankColumn()
+		}
 	})
 	return r.setupErr
 }
@@ -397,40 +453,44 @@ func (r *run) sample(ctx context.Context, s *dataset.Sample, prob, logits *tfops
 	}
 	n := float64(len(pred))
 	vals = append(vals, float64(nt)/n, float64(np)/n)
-	if r.opts.Overlays != "" {
-		if err := r.overlay(s, mask, pred, oh, ow); err != nil {
+	res := ImageResult{Index: s.Index, Name: s.Name, Image: s.Pair.Image, Mask: s.Pair.Mask,
+		Height: oh, Width: ow, Cropped: cropped, Values: vals}
+	c := r.candidate(s, &res, mask, pred)
+	if c != nil && r.opts.OverlaysAll && r.overlayDir != "" {
+		if err := r.writeCard(c); err != nil {
 			return err
 		}
+		res.Overlay = cardFile(s.Name)
+	}
+	cl := int32(max(C, 2))
+	conf := make([]int64, cl*cl)
+	for i, t := range mask.Labels {
+		conf[t*cl+pred[i]]++
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for i, v := range conf {
+		r.confusion[i] += v
+	}
 	if cropped {
 		r.crops[fmt.Sprintf("%dx%d -> %dx%d", s.Image.Height, s.Image.Width, oh, ow)]++
 	}
-	r.results = append(r.results, ImageResult{Index: s.Index, Name: s.Name, Image: s.Pair.Image, Mask: s.Pair.Mask,
-		Height: oh, Width: ow, Cropped: cropped, Values: vals})
+	r.results = append(r.results, res)
+	r.keepWorst(c)
 	return nil
 }
 
-// overlay writes the image's overlay PNG; an image smaller than the
-// output (an upsampling model) gets none, with a note.
-func (r *run) overlay(s *dataset.Sample, mask *dataset.Mask, pred []int32, oh, ow int) error {
-	im := s.Image
-	if im.Height != oh || im.Width != ow {
-		c, err := im.CenterCrop(oh, ow)
-		if err != nil {
-			r.mu.Lock()
-			r.notes = append(r.notes, fmt.Sprintf("no overlay for %s: the output (%dx%d) is larger than the image (%dx%d)", s.Name, oh, ow, im.Height, im.Width))
-			r.mu.Unlock()
-			return nil
+// columns lists the report's columns: the measures', then the fractions.
+func (r *run) columns() []Column {
+	var cols []Column
+	if r.ms != nil {
+		for _, c := range r.ms.columns {
+			cols = append(cols, Column{Name: c.name, Kind: string(c.kind), FromLogits: c.logits})
 		}
-		im = c
 	}
-	path := filepath.Join(r.opts.Overlays, s.Name+".png")
-	if err := overlay.WriteFile(path, im, mask, &dataset.Mask{Height: oh, Width: ow, Labels: pred}); err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	return nil
+	return append(cols,
+		Column{Name: ColumnTrueFraction, Kind: "fraction"},
+		Column{Name: ColumnPredFraction, Kind: "fraction"})
 }
 
 // report assembles the Report.
@@ -447,14 +507,14 @@ func (r *run) report(l *dataset.Listing, elapsed time.Duration) *Report {
 		Elapsed:           elapsed,
 		Notes:             append([]string{}, r.notes...),
 	}
-	if r.ms != nil {
-		for _, c := range r.ms.columns {
-			rep.Columns = append(rep.Columns, Column{Name: c.name, Kind: string(c.kind), FromLogits: c.logits})
+	rep.Columns = r.columns()
+	if r.confusion != nil {
+		cl := rep.Classes
+		rep.Confusion = make([][]int64, cl)
+		for t := range cl {
+			rep.Confusion[t] = r.confusion[t*cl : (t+1)*cl]
 		}
 	}
-	rep.Columns = append(rep.Columns,
-		Column{Name: ColumnTrueFraction, Kind: "fraction"},
-		Column{Name: ColumnPredFraction, Kind: "fraction"})
 	keys := make([]string, 0, len(r.crops))
 	for k := range r.crops {
 		keys = append(keys, k)

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -223,6 +224,56 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestOverlayWorst checks that only the OverlayWorst worst images get a
+// card, that they are the report's worst (ranked independently here from
+// the per-image values), and that the gallery holds the same, worst first.
+func TestOverlayWorst(t *testing.T) {
+	m := loadBaseline(t)
+	dir, l := circles(t, baseline.DefaultCircles, 7)
+	ov := filepath.Join(dir, "overlays")
+	rep, err := Run(context.Background(), m, l, Options{Overlays: ov, OverlayWorst: 3, Gallery: 2})
+	require.NoError(t, err)
+	order := make([]int, len(rep.Images))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rep.Value(order[a], "dice_coef") < rep.Value(order[b], "dice_coef") })
+	var want []string
+	for _, i := range order[:3] {
+		want = append(want, rep.Images[i].Name+".png")
+		assert.Equal(t, filepath.Join(ov, rep.Images[i].Name+".png"), rep.OverlayPath(i))
+	}
+	ents, err := os.ReadDir(ov)
+	require.NoError(t, err)
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	assert.ElementsMatch(t, append(want, OverlayMarker), got)
+	require.Len(t, rep.Gallery, 2)
+	assert.Equal(t, rep.Images[order[0]].Name, rep.Gallery[0].Name)
+	assert.Equal(t, rep.Images[order[1]].Name, rep.Gallery[1].Name)
+	ents, err = os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range ents {
+		assert.False(t, strings.HasPrefix(e.Name(), "."), "staging left behind: %s", e.Name())
+	}
+
+	// A second run replaces the directory; a directory of someone else's
+	// files is refused, untouched.
+	_, err = Run(context.Background(), m, l, Options{Overlays: ov, OverlayWorst: 1})
+	require.NoError(t, err)
+	ents, err = os.ReadDir(ov)
+	require.NoError(t, err)
+	assert.Len(t, ents, 2, "one card and the marker")
+	mine := filepath.Join(dir, "mine")
+	require.NoError(t, os.MkdirAll(mine, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(mine, "photo.png"), []byte("x"), 0o644))
+	_, err = Run(context.Background(), m, l, Options{Overlays: mine})
+	require.ErrorIs(t, err, ErrOverlayDir)
+	assert.FileExists(t, filepath.Join(mine, "photo.png"))
+}
+
 func TestOutputs(t *testing.T) {
 	m := loadBaseline(t)
 	dir, l := circles(t, baseline.DefaultCircles, 3)
@@ -243,7 +294,8 @@ func TestOutputs(t *testing.T) {
 		img, err := png.Decode(f)
 		f.Close()
 		require.NoError(t, err)
-		assert.Equal(t, 128, img.Bounds().Dx())
+		assert.Equal(t, 256, img.Bounds().Dx(), "128 px enlarged twice (nearest neighbour) to reach 256")
+		assert.Greater(t, img.Bounds().Dy(), 256, "a caption band and a legend around the 256 px overlay")
 	}
 
 	csvPath, jsonPath := filepath.Join(dir, "r.csv"), filepath.Join(dir, "r.json")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,6 +109,33 @@ type Report struct {
 	// Notes say what eval did that a reader must know (cropping, logits).
 	Notes   []string
 	Elapsed time.Duration
+	// OverlayDir is the directory of the overlay cards (Options.Overlays;
+	// "" when none were written); an image's card is ImageResult.Overlay
+	// in it (OverlayPath).
+	OverlayDir string
+	// Gallery holds the cards of the Options.Gallery worst images, worst first.
+	Gallery []Card
+	// Confusion[t][p] counts the scored pixels of true class t predicted
+	// as class p, over all evaluated images (Classes x Classes).
+	Confusion [][]int64
+}
+
+// OverlayPath returns the path of image i's overlay card ("" when none).
+func (r *Report) OverlayPath(i int) string {
+	if r.OverlayDir == "" || r.Images[i].Overlay == "" {
+		return ""
+	}
+	return filepath.Join(r.OverlayDir, r.Images[i].Overlay)
+}
+
+// imageIndex returns the position in Images of the named image (-1 when absent).
+func (r *Report) imageIndex(name string) int {
+	for i, im := range r.Images {
+		if im.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // Value returns image i's value in the named column (NaN when absent).
@@ -277,7 +305,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.RankedBy != "" && len(r.Worst) > 0 {
 		fmt.Fprintf(ew, "\nworst %d by %s:\n", len(r.Worst), r.RankedBy)
 		for _, wi := range r.Worst {
-			fmt.Fprintf(ew, "  %-24s %s\n", wi.Name, fixed(wi.Value))
+			fmt.Fprintf(ew, "  %-24s %s", wi.Name, fixed(wi.Value))
+			if i := r.imageIndex(wi.Name); i >= 0 && r.OverlayPath(i) != "" {
+				fmt.Fprintf(ew, "  %s", r.OverlayPath(i))
+			}
+			fmt.Fprintln(ew)
 		}
 	}
 	if r.Failing >= 0 && len(r.Images) > 0 {
@@ -286,11 +318,8 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(ew, " (%d more without foreground in mask or prediction)", n)
 		}
 		fmt.Fprintln(ew)
-		if mean := r.Mean(r.RankedBy); !(mean >= 0.5) {
-			fmt.Fprintf(ew, "FAILING: mean %s is %s: the model does not segment this dataset\n", r.RankedBy, fixed(mean))
-		}
-		if pf := r.Mean(ColumnPredFraction); pf == 0 && r.Mean(ColumnTrueFraction) > 0 {
-			fmt.Fprintln(ew, "FAILING: the model predicts no foreground pixel in any image")
+		for _, f := range r.failing() {
+			fmt.Fprintf(ew, "FAILING: %s\n", f)
 		}
 	}
 	if len(r.Skipped) > 0 {
@@ -300,6 +329,22 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	return ew.err
+}
+
+// failing says plainly when the model does not segment the dataset: the
+// mean of the ranking metric below 0.5, or no foreground predicted at all.
+func (r *Report) failing() []string {
+	var out []string
+	if r.Failing < 0 || len(r.Images) == 0 {
+		return nil
+	}
+	if mean := r.Mean(r.RankedBy); !(mean >= 0.5) {
+		out = append(out, fmt.Sprintf("mean %s is %s: the model does not segment this dataset", r.RankedBy, fixed(mean)))
+	}
+	if pf := r.Mean(ColumnPredFraction); pf == 0 && r.Mean(ColumnTrueFraction) > 0 {
+		out = append(out, "the model predicts no foreground pixel in any image")
+	}
+	return out
 }
 
 func fixed(v float64) string {
@@ -376,6 +421,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Width   int                  `json:"width"`
 		Cropped bool                 `json:"cropped"`
 		Values  map[string]jsonFloat `json:"values"`
+		Overlay string               `json:"overlay,omitempty"`
 	}
 	type summary struct {
 		Name string    `json:"name"`
@@ -387,8 +433,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Max  jsonFloat `json:"max"`
 	}
 	type ranked struct {
-		Name  string    `json:"name"`
-		Value jsonFloat `json:"value"`
+		Name    string    `json:"name"`
+		Value   jsonFloat `json:"value"`
+		Overlay string    `json:"overlay,omitempty"`
 	}
 	out := struct {
 		Model             ModelInfo `json:"model"`
@@ -405,21 +452,27 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Ignored           []string  `json:"ignored"`
 		Notes             []string  `json:"notes"`
 		ElapsedSeconds    float64   `json:"elapsed_seconds"`
-	}{Model: r.Model, Columns: r.Columns, Classes: r.Classes, RankedBy: r.RankedBy, Failing: r.Failing, Ranked: r.Ranked, Skipped: r.Skipped,
+		OverlayDir        string    `json:"overlay_dir,omitempty"`
+		Confusion         [][]int64 `json:"confusion,omitempty"`
+	}{OverlayDir: r.OverlayDir, Confusion: r.Confusion, Model: r.Model, Columns: r.Columns, Classes: r.Classes, RankedBy: r.RankedBy, Failing: r.Failing, Ranked: r.Ranked, Skipped: r.Skipped,
 		MasksWithoutImage: r.MasksWithoutImage, Ignored: r.Ignored, Notes: r.Notes, ElapsedSeconds: r.Elapsed.Seconds(),
 		Summary: []summary{}, Worst: []ranked{}, Images: []image{}}
 	for _, s := range r.Summary {
 		out.Summary = append(out.Summary, summary{s.Name, s.N, s.NaN, jsonFloat(s.Mean), jsonFloat(s.Std), jsonFloat(s.Min), jsonFloat(s.Max)})
 	}
 	for _, wi := range r.Worst {
-		out.Worst = append(out.Worst, ranked{wi.Name, jsonFloat(wi.Value)})
+		over := ""
+		if i := r.imageIndex(wi.Name); i >= 0 {
+			over = r.OverlayPath(i)
+		}
+		out.Worst = append(out.Worst, ranked{wi.Name, jsonFloat(wi.Value), over})
 	}
-	for _, im := range r.Images {
+	for i, im := range r.Images {
 		vals := map[string]jsonFloat{}
 		for k, c := range r.Columns {
 			vals[c.Name] = jsonFloat(im.Values[k])
 		}
-		out.Images = append(out.Images, image{im.Name, im.Image, im.Mask, im.Height, im.Width, im.Cropped, vals})
+		out.Images = append(out.Images, image{im.Name, im.Image, im.Mask, im.Height, im.Width, im.Cropped, vals, r.OverlayPath(i)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")

@@ -20,3 +20,12 @@ func ExampleRender() {
 	// {240 228 66 255}
 	// {255 255 255 255}
 }
+
+func ExampleRenderCard() {
+	// A 60x60 output (the Keras U-Net's) is enlarged 5 times to 300 px.
+	im := &dataset.Image{Height: 60, Width: 60, Channels: 1, Pix: make([]float32, 3600)}
+	truth := &dataset.Mask{Height: 60, Width: 60, Labels: make([]int32, 3600)}
+	card, _ := overlay.RenderCard(im, truth, truth, "circle_00003", []string{"dice_coef[1]=0.0000"})
+	fmt.Println(overlay.Scale(60, 60), card.Bounds().Dx())
+	// Output: 5 300
+}

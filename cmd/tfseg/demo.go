@@ -10,6 +10,7 @@ import (
 
 	"github.com/tfseg/tfseg/baseline"
 	"github.com/tfseg/tfseg/dataset"
+	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/eval"
 	"github.com/tfseg/tfseg/internal/atomicfile"
 	"github.com/tfseg/tfseg/savedmodel"
@@ -17,7 +18,7 @@ import (
 
 func init() {
 	register(&command{name: "demo", args: "[--out DIR] [--images N] [--size PX] [--seed S] [--engine go|tensorflow] [--eval=false]",
-		summary: "write the baseline model and a noisy-circles dataset, then evaluate the model on it",
+		summary: "write the baseline model and a noisy-circles dataset, then evaluate the model on it (report.html, overlays, CSV, JSON)",
 		run:     runDemo})
 }
 
@@ -28,7 +29,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, commands["demo"])
 	var f evalFlags
 	f.register(fs)
-	out := fs.String("out", "tfseg-demo", "output `DIR`: model/, data/images, data/masks, overlays/, report.csv, report.json")
+	out := fs.String("out", "tfseg-demo", "output `DIR`: model/, data/images, data/masks, overlays/, report.html, report.csv, report.json")
 	n := fs.Int("images", 100, "number of images")
 	size := fs.Int("size", baseline.DefaultCircles.Height, "image height and width, in pixels (at least the smoothing radius, 6)")
 	seed := fs.Uint64("seed", baseline.DefaultCircles.Seed, "dataset seed (the calibration used seed 1001)")
@@ -50,12 +51,26 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	// Check everything a flag can get wrong before writing anything.
+	if *runIt {
+		if _, err := engine.Get(f.engine); err != nil {
+			return err
+		}
+	}
+	if err := checkDemoDir(*out); err != nil {
+		return err
+	}
 	if err := prepareDemoDir(*out); err != nil {
 		return err
 	}
 	modelDir := filepath.Join(*out, "model")
 	dataDir := filepath.Join(*out, "data")
-	overlays := filepath.Join(*out, "overlays")
+	paths := reportPaths{overlays: filepath.Join(*out, "overlays"), csv: filepath.Join(*out, "report.csv"),
+		json: filepath.Join(*out, "report.json"), html: filepath.Join(*out, "report.html")}
 	cal := baseline.DefaultCalibration
 	exp, err := baseline.Model(cal)
 	if err != nil {
@@ -71,9 +86,6 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := atomicfile.Dir(dataDir, func(tmp string) error { return data.WriteDir(tmp, *n) }); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(overlays); err != nil {
-		return err
-	}
 	fmt.Fprintf(e.stdout, "tfseg demo: baseline model -> %s\n", modelDir)
 	fmt.Fprintf(e.stdout, "  Gaussian smoothing (sigma %g px: two %d-tap Conv2D kernels held in variables), then p = sigmoid(%g*s - %g): threshold s = %.4f\n",
 		cal.Sigma, 2*baseline.Radius(cal.Sigma)+1, cal.Gain, -cal.Bias, cal.Threshold())
@@ -85,24 +97,22 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := eval.Options{Losses: f.losses.measures(), Metrics: f.metrics.measures(), BatchSize: f.batch, Workers: f.workers,
-		SkipBad: f.skipBad, Overlays: overlays, Worst: f.worst}
-	rep, err := evaluate(ctx, e, modelDir, l, lo, opts)
-	if err != nil {
+	page := eval.HTMLPage{Title: "tfseg demo: the baseline model on noisy circles", Images: filepath.Join(dataDir, "images"), Masks: filepath.Join(dataDir, "masks")}
+	err = evalAndWrite(ctx, e, modelDir, l, lo, opts, paths, page, f.failUnder)
+	var te *thresholdError
+	if err != nil && !errors.As(err, &te) {
 		return err
 	}
-	csvPath, jsonPath := filepath.Join(*out, "report.csv"), filepath.Join(*out, "report.json")
-	if err := writeReport(e, rep, csvPath, jsonPath); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "\noverlays -> %s (mask outline yellow, false positives vermillion, false negatives blue)\nper image -> %s, %s\n", overlays, csvPath, jsonPath)
+	fmt.Fprintf(e.stdout, "\noverlays of the %d worst -> %s (mask outline yellow, false positives vermillion, false negatives blue)\n", opts.OverlayWorst, paths.overlays)
+	fmt.Fprintf(e.stdout, "report -> %s (open it in a browser); per image -> %s, %s\n", paths.html, paths.csv, paths.json)
 	fmt.Fprintf(e.stdout, "next: tfseg eval --model %s --images %s --masks %s\n", modelDir, filepath.Join(dataDir, "images"), filepath.Join(dataDir, "masks"))
-	return nil
+	return err
 }
 
-// prepareDemoDir accepts an absent or empty dir, or one a previous demo
-// wrote (it has the marker file), and marks it.
-func prepareDemoDir(dir string) error {
+// checkDemoDir checks that dir can be written: it is absent or empty, or a
+// previous demo wrote it, and a file can be created in it (or in the
+// nearest existing parent).
+func checkDemoDir(dir string) error {
 	ents, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -113,6 +123,27 @@ func prepareDemoDir(dir string) error {
 			return fmt.Errorf("%s exists and was not written by tfseg demo; choose another --out", dir)
 		}
 	}
+	probe := filepath.Clean(dir)
+	for {
+		if _, err := os.Stat(probe); err == nil {
+			break
+		}
+		parent := filepath.Dir(probe)
+		if parent == probe {
+			break
+		}
+		probe = parent
+	}
+	f, err := os.CreateTemp(probe, ".tfseg-demo-probe*")
+	if err != nil {
+		return fmt.Errorf("--out %s: cannot write in %s: %w", dir, probe, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// prepareDemoDir creates and marks dir (checkDemoDir accepted it).
+func prepareDemoDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

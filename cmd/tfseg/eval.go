@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -19,56 +21,53 @@ import (
 func init() {
 	register(&command{name: "eval",
 		args: "--model DIR --images DIR --masks DIR [--loss NAME[:key=value,...]]... [--metric NAME[:key=value,...]]... " +
-			"[--signature KEY] [--engine go|tensorflow] [--batch N] [--workers N] [--csv FILE] [--json FILE] [--overlays DIR] [--skip-bad]",
+			"[--signature KEY] [--engine go|tensorflow] [--batch N] [--workers N] [--csv FILE] [--json FILE] [--html FILE] [--overlays DIR] [--fail-under [min:]COLUMN=VALUE]... [--skip-bad]",
 		summary: "evaluate a segmentation SavedModel on a folder of images and masks: losses, metrics, worst images",
 		run:     runEval})
 }
 
-// measureFlags collects repeated --loss/--metric flags. "none" asks for none.
+// measureFlags collects repeated --loss/--metric flags, parsed by
+// measures after the flags (an unknown name is bad input, exit 1, as in
+// tfseg loss). "none" asks for none.
 type measureFlags struct {
 	set  bool
-	list []eval.Measure
+	list []string
 }
 
-func (m *measureFlags) String() string {
-	parts := make([]string, len(m.list))
-	for i, x := range m.list {
-		parts[i] = x.String()
-	}
-	return strings.Join(parts, " ")
-}
+func (m *measureFlags) String() string { return strings.Join(m.list, " ") }
 
 func (m *measureFlags) Set(v string) error {
 	m.set = true
-	if v == "none" {
-		return nil
+	if v != "none" {
+		m.list = append(m.list, v)
 	}
-	x, err := eval.ParseMeasure(v)
-	if err != nil {
-		return err
-	}
-	m.list = append(m.list, x)
 	return nil
 }
 
 // measures returns nil when the flag was not given (the defaults), an
 // empty list for "none".
-func (m *measureFlags) measures() []eval.Measure {
+func (m *measureFlags) measures() ([]eval.Measure, error) {
 	if !m.set {
-		return nil
+		return nil, nil
 	}
-	if m.list == nil {
-		return []eval.Measure{}
+	out := []eval.Measure{}
+	for _, v := range m.list {
+		x, err := eval.ParseMeasure(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
 	}
-	return m.list
+	return out, nil
 }
 
 // evalFlags are the flags eval and demo share.
 type evalFlags struct {
 	engine, signature, input, output, fromLogits string
-	batch, workers, worst                        int
-	skipBad                                      bool
+	batch, workers, worst, overlayWorst          int
+	skipBad, overlaysAll                         bool
 	losses, metrics                              measureFlags
+	failUnder                                    thresholdFlags
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet) {
@@ -80,6 +79,26 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.metrics, "metric", "metric `NAME[:key=value,...]` (repeatable; default iou, dice_coef, precision, recall, pixel_accuracy; none for no metric)")
 	fs.StringVar(&f.fromLogits, "from-logits", "auto", "auto: losses with a from_logits parameter read the input of a final Sigmoid/Softmax, as Keras does in training; off: they read the output")
 	fs.BoolVar(&f.skipBad, "skip-bad", false, "skip images that cannot be evaluated and list them in the report (default: stop at the first)")
+	fs.IntVar(&f.overlayWorst, "overlays-worst", 20, "how many worst images get an overlay card with --overlays")
+	fs.BoolVar(&f.overlaysAll, "overlays-all", false, "with --overlays: a card for every image, not only the worst")
+	fs.Var(&f.failUnder, "fail-under", "`[min:]COLUMN=VALUE` (repeatable): exit 4 when the column's mean (with min:, its per-image minimum) is below VALUE, e.g. dice_coef[1]=0.8, min:iou=0.5")
+}
+
+// options returns the eval options the shared flags set.
+func (f *evalFlags) options() (eval.Options, error) {
+	losses, err := f.losses.measures()
+	if err != nil {
+		return eval.Options{}, err
+	}
+	metrics, err := f.metrics.measures()
+	if err != nil {
+		return eval.Options{}, err
+	}
+	if f.overlayWorst <= 0 {
+		return eval.Options{}, usagef("--overlays-worst must be positive")
+	}
+	return eval.Options{Losses: losses, Metrics: metrics, BatchSize: f.batch, Workers: f.workers,
+		SkipBad: f.skipBad, Worst: f.worst, OverlaysAll: f.overlaysAll, OverlayWorst: f.overlayWorst}, nil
 }
 
 func (f *evalFlags) loadOptions() (eval.LoadOptions, error) {
@@ -108,9 +127,11 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.signature, "signature", "", "signature `KEY` (default serving_default)")
 	fs.StringVar(&f.input, "input", "", "signature input `NAME` (when it has several)")
 	fs.StringVar(&f.output, "output", "", "signature output `NAME` (when it has several)")
-	csvPath := fs.String("csv", "", "write per-image values to `FILE` (CSV)")
-	jsonPath := fs.String("json", "", "write the whole report to `FILE` (JSON)")
-	overlays := fs.String("overlays", "", "write one overlay PNG per image to `DIR` (mask outline; false positives vermillion, false negatives blue)")
+	var out reportPaths
+	fs.StringVar(&out.csv, "csv", "", "write per-image values to `FILE` (CSV)")
+	fs.StringVar(&out.json, "json", "", "write the whole report to `FILE` (JSON; tfseg compare reads it)")
+	fs.StringVar(&out.html, "html", "", "write the report as one self-contained HTML page to `FILE`")
+	fs.StringVar(&out.overlays, "overlays", "", "write overlay cards of the worst images (--overlays-worst, --overlays-all) to `DIR`: enlarged, mask outline yellow, false positives vermillion, false negatives blue")
 	scale := fs.String("scale", "unit", "PNG/JPEG samples: unit (v/255, v/65535) or raw (as stored)")
 	channels := fs.Int("channels", 0, "convert images to 1 (grey) or 3 (RGB) channels; 0 keeps them")
 	maskEnc := fs.String("mask-encoding", "auto", "masks: auto (0/255 or 0/1 binary, else class indices), binary (non-zero is foreground) or index")
@@ -128,8 +149,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := eval.Options{Losses: f.losses.measures(), Metrics: f.metrics.measures(), BatchSize: f.batch, Workers: f.workers,
-		SkipBad: f.skipBad, Overlays: *overlays, Worst: f.worst}
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
 	switch *scale {
 	case "unit":
 	case "raw":
@@ -148,11 +171,123 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := evaluate(ctx, e, *modelDir, l, lo, opts)
+	if err := checkPairs(l, *suffix, f.skipBad); err != nil {
+		return err
+	}
+	page := eval.HTMLPage{Title: "tfseg eval: " + filepath.Base(filepath.Clean(*modelDir)), Images: *images, Masks: *masks}
+	return evalAndWrite(ctx, e, *modelDir, l, lo, opts, out, page, f.failUnder)
+}
+
+// reportPaths are the outputs of an evaluation ("" for none).
+type reportPaths struct{ csv, json, html, overlays string }
+
+// evalAndWrite runs the evaluation with every output staged, prints the
+// report, checks the thresholds, and puts the outputs in place when the
+// run succeeded (also when a threshold failed: exit 4 with the outputs).
+func evalAndWrite(ctx context.Context, e *env, modelDir string, l *dataset.Listing, lo eval.LoadOptions, opts eval.Options,
+	paths reportPaths, page eval.HTMLPage, checks thresholdFlags) (err error) {
+	var st outputs
+	defer st.cleanup()
+	staged := map[*string]string{}
+	for _, p := range []*string{&paths.csv, &paths.json, &paths.html} {
+		if *p != "" {
+			if staged[p], err = st.file(*p); err != nil {
+				return err
+			}
+		}
+	}
+	if paths.overlays != "" {
+		if err := eval.CheckOverlayDir(paths.overlays); err != nil {
+			return err
+		}
+		if opts.Overlays, err = st.dir(paths.overlays); err != nil {
+			return err
+		}
+	}
+	if paths.html != "" {
+		opts.Gallery = htmlGallery
+	}
+	rep, err := evaluate(ctx, e, modelDir, l, lo, opts)
 	if err != nil {
 		return err
 	}
-	return writeReport(e, rep, *csvPath, *jsonPath)
+	if paths.overlays != "" {
+		rep.OverlayDir = paths.overlays // where the cards will be once committed
+	}
+	results, err := checks.check(rep)
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteText(e.stdout); err != nil {
+		return err
+	}
+	writers := map[*string]func(io.Writer) error{&paths.csv: rep.WriteCSV, &paths.json: rep.WriteJSON,
+		&paths.html: func(w io.Writer) error { return rep.WriteHTML(w, page) }}
+	for p, tmp := range staged {
+		if err := writeFile(tmp, writers[p]); err != nil {
+			return fmt.Errorf("write %s: %w", *p, err)
+		}
+	}
+	if err := st.commit(); err != nil {
+		return err
+	}
+	var failed []string
+	if len(results) > 0 {
+		fmt.Fprintln(e.stdout)
+	}
+	for _, r := range results {
+		fmt.Fprintf(e.stdout, "fail-under %s\n", r.text)
+		if !r.ok {
+			failed = append(failed, r.text)
+		}
+	}
+	if len(failed) > 0 {
+		return &thresholdError{failed}
+	}
+	return nil
+}
+
+// htmlGallery is how many worst images the HTML page shows.
+const htmlGallery = 12
+
+// writeFile writes a staged file.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// checkPairs stops on images without a mask (unless skipBad), suggesting
+// --mask-suffix when masks named IMAGE+SUFFIX are there.
+func checkPairs(l *dataset.Listing, suffix string, skipBad bool) error {
+	unpaired := l.Unpaired()
+	if len(unpaired) == 0 || skipBad {
+		return nil
+	}
+	hint := ""
+	for _, p := range unpaired {
+		for _, m := range l.MasksWithoutImage {
+			stem := strings.TrimSuffix(filepath.Base(m), filepath.Ext(m))
+			if rest, ok := strings.CutPrefix(stem, p.Name); ok && rest != "" {
+				hint = fmt.Sprintf("; mask %s looks like %s's: add --mask-suffix %s", m, p.Image, suffix+rest)
+				break
+			}
+		}
+		if hint != "" {
+			break
+		}
+	}
+	return fmt.Errorf("%w: image %s has no mask (%d of %d images have none; --skip-bad skips them)%s", dataset.ErrUnpaired, unpaired[0].Image, len(unpaired), len(l.Pairs), hint)
 }
 
 // evaluate loads the model and runs the evaluation with progress on stderr.
@@ -170,23 +305,6 @@ func evaluate(ctx context.Context, e *env, modelDir string, l *dataset.Listing, 
 	rep, err := eval.Run(ctx, m, l, opts)
 	p.finish()
 	return rep, err
-}
-
-func writeReport(e *env, rep *eval.Report, csvPath, jsonPath string) error {
-	if err := rep.WriteText(e.stdout); err != nil {
-		return err
-	}
-	if csvPath != "" {
-		if err := rep.WriteCSVFile(csvPath); err != nil {
-			return err
-		}
-	}
-	if jsonPath != "" {
-		if err := rep.WriteJSONFile(jsonPath); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // progress shows a bar on a terminal (github.com/schollz/progressbar) and

@@ -41,7 +41,10 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	assert.Greater(t, dice, 0.9, "mean Dice of the baseline on its own data")
-	for _, f := range []string{"report.csv", "overlays/circle_00000.png", "overlays/circle_00023.png", "model/saved_model.pb",
+	ov, err := os.ReadDir(filepath.Join(out, "overlays"))
+	require.NoError(t, err)
+	assert.Len(t, ov, 21, "cards of the 20 worst images and eval.OverlayMarker")
+	for _, f := range []string{"report.csv", "report.html", "model/saved_model.pb",
 		"model/variables/variables.index", "data/images/circle_00023.png", "data/masks/circle_00023.png"} {
 		_, err := os.Stat(filepath.Join(out, f))
 		assert.NoError(t, err, f)
@@ -85,7 +88,7 @@ func TestEvalCommand(t *testing.T) {
 	runCLICases(t, []cliCase{
 		{"no model", []string{"eval", "--images", images, "--masks", masks}, 2, "needs --model"},
 		{"bad from-logits", []string{"eval", "--model", model, "--images", images, "--masks", masks, "--from-logits", "yes"}, 2, "auto or off"},
-		{"unknown loss", []string{"eval", "--model", model, "--images", images, "--masks", masks, "--loss", "nope"}, 2, "unknown loss"},
+		{"unknown loss", []string{"eval", "--model", model, "--images", images, "--masks", masks, "--loss", "nope"}, 1, "unknown loss"},
 		{"bad mask encoding", []string{"eval", "--model", model, "--images", images, "--masks", masks, "--mask-encoding", "rgb"}, 2, "mask encoding"},
 		{"missing model dir", []string{"eval", "--model", filepath.Join(dir, "none"), "--images", images, "--masks", masks}, 1, "saved_model.pb"},
 		{"missing images dir", []string{"eval", "--model", model, "--images", filepath.Join(dir, "none"), "--masks", masks}, 1, "none"},

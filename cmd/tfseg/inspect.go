@@ -303,6 +303,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer m.Close()
+	if sig, err := m.Signature(*sigKey); err == nil {
+		castFloat64Inputs(e, sig, inputs)
+	}
 	res, err := m.Run(ctx, *sigKey, inputs)
 	if err != nil {
 		return err
@@ -333,4 +336,23 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s: %v %v -> %s\n", k, res[k].DType(), res[k].Shape(), p)
 	}
 	return nil
+}
+
+// castFloat64Inputs rounds float64 inputs (NumPy's default dtype) that the
+// signature takes as float32 to float32, with a note on stderr, as tfseg
+// loss does.
+func castFloat64Inputs(e *env, sig tfseg.Signature, inputs map[string]*tfops.Tensor) {
+	for _, spec := range sig.Inputs {
+		t, ok := inputs[spec.Name]
+		if !ok || t.DType() != tfops.Double || spec.DType != tfops.Float {
+			continue
+		}
+		f64 := t.Float64s()
+		f32 := make([]float32, len(f64))
+		for i, v := range f64 {
+			f32[i] = float32(v)
+		}
+		inputs[spec.Name] = tfops.MustFromSlice(f32, t.Shape()...)
+		fmt.Fprintf(e.stderr, "note: input %s: float64 rounded to the signature's float32\n", spec.Name)
+	}
 }

@@ -5,13 +5,14 @@
 //
 //	tfseg <command> [flags]
 //
-// Run `tfseg help` for the list of commands and `tfseg <command> -h` for the
-// flags of one. Outputs are written to a temporary file and renamed into
+// Run `tfseg help` for the list of commands and `tfseg help COMMAND` (or
+// `tfseg COMMAND -h`) for the flags of one; help goes to stdout. Outputs are written to a temporary file and renamed into
 // place, so a failed command never leaves a partial file.
 //
 // Exit status: 0 success; 1 bad input (a file, a value or a model that
 // cannot be used); 2 usage (unknown command or flag, missing argument);
-// 3 internal error (a bug: please report it).
+// 3 internal error (a bug: please report it); 4 a --fail-under threshold
+// failed; 130 interrupted (SIGINT: the outputs are not written).
 package main
 
 import (
@@ -28,13 +29,19 @@ import (
 	"github.com/tfseg/tfseg/engine"
 )
 
-// Exit statuses.
+// Exit statuses, the table README.md's user guide shows (TestExitStatus
+// checks every command against it).
 const (
-	exitOK       = 0
-	exitInput    = 1
-	exitUsage    = 2
-	exitInternal = 3
+	exitOK          = 0   // success
+	exitInput       = 1   // bad input: a file, a value or a model that cannot be used
+	exitUsage       = 2   // usage: unknown command or flag, missing argument
+	exitInternal    = 3   // internal error: a bug, please report it
+	exitThreshold   = 4   // a --fail-under check failed (the outputs are written)
+	exitInterrupted = 130 // interrupted (SIGINT); nothing is left behind
 )
+
+// exitTable is the exit status table printed by tfseg help.
+const exitTable = "exit status: 0 ok, 1 bad input, 2 usage, 3 internal error, 4 threshold failed (--fail-under), 130 interrupted"
 
 // command is one subcommand.
 type command struct {
@@ -75,31 +82,43 @@ type internalError struct{ err error }
 func (e *internalError) Error() string { return "internal error: " + e.err.Error() }
 func (e *internalError) Unwrap() error { return e.err }
 
+// thresholdError lists the --fail-under checks that failed (exit 4).
+type thresholdError struct{ failed []string }
+
+func (e *thresholdError) Error() string {
+	return fmt.Sprintf("%d of the --fail-under checks failed: %s", len(e.failed), strings.Join(e.failed, "; "))
+}
+
+// helpRequest is returned by parseFlags for -h/--help: run prints the
+// command's help on stdout and exits 0.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h *helpRequest) Error() string { return flag.ErrHelp.Error() }
+func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
+
 func exitCode(err error) int {
 	var ue *usageError
 	var ie *internalError
+	var te *thresholdError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
-	case errors.As(err, &ue), errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &ue):
 		return exitUsage
-	case errors.As(err, &ie):
+	case errors.As(err, &ie), errors.Is(err, engine.ErrPanic):
 		return exitInternal
-	case errors.Is(err, engine.ErrKernel) && strings.Contains(err.Error(), "panic:"):
-		return exitInternal
+	case errors.As(err, &te):
+		return exitThreshold
 	}
 	return exitInput
 }
 
-// newFlags returns a FlagSet for a command that reports errors as usage
-// errors and prints its help to stderr.
+// newFlags returns a FlagSet for a command. It prints nothing itself:
+// parseFlags turns its errors into usage errors and -h into a helpRequest.
 func newFlags(e *env, c *command) *flag.FlagSet {
 	fs := flag.NewFlagSet("tfseg "+c.name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: tfseg %s %s\n\n%s\n\nflags:\n", c.name, c.args, c.summary)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -110,7 +129,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, &helpRequest{fs}
 			}
 			return nil, &usageError{err.Error()}
 		}
@@ -128,44 +147,89 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills the process
+	}()
 	code := run(ctx, os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr, stderrIsTerminal: isTerminal(os.Stderr)})
 	stop()
 	os.Exit(code)
 }
 
+// run runs one command line and returns its exit status. Errors are
+// printed as one line, "tfseg COMMAND: message", usage errors with a hint
+// to the command's help.
 func run(ctx context.Context, args []string, e *env) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(e.stderr, "tfseg: internal error: %v\n", r)
+			fmt.Fprintf(e.stderr, "tfseg: internal error (please report it): %v\n", r)
 			code = exitInternal
 		}
 	}()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				return run(ctx, []string{c.name, "-h"}, e)
-			}
+	if len(args) == 0 {
+		printHelp(e.stderr)
+		return exitUsage
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) == 1 {
+			printHelp(e.stdout)
+			return exitOK
 		}
-		printHelp(e.stdout)
-		if len(args) == 0 {
+		if _, ok := commands[args[1]]; !ok {
+			fmt.Fprintf(e.stderr, "tfseg: unknown command %q; commands: %s\n", args[1], strings.Join(commandNames(), ", "))
 			return exitUsage
 		}
-		return exitOK
+		return run(ctx, []string{args[1], "-h"}, e)
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(e.stderr, "tfseg: unknown command %q; commands: %s\n", args[0], strings.Join(commandNames(), ", "))
+		fmt.Fprintf(e.stderr, "tfseg: unknown command %q; commands: %s (see tfseg help)\n", args[0], strings.Join(commandNames(), ", "))
 		return exitUsage
 	}
 	err := c.run(ctx, e, args[1:])
-	if err == nil {
+	var help *helpRequest
+	switch {
+	case err == nil:
 		return exitOK
+	case errors.As(err, &help):
+		printCommandHelp(e.stdout, c, help.fs)
+		return exitOK
+	case ctx.Err() != nil:
+		fmt.Fprintf(e.stderr, "tfseg %s: interrupted\n", c.name)
+		return exitInterrupted
 	}
 	code = exitCode(err)
-	if !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(e.stderr, "tfseg %s: %v\n", c.name, err)
+	fmt.Fprintf(e.stderr, "tfseg %s: %s\n", c.name, message(c, err))
+	if code == exitUsage {
+		fmt.Fprintf(e.stderr, "see tfseg help %s\n", c.name)
 	}
 	return code
+}
+
+// message is err's text without the prefixes "tfseg: " and "COMMAND: "
+// that packages and commands put on their errors, so that every message
+// starts with exactly one "tfseg COMMAND: ".
+func message(c *command, err error) string {
+	msg := err.Error()
+	for {
+		trimmed := strings.TrimPrefix(strings.TrimPrefix(msg, "tfseg: "), c.name+": ")
+		if trimmed == msg {
+			return msg
+		}
+		msg = trimmed
+	}
+}
+
+func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: tfseg %s %s\n\n%s\n", c.name, c.args, c.summary)
+	var flags strings.Builder
+	fs.SetOutput(&flags)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	if flags.Len() > 0 {
+		fmt.Fprintf(w, "\nflags:\n%s", flags.String())
+	}
+	fmt.Fprintf(w, "\n%s\n", exitTable)
 }
 
 func commandNames() []string {
@@ -185,5 +249,5 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, c.summary)
 	}
 	fmt.Fprintf(w, "\nengines built in: %s\n", strings.Join(engine.Names(), ", "))
-	fmt.Fprintln(w, "exit status: 0 ok, 1 bad input, 2 usage, 3 internal error")
+	fmt.Fprintln(w, exitTable)
 }

@@ -149,6 +149,10 @@ func (a goldenArray) tensor() (*tfops.Tensor, error) {
 // readKerasGoldens reads python/export_losses.py's keras_goldens.json with
 // the case arrays of goldensPath, keeping the results of loss (all when "").
 func readKerasGoldens(path, goldensPath, loss string) ([]verifyCase, error) {
+	goldensName := goldensPath
+	if goldensName == "" {
+		goldensName = "the built-in goldens.json"
+	}
 	var kg struct {
 		Results []struct {
 			Case     string            `json:"case"`
@@ -166,7 +170,10 @@ func readKerasGoldens(path, goldensPath, loss string) ([]verifyCase, error) {
 		path string
 		v    any
 	}{{path, &kg}, {goldensPath, &gold}} {
-		data, err := os.ReadFile(f.path)
+		data, err := graphs.GoldensJSON, error(nil)
+		if f.path != "" {
+			data, err = os.ReadFile(f.path)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -186,16 +193,16 @@ func readKerasGoldens(path, goldensPath, loss string) ([]verifyCase, error) {
 		}
 		arrays, ok := gold.Cases[r.Case]
 		if !ok {
-			return nil, fmt.Errorf("%s: result %d uses case %q, which %s does not have", path, i, r.Case, goldensPath)
+			return nil, fmt.Errorf("%s: result %d uses case %q, which %s does not have", path, i, r.Case, goldensName)
 		}
 		for in, arr := range r.Inputs {
 			a, ok := arrays[arr]
 			if !ok {
-				return nil, fmt.Errorf("%s: case %q has no array %q", goldensPath, r.Case, arr)
+				return nil, fmt.Errorf("%s: case %q has no array %q", goldensName, r.Case, arr)
 			}
 			t, err := a.tensor()
 			if err != nil {
-				return nil, fmt.Errorf("%s: case %q array %q: %w", goldensPath, r.Case, arr, err)
+				return nil, fmt.Errorf("%s: case %q array %q: %w", goldensName, r.Case, arr, err)
 			}
 			c.inputs[in] = t
 		}
@@ -227,7 +234,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	signature := fs.String("signature", "serving_default", "signature `KEY` (with --model)")
 	loss := fs.String("loss", "", "loss or metric `NAME[:key=value,...]` to evaluate (with --model and keras_goldens.json: the loss the model computes, default the directory's name)")
 	casesPath := fs.String("cases", "", "case `DIR` (inputs/NAME.npy, outputs/NAME.npy, or subdirectories of such) or python/export_losses.py's keras_goldens.json")
-	goldens := fs.String("goldens", filepath.Join("graphs", "testdata", "goldens.json"), "with keras_goldens.json: the goldens.json `FILE` holding the input arrays")
+	goldens := fs.String("goldens", "", "with keras_goldens.json: the goldens.json `FILE` holding the input arrays (default: the copy built into tfseg, graphs/testdata/goldens.json)")
 	engName := fs.String("engine", engine.Default, "engine: "+strings.Join(engine.Names(), ", "))
 	rtol := fs.Float64("rtol", 1e-5, "relative tolerance: |got - want| <= atol + rtol*|want| (numpy.allclose)")
 	atol := fs.Float64("atol", 1e-6, "absolute tolerance")

@@ -210,4 +210,12 @@ func TestVerifyKerasGoldens(t *testing.T) {
 	code, stdout, _ = runCLI(t, "verify", "--loss", "dice", "--cases", off, "--goldens", goldens)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stdout, "OUT OF TOLERANCE")
+
+	// Without --goldens, from another directory: the built-in copy.
+	abs, err := filepath.Abs(kg)
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
+	code, stdout, stderr = runCLI(t, "verify", "--loss", "dice", "--cases", abs)
+	require.Equal(t, 0, code, stderr+stdout)
+	assert.Contains(t, stdout, "all outputs within tolerance")
 }

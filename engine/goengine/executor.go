@@ -455,7 +455,7 @@ func runKernel(ctx context.Context, st *State, nd *node, ins []*tfops.Tensor, de
 	defer func() {
 		if r := recover(); r != nil {
 			outs = nil
-			err = fmt.Errorf("%w: node %q (%s): panic: %v\n%s", engine.ErrKernel, nd.name, nd.op, r, firstFrames(debug.Stack()))
+			err = fmt.Errorf("%w: %w: node %q (%s): panic: %v\n%s", engine.ErrKernel, engine.ErrPanic, nd.name, nd.op, r, firstFrames(debug.Stack()))
 		}
 	}()
 	c := &Context{Ctx: ctx, Node: nd.def, Inputs: ins, State: st, depth: depth, arena: arena}

@@ -64,8 +64,8 @@ var noOutputOps = map[string]bool{
 // escape, no Run may hang, and every fetched tensor must hold as many
 // values as its shape says.
 //
-// A kernel panic, which the executor turns into an ErrKernel error saying
-// "panic:", is correct behaviour for the caller but a kernel bug all the
+// A kernel panic, which the executor turns into an error wrapping ErrKernel
+// and ErrPanic, is correct behaviour for the caller but a kernel bug all the
 // same: it fails the input, unless TFSEG_FUZZ_PANIC_LOG=FILE is set, which
 // appends its first line and the input to FILE instead, so that a long run
 // collects every distinct one without stopping.
@@ -151,7 +151,7 @@ func checkExecute(t *testing.T, gd *graphpb.GraphDef, strict bool) (panicMsg str
 		if !isEngineError(r.err) {
 			t.Fatalf("Run error wraps no engine sentinel: %v", r.err)
 		}
-		if strings.Contains(r.err.Error(), "panic:") {
+		if errors.Is(r.err, engine.ErrPanic) { // a kernel panicked: the executor wraps ErrPanic
 			if strict {
 				t.Fatalf("kernel panic: %v", r.err)
 			}
