@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -93,6 +94,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *restPort != 0 {
 		*port = *restPort
+	}
+	for _, m := range models {
+		// A base path that is not a directory is bad input, said once
+		// (TensorFlow Serving also refuses to start on it).
+		if fi, err := os.Stat(m.BasePath); err != nil || !fi.IsDir() {
+			if err == nil {
+				err = fmt.Errorf("not a directory")
+			}
+			return fmt.Errorf("model %q: base path %s: %w", m.Name, m.BasePath, err)
+		}
 	}
 	srv, err := serve.New(opts)
 	if err != nil {
