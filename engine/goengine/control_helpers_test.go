@@ -34,6 +34,7 @@ var outArg = map[string]string{
 	"TensorListSetItem": "output_handle", "Conv2D": "output", "Const": "output",
 	"StatelessIf": "output", "If": "output", "Pack": "output", "Cast": "y",
 	"TensorListLength": "length", "TensorListPushBack": "output_handle",
+	"Fill": "output",
 }
 
 // fnArg is a function argument.

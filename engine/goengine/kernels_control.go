@@ -141,6 +141,9 @@ func whileKernel(c *Context) ([]*tfops.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(cv) != 1 {
+			return nil, c.Errorf("cond function %q: Expected a single scalar return value from WhileOp cond, got %d tensors.", cond.GetName(), len(cv))
+		}
 		more, err := toBool(cv)
 		if err != nil {
 			return nil, c.Errorf("cond function %q: %v", cond.GetName(), err)
