@@ -32,6 +32,10 @@ type rnnCell struct {
 	units   int
 	weights map[string]*tfops.Tensor
 	order   []string // weight names in loop-variable order
+	// mask [steps, batch] (time-major, as keras.backend.rnn transposes it)
+	// when the layer is masked: a masked step keeps the states and outputs
+	// the previous h.
+	mask *tfops.Tensor
 }
 
 // gates is the number of gate blocks in the kernel's last dimension.
@@ -105,6 +109,9 @@ func (k *rnnCell) body(t testing.TB, name string, reverse bool) *fnb {
 		args = append(args, fnArg{fmt.Sprintf("state_%d", i), tfops.Float})
 	}
 	args = append(args, fnArg{"n", tfops.Int32}, fnArg{"in_list", tfops.Variant})
+	if k.mask != nil {
+		args = append(args, fnArg{"mask_list", tfops.Variant})
+	}
 	for _, w := range k.order {
 		args = append(args, fnArg{w, tfops.Resource})
 	}
@@ -171,6 +178,15 @@ func (k *rnnCell) body(t testing.TB, name string, reverse bool) *fnb {
 		h = b.f("Tanh", "Tanh", biasAdd("BiasAdd", b.f("AddV2", "add", lin("in", x, w["kernel"]), lin("rec", h, w["recurrent_kernel"])), w["bias"]))
 		outs = []string{h}
 	}
+	if k.mask != nil { // keras.backend.rnn: where(tiled mask, new, previous)
+		m := b.add("TensorListGetItem", "mask_read", map[string]any{"element_dtype": tfops.Bool}, "mask_list", idx, b.ints("mask_shape", -1))
+		m = b.add("ExpandDims", "mask_expand", map[string]any{"T": tfops.Bool, "Tdim": tfops.Int32}, m, b.konst("minus_one", tfops.FromScalar(int32(-1))))
+		m = b.add("Tile", "mask_tile", map[string]any{"T": tfops.Bool, "Tmultiples": tfops.Int32}, m, b.ints("multiples", 1, int32(k.units)))
+		for i := range outs {
+			outs[i] = b.f("SelectV2", fmt.Sprintf("where_%d", i), m, outs[i], fmt.Sprintf("state_%d", i))
+		}
+		h = outs[0]
+	}
 	list := b.add("TensorListSetItem", "TensorArrayV2Write/TensorListSetItem", map[string]any{"element_dtype": tfops.Float}, "out_list", idx, h)
 	one := b.konst("add/y", tfops.FromScalar(int32(1)))
 	i32 := map[string]any{"T": tfops.Int32}
@@ -183,6 +199,9 @@ func (k *rnnCell) body(t testing.TB, name string, reverse bool) *fnb {
 	}
 	b.ret("n_out", tfops.Int32, "n")
 	b.ret("in_list_out", tfops.Variant, "in_list")
+	if k.mask != nil {
+		b.ret("mask_list_out", tfops.Variant, "mask_list")
+	}
 	for _, n := range k.order {
 		b.ret(n+"_out", tfops.Resource, n)
 	}
@@ -233,6 +252,12 @@ func (k *rnnCell) layer(t testing.TB, s *tfops.Scope, name string, x tfops.Outpu
 	ins = append(ins, steps, inList)
 	types = append(types, tfops.Int32, tfops.Variant)
 	shapes = append(shapes, tfops.ScalarShape(), tfops.ScalarShape())
+	if k.mask != nil {
+		ins = append(ins, op1(sub, "TensorListFromTensor", "mask_unstack", tfops.Variant, map[string]any{"element_dtype": tfops.Bool, "shape_type": tfops.Int32},
+			tfops.Const(sub.WithOpName("mask"), k.mask), constI32(sub, "mask_shape", -1)))
+		types = append(types, tfops.Variant)
+		shapes = append(shapes, tfops.ScalarShape())
+	}
 	for _, w := range k.order {
 		hnd, init := graphVar(sub, name+"/"+w, k.weights[w])
 		*inits = append(*inits, init)
@@ -360,6 +385,14 @@ func (k *rnnCell) reference(x *tfops.Tensor, reverse bool) (seq, hT []float64) {
 				}
 			}
 		}
+		if k.mask != nil {
+			for b := 0; b < k.batch; b++ {
+				if !k.mask.Bools()[ti*k.batch+b] {
+					copy(nh[b*stN:(b+1)*stN], h[b*stN:(b+1)*stN])
+					copy(nc[b*stN:(b+1)*stN], c[b*stN:(b+1)*stN])
+				}
+			}
+		}
 		h, c = nh, nc
 		for b := 0; b < k.batch; b++ {
 			copy(seq[(b*k.steps+ti)*stN:(b*k.steps+ti+1)*stN], h[b*stN:(b+1)*stN])
@@ -386,6 +419,24 @@ func TestKerasRNNWhile(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestKerasMaskedRNN is LSTM and GRU with a mask (Masking, or
+// Embedding(mask_zero=True)): a bool TensorList read in the body, tiled,
+// and a SelectV2 between new and previous states.
+func TestKerasMaskedRNN(t *testing.T) {
+	for _, kind := range []string{"lstm", "gru"} {
+		t.Run(kind, func(t *testing.T) {
+			k := newCell(kind, 5)
+			k.mask = tfops.MustFromSlice([]bool{true, true, true, true, false, true, false, true, false, true, false, true, true, true, false}, k.steps, k.batch)
+			x := randTensor(rand.New(rand.NewSource(9)), 1, k.batch, k.steps, k.in[0])
+			s := tfops.NewScope()
+			var inits []string
+			seq, h := k.layer(t, s, kind, tfops.Const(s.WithOpName("x"), x), "While", false, &inits)
+			wantSeq, wantH := k.reference(x, false)
+			checkEngines(t, s, inits, []string{seq.Name(), h.Name()}, [][]float64{wantSeq, wantH})
+		})
 	}
 }
 
