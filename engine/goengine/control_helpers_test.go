@@ -7,13 +7,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
 	fpb "github.com/wamuir/graft/tensorflow/core/framework/function_go_proto"
-	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
-	opdefpb "github.com/wamuir/graft/tensorflow/core/framework/op_def_go_proto"
-	typespb "github.com/wamuir/graft/tensorflow/core/framework/types_go_proto"
 
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/engine/enginetest"
 	"github.com/tfseg/tfseg/engine/goengine"
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -24,73 +21,48 @@ import (
 // graph on every registered engine (the Go engine, and libtensorflow under
 // -tags tensorflow).
 
-// outArg is the name of the first output arg of the ops the tests use
-// (TensorFlow's OpDefs), for "node:arg:0" references.
-var outArg = map[string]string{
-	"MatMul": "product", "BiasAdd": "output", "Sigmoid": "y", "Tanh": "y",
-	"AddV2": "z", "Mul": "z", "Sub": "z", "Less": "z", "LogicalAnd": "z",
-	"Equal": "z", "FloorMod": "z", "Slice": "output", "Identity": "output",
-	"ReadVariableOp": "value", "TensorListGetItem": "item",
-	"TensorListSetItem": "output_handle", "Conv2D": "output", "Const": "output",
-	"StatelessIf": "output", "If": "output", "Pack": "output", "Cast": "y",
-	"TensorListLength": "length", "TensorListPushBack": "output_handle",
-	"Fill": "output", "ExpandDims": "output", "Tile": "output", "SelectV2": "output",
-}
-
 // fnArg is a function argument.
-type fnArg struct {
-	name  string
-	dtype tfops.DType
-}
+type fnArg = enginetest.Arg
 
-// fnb builds a FunctionDef.
+func arg(name string, d tfops.DType) fnArg { return fnArg{Name: name, DType: d} }
+
+// fnb builds a FunctionDef (enginetest.FuncBuilder) in a test.
 type fnb struct {
-	t  testing.TB
-	fd *fpb.FunctionDef
+	*enginetest.FuncBuilder
+	t testing.TB
 }
 
 func newFn(t testing.TB, name string, args ...fnArg) *fnb {
-	sig := &opdefpb.OpDef{Name: name}
-	for _, a := range args {
-		sig.InputArg = append(sig.InputArg, &opdefpb.OpDef_ArgDef{Name: a.name, Type: typespb.DataType(a.dtype)})
-	}
-	return &fnb{t: t, fd: &fpb.FunctionDef{Signature: sig, Ret: map[string]string{}}}
+	return &fnb{FuncBuilder: enginetest.NewFunc(name, args...), t: t}
 }
 
 // add appends a node and returns the reference to its first output.
 func (b *fnb) add(op, name string, attrs map[string]any, inputs ...string) string {
-	b.t.Helper()
-	nd := &nodepb.NodeDef{Name: name, Op: op, Input: inputs, Attr: map[string]*attrpb.AttrValue{}}
-	for k, v := range attrs {
-		a, err := tfops.AttrValue(v)
-		require.NoError(b.t, err, "%s attr %s", name, k)
-		nd.Attr[k] = a
-	}
-	b.fd.NodeDef = append(b.fd.NodeDef, nd)
-	arg, ok := outArg[op]
-	require.True(b.t, ok, "outArg lacks %s", op)
-	return name + ":" + arg + ":0"
+	return b.Op(op, name, attrs, inputs...)
 }
 
 // f adds a float32 op with attr T.
 func (b *fnb) f(op, name string, inputs ...string) string {
-	return b.add(op, name, map[string]any{"T": tfops.Float}, inputs...)
+	return b.Op(op, name, map[string]any{"T": tfops.Float}, inputs...)
 }
 
 // konst adds a Const node.
-func (b *fnb) konst(name string, v *tfops.Tensor) string {
-	return b.add("Const", name, map[string]any{"dtype": v.DType(), "value": v})
-}
+func (b *fnb) konst(name string, v *tfops.Tensor) string { return b.Const(name, v) }
 
 // ints is an int32 vector constant.
 func (b *fnb) ints(name string, v ...int32) string {
-	return b.konst(name, tfops.MustFromSlice(v, len(v)))
+	return b.Const(name, tfops.MustFromSlice(v, len(v)))
 }
 
 // ret adds an output.
-func (b *fnb) ret(name string, dtype tfops.DType, ref string) {
-	b.fd.Signature.OutputArg = append(b.fd.Signature.OutputArg, &opdefpb.OpDef_ArgDef{Name: name, Type: typespb.DataType(dtype)})
-	b.fd.Ret[name] = ref
+func (b *fnb) ret(name string, dtype tfops.DType, ref string) { b.Ret(name, dtype, ref) }
+
+// def is the FunctionDef.
+func (b *fnb) def() *fpb.FunctionDef {
+	b.t.Helper()
+	fd, err := b.Def()
+	require.NoError(b.t, err)
+	return fd
 }
 
 // engines returns the registered engines: "go", and "tensorflow" when the

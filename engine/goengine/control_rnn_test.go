@@ -100,22 +100,27 @@ func elemShape(dims []int) *tfops.Tensor {
 	return tfops.MustFromSlice(v, len(v))
 }
 
+// loopArgs are the While loop variables as Keras orders them.
+func (k *rnnCell) loopArgs() []fnArg {
+	args := []fnArg{arg("loop_counter", tfops.Int32), arg("max_iter", tfops.Int32), arg("time", tfops.Int32), arg("out_list", tfops.Variant)}
+	for i := 0; i < k.states(); i++ {
+		args = append(args, arg(fmt.Sprintf("state_%d", i), tfops.Float))
+	}
+	args = append(args, arg("n", tfops.Int32), arg("in_list", tfops.Variant))
+	if k.mask != nil {
+		args = append(args, arg("mask_list", tfops.Variant))
+	}
+	for _, w := range k.order {
+		args = append(args, arg(w, tfops.Resource))
+	}
+	return args
+}
+
 // body builds the While body function name; reverse walks time backwards
 // (a go_backwards layer, written in input order, as Bidirectional's
 // backward layer after its reverse).
 func (k *rnnCell) body(t testing.TB, name string, reverse bool) *fnb {
-	args := []fnArg{{"loop_counter", tfops.Int32}, {"max_iter", tfops.Int32}, {"time", tfops.Int32}, {"out_list", tfops.Variant}}
-	for i := 0; i < k.states(); i++ {
-		args = append(args, fnArg{fmt.Sprintf("state_%d", i), tfops.Float})
-	}
-	args = append(args, fnArg{"n", tfops.Int32}, fnArg{"in_list", tfops.Variant})
-	if k.mask != nil {
-		args = append(args, fnArg{"mask_list", tfops.Variant})
-	}
-	for _, w := range k.order {
-		args = append(args, fnArg{w, tfops.Resource})
-	}
-	b := newFn(t, name, args...)
+	b := newFn(t, name, k.loopArgs()...)
 	idx := "time"
 	if reverse {
 		one := b.konst("one_i", tfops.FromScalar(int32(1)))
@@ -210,9 +215,7 @@ func (k *rnnCell) body(t testing.TB, name string, reverse bool) *fnb {
 
 // cond builds the While cond: loop_counter < max_iter && time < n.
 func (k *rnnCell) cond(t testing.TB, name string) *fnb {
-	body := k.body(t, "unused", false)
-	b := newFn(t, name)
-	b.fd.Signature.InputArg = body.fd.Signature.InputArg
+	b := newFn(t, name, k.loopArgs()...)
 	i32 := map[string]any{"T": tfops.Int32}
 	b.ret("ok", tfops.Bool, b.add("LogicalAnd", "LogicalAnd", nil,
 		b.add("Less", "Less", i32, "loop_counter", "max_iter"), b.add("Less", "Less_1", i32, "time", "n")))
@@ -223,8 +226,8 @@ func (k *rnnCell) cond(t testing.TB, name string) *fnb {
 // sequence [batch, steps, state...] and final h. Weights become resource
 // variables whose assign ops are appended to inits.
 func (k *rnnCell) layer(t testing.TB, s *tfops.Scope, name string, x tfops.Output, op string, reverse bool, inits *[]string) (seq, h tfops.Output) {
-	s.AddFunction(k.body(t, name+"_body", reverse).fd)
-	s.AddFunction(k.cond(t, name+"_cond").fd)
+	s.AddFunction(k.body(t, name+"_body", reverse).def())
+	s.AddFunction(k.cond(t, name+"_cond").def())
 	perm := []int32{1, 0}
 	for i := 2; i < 2+len(k.in); i++ {
 		perm = append(perm, int32(i))

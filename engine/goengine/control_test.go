@@ -23,10 +23,10 @@ import (
 // vectors.
 func branchFns(t testing.TB, s *tfops.Scope) {
 	for _, f := range []struct{ name, op string }{{"double", "Mul"}, {"dec", "Sub"}, {"add10", "AddV2"}} {
-		b := newFn(t, f.name, fnArg{"x", tfops.Float})
+		b := newFn(t, f.name, arg("x", tfops.Float))
 		k := map[string]float32{"double": 2, "dec": 1, "add10": 10}[f.name]
 		b.ret("y", tfops.Float, b.f(f.op, "op", "x", b.konst("k", tfops.FromScalar(k))))
-		s.AddFunction(b.fd)
+		s.AddFunction(b.def())
 	}
 }
 
@@ -107,11 +107,11 @@ func TestCase(t *testing.T) {
 // even ? acc + x[t] : acc - 2·x[t], with an If in the body and the steps
 // read from a TensorList. It returns the final acc and the loop counter.
 func ifInWhile(t testing.TB, s *tfops.Scope, x *tfops.Tensor, loop string, steps int32) (acc, counter tfops.Output) {
-	add := newFn(t, "acc_add", fnArg{"acc", tfops.Float}, fnArg{"x", tfops.Float})
+	add := newFn(t, "acc_add", arg("acc", tfops.Float), arg("x", tfops.Float))
 	add.ret("y", tfops.Float, add.f("AddV2", "add", "acc", "x"))
-	sub2 := newFn(t, "acc_sub2", fnArg{"acc", tfops.Float}, fnArg{"x", tfops.Float})
+	sub2 := newFn(t, "acc_sub2", arg("acc", tfops.Float), arg("x", tfops.Float))
 	sub2.ret("y", tfops.Float, sub2.f("Sub", "sub", "acc", sub2.f("Mul", "mul", "x", sub2.konst("two", tfops.FromScalar(float32(2))))))
-	args := []fnArg{{"time", tfops.Int32}, {"n", tfops.Int32}, {"acc", tfops.Float}, {"list", tfops.Variant}}
+	args := []fnArg{arg("time", tfops.Int32), arg("n", tfops.Int32), arg("acc", tfops.Float), arg("list", tfops.Variant)}
 	body := newFn(t, "if_body", args...)
 	i32 := map[string]any{"T": tfops.Int32}
 	item := body.add("TensorListGetItem", "get", map[string]any{"element_dtype": tfops.Float}, "list", "time", body.ints("shape", int32(x.Shape()[1])))
@@ -127,7 +127,7 @@ func ifInWhile(t testing.TB, s *tfops.Scope, x *tfops.Tensor, loop string, steps
 	cond := newFn(t, "if_cond", args...)
 	cond.ret("ok", tfops.Bool, cond.add("Less", "less", i32, "time", "n"))
 	for _, f := range []*fnb{add, sub2, body, cond} {
-		s.AddFunction(f.fd)
+		s.AddFunction(f.def())
 	}
 	list := op1(s, "TensorListFromTensor", "list", tfops.Variant, map[string]any{"element_dtype": tfops.Float, "shape_type": tfops.Int32},
 		tfops.Const(s.WithOpName("x"), x), constI32(s, "elem_shape", int32(x.Shape()[1])))
@@ -172,13 +172,13 @@ func TestIfInsideWhile(t *testing.T) {
 // by condFn from the args (i, n) and returns one tensor of dtype cdt.
 func countLoop(t testing.TB, s *tfops.Scope, i0, n int32, cdt tfops.DType, condFn func(b *fnb) string) tfops.Output {
 	i32 := map[string]any{"T": tfops.Int32}
-	body := newFn(t, "count_body", fnArg{"i", tfops.Int32}, fnArg{"n", tfops.Int32})
+	body := newFn(t, "count_body", arg("i", tfops.Int32), arg("n", tfops.Int32))
 	body.ret("i_out", tfops.Int32, body.add("AddV2", "inc", i32, "i", body.konst("one", tfops.FromScalar(int32(1)))))
 	body.ret("n_out", tfops.Int32, "n")
-	cond := newFn(t, "count_cond", fnArg{"i", tfops.Int32}, fnArg{"n", tfops.Int32})
+	cond := newFn(t, "count_cond", arg("i", tfops.Int32), arg("n", tfops.Int32))
 	cond.ret("c", cdt, condFn(cond))
-	s.AddFunction(body.fd)
-	s.AddFunction(cond.fd)
+	s.AddFunction(body.def())
+	s.AddFunction(cond.def())
 	w := s.AddOp(tfops.OpSpec{Type: "While", Name: "while", Inputs: []any{scalarI32(s, "i0", i0), scalarI32(s, "n", n)},
 		Attrs:   map[string]any{"T": []tfops.DType{tfops.Int32, tfops.Int32}, "cond": tfops.Func{Name: "count_cond"}, "body": tfops.Func{Name: "count_body"}},
 		Outputs: []tfops.OutputInfo{{DType: tfops.Int32}, {DType: tfops.Int32}}})
@@ -218,8 +218,8 @@ func TestWhileCondToBool(t *testing.T) {
 
 // addWhile adds a While (or StatelessWhile) over ins.
 func addWhile(s *tfops.Scope, op string, cond, body *fnb, ins ...tfops.Output) *tfops.Operation {
-	s.AddFunction(cond.fd)
-	s.AddFunction(body.fd)
+	s.AddFunction(cond.def())
+	s.AddFunction(body.def())
 	types := make([]tfops.DType, len(ins))
 	outs := make([]tfops.OutputInfo, len(ins))
 	in := make([]any, len(ins))
@@ -227,15 +227,15 @@ func addWhile(s *tfops.Scope, op string, cond, body *fnb, ins ...tfops.Output) *
 		types[i], outs[i], in[i] = o.DType(), tfops.OutputInfo{DType: o.DType()}, o
 	}
 	return s.AddOp(tfops.OpSpec{Type: op, Name: "while", Inputs: in, Outputs: outs, Attrs: map[string]any{
-		"T": types, "cond": tfops.Func{Name: cond.fd.Signature.Name}, "body": tfops.Func{Name: body.fd.Signature.Name}}})
+		"T": types, "cond": tfops.Func{Name: cond.Name()}, "body": tfops.Func{Name: body.Name()}}})
 }
 
 // counterFns are cond i < n and body i+1 over (i, n): the body's outputs
 // are left to the caller.
 func counterFns(t testing.TB) (cond, body *fnb, next string) {
 	i32 := map[string]any{"T": tfops.Int32}
-	cond = newFn(t, "cond", fnArg{"i", tfops.Int32}, fnArg{"n", tfops.Int32})
-	body = newFn(t, "body", fnArg{"i", tfops.Int32}, fnArg{"n", tfops.Int32})
+	cond = newFn(t, "cond", arg("i", tfops.Int32), arg("n", tfops.Int32))
+	body = newFn(t, "body", arg("i", tfops.Int32), arg("n", tfops.Int32))
 	next = body.add("AddV2", "inc", i32, "i", body.konst("one", tfops.FromScalar(int32(1))))
 	return cond, body, next
 }
@@ -257,9 +257,9 @@ func TestWhileErrors(t *testing.T) {
 			return addWhile(s, "While", cond, body, scalarI32(s, "i", 0), scalarI32(s, "n", 3)).Output(0)
 		}, "Expected a single scalar return value from WhileOp cond, got 2 tensors.", "Expected a single scalar return value from WhileOp cond, got 2 tensors."},
 		{"cond returns a resource", func(t *testing.T, s *tfops.Scope) tfops.Output {
-			cond := newFn(t, "cond", fnArg{"i", tfops.Int32}, fnArg{"h", tfops.Resource})
+			cond := newFn(t, "cond", arg("i", tfops.Int32), arg("h", tfops.Resource))
 			cond.ret("c", tfops.Resource, "h")
-			body := newFn(t, "body", fnArg{"i", tfops.Int32}, fnArg{"h", tfops.Resource})
+			body := newFn(t, "body", arg("i", tfops.Int32), arg("h", tfops.Resource))
 			body.ret("i_out", tfops.Int32, "i")
 			body.ret("h_out", tfops.Resource, "h")
 			h, _ := graphVar(s, "v", tfops.FromScalar(float32(1)))
