@@ -43,6 +43,9 @@ type Limits struct {
 	MaxFunctionDepth int
 	// MaxNodes bounds the number of nodes in a graph and its library (default 1,000,000).
 	MaxNodes int
+	// MaxLoopIterations bounds the iterations of one While loop (default
+	// 100,000,000); a run is also stopped by its context between iterations.
+	MaxLoopIterations int
 }
 
 // WithDefaults fills zero fields with the defaults.
@@ -55,6 +58,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxNodes <= 0 {
 		l.MaxNodes = 1_000_000
+	}
+	if l.MaxLoopIterations <= 0 {
+		l.MaxLoopIterations = 100_000_000
 	}
 	return l
 }

@@ -8,6 +8,7 @@ func Cases() []Case {
 	for _, group := range [][]Case{unaryCases(), binaryCases(), otherMathCases(), reduceCases(), arrayCases(), nnCases()} {
 		all = append(all, group...)
 	}
+	all = append(all, controlCases()...)
 	seen := map[string]bool{}
 	for _, c := range all {
 		if seen[c.Name] {

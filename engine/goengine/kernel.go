@@ -20,7 +20,8 @@ import (
 // session's limits apply. The executor recycles an intermediate's buffer
 // once no live value refers to it, so a kernel that keeps an input beyond
 // the run (in State, or inside a non-tensor output) must be registered
-// Stateful; function-calling ops (a func attr) are treated so already.
+// Stateful or pin it (the TensorList ops' Context.keep); function-calling
+// ops (a func attr) are treated so already.
 type Kernel func(c *Context) ([]*tfops.Tensor, error)
 
 // OpDef describes an op to the Go engine.

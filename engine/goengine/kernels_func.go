@@ -22,41 +22,11 @@ func init() {
 }
 
 // callKernel runs the function named by attr f on the node's inputs and
-// checks that it returns what attr Tout promises.
+// checks them against attr Tin and its results against attr Tout.
 func callKernel(c *Context) ([]*tfops.Tensor, error) {
 	f, err := c.AttrFunc("f")
 	if err != nil {
 		return nil, err
 	}
-	tout, err := c.AttrTypes("Tout")
-	if err != nil {
-		return nil, err
-	}
-	tin, err := c.AttrTypes("Tin")
-	if err != nil {
-		return nil, err
-	}
-	if c.Attr("Tin") != nil && len(tin) != len(c.Inputs) {
-		return nil, c.Errorf("attr Tin lists %d inputs, the node has %d", len(tin), len(c.Inputs))
-	}
-	for i, t := range tin {
-		if c.Inputs[i].DType() != t.Base() {
-			return nil, c.Errorf("input %d is %v, attr Tin says %v", i, c.Inputs[i].DType(), t)
-		}
-	}
-	outs, err := c.CallFunction(f.GetName(), c.Inputs)
-	if err != nil {
-		return nil, err
-	}
-	if c.Attr("Tout") != nil {
-		if len(outs) != len(tout) {
-			return nil, c.Errorf("function %q returned %d outputs, attr Tout lists %d", f.GetName(), len(outs), len(tout))
-		}
-		for i, t := range tout {
-			if outs[i].DType() != t.Base() {
-				return nil, c.Errorf("function %q output %d is %v, attr Tout says %v", f.GetName(), i, outs[i].DType(), t)
-			}
-		}
-	}
-	return outs, nil
+	return c.callBranch(f.GetName(), c.Inputs)
 }

@@ -93,7 +93,7 @@ func TestPartitionedCallErrors(t *testing.T) {
 		want  string
 	}{
 		{"unknown function", map[string]any{"f": tfops.Func{Name: "nope"}, "Tout": []tfops.DType{tfops.Float, tfops.Float}}, 0, `function "nope" is not in the graph's library`},
-		{"Tout count", map[string]any{"f": tfops.Func{Name: "swap"}, "Tout": []tfops.DType{tfops.Float}}, 0, "returned 2 outputs, attr Tout lists 1"},
+		{"Tout count", map[string]any{"f": tfops.Func{Name: "swap"}, "Tout": []tfops.DType{tfops.Float}}, 0, `function "swap" output: 2 tensors, attr Tout lists 1`},
 		{"Tin type", map[string]any{"f": tfops.Func{Name: "swap"}, "Tin": []tfops.DType{tfops.Int32, tfops.Float}, "Tout": []tfops.DType{tfops.Float, tfops.Float}}, 0, "input 0 is float32, attr Tin says int32"},
 		{"depth limit", map[string]any{"f": tfops.Func{Name: "outer"}, "Tout": []tfops.DType{tfops.Float, tfops.Float, tfops.Float}}, 1, "MaxFunctionDepth"},
 	} {

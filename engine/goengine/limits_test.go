@@ -29,8 +29,8 @@ import (
 
 func TestLimitDefaults(t *testing.T) {
 	l := engine.Limits{}.WithDefaults()
-	assert.Equal(t, engine.Limits{MaxTensorBytes: 4 << 30, MaxFunctionDepth: 64, MaxNodes: 1_000_000}, l)
-	custom := engine.Limits{MaxTensorBytes: 1, MaxFunctionDepth: 2, MaxNodes: 3}
+	assert.Equal(t, engine.Limits{MaxTensorBytes: 4 << 30, MaxFunctionDepth: 64, MaxNodes: 1_000_000, MaxLoopIterations: 100_000_000}, l)
+	custom := engine.Limits{MaxTensorBytes: 1, MaxFunctionDepth: 2, MaxNodes: 3, MaxLoopIterations: 4}
 	assert.Equal(t, custom, custom.WithDefaults(), "set fields are kept")
 }
 
