@@ -9,6 +9,7 @@ func Cases() []Case {
 		all = append(all, group...)
 	}
 	all = append(all, controlCases()...)
+	all = append(all, reverseCases()...)
 	seen := map[string]bool{}
 	for _, c := range all {
 		if seen[c.Name] {
