@@ -64,17 +64,20 @@ type fuseClass struct {
 var fuseClasses = map[string]fuseClass{}
 
 func init() {
-	for _, op := range []string{"Neg", "Abs", "Square", "Relu", "Relu6", "Exp", "Log", "Log1p", "Sigmoid",
-		"Sqrt", "Rsqrt", "Reciprocal", "Inv", "Tanh", "Expm1", "Floor", "Ceil", "Round", "Sign", "Elu",
-		"Identity", "Snapshot", "StopGradient", "OnesLike", "ZerosLike"} {
+	// The ops of the vector kernel table (simd_gen.go's vecOps).
+	for op, v := range fusedVecOps {
+		fuseClasses[op] = fuseClass{kindElem, vecOpArity[v], "T"}
+	}
+	// Ops that run per element in Go (under their flush mode), aliases
+	// and fills.
+	for _, op := range []string{"Square", "Relu6", "Sqrt", "Rsqrt", "Reciprocal", "Inv", "Tanh", "Expm1",
+		"Floor", "Ceil", "Round", "Sign", "Elu", "Identity", "Snapshot", "StopGradient", "OnesLike", "ZerosLike"} {
 		fuseClasses[op] = fuseClass{kindElem, 1, "T"}
 	}
 	fuseClasses["PlaceholderWithDefault"] = fuseClass{kindElem, 1, "dtype"}
-	for _, op := range []string{"AddV2", "Add", "Sub", "Mul", "RealDiv", "Div", "DivNoNan",
-		"Maximum", "Minimum", "SquaredDifference", "Pow"} {
+	for _, op := range []string{"SquaredDifference", "Pow"} {
 		fuseClasses[op] = fuseClass{kindElem, 2, "T"}
 	}
-	fuseClasses["ClipByValue"] = fuseClass{kindElem, 3, "T"}
 	fuseClasses["Sum"] = fuseClass{kindReduce, 2, "T"}
 	fuseClasses["Mean"] = fuseClass{kindReduce, 2, "T"}
 	for _, op := range []string{"Shape", "Size", "Rank"} {

@@ -136,31 +136,18 @@ func (r *region) runUnfused(c *Context) ([]*tfops.Tensor, error) {
 	return out, nil
 }
 
-// vop is a program instruction.
+// vop is a program instruction: one of the fused vector ops of
+// simd_gen.go's table (vAdd, ..., numVecOps-1: vecops_gen.go), or one of
+// the program's own instructions below.
 type vop int
 
 const (
-	vAdd vop = iota
-	vSub
-	vMul
-	vDiv
-	vDivNoNan
-	vMax
-	vMin
-	vNeg
-	vAbs
-	vRelu
-	vExp
-	vLog
-	vLog1p
-	vSigmoid
-	vClip
-	vSqDiff
-	vCopy  // raw copy
-	vFunc1 // per-element unary function under a flush mode
-	vFunc2 // per-element binary function under a flush mode
-	vPow   // x ** scalar input: x·x when it is 2, else vFunc2
-	vSum   // canonical block sum into a partial slot
+	vSqDiff vop = numVecOps + iota // (a - b)·(a - b): sub then mul
+	vCopy                          // raw copy
+	vFunc1                         // per-element unary function under a flush mode
+	vFunc2                         // per-element binary function under a flush mode
+	vPow                           // x ** scalar input: x·x when it is 2, else vFunc2
+	vSum                           // canonical block sum into a partial slot
 )
 
 // slotKind says where an operand's chunk comes from.
@@ -456,21 +443,25 @@ func (ta *tempAlloc) get() int {
 	return s
 }
 
-// fusedVecOps maps ops with a vector kernel to their instruction.
-var fusedVecOps = map[string]vop{
-	"AddV2": vAdd, "Add": vAdd, "Sub": vSub, "Mul": vMul, "RealDiv": vDiv, "Div": vDiv,
-	"DivNoNan": vDivNoNan, "Maximum": vMax, "Minimum": vMin, "SquaredDifference": vSqDiff,
-	"Neg": vNeg, "Abs": vAbs, "Relu": vRelu, "Exp": vExp, "Log": vLog, "Log1p": vLog1p,
-	"Sigmoid": vSigmoid, "ClipByValue": vClip,
-}
-
 // aliasOps pass their operand through unchanged.
 var aliasOps = map[string]bool{"Identity": true, "Snapshot": true, "StopGradient": true, "PlaceholderWithDefault": true}
+
+// fillOps have a constant value (of their operand's shape): the slot of
+// the broadcast scalar.
+var fillOps = map[string]float32{"OnesLike": 1, "ZerosLike": 0}
+
+// passThrough reports whether op's value is already in a slot (its
+// operand's, or a fill constant's): it needs no instruction of its own
+// unless it is a region output, and is never a common subexpression.
+func passThrough(op string) bool {
+	_, fill := fillOps[op]
+	return aliasOps[op] || fill
+}
 
 // isAlias reports whether member m's value is its operand's (or a
 // constant's) slot, with no instruction of its own.
 func isAlias(m *member) bool {
-	return m.kind == kindElem && m.output < 0 && (aliasOps[m.op] || m.op == "OnesLike" || m.op == "ZerosLike")
+	return m.kind == kindElem && m.output < 0 && passThrough(m.op)
 }
 
 // emit generates the instructions, member by member.
@@ -501,7 +492,7 @@ func (b *progBuilder) emit() {
 			}
 			margs[k][a] = o
 		}
-		if m.kind != kindElem || aliasOps[m.op] || m.op == "OnesLike" || m.op == "ZerosLike" {
+		if m.kind != kindElem || passThrough(m.op) {
 			continue
 		}
 		if j, ok := seen[key]; ok {
@@ -551,7 +542,7 @@ func (b *progBuilder) emit() {
 		}
 		j := margs[k][0].member
 		mj := r.members[j]
-		if mj.kind == kindElem && mj.output < 0 && uses[j] == 1 && !aliasOps[mj.op] && mj.op != "OnesLike" && mj.op != "ZerosLike" {
+		if mj.kind == kindElem && mj.output < 0 && uses[j] == 1 && !passThrough(mj.op) {
 			forward[j] = k
 		}
 	}
@@ -601,13 +592,10 @@ func (b *progBuilder) emit() {
 			continue
 		}
 		src := -1 // the slot the value already is in, for aliases and constants
-		switch {
-		case aliasOps[m.op]:
+		if aliasOps[m.op] {
 			src = args[0]
-		case m.op == "OnesLike":
-			src = b.scalarSlot(scalarSrc{input: -1, value: 1})
-		case m.op == "ZerosLike":
-			src = b.scalarSlot(scalarSrc{input: -1})
+		} else if v, ok := fillOps[m.op]; ok {
+			src = b.scalarSlot(scalarSrc{input: -1, value: v})
 		}
 		if isAlias(m) {
 			b.vslot[k] = src
@@ -669,6 +657,9 @@ func (b *progBuilder) elemInstr(m *member, dst int, args []int) instr {
 		return in
 	}
 	switch m.op {
+	case "SquaredDifference":
+		in.op = vSqDiff
+		return in
 	case "Square":
 		in.op, in.b = vMul, args[0]
 		return in
@@ -937,40 +928,14 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 // goInstr runs one instruction on the chunk whose views are set.
 func (w *progWorker) goInstr(k *vecKernels, in instr, partial []float64, nblocks, block int) {
 	v := w.views
+	if in.op < numVecOps {
+		k.apply(in.op, v[in.dst], v[in.a], w.view(in.b), w.view(in.c))
+		return
+	}
 	switch in.op {
-	case vAdd:
-		k.add(v[in.dst], v[in.a], v[in.b])
-	case vSub:
-		k.sub(v[in.dst], v[in.a], v[in.b])
-	case vMul:
-		k.mul(v[in.dst], v[in.a], v[in.b])
-	case vDiv:
-		k.div(v[in.dst], v[in.a], v[in.b])
-	case vDivNoNan:
-		k.divNoNan(v[in.dst], v[in.a], v[in.b])
-	case vMax:
-		k.max(v[in.dst], v[in.a], v[in.b])
-	case vMin:
-		k.min(v[in.dst], v[in.a], v[in.b])
 	case vSqDiff:
 		k.sub(v[in.dst], v[in.a], v[in.b])
 		k.mul(v[in.dst], v[in.dst], v[in.dst])
-	case vNeg:
-		k.neg(v[in.dst], v[in.a])
-	case vAbs:
-		k.abs(v[in.dst], v[in.a])
-	case vRelu:
-		k.relu(v[in.dst], v[in.a])
-	case vExp:
-		k.exp(v[in.dst], v[in.a])
-	case vLog:
-		k.log(v[in.dst], v[in.a])
-	case vLog1p:
-		k.log1p(v[in.dst], v[in.a])
-	case vSigmoid:
-		k.sigmoid(v[in.dst], v[in.a])
-	case vClip:
-		k.clip(v[in.dst], v[in.a], v[in.b], v[in.c])
 	case vCopy:
 		copy(v[in.dst], v[in.a])
 	case vPow:
@@ -991,6 +956,14 @@ func (w *progWorker) goInstr(k *vecKernels, in instr, partial []float64, nblocks
 			partial[in.sink*nblocks+b] = combineLanes(&w.lanes)
 		}
 	}
+}
+
+// view is slot s's chunk view, nil for an unused operand (s < 0).
+func (w *progWorker) view(s int) []float32 {
+	if s < 0 {
+		return nil
+	}
+	return w.views[s]
 }
 
 // applyFunc1 is applyUnary's loop for one chunk.

@@ -16,37 +16,9 @@ import "unsafe"
 // noTiles turns register tiles off (tests compare both ways).
 var noTiles = false
 
-// progOp is a runner opcode; the order is runnerOps' in simd_gen.go.
+// progOp is a runner opcode: the constants and the map runnerOp from
+// instructions are generated with the assembly (vecops_gen.go).
 type progOp int32
-
-const (
-	pAdd progOp = iota
-	pSub
-	pMul
-	pDiv
-	pDivNoNan
-	pMax
-	pMin
-	pNeg
-	pAbs
-	pRelu
-	pExp
-	pLog
-	pLog1p
-	pSigmoid
-	pClip
-	pSum
-	pCopy
-	// pTileBlock heads a tile block in the code vecKernels.chunks runs.
-	pTileBlock
-)
-
-// runnerOp maps instructions with one runner opcode to it.
-var runnerOp = map[vop]progOp{
-	vAdd: pAdd, vSub: pSub, vMul: pMul, vDiv: pDiv, vDivNoNan: pDivNoNan, vMax: pMax, vMin: pMin,
-	vNeg: pNeg, vAbs: pAbs, vRelu: pRelu, vExp: pExp, vLog: pLog, vLog1p: pLog1p, vSigmoid: pSigmoid,
-	vClip: pClip, vCopy: pCopy,
-}
 
 // progSeg is a run of runner code (code != nil) or one instruction for Go.
 // tile, when set, is the same run compiled for the tile runner.

@@ -13,23 +13,9 @@ package goengine
 // canonical order, so the results are the runner's bits. Elements after
 // the last whole tile of a chunk run the run's ordinary runner code.
 
-// tileOp is a tile runner opcode; the order is tileOps' in simd_gen.go.
+// tileOp is a tile runner opcode (the constants, tLoad, tStore, tAdd,
+// ..., are generated with the assembly: vecops_gen.go).
 type tileOp int32
-
-const (
-	tLoad tileOp = iota
-	tStore
-	tAdd
-	tSub
-	tRSub
-	tMul
-	tDiv
-	tRDiv
-	tSquare
-	tNeg
-	tAbs
-	tSum
-)
 
 // tileElems is the number of elements in a tile (16 registers of 16).
 const tileElems = 256
@@ -53,22 +39,17 @@ func (r rinstr) reads() []int {
 	return out
 }
 
-// tileable reports whether op has a tile form.
-func tileable(op progOp) bool {
-	switch op {
-	case pAdd, pSub, pMul, pDiv, pNeg, pAbs, pSum:
-		return true
-	}
-	return false
+// binaryProgOp reports whether op is a binary op with a tile form.
+func binaryProgOp(op progOp) bool {
+	_, ok := tileDirect[op]
+	return ok
 }
-
-func binaryProgOp(op progOp) bool { return op == pAdd || op == pSub || op == pMul || op == pDiv }
 
 // consumesFromAcc reports whether r can take every read of slot s from
 // the accumulator, when the accumulator holds s.
 func consumesFromAcc(r rinstr, s int) bool {
 	switch {
-	case r.op == pSum || r.op == pNeg || r.op == pAbs:
+	case r.op == pSum || isTileUnary(r.op):
 		return r.a == s
 	case binaryProgOp(r.op):
 		if r.a == s && r.b == s {
@@ -140,13 +121,11 @@ func allDone(idx []int, done []bool) bool {
 	return true
 }
 
-// Tile opcodes of the runner ops: unary, binary with the accumulator as
-// first operand (direct) or as second (reverse).
-var (
-	tileUnary   = map[progOp]tileOp{pNeg: tNeg, pAbs: tAbs}
-	tileDirect  = map[progOp]tileOp{pAdd: tAdd, pSub: tSub, pMul: tMul, pDiv: tDiv}
-	tileReverse = map[progOp]tileOp{pAdd: tAdd, pSub: tRSub, pMul: tMul, pDiv: tRDiv}
-)
+// isTileUnary reports whether op is a unary op with a tile form.
+func isTileUnary(op progOp) bool {
+	_, ok := tileUnary[op]
+	return ok
+}
 
 // tileCode compiles the scheduled run. liveAfter(s) reports whether slot
 // s's value may be read after the run (or is a region output): a value
@@ -172,7 +151,7 @@ func tileCode(sched []rinstr, liveAfter func(slot int) bool) []int32 {
 			}
 			add(tSum, r.dst, -1)
 			continue
-		case r.op == pNeg || r.op == pAbs:
+		case isTileUnary(r.op):
 			if acc != r.a {
 				add(tLoad, -1, r.a)
 			}

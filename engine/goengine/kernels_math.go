@@ -114,21 +114,9 @@ var (
 	binary32 = map[string]func(a, b float32) float32{}
 )
 
-// vecUnary32 maps ops to the vector kernel that computes them on float32,
-// with the op's own denormal semantics.
-var vecUnary32 = map[string]func(*vecKernels) func(dst, x []float32){
-	"Exp":     func(k *vecKernels) func(dst, x []float32) { return k.exp },
-	"Log":     func(k *vecKernels) func(dst, x []float32) { return k.log },
-	"Log1p":   func(k *vecKernels) func(dst, x []float32) { return k.log1p },
-	"Sigmoid": func(k *vecKernels) func(dst, x []float32) { return k.sigmoid },
-	"Neg":     func(k *vecKernels) func(dst, x []float32) { return k.neg },
-	"Abs":     func(k *vecKernels) func(dst, x []float32) { return k.abs },
-	"Relu":    func(k *vecKernels) func(dst, x []float32) { return k.relu },
-}
-
 // regUnary registers a same-dtype elementwise kernel; nil entries mark
 // dtypes the op does not support. float32 runs through the op's vector
-// kernel when it has one.
+// kernel when it has one (vecUnary32, generated from simd_gen.go's table).
 func regUnary(name string, grain int, f32 func(float32) float32, f64 func(float64) float64,
 	i32 func(int32) int32, i64 func(int64) int64) {
 	k := unaryKernel(grain, flushModes[name], typedFuncs(f32, f64, i32, i64, nil))

@@ -24,12 +24,9 @@ import (
 // vecKernels is one implementation of the vector kernels.
 type vecKernels struct {
 	name string
-	// Binary: dst[i] = f(a[i], b[i]).
-	add, sub, mul, div, divNoNan, max, min func(dst, a, b []float32)
-	// Unary: dst[i] = f(x[i]).
-	neg, abs, relu, flush, exp, log, log1p, sigmoid func(dst, x []float32)
-	// clip: dst[i] = clip(x[i], lo[i], hi[i]) as clipKernel computes it.
-	clip func(dst, x, lo, hi []float32)
+	// The table ops' kernels (vecops_gen.go, from simd_gen.go's vecOps):
+	// k.add(dst, a, b), k.exp(dst, x), k.clip(dst, x, lo, hi), ...
+	vecOpKernels
 	// sumLanes adds x (at most sumBlock elements, read with denormals as
 	// zeros) into lanes: lanes[j] += x[i] for i ≡ j (mod sumLanes), in
 	// float64, in order of i.

@@ -1,8 +1,25 @@
 //go:build ignore
 
-// simd_gen.go writes simd_amd64.s, the AVX-512 vector kernels of
-// simd_amd64.go (Go/Plan 9 assembly). Run it with `go generate` in
-// engine/goengine.
+// simd_gen.go generates the fused engine's vector layer from one table,
+// vecOps: each fusible vector op is one entry (its kernel name, the
+// TensorFlow ops it computes, its operands, its pure-Go kernel, its tile
+// forms and the bodies of its AVX-512 and AVX2 kernels). Run it with
+// `go generate` in engine/goengine; scripts/check-generated.sh fails when
+// its outputs are not what it writes. It writes:
+//
+//   - simd_amd64.s: the kernels (AVX-512 and AVX2/FMA), the AVX-512
+//     program runner runProgAVX512, the tile runner runTilesAVX512 and the
+//     chunk runners runChunksAVX512 and runChunksAVX2;
+//   - vecops_gen.go: the instruction, runner and tile opcodes (vop,
+//     progOp, tileOp, numbered in the order the assembly dispatches on),
+//     the vecOpKernels struct with the pure-Go kernels (genericVecOps),
+//     the maps from TensorFlow ops to instructions and from instructions
+//     to opcodes and tile opcodes, and the dispatch of the Go path;
+//   - vecops_amd64_gen.go: the Go declarations of every assembly function
+//     and the AVX-512 and AVX2 vecOpKernels.
+//
+// Adding a fusible op is one vecOps entry, its Go kernel (goRef) and its
+// assembly bodies; everything else follows from the table.
 //
 // Each kernel computes exactly what its pure-Go counterpart in
 // simd_generic.go and simd_math.go computes, operation for operation:
@@ -18,9 +35,8 @@
 //     expC, logP, simdF32, simdU32);
 //   - sumLanes keeps the 32 float64 lanes in four zmm registers (four
 //     independent chains of additions);
-//   - runProgAVX512, runTilesAVX512 and runChunksAVX512 (fuse_runner.go,
-//     fuse_tiles.go) inline the kernels' own code as the bodies of their
-//     opcodes.
+//   - the runners (fuse_runner.go, fuse_tiles.go) emit the kernels' own
+//     bodies as the code of their opcodes (asmFunc.inline).
 //
 // Assembly functions are never preempted asynchronously, so the MXCSR
 // change cannot leak to another goroutine.
@@ -29,8 +45,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 	"os"
-	"regexp"
 	"strings"
 )
 
@@ -66,69 +82,333 @@ VZEROUPPER
 RET
 `
 
+// labelPrefix is put before the labels a kernel body defines and jumps
+// to: empty in the kernel's own function, "<op>_" where a runner emits the
+// body as the code of an opcode.
+var labelPrefix string
+
+// L is the label name in the body being emitted.
+func L(name string) string { return labelPrefix + name }
+
+// label emits the definition of label name.
+func label(name string) { emit("%s:", L(name)) }
+
+// asmFunc is one assembly function: its Go parameters (the declaration in
+// vecops_amd64_gen.go), frame, argument loads, and either a kernel body
+// (from its constants to its done label, run with the MXCSR flush bits
+// set: the function restores MXCSR after it, a runner jumps to its next
+// instruction) or, for the runners, the whole code after the MXCSR change.
+type asmFunc struct {
+	name, params, frame, doc string
+	load                     string
+	body                     func()
+	whole                    func()
+}
+
+// funcs are the functions written, in order.
+var funcs []asmFunc
+
+// write emits f as a function of its own.
+func (f asmFunc) write() {
+	funcs = append(funcs, f)
+	emit("// func %s(%s)", f.name, f.params)
+	emit("TEXT ·%s(SB), NOSPLIT, %s", f.name, f.frame)
+	lines(f.load)
+	lines(setFTZ)
+	if f.whole != nil {
+		f.whole()
+	} else {
+		f.body()
+		lines(restore)
+	}
+	emit("")
+}
+
+// inline emits f's body as the code of a runner opcode: labels prefixed
+// with prefix, then a jump to next. The runner has loaded the operand
+// pointers into DI, SI, DX and R8, n into CX, and set MXCSR.
+func (f asmFunc) inline(prefix, next string) {
+	labelPrefix = prefix + "_"
+	f.body()
+	labelPrefix = ""
+	emit("\tJMP %s", next)
+}
+
+// asmBody is an op's kernel for one instruction set: a kernel over single
+// registers (setup, then body computing Z2/Y2 from Z0/Y0, Z1/Y1, Z3/Y3),
+// or a transcendental one (t).
+type asmBody struct {
+	setup, body string
+	t           *tbody
+}
+
+// vecOp is one fusible vector op (or, with no tf ops, a kernel the
+// fusion does not emit).
+type vecOp struct {
+	// name names the vecOpKernels field, the instruction v<Name>, the
+	// runner opcode p<Name> and the kernels <name>AVX512, <name>AVX2.
+	name string
+	// tf are the TensorFlow ops whose float32 value it computes in a fused
+	// region; unary ops with standalone set also run their float32 kernel
+	// through it (vecUnary32).
+	tf         []string
+	standalone bool
+	// params are the operands after dst (1: unary, 2: binary, 3: clip).
+	params []string
+	doc    string
+	// goRef is the pure-Go kernel (a Go expression of type
+	// func(dst, <params> []float32)), which defines the results.
+	goRef string
+	// tile and tileRev are its tile opcodes (tileOps' op names): a unary
+	// op's, or a binary op's with the accumulator as first operand and as
+	// second; empty when it has no tile form.
+	tile, tileRev string
+	avx512, avx2  asmBody
+}
+
+var (
+	ab    = []string{"a", "b"}
+	x     = []string{"x"}
+	xlohi = []string{"x", "lo", "hi"}
+)
+
+// vecOps is the table. Its order is the order of the instructions and
+// runner opcodes.
+var vecOps = []vecOp{
+	{name: "add", tf: []string{"AddV2", "Add"}, params: ab, doc: "a + b",
+		goRef: "binaryGo(func(a, b float32) float32 { return out32(float64(a) + float64(b)) })",
+		tile:  "add", tileRev: "add",
+		avx512: asmBody{body: "VADDPS Z1, Z0, Z2"}, avx2: asmBody{body: "VADDPS Y1, Y0, Y2"}},
+	{name: "sub", tf: []string{"Sub"}, params: ab, doc: "a - b",
+		goRef: "binaryGo(func(a, b float32) float32 { return out32(float64(a) - float64(b)) })",
+		tile:  "sub", tileRev: "rsub",
+		avx512: asmBody{body: "VSUBPS Z1, Z0, Z2"}, avx2: asmBody{body: "VSUBPS Y1, Y0, Y2"}},
+	{name: "mul", tf: []string{"Mul"}, params: ab, doc: "a · b",
+		goRef: "binaryGo(func(a, b float32) float32 { return out32(float64(a) * float64(b)) })",
+		tile:  "mul", tileRev: "mul",
+		avx512: asmBody{body: "VMULPS Z1, Z0, Z2"}, avx2: asmBody{body: "VMULPS Y1, Y0, Y2"}},
+	{name: "div", tf: []string{"RealDiv", "Div"}, params: ab, doc: "a / b",
+		goRef: "binaryGo(func(a, b float32) float32 { return out32(float64(a) / float64(b)) })",
+		tile:  "div", tileRev: "rdiv",
+		avx512: asmBody{body: "VDIVPS Z1, Z0, Z2"}, avx2: asmBody{body: "VDIVPS Y1, Y0, Y2"}},
+	{name: "divNoNan", tf: []string{"DivNoNan"}, params: ab, doc: "a / b, 0 where b is 0",
+		goRef: "binaryGo(divNoNan32)",
+		avx512: asmBody{setup: "VPXORD Z30, Z30, Z30", body: `
+VDIVPS Z1, Z0, Z2
+VCMPPS $0x00, Z30, Z1, K2
+VPXORD Z2, Z2, K2, Z2
+`},
+		avx2: asmBody{body: "VDIVPS Y1, Y0, Y2\nVCMPPS $0x00, Y15, Y1, Y3\nVANDNPS Y2, Y3, Y2"}},
+	{name: "max", tf: []string{"Maximum"}, params: ab, doc: "max(a, b), NaN from either",
+		goRef: "binaryGo(maxF[float32])",
+		avx512: asmBody{body: flush("Z0") + flush("Z1") + `
+VMOVAPS Z0, Z2
+VCMPPS $0x11, Z1, Z0, K2
+VMOVAPS Z1, K2, Z2
+VCMPPS $0x03, Z1, Z1, K3
+VMOVAPS Z1, K3, Z2
+VCMPPS $0x03, Z0, Z0, K4
+VMOVAPS Z0, K4, Z2
+`},
+		avx2: asmBody{body: flush2("Y0") + flush2("Y1") + `
+VCMPPS $0x11, Y1, Y0, Y3
+VBLENDVPS Y3, Y1, Y0, Y2
+VCMPPS $0x03, Y1, Y1, Y3
+VBLENDVPS Y3, Y1, Y2, Y2
+VCMPPS $0x03, Y0, Y0, Y3
+VBLENDVPS Y3, Y0, Y2, Y2
+`}},
+	{name: "min", tf: []string{"Minimum"}, params: ab, doc: "min(a, b), NaN from either",
+		goRef: "binaryGo(minF[float32])",
+		avx512: asmBody{body: flush("Z0") + flush("Z1") + `
+VMOVAPS Z0, Z2
+VCMPPS $0x11, Z0, Z1, K2
+VMOVAPS Z1, K2, Z2
+VCMPPS $0x03, Z1, Z1, K3
+VMOVAPS Z1, K3, Z2
+VCMPPS $0x03, Z0, Z0, K4
+VMOVAPS Z0, K4, Z2
+`},
+		avx2: asmBody{body: flush2("Y0") + flush2("Y1") + `
+VCMPPS $0x11, Y0, Y1, Y3
+VBLENDVPS Y3, Y1, Y0, Y2
+VCMPPS $0x03, Y1, Y1, Y3
+VBLENDVPS Y3, Y1, Y2, Y2
+VCMPPS $0x03, Y0, Y0, Y3
+VBLENDVPS Y3, Y0, Y2, Y2
+`}},
+	{name: "neg", tf: []string{"Neg"}, standalone: true, params: x, doc: "-x",
+		goRef:  "unaryGo(func(x float32) float32 { return 0 - x })",
+		tile:   "neg",
+		avx512: asmBody{setup: "VPXORD Z30, Z30, Z30", body: "VSUBPS Z0, Z30, Z2"},
+		avx2:   asmBody{body: "VSUBPS Y0, Y15, Y2"}},
+	{name: "abs", tf: []string{"Abs"}, standalone: true, params: x, doc: "|x| (the sign bit cleared)",
+		goRef:  "absGo",
+		tile:   "abs",
+		avx512: asmBody{setup: "MOVL $0x7fffffff, AX\nVPBROADCASTD AX, Z30", body: "VANDPS Z30, Z0, Z2"},
+		avx2:   asmBody{body: "VANDNPS Y0, Y13, Y2"}},
+	{name: "relu", tf: []string{"Relu"}, standalone: true, params: x, doc: "max(x, 0)",
+		goRef: "unaryGo(relu[float32])",
+		avx512: asmBody{setup: "VPXORD Z30, Z30, Z30", body: flush("Z0") + `
+VMOVAPS Z0, Z2
+VCMPPS $0x11, Z30, Z0, K2
+VPXORD Z2, Z2, K2, Z2
+`},
+		avx2: asmBody{body: flush2("Y0") + "VCMPPS $0x11, Y15, Y0, Y3\nVANDNPS Y0, Y3, Y2"}},
+	{name: "flush", params: x, doc: "x with denormals flushed (tests)",
+		goRef:  "unaryGo(func(x float32) float32 { return x })",
+		avx512: asmBody{body: flush("Z0") + "VMOVAPS Z0, Z2"},
+		avx2:   asmBody{body: flush2("Y0") + "VMOVAPS Y0, Y2"}},
+	{name: "exp", tf: []string{"Exp"}, standalone: true, params: x, doc: "e^x (exp32)",
+		goRef: "rawUnaryGo(exp32)",
+		avx512: asmBody{t: &tbody{setup: clampSetup,
+			main: "VMAXPS ZG0, Z26, ZG0\nVMINPS ZG0, Z27, ZG0\n" + expMain(0), result: "ZG5"}},
+		avx2: asmBody{t: &tbody{setup: "VBROADCASTSS ·simdF32+16(SB), Y12\nVBROADCASTSS ·simdF32+20(SB), Y13\nVBROADCASTSS ·simdF32+4(SB), Y14\n",
+			main: "VMAXPS Y0, Y12, Y0\nVMINPS Y0, Y13, Y0\n" + expMain2(0), result: "Y5"}}},
+	// log: e and m from the bits of x (garbage for the special lanes,
+	// which slow replaces).
+	{name: "log", tf: []string{"Log"}, standalone: true, params: x, doc: "ln x (log32)",
+		goRef: "rawUnaryGo(log32)",
+		avx512: asmBody{t: &tbody{setup: zeroSetup, main: `
+VPSUBD.BCST ·simdU32+0(SB), ZG0, ZG1
+VPSRAD $23, ZG1, ZG1
+VPSLLD $23, ZG1, ZG2
+VPSUBD ZG2, ZG0, ZG2
+VSUBPS.BCST ·simdF32+24(SB), ZG2, ZG2
+VCVTDQ2PS ZG1, ZG1
+` + logMain(2, 1), special: "ZG0", slow: logSlow(0), result: "ZG10"}},
+		avx2: asmBody{t: &tbody{main: `
+VPBROADCASTD ·simdU32+0(SB), Y12
+VPSUBD Y12, Y0, Y1
+VPSRAD $23, Y1, Y1
+VPSLLD $23, Y1, Y2
+VPSUBD Y2, Y0, Y2
+VBROADCASTSS ·simdF32+24(SB), Y12
+VSUBPS Y12, Y2, Y2
+VCVTDQ2PS Y1, Y1
+` + logMain2(2, 1), special: "Y0", slow: logSlow2(0), result: "Y10"}}},
+	// log1p: u = 1 + x in ZG1; e from u; f = x·2^-e + (2^-e - 1) where
+	// e < 24 (KS), else m - 1; ±0 and denormal inputs are returned
+	// unchanged (their raw bits, where the exponent field is zero).
+	{name: "log1p", tf: []string{"Log1p"}, standalone: true, params: x, doc: "ln(1 + x) (log1p32)",
+		goRef: "rawUnaryGo(log1p32)",
+		avx512: asmBody{t: &tbody{setup: zeroSetup + log1pSetup, main: `
+VADDPS.BCST ·simdF32+24(SB), ZG0, ZG1
+VPSUBD.BCST ·simdU32+0(SB), ZG1, ZG2
+VPSRAD $23, ZG2, ZG2
+VPSLLD $23, ZG2, ZG3
+VPSUBD ZG3, ZG1, ZG3
+VSUBPS.BCST ·simdF32+24(SB), ZG3, ZG3
+VPSUBD ZG2, Z30, ZG4
+VPSLLD $23, ZG4, ZG4
+VSUBPS.BCST ·simdF32+24(SB), ZG4, ZG5
+VFMADD231PS ZG4, ZG0, ZG5
+VPCMPD $1, Z29, ZG2, KS
+VMOVAPS ZG5, KS, ZG3
+VCVTDQ2PS ZG2, ZG2
+` + logMain(3, 2), special: "ZG1", slow: logSlow(1), result: "ZG10",
+			post: "VPTESTNMD.BCST ·simdU32+8(SB), ZG0, K7\nVMOVAPS ZG0, K7, ZG10"}},
+		avx2: asmBody{t: &tbody{main: `
+VBROADCASTSS ·simdF32+24(SB), Y12
+VADDPS Y12, Y0, Y1
+VPBROADCASTD ·simdU32+0(SB), Y13
+VPSUBD Y13, Y1, Y2
+VPSRAD $23, Y2, Y2
+VPSLLD $23, Y2, Y3
+VPSUBD Y3, Y1, Y3
+VSUBPS Y12, Y3, Y3
+VPBROADCASTD ·simdU32+4(SB), Y13
+VPSUBD Y2, Y13, Y4
+VPSLLD $23, Y4, Y4
+VSUBPS Y12, Y4, Y5
+VFMADD231PS Y4, Y0, Y5
+VPBROADCASTD ·simdU32+28(SB), Y13
+VPCMPGTD Y2, Y13, Y6
+VBLENDVPS Y6, Y5, Y3, Y3
+VCVTDQ2PS Y2, Y2
+` + logMain2(3, 2), special: "Y1", slow: logSlow2(1), result: "Y10", post: `
+VPBROADCASTD ·simdU32+8(SB), Y13
+VPAND Y13, Y0, Y12
+VXORPS Y13, Y13, Y13
+VPCMPEQD Y13, Y12, Y12
+VBLENDVPS Y12, Y0, Y10, Y10
+`}}},
+	// sigmoid: e = exp(-|x|) (clamped below); x >= 0: 1/(1+e), else e/(1+e).
+	{name: "sigmoid", tf: []string{"Sigmoid"}, standalone: true, params: x, doc: "1 / (1 + e^-x) (sigmoid32)",
+		goRef: "rawUnaryGo(sigmoid32)",
+		avx512: asmBody{t: &tbody{setup: clampSetup + zeroSetup,
+			main: "VPORD.BCST ·simdU32+12(SB), ZG0, ZG10\nVMAXPS ZG10, Z26, ZG10\n" + expMain(10) + `
+VADDPS.BCST ·simdF32+24(SB), ZG5, ZG6
+VCMPPS $0x1d, Z31, ZG0, KS
+VBROADCASTSS ·simdF32+24(SB), KS, ZG5
+VDIVPS ZG6, ZG5, ZG5
+`, result: "ZG5"}},
+		avx2: asmBody{t: &tbody{setup: "VBROADCASTSS ·simdF32+16(SB), Y12\nVBROADCASTSS ·simdF32+4(SB), Y14\n", main: `
+VXORPS Y15, Y15, Y15
+VCMPPS $0x1d, Y15, Y0, Y15
+VPBROADCASTD ·simdU32+12(SB), Y10
+VPOR Y10, Y0, Y0
+VMAXPS Y0, Y12, Y0
+` + expMain2(0) + `
+VBROADCASTSS ·simdF32+24(SB), Y10
+VADDPS Y10, Y5, Y6
+VBLENDVPS Y15, Y10, Y5, Y5
+VDIVPS Y6, Y5, Y5
+`, result: "Y5"}}},
+	{name: "clip", tf: []string{"ClipByValue"}, params: xlohi, doc: "min(x, hi) then max(·, lo) (clipOf)",
+		goRef: "clipGo",
+		avx512: asmBody{body: flush("Z0") + flush("Z1") + flush("Z3") + `
+VMOVAPS Z0, Z2
+VCMPPS $0x11, Z2, Z3, K2
+VMOVAPS Z3, K2, Z2
+VCMPPS $0x11, Z1, Z2, K3
+VMOVAPS Z1, K3, Z2
+`},
+		avx2: asmBody{body: flush2("Y0") + flush2("Y1") + flush2("Y3") + `
+VCMPPS $0x11, Y0, Y3, Y4
+VBLENDVPS Y4, Y3, Y0, Y2
+VCMPPS $0x11, Y1, Y2, Y4
+VBLENDVPS Y4, Y1, Y2, Y2
+`}},
+}
+
+// kernel is op's assembly function for set (AVX512, AVX2).
+func (op vecOp) kernel(set string) asmFunc {
+	name := op.name + set
+	var f asmFunc
+	switch b := map[string]asmBody{"AVX512": op.avx512, "AVX2": op.avx2}[set]; {
+	case b.t != nil && set == "AVX512":
+		f = transcendental(name, *b.t)
+	case b.t != nil:
+		f = transcendental2(name, *b.t)
+	case set == "AVX512":
+		f = single(name, op.params, b.setup, b.body)
+	default:
+		f = single2(name, op.params, b.setup, b.body)
+	}
+	f.doc = fmt.Sprintf("%s is the %s kernel of %s: dst = %s.", name, set, op.name, op.doc)
+	return f
+}
+
+// fused reports whether the fusion emits op (it computes TensorFlow ops).
+func (op vecOp) fused() bool { return len(op.tf) > 0 }
+
+// runnerOp is a runner opcode and the kernel its code is, per set.
+type runnerOp struct {
+	op      string
+	kernels map[string]asmFunc
+}
+
+// runnerOps are the runner's opcodes (the progOp constants, in order):
+// the fused table ops, then the canonical lane sum and a copy, which the
+// program compiler emits itself.
+var runnerOps []runnerOp
+
 // flush makes denormal lanes of z signed zeros (Z29 holds the exponent
 // mask, Z31 the sign mask). VFPCLASSPS cannot find denormals: with DAZ set
 // it classifies them as zeros.
 func flush(z string) string {
 	return fmt.Sprintf("VPTESTNMD Z29, %s, K7\nVPANDD Z31, %s, K7, %s\n", z, z, z)
-}
-
-// single emits a float32 kernel over 16 lanes per step: args are the
-// operand pointer names after dst, body computes Z2 from Z0 (, Z1, Z3).
-func single(name string, args []string, setup, body string) {
-	regs := []string{"SI", "DX", "R8"}
-	zs := []string{"Z0", "Z1", "Z3"}
-	sig := "dst"
-	for _, a := range args {
-		sig += ", " + a
-	}
-	frame := 8 * (len(args) + 2)
-	emit("// func %s(%s *float32, n int)", name, sig)
-	emit("TEXT ·%s(SB), NOSPLIT, $8-%d", name, frame)
-	emit("\tMOVQ dst+0(FP), DI")
-	for i, a := range args {
-		emit("\tMOVQ %s+%d(FP), %s", a, 8*(i+1), regs[i])
-	}
-	emit("\tMOVQ n+%d(FP), CX", 8*(len(args)+1))
-	lines(setFTZ)
-	lines("MOVL $0x80000000, AX\nVPBROADCASTD AX, Z31\nMOVL $0x7f800000, AX\nVPBROADCASTD AX, Z29")
-	lines(setup)
-	// Four steps of 16 lanes per iteration (the same registers: the CPU
-	// renames them), then single steps, then the masked tail.
-	emit("loop4:")
-	lines("CMPQ CX, $64\nJLT loop")
-	for u := 0; u < 4; u++ {
-		for i := range args {
-			emit("\tVMOVUPS %d(%s), %s", 64*u, regs[i], zs[i])
-		}
-		lines(body)
-		emit("\tVMOVUPS Z2, %d(DI)", 64*u)
-	}
-	for i := range args {
-		emit("\tADDQ $256, %s", regs[i])
-	}
-	lines("ADDQ $256, DI\nSUBQ $64, CX\nJMP loop4")
-	emit("loop:")
-	lines("CMPQ CX, $16\nJLT tail")
-	for i := range args {
-		emit("\tVMOVUPS (%s), %s", regs[i], zs[i])
-	}
-	lines(body)
-	emit("\tVMOVUPS Z2, (DI)")
-	for i := range args {
-		emit("\tADDQ $64, %s", regs[i])
-	}
-	lines("ADDQ $64, DI\nSUBQ $16, CX\nJMP loop")
-	emit("tail:")
-	lines("TESTQ CX, CX\nJEQ done\nMOVL $1, AX\nSHLL CX, AX\nDECL AX\nKMOVW AX, K1")
-	for i := range args {
-		emit("\tVMOVUPS.Z (%s), K1, %s", regs[i], zs[i])
-	}
-	lines(body)
-	emit("\tVMOVUPS Z2, K1, (DI)")
-	emit("done:")
-	lines(restore)
-	emit("")
 }
 
 // A transcendental kernel runs two groups of 16 lanes per step (32
@@ -184,45 +464,6 @@ func sequential(tmpl string) {
 			emit("\t%s", l)
 		}
 	}
-}
-
-func (d tbody) step(label string) {
-	interleave(d.main)
-	if d.special != "" {
-		interleave("VFPCLASSPSZ $0xff, " + d.special + ", KG")
-		emit("\tKORTESTW K3, K4")
-		emit("\tJEQ %s", label)
-		sequential(d.slow)
-		emit("%s:", label)
-	}
-	if d.post != "" {
-		sequential(d.post)
-	}
-}
-
-func transcendental(name string, d tbody) {
-	var n int
-	fmt.Sscanf(d.result, "ZG%d", &n)
-	emit("// func %s(dst, x *float32, n int)", name)
-	emit("TEXT ·%s(SB), NOSPLIT, $8-24", name)
-	lines("MOVQ dst+0(FP), DI\nMOVQ x+8(FP), SI\nMOVQ n+16(FP), CX")
-	lines(setFTZ)
-	lines(d.setup)
-	emit("loop:")
-	lines("CMPQ CX, $32\nJLT tail\nVMOVUPS (SI), Z0\nVMOVUPS 64(SI), Z13")
-	d.step("loop_normal")
-	emit("\tVMOVUPS Z%d, (DI)", n)
-	emit("\tVMOVUPS Z%d, 64(DI)", n+13)
-	lines("ADDQ $128, SI\nADDQ $128, DI\nSUBQ $32, CX\nJMP loop")
-	emit("tail:")
-	lines("TESTQ CX, CX\nJEQ done\nMOVL $1, AX\nSHLL CX, AX\nDECL AX\nKMOVW AX, K1\nSHRL $16, AX\nKMOVW AX, K2")
-	lines("VMOVUPS.Z (SI), K1, Z0\nVMOVUPS.Z 64(SI), K2, Z13")
-	d.step("tail_normal")
-	emit("\tVMOVUPS Z%d, K1, (DI)", n)
-	emit("\tVMOVUPS Z%d, K2, 64(DI)", n+13)
-	emit("done:")
-	lines(restore)
-	emit("")
 }
 
 // Constant registers: exp's clamp bounds (VMAXPS and VMINPS return their
@@ -325,76 +566,6 @@ func flush2(y string) string {
 	return fmt.Sprintf("VPAND Y14, %[1]s, Y10\nVPCMPEQD Y15, Y10, Y10\nVPAND Y13, %[1]s, Y11\nVBLENDVPS Y10, Y11, %[1]s, %[1]s\n", y)
 }
 
-// single2 emits an AVX2 float32 kernel over 8 lanes per step: body
-// computes Y2 from Y0 (, Y1, Y3).
-func single2(name string, args []string, setup, body string) {
-	regs := []string{"SI", "DX", "R8"}
-	ys := []string{"Y0", "Y1", "Y3"}
-	sig := "dst"
-	for _, a := range args {
-		sig += ", " + a
-	}
-	emit("// func %s(%s *float32, n int)", name, sig)
-	emit("TEXT ·%s(SB), NOSPLIT, $8-%d", name, 8*(len(args)+2))
-	emit("\tMOVQ dst+0(FP), DI")
-	for i, a := range args {
-		emit("\tMOVQ %s+%d(FP), %s", a, 8*(i+1), regs[i])
-	}
-	emit("\tMOVQ n+%d(FP), CX", 8*(len(args)+1))
-	lines(setFTZ)
-	lines("VPXOR Y15, Y15, Y15\nVPBROADCASTD ·simdU32+8(SB), Y14\nVPBROADCASTD ·simdU32+12(SB), Y13")
-	lines(setup)
-	emit("loop:")
-	lines("CMPQ CX, $8\nJLT done")
-	for i := range args {
-		emit("\tVMOVUPS (%s), %s", regs[i], ys[i])
-	}
-	lines(body)
-	emit("\tVMOVUPS Y2, (DI)")
-	for i := range args {
-		emit("\tADDQ $32, %s", regs[i])
-	}
-	lines("ADDQ $32, DI\nSUBQ $8, CX\nJMP loop")
-	emit("done:")
-	lines(restore)
-	emit("")
-}
-
-// transcendental2 emits an AVX2 kernel over 8 lanes per step: main
-// computes result from Y0; if special is set, lanes that are not positive
-// finite numbers (under DAZ: zeros, denormals, negatives, NaN, +Inf) run
-// slow; post patches result.
-func transcendental2(name, setup, main, special, slow, result, post string) {
-	emit("// func %s(dst, x *float32, n int)", name)
-	emit("TEXT ·%s(SB), NOSPLIT, $8-24", name)
-	lines("MOVQ dst+0(FP), DI\nMOVQ x+8(FP), SI\nMOVQ n+16(FP), CX")
-	lines(setFTZ)
-	lines(setup)
-	emit("loop:")
-	lines("CMPQ CX, $8\nJLT done\nVMOVUPS (SI), Y0")
-	lines(main)
-	if special != "" {
-		lines(fmt.Sprintf(`
-VXORPS Y12, Y12, Y12
-VCMPPS $0x1a, Y12, %[1]s, Y11
-VPBROADCASTD ·simdU32+24(SB), Y12
-VCMPPS $0x00, Y12, %[1]s, Y12
-VORPS Y12, Y11, Y11
-VMOVMSKPS Y11, AX
-TESTL AX, AX
-JEQ normal
-`, special))
-		lines(slow)
-		emit("normal:")
-	}
-	lines(post)
-	emit("\tVMOVUPS %s, (DI)", result)
-	lines("ADDQ $32, SI\nADDQ $32, DI\nSUBQ $8, CX\nJMP loop")
-	emit("done:")
-	lines(restore)
-	emit("")
-}
-
 // expMain2 computes e^Y<in> (clamped) into Y5 like expCore32: Y12 = -104,
 // Y13 = 89 are not used here; Y14 holds the shifter; clobbers Y1-Y11.
 func expMain2(in int) string {
@@ -490,223 +661,164 @@ VBLENDVPS Y11, Y12, Y10, Y10
 `, u)
 }
 
-func avx2Kernels() {
-	ab := []string{"a", "b"}
-	single2("addAVX2", ab, "", "VADDPS Y1, Y0, Y2")
-	single2("subAVX2", ab, "", "VSUBPS Y1, Y0, Y2")
-	single2("mulAVX2", ab, "", "VMULPS Y1, Y0, Y2")
-	single2("divAVX2", ab, "", "VDIVPS Y1, Y0, Y2")
-	single2("divNoNanAVX2", ab, "", "VDIVPS Y1, Y0, Y2\nVCMPPS $0x00, Y15, Y1, Y3\nVANDNPS Y2, Y3, Y2")
-	single2("maxAVX2", ab, "", flush2("Y0")+flush2("Y1")+`
-VCMPPS $0x11, Y1, Y0, Y3
-VBLENDVPS Y3, Y1, Y0, Y2
-VCMPPS $0x03, Y1, Y1, Y3
-VBLENDVPS Y3, Y1, Y2, Y2
-VCMPPS $0x03, Y0, Y0, Y3
-VBLENDVPS Y3, Y0, Y2, Y2
-`)
-	single2("minAVX2", ab, "", flush2("Y0")+flush2("Y1")+`
-VCMPPS $0x11, Y0, Y1, Y3
-VBLENDVPS Y3, Y1, Y0, Y2
-VCMPPS $0x03, Y1, Y1, Y3
-VBLENDVPS Y3, Y1, Y2, Y2
-VCMPPS $0x03, Y0, Y0, Y3
-VBLENDVPS Y3, Y0, Y2, Y2
-`)
-	x := []string{"x"}
-	single2("negAVX2", x, "", "VSUBPS Y0, Y15, Y2")
-	single2("absAVX2", x, "", "VANDNPS Y0, Y13, Y2")
-	single2("reluAVX2", x, "", flush2("Y0")+"VCMPPS $0x11, Y15, Y0, Y3\nVANDNPS Y0, Y3, Y2")
-	single2("flushAVX2", x, "", flush2("Y0")+"VMOVAPS Y0, Y2")
-	single2("copyAVX2", x, "", "VMOVAPS Y0, Y2")
-	single2("clipAVX2", []string{"x", "lo", "hi"}, "", flush2("Y0")+flush2("Y1")+flush2("Y3")+`
-VCMPPS $0x11, Y0, Y3, Y4
-VBLENDVPS Y4, Y3, Y0, Y2
-VCMPPS $0x11, Y1, Y2, Y4
-VBLENDVPS Y4, Y1, Y2, Y2
-`)
-	expSetup := "VBROADCASTSS ·simdF32+16(SB), Y12\nVBROADCASTSS ·simdF32+20(SB), Y13\nVBROADCASTSS ·simdF32+4(SB), Y14\n"
-	transcendental2("expAVX2", expSetup, "VMAXPS Y0, Y12, Y0\nVMINPS Y0, Y13, Y0\n"+expMain2(0), "", "", "Y5", "")
-	transcendental2("logAVX2", "", `
-VPBROADCASTD ·simdU32+0(SB), Y12
-VPSUBD Y12, Y0, Y1
-VPSRAD $23, Y1, Y1
-VPSLLD $23, Y1, Y2
-VPSUBD Y2, Y0, Y2
-VBROADCASTSS ·simdF32+24(SB), Y12
-VSUBPS Y12, Y2, Y2
-VCVTDQ2PS Y1, Y1
-`+logMain2(2, 1), "Y0", logSlow2(0), "Y10", "")
-	transcendental2("log1pAVX2", "", `
-VBROADCASTSS ·simdF32+24(SB), Y12
-VADDPS Y12, Y0, Y1
-VPBROADCASTD ·simdU32+0(SB), Y13
-VPSUBD Y13, Y1, Y2
-VPSRAD $23, Y2, Y2
-VPSLLD $23, Y2, Y3
-VPSUBD Y3, Y1, Y3
-VSUBPS Y12, Y3, Y3
-VPBROADCASTD ·simdU32+4(SB), Y13
-VPSUBD Y2, Y13, Y4
-VPSLLD $23, Y4, Y4
-VSUBPS Y12, Y4, Y5
-VFMADD231PS Y4, Y0, Y5
-VPBROADCASTD ·simdU32+28(SB), Y13
-VPCMPGTD Y2, Y13, Y6
-VBLENDVPS Y6, Y5, Y3, Y3
-VCVTDQ2PS Y2, Y2
-`+logMain2(3, 2), "Y1", logSlow2(1), "Y10", `
-VPBROADCASTD ·simdU32+8(SB), Y13
-VPAND Y13, Y0, Y12
-VXORPS Y13, Y13, Y13
-VPCMPEQD Y13, Y12, Y12
-VBLENDVPS Y12, Y0, Y10, Y10
-`)
-	transcendental2("sigmoidAVX2", "VBROADCASTSS ·simdF32+16(SB), Y12\nVBROADCASTSS ·simdF32+4(SB), Y14\n", `
-VXORPS Y15, Y15, Y15
-VCMPPS $0x1d, Y15, Y0, Y15
-VPBROADCASTD ·simdU32+12(SB), Y10
-VPOR Y10, Y0, Y0
-VMAXPS Y0, Y12, Y0
-`+expMain2(0)+`
-VBROADCASTSS ·simdF32+24(SB), Y10
-VADDPS Y10, Y5, Y6
-VBLENDVPS Y15, Y10, Y5, Y5
-VDIVPS Y6, Y5, Y5
-`, "", "", "Y5", "")
-
-	// sumLanes: lanes[4k:4k+4] in Y(4+k), k < 8; n is a multiple of 32.
-	emit("// func sumLanesAVX2(x *float32, n int, lanes *[32]float64)")
-	emit("TEXT ·sumLanesAVX2(SB), NOSPLIT, $8-24")
-	lines("MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI")
-	lines(setFTZ)
-	for k := 0; k < 8; k++ {
-		emit("\tVMOVUPD %d(DI), Y%d", 32*k, 4+k)
+// single is a float32 kernel over 16 lanes per step: args are the
+// operand pointer names after dst, body computes Z2 from Z0 (, Z1, Z3).
+func single(name string, args []string, setup, body string) asmFunc {
+	regs := []string{"SI", "DX", "R8"}
+	zs := []string{"Z0", "Z1", "Z3"}
+	load := "MOVQ dst+0(FP), DI\n"
+	for i, a := range args {
+		load += fmt.Sprintf("MOVQ %s+%d(FP), %s\n", a, 8*(i+1), regs[i])
 	}
-	emit("loop:")
-	lines("CMPQ CX, $32\nJLT done")
-	tmp := []int{0, 1, 2, 3, 12, 13, 14, 15}
-	for k := 0; k < 8; k++ {
-		emit("\tVCVTPS2PD %d(SI), Y%d", 16*k, tmp[k])
-	}
-	for k := 0; k < 8; k++ {
-		emit("\tVADDPD Y%d, Y%d, Y%d", tmp[k], 4+k, 4+k)
-	}
-	lines("ADDQ $128, SI\nSUBQ $32, CX\nJMP loop")
-	emit("done:")
-	for k := 0; k < 8; k++ {
-		emit("\tVMOVUPD Y%d, %d(DI)", 4+k, 32*k)
-	}
-	lines(restore)
+	load += fmt.Sprintf("MOVQ n+%d(FP), CX", 8*(len(args)+1))
+	return asmFunc{name: name, params: "dst, " + strings.Join(args, ", ") + " *float32, n int",
+		frame: fmt.Sprintf("$8-%d", 8*(len(args)+2)), load: load, body: func() {
+			lines("MOVL $0x80000000, AX\nVPBROADCASTD AX, Z31\nMOVL $0x7f800000, AX\nVPBROADCASTD AX, Z29")
+			lines(setup)
+			// Four steps of 16 lanes per iteration (the same registers: the CPU
+			// renames them), then single steps, then the masked tail.
+			label("loop4")
+			lines("CMPQ CX, $64\nJLT " + L("loop"))
+			for u := 0; u < 4; u++ {
+				for i := range args {
+					emit("\tVMOVUPS %d(%s), %s", 64*u, regs[i], zs[i])
+				}
+				lines(body)
+				emit("\tVMOVUPS Z2, %d(DI)", 64*u)
+			}
+			for i := range args {
+				emit("\tADDQ $256, %s", regs[i])
+			}
+			lines("ADDQ $256, DI\nSUBQ $64, CX\nJMP " + L("loop4"))
+			label("loop")
+			lines("CMPQ CX, $16\nJLT " + L("tail"))
+			for i := range args {
+				emit("\tVMOVUPS (%s), %s", regs[i], zs[i])
+			}
+			lines(body)
+			emit("\tVMOVUPS Z2, (DI)")
+			for i := range args {
+				emit("\tADDQ $64, %s", regs[i])
+			}
+			lines("ADDQ $64, DI\nSUBQ $16, CX\nJMP " + L("loop"))
+			label("tail")
+			lines("TESTQ CX, CX\nJEQ " + L("done") + "\nMOVL $1, AX\nSHLL CX, AX\nDECL AX\nKMOVW AX, K1")
+			for i := range args {
+				emit("\tVMOVUPS.Z (%s), K1, %s", regs[i], zs[i])
+			}
+			lines(body)
+			emit("\tVMOVUPS Z2, K1, (DI)")
+			label("done")
+		}}
 }
 
-func main() {
-	emit("// Code generated by simd_gen.go; DO NOT EDIT.")
-	emit("")
-	emit("//go:build amd64 && !purego")
-	emit("")
-	emit(`#include "textflag.h"`)
-	emit("")
-	ab := []string{"a", "b"}
-	single("addAVX512", ab, "", "VADDPS Z1, Z0, Z2")
-	single("subAVX512", ab, "", "VSUBPS Z1, Z0, Z2")
-	single("mulAVX512", ab, "", "VMULPS Z1, Z0, Z2")
-	single("divAVX512", ab, "", "VDIVPS Z1, Z0, Z2")
-	single("divNoNanAVX512", ab, "VPXORD Z30, Z30, Z30", `
-VDIVPS Z1, Z0, Z2
-VCMPPS $0x00, Z30, Z1, K2
-VPXORD Z2, Z2, K2, Z2
-`)
-	single("maxAVX512", ab, "", flush("Z0")+flush("Z1")+`
-VMOVAPS Z0, Z2
-VCMPPS $0x11, Z1, Z0, K2
-VMOVAPS Z1, K2, Z2
-VCMPPS $0x03, Z1, Z1, K3
-VMOVAPS Z1, K3, Z2
-VCMPPS $0x03, Z0, Z0, K4
-VMOVAPS Z0, K4, Z2
-`)
-	single("minAVX512", ab, "", flush("Z0")+flush("Z1")+`
-VMOVAPS Z0, Z2
-VCMPPS $0x11, Z0, Z1, K2
-VMOVAPS Z1, K2, Z2
-VCMPPS $0x03, Z1, Z1, K3
-VMOVAPS Z1, K3, Z2
-VCMPPS $0x03, Z0, Z0, K4
-VMOVAPS Z0, K4, Z2
-`)
-	x := []string{"x"}
-	single("negAVX512", x, "VPXORD Z30, Z30, Z30", "VSUBPS Z0, Z30, Z2")
-	single("absAVX512", x, "MOVL $0x7fffffff, AX\nVPBROADCASTD AX, Z30", "VANDPS Z30, Z0, Z2")
-	single("reluAVX512", x, "VPXORD Z30, Z30, Z30", flush("Z0")+`
-VMOVAPS Z0, Z2
-VCMPPS $0x11, Z30, Z0, K2
-VPXORD Z2, Z2, K2, Z2
-`)
-	single("flushAVX512", x, "", flush("Z0")+"VMOVAPS Z0, Z2")
-	single("copyAVX512", x, "", "VMOVAPS Z0, Z2")
-	single("clipAVX512", []string{"x", "lo", "hi"}, "", flush("Z0")+flush("Z1")+flush("Z3")+`
-VMOVAPS Z0, Z2
-VCMPPS $0x11, Z2, Z3, K2
-VMOVAPS Z3, K2, Z2
-VCMPPS $0x11, Z1, Z2, K3
-VMOVAPS Z1, K3, Z2
-`)
+func (d tbody) step(lbl string) {
+	interleave(d.main)
+	if d.special != "" {
+		interleave("VFPCLASSPSZ $0xff, " + d.special + ", KG")
+		emit("\tKORTESTW K3, K4")
+		emit("\tJEQ %s", L(lbl))
+		sequential(d.slow)
+		label(lbl)
+	}
+	if d.post != "" {
+		sequential(d.post)
+	}
+}
 
-	transcendental("expAVX512", tbody{setup: clampSetup,
-		main: "VMAXPS ZG0, Z26, ZG0\nVMINPS ZG0, Z27, ZG0\n" + expMain(0), result: "ZG5"})
-	// log: e and m from the bits of x (garbage for the special lanes,
-	// which slow replaces).
-	transcendental("logAVX512", tbody{setup: zeroSetup,
-		main: `
-VPSUBD.BCST ·simdU32+0(SB), ZG0, ZG1
-VPSRAD $23, ZG1, ZG1
-VPSLLD $23, ZG1, ZG2
-VPSUBD ZG2, ZG0, ZG2
-VSUBPS.BCST ·simdF32+24(SB), ZG2, ZG2
-VCVTDQ2PS ZG1, ZG1
-` + logMain(2, 1),
-		special: "ZG0", slow: logSlow(0), result: "ZG10"})
-	// log1p: u = 1 + x in ZG1; e from u; f = x·2^-e + (2^-e - 1) where
-	// e < 24 (KS), else m - 1; ±0 and denormal inputs are returned
-	// unchanged (their raw bits, where the exponent field is zero).
-	transcendental("log1pAVX512", tbody{setup: zeroSetup + log1pSetup,
-		main: `
-VADDPS.BCST ·simdF32+24(SB), ZG0, ZG1
-VPSUBD.BCST ·simdU32+0(SB), ZG1, ZG2
-VPSRAD $23, ZG2, ZG2
-VPSLLD $23, ZG2, ZG3
-VPSUBD ZG3, ZG1, ZG3
-VSUBPS.BCST ·simdF32+24(SB), ZG3, ZG3
-VPSUBD ZG2, Z30, ZG4
-VPSLLD $23, ZG4, ZG4
-VSUBPS.BCST ·simdF32+24(SB), ZG4, ZG5
-VFMADD231PS ZG4, ZG0, ZG5
-VPCMPD $1, Z29, ZG2, KS
-VMOVAPS ZG5, KS, ZG3
-VCVTDQ2PS ZG2, ZG2
-` + logMain(3, 2),
-		special: "ZG1", slow: logSlow(1), result: "ZG10",
-		post: "VPTESTNMD.BCST ·simdU32+8(SB), ZG0, K7\nVMOVAPS ZG0, K7, ZG10"})
-	// sigmoid: e = exp(-|x|) (clamped below); x >= 0: 1/(1+e), else e/(1+e).
-	transcendental("sigmoidAVX512", tbody{setup: clampSetup + zeroSetup,
-		main: "VPORD.BCST ·simdU32+12(SB), ZG0, ZG10\nVMAXPS ZG10, Z26, ZG10\n" + expMain(10) + `
-VADDPS.BCST ·simdF32+24(SB), ZG5, ZG6
-VCMPPS $0x1d, Z31, ZG0, KS
-VBROADCASTSS ·simdF32+24(SB), KS, ZG5
-VDIVPS ZG6, ZG5, ZG5
-`, result: "ZG5"})
+// transcendental is an AVX-512 kernel of d over 32 lanes per step.
+func transcendental(name string, d tbody) asmFunc {
+	var n int
+	fmt.Sscanf(d.result, "ZG%d", &n)
+	return asmFunc{name: name, params: "dst, x *float32, n int", frame: "$8-24",
+		load: "MOVQ dst+0(FP), DI\nMOVQ x+8(FP), SI\nMOVQ n+16(FP), CX", body: func() {
+			lines(d.setup)
+			label("loop")
+			lines("CMPQ CX, $32\nJLT " + L("tail") + "\nVMOVUPS (SI), Z0\nVMOVUPS 64(SI), Z13")
+			d.step("loop_normal")
+			emit("\tVMOVUPS Z%d, (DI)", n)
+			emit("\tVMOVUPS Z%d, 64(DI)", n+13)
+			lines("ADDQ $128, SI\nADDQ $128, DI\nSUBQ $32, CX\nJMP " + L("loop"))
+			label("tail")
+			lines("TESTQ CX, CX\nJEQ " + L("done") + "\nMOVL $1, AX\nSHLL CX, AX\nDECL AX\nKMOVW AX, K1\nSHRL $16, AX\nKMOVW AX, K2")
+			lines("VMOVUPS.Z (SI), K1, Z0\nVMOVUPS.Z 64(SI), K2, Z13")
+			d.step("tail_normal")
+			emit("\tVMOVUPS Z%d, K1, (DI)", n)
+			emit("\tVMOVUPS Z%d, K2, 64(DI)", n+13)
+			label("done")
+		}}
+}
 
-	// sumLanes: lanes[0:8] in Z4, [8:16] in Z5, [16:24] in Z6, [24:32] in Z7.
-	emit("// func sumLanesAVX512(x *float32, n int, lanes *[32]float64)")
-	emit("TEXT ·sumLanesAVX512(SB), NOSPLIT, $8-24")
-	lines("MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI")
-	lines(setFTZ)
-	lines("VMOVUPD (DI), Z4\nVMOVUPD 64(DI), Z5\nVMOVUPD 128(DI), Z6\nVMOVUPD 192(DI), Z7")
-	emit("loop:")
-	lines(`
+// single2 is an AVX2 float32 kernel over 8 lanes per step: body
+// computes Y2 from Y0 (, Y1, Y3).
+func single2(name string, args []string, setup, body string) asmFunc {
+	regs := []string{"SI", "DX", "R8"}
+	ys := []string{"Y0", "Y1", "Y3"}
+	load := "MOVQ dst+0(FP), DI\n"
+	for i, a := range args {
+		load += fmt.Sprintf("MOVQ %s+%d(FP), %s\n", a, 8*(i+1), regs[i])
+	}
+	load += fmt.Sprintf("MOVQ n+%d(FP), CX", 8*(len(args)+1))
+	return asmFunc{name: name, params: "dst, " + strings.Join(args, ", ") + " *float32, n int",
+		frame: fmt.Sprintf("$8-%d", 8*(len(args)+2)), load: load, body: func() {
+			lines("VPXOR Y15, Y15, Y15\nVPBROADCASTD ·simdU32+8(SB), Y14\nVPBROADCASTD ·simdU32+12(SB), Y13")
+			lines(setup)
+			label("loop")
+			lines("CMPQ CX, $8\nJLT " + L("done"))
+			for i := range args {
+				emit("\tVMOVUPS (%s), %s", regs[i], ys[i])
+			}
+			lines(body)
+			emit("\tVMOVUPS Y2, (DI)")
+			for i := range args {
+				emit("\tADDQ $32, %s", regs[i])
+			}
+			lines("ADDQ $32, DI\nSUBQ $8, CX\nJMP " + L("loop"))
+			label("done")
+		}}
+}
+
+// transcendental2 is an AVX2 kernel over 8 lanes per step: d.main
+// computes d.result from Y0; if d.special is set, lanes that are not
+// positive finite numbers (under DAZ: zeros, denormals, negatives, NaN,
+// +Inf) run d.slow; d.post patches the result.
+func transcendental2(name string, d tbody) asmFunc {
+	return asmFunc{name: name, params: "dst, x *float32, n int", frame: "$8-24",
+		load: "MOVQ dst+0(FP), DI\nMOVQ x+8(FP), SI\nMOVQ n+16(FP), CX", body: func() {
+			lines(d.setup)
+			label("loop")
+			lines("CMPQ CX, $8\nJLT " + L("done") + "\nVMOVUPS (SI), Y0")
+			lines(d.main)
+			if d.special != "" {
+				lines(fmt.Sprintf(`
+VXORPS Y12, Y12, Y12
+VCMPPS $0x1a, Y12, %[1]s, Y11
+VPBROADCASTD ·simdU32+24(SB), Y12
+VCMPPS $0x00, Y12, %[1]s, Y12
+VORPS Y12, Y11, Y11
+VMOVMSKPS Y11, AX
+TESTL AX, AX
+JEQ %[2]s
+`, d.special, L("normal")))
+				lines(d.slow)
+				label("normal")
+			}
+			lines(d.post)
+			emit("\tVMOVUPS %s, (DI)", d.result)
+			lines("ADDQ $32, SI\nADDQ $32, DI\nSUBQ $8, CX\nJMP " + L("loop"))
+			label("done")
+		}}
+}
+
+// sumLanesAVX512: lanes[0:8] in Z4, [8:16] in Z5, [16:24] in Z6, [24:32] in Z7.
+var sumLanesAVX512 = asmFunc{name: "sumLanesAVX512", params: "x *float32, n int, lanes *[sumLaneCount]float64", frame: "$8-24",
+	doc:  "sumLanesAVX512 adds x[:n] into lanes (vecKernels.sumLanes).",
+	load: "MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI", body: func() {
+		lines("VMOVUPD (DI), Z4\nVMOVUPD 64(DI), Z5\nVMOVUPD 128(DI), Z6\nVMOVUPD 192(DI), Z7")
+		label("loop")
+		lines(`
 CMPQ CX, $32
-JLT tail
+JLT ` + L("tail") + `
 VCVTPS2PD (SI), Z0
 VCVTPS2PD 32(SI), Z1
 VCVTPS2PD 64(SI), Z2
@@ -717,14 +829,13 @@ VADDPD Z2, Z6, Z6
 VADDPD Z3, Z7, Z7
 ADDQ $128, SI
 SUBQ $32, CX
-JMP loop
-`)
-	// The tail adds +0 in the masked-off lanes, which leaves them as they
-	// are: a lane that starts at +0 never becomes -0.
-	emit("tail:")
-	lines(`
+JMP ` + L("loop"))
+		// The tail adds +0 in the masked-off lanes, which leaves them as they
+		// are: a lane that starts at +0 never becomes -0.
+		label("tail")
+		lines(`
 TESTQ CX, CX
-JEQ done
+JEQ ` + L("done") + `
 MOVL $1, AX
 SHLL CX, AX
 DECL AX
@@ -744,157 +855,156 @@ VADDPD Z2, Z5, Z5
 VADDPD Z9, Z6, Z6
 VADDPD Z10, Z7, Z7
 `)
-	emit("done:")
-	lines("VMOVUPD Z4, (DI)\nVMOVUPD Z5, 64(DI)\nVMOVUPD Z6, 128(DI)\nVMOVUPD Z7, 192(DI)")
-	lines(restore)
+		label("done")
+		lines("VMOVUPD Z4, (DI)\nVMOVUPD Z5, 64(DI)\nVMOVUPD Z6, 128(DI)\nVMOVUPD Z7, 192(DI)")
+	}}
+
+// sumLanesAVX2: lanes[4k:4k+4] in Y(4+k), k < 8; n is a multiple of 32.
+var sumLanesAVX2 = asmFunc{name: "sumLanesAVX2", params: "x *float32, n int, lanes *[sumLaneCount]float64", frame: "$8-24",
+	doc:  "sumLanesAVX2 adds x[:n] into lanes (vecKernels.sumLanes); n is a multiple of 32.",
+	load: "MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI", body: func() {
+		for k := 0; k < 8; k++ {
+			emit("\tVMOVUPD %d(DI), Y%d", 32*k, 4+k)
+		}
+		label("loop")
+		lines("CMPQ CX, $32\nJLT " + L("done"))
+		tmp := []int{0, 1, 2, 3, 12, 13, 14, 15}
+		for k := 0; k < 8; k++ {
+			emit("\tVCVTPS2PD %d(SI), Y%d", 16*k, tmp[k])
+		}
+		for k := 0; k < 8; k++ {
+			emit("\tVADDPD Y%d, Y%d, Y%d", tmp[k], 4+k, 4+k)
+		}
+		lines("ADDQ $128, SI\nSUBQ $32, CX\nJMP " + L("loop"))
+		label("done")
+		for k := 0; k < 8; k++ {
+			emit("\tVMOVUPD Y%d, %d(DI)", 4+k, 32*k)
+		}
+	}}
+
+func main() {
+	emit("// Code generated by simd_gen.go; DO NOT EDIT.")
 	emit("")
+	emit("//go:build amd64 && !purego")
+	emit("")
+	emit(`#include "textflag.h"`)
+	emit("")
+	for _, set := range []string{"AVX512", "AVX2"} {
+		kernels := map[string]asmFunc{}
+		for _, op := range vecOps {
+			f := op.kernel(set)
+			f.write()
+			kernels[op.name] = f
+		}
+		sum := map[string]asmFunc{"AVX512": sumLanesAVX512, "AVX2": sumLanesAVX2}[set]
+		sum.write()
+		var cp asmFunc
+		if set == "AVX512" {
+			cp = single("copyAVX512", x, "", "VMOVAPS Z0, Z2")
+		} else {
+			cp = single2("copyAVX2", x, "", "VMOVAPS Y0, Y2")
+		}
+		cp.doc = fmt.Sprintf("%s copies the bits of x (the runner's copy).", cp.name)
+		cp.write()
+		if set == "AVX512" {
+			for _, op := range vecOps {
+				if op.fused() {
+					runnerOps = append(runnerOps, runnerOp{op: op.name, kernels: map[string]asmFunc{}})
+				}
+			}
+			runnerOps = append(runnerOps, runnerOp{op: "sum", kernels: map[string]asmFunc{}}, runnerOp{op: "copy", kernels: map[string]asmFunc{}})
+		}
+		for _, r := range runnerOps {
+			switch r.op {
+			case "sum":
+				r.kernels[set] = sum
+			case "copy":
+				r.kernels[set] = cp
+			default:
+				r.kernels[set] = kernels[r.op]
+			}
+		}
+		if set == "AVX512" {
+			runner().write()
+			tiles().write()
+		}
+		chunks(set).write()
+	}
+	write("simd_amd64.s", buf.Bytes())
+	write("vecops_gen.go", goSource(genericGo()))
+	write("vecops_amd64_gen.go", goSource(archGo()))
+}
 
-	emitRunner(buf.String())
-	emitTiles()
-	emitChunks(buf.String(), "AVX512")
-
-	avx2Kernels()
-	emitChunks(buf.String(), "AVX2")
-
-	if err := os.WriteFile("simd_amd64.s", buf.Bytes(), 0o644); err != nil {
+func write(name string, b []byte) {
+	if err := os.WriteFile(name, b, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-// runnerOps are the runner's opcodes, in the order of the progOp
-// constants of fuse_asm_amd64.go, and the kernel each runs.
-var runnerOps = []struct{ op, kernel string }{
-	{"add", "addAVX512"}, {"sub", "subAVX512"}, {"mul", "mulAVX512"}, {"div", "divAVX512"},
-	{"divNoNan", "divNoNanAVX512"}, {"max", "maxAVX512"}, {"min", "minAVX512"},
-	{"neg", "negAVX512"}, {"abs", "absAVX512"}, {"relu", "reluAVX512"},
-	{"exp", "expAVX512"}, {"log", "logAVX512"}, {"log1p", "log1pAVX512"}, {"sigmoid", "sigmoidAVX512"},
-	{"clip", "clipAVX512"}, {"sum", "sumLanesAVX512"}, {"copy", "copyAVX512"},
-}
-
-var (
-	labelDef = regexp.MustCompile(`^(\w+):$`)
-	jumpRef  = regexp.MustCompile(`^(\tJ\w+ )(\w+)$`)
-)
-
-// inlineKernel turns the text of a kernel function into a block of the
-// runner: no TEXT line, arguments (the runner has loaded DI, SI, DX, R8
-// and CX), MXCSR changes (the runner sets them once) or RET (the block
-// jumps to next, the dispatch), and its labels prefixed with op.
-func inlineKernel(text, op, next string) []string {
-	var out []string
-	labels := map[string]bool{}
-	for _, l := range strings.Split(text, "\n") {
-		if m := labelDef.FindStringSubmatch(l); m != nil {
-			labels[m[1]] = true
-		}
-	}
-	for _, l := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(l)
-		switch {
-		case t == "", strings.HasPrefix(t, "//"), strings.HasPrefix(t, "TEXT "), strings.Contains(t, "(FP)"),
-			strings.Contains(t, "MXCSR"), t == "MOVL old-8(SP), AX", t == "ORL $0x8040, AX", t == "MOVL AX, new-4(SP)",
-			t == "VZEROUPPER":
-			continue
-		case t == "RET":
-			out = append(out, "\tJMP "+next)
-			continue
-		}
-		if m := labelDef.FindStringSubmatch(l); m != nil {
-			out = append(out, op+"_"+m[1]+":")
-			continue
-		}
-		if m := jumpRef.FindStringSubmatch(l); m != nil && labels[m[2]] {
-			out = append(out, m[1]+op+"_"+m[2])
-			continue
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
-// kernelText returns a kernel's text in the generated code: from its
-// "// func" line to the blank line after its RET.
-func kernelText(text, name string) string {
-	i := strings.Index(text, "// func "+name+"(")
-	if i < 0 {
-		panic("no kernel " + name)
-	}
-	j := strings.Index(text[i:], "\n\n")
-	if j < 0 {
-		return text[i:]
-	}
-	return text[i : i+j]
-}
-
-// emitRunner writes runProgAVX512, which runs a sequence of kernel calls
-// on one chunk in one call: MXCSR is set once, and each instruction's
-// operands come from a table of pointers. The kernels' own code is the
-// body of each opcode, so results are the kernels' bits.
-func emitRunner(text string) {
-	kernel := func(name string) string { return kernelText(text, name) }
-	emit("// func runProgAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)")
-	emit("TEXT ·runProgAVX512(SB), NOSPLIT, $8-32")
-	lines(`
+// runner is runProgAVX512, which runs a sequence of kernel calls on one
+// chunk in one call: MXCSR is set once, and each instruction's operands
+// come from a table of pointers. The kernels' own code is the body of each
+// opcode, so results are the kernels' bits.
+func runner() asmFunc {
+	return asmFunc{name: "runProgAVX512", params: "code *int32, ninstr int, ptrs *unsafe.Pointer, n int", frame: "$8-32",
+		doc: "runProgAVX512 runs ninstr instructions of code on n elements (see\n// vecKernels.prog): the AVX-512 kernels, inlined, under one MXCSR\n// change.",
+		load: `
 MOVQ code+0(FP), R9
 MOVQ ninstr+8(FP), R10
 MOVQ ptrs+16(FP), R11
 MOVQ n+24(FP), R12
-`)
-	lines(setFTZ)
-	emit("rnext:")
-	lines(`
+`, whole: func() {
+			emit("rnext:")
+			lines(`
 TESTQ R10, R10
 JEQ rdone
 MOVLQSX 0(R9), BX
 `)
-	runnerDispatch("op")
-	emit("rdone:")
-	lines(restore)
-	for _, o := range runnerOps {
-		emit("op_%s:", o.op)
-		for _, l := range inlineKernel(kernel(o.kernel), o.op, "rnext") {
-			emit("%s", l)
-		}
-	}
-	emit("")
+			runnerDispatch("op")
+			emit("rdone:")
+			lines(restore)
+			for _, o := range runnerOps {
+				emit("op_%s:", o.op)
+				o.kernels["AVX512"].inline(o.op, "rnext")
+			}
+		}}
 }
 
-// tileOps are the tile runner's opcodes, in the order of the tileOp
-// constants of fuse_tiles.go, with the code applied to the accumulator
-// (Z0-Z15: 256 elements) for each of its 16 registers; %[1]d is the
-// register and %[2]d the byte offset of its elements. SI points at the
-// operand's tile, DI at the destination's (store) or at the lanes (sum).
-var tileOps = []struct{ op, body string }{
-	{"load", "VMOVUPS %[2]d(SI), Z%[1]d"},
-	{"store", "VMOVUPS Z%[1]d, %[2]d(DI)"},
-	{"add", "VADDPS %[2]d(SI), Z%[1]d, Z%[1]d"},
-	{"sub", "VSUBPS %[2]d(SI), Z%[1]d, Z%[1]d"},
-	{"rsub", "VMOVUPS %[2]d(SI), Z16\nVSUBPS Z%[1]d, Z16, Z%[1]d"},
-	{"mul", "VMULPS %[2]d(SI), Z%[1]d, Z%[1]d"},
-	{"div", "VDIVPS %[2]d(SI), Z%[1]d, Z%[1]d"},
-	{"rdiv", "VMOVUPS %[2]d(SI), Z16\nVDIVPS Z%[1]d, Z16, Z%[1]d"},
-	{"square", "VMULPS Z%[1]d, Z%[1]d, Z%[1]d"},
-	{"neg", "VSUBPS Z%[1]d, Z30, Z%[1]d"},
-	{"abs", "VANDPS Z29, Z%[1]d, Z%[1]d"},
-	{"sum", ""},
+// tileOps are the tile runner's opcodes (the tileOp constants, in order),
+// with the code applied to the accumulator (Z0-Z15: 256 elements) for each
+// of its 16 registers; %[1]d is the register and %[2]d the byte offset of
+// its elements. SI points at the operand's tile, DI at the destination's
+// (store) or at the lanes (sum). vecOps' tile and tileRev name them.
+var tileOps = []struct{ op, goName, body string }{
+	{"load", "Load", "VMOVUPS %[2]d(SI), Z%[1]d"},
+	{"store", "Store", "VMOVUPS Z%[1]d, %[2]d(DI)"},
+	{"add", "Add", "VADDPS %[2]d(SI), Z%[1]d, Z%[1]d"},
+	{"sub", "Sub", "VSUBPS %[2]d(SI), Z%[1]d, Z%[1]d"},
+	{"rsub", "RSub", "VMOVUPS %[2]d(SI), Z16\nVSUBPS Z%[1]d, Z16, Z%[1]d"},
+	{"mul", "Mul", "VMULPS %[2]d(SI), Z%[1]d, Z%[1]d"},
+	{"div", "Div", "VDIVPS %[2]d(SI), Z%[1]d, Z%[1]d"},
+	{"rdiv", "RDiv", "VMOVUPS %[2]d(SI), Z16\nVDIVPS Z%[1]d, Z16, Z%[1]d"},
+	{"square", "Square", "VMULPS Z%[1]d, Z%[1]d, Z%[1]d"},
+	{"neg", "Neg", "VSUBPS Z%[1]d, Z30, Z%[1]d"},
+	{"abs", "Abs", "VANDPS Z29, Z%[1]d, Z%[1]d"},
+	{"sum", "Sum", ""},
 }
 
-// emitTiles writes runTilesAVX512: ntiles tiles of 256 elements, each
-// through ninstr tile instructions (5 int32s: tileOp, dst and a indices
-// into ptrs, two unused) with the running value in registers. The
-// arithmetic is the kernels' (same instructions, same MXCSR), and sum
-// adds lane by lane as sumLanesAVX512 does.
-func emitTiles() {
-	emit("// func runTilesAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, ntiles int)")
-	emit("TEXT ·runTilesAVX512(SB), NOSPLIT, $8-32")
-	lines(`
+// tiles is runTilesAVX512: ntiles tiles of 256 elements, each through
+// ninstr tile instructions (5 int32s: tileOp, dst and a indices into ptrs,
+// two unused) with the running value in registers. The arithmetic is the
+// kernels' (same instructions, same MXCSR), and sum adds lane by lane as
+// sumLanesAVX512 does.
+func tiles() asmFunc {
+	return asmFunc{name: "runTilesAVX512", params: "code *int32, ninstr int, ptrs *unsafe.Pointer, ntiles int", frame: "$8-32",
+		doc: "runTilesAVX512 runs ninstr tile instructions on ntiles tiles (see\n// vecKernels.tiles).",
+		load: `
 MOVQ code+0(FP), R9
 MOVQ ptrs+16(FP), R11
 MOVQ ntiles+24(FP), R12
-`)
-	lines(setFTZ)
-	lines(`
+`, whole: func() {
+			lines(`
 XORQ R13, R13
 MOVL $0x7fffffff, AX
 VPBROADCASTD AX, Z29
@@ -908,8 +1018,8 @@ tnext:
 TESTQ CX, CX
 JEQ tend
 `)
-	tileDispatch("R10", "CX", "t")
-	lines(`
+			tileDispatch("R10", "CX", "t")
+			lines(`
 JMP tnext
 tend:
 ADDQ $1024, R13
@@ -917,9 +1027,9 @@ DECQ R12
 JMP tile
 tdone:
 `)
-	lines(restore)
-	tileBodies("t", "tnext", "R13")
-	emit("")
+			lines(restore)
+			tileBodies("t", "tnext", "R13")
+		}}
 }
 
 // tileBodies emits the tile opcodes' code, labels prefix_op, each jumping
@@ -953,29 +1063,31 @@ func tileBodies(prefix, next, off string) {
 	}
 }
 
-// emitChunks writes runChunksAVX512: nchunks chunks of n elements (a
-// multiple of the tile size) through the runner code, which may hold tile
-// blocks: a header (opcode len(runnerOps), m, f) followed by m tile
-// instructions, run on each tile of the chunk, then f runner instructions
-// (for the elements after the whole tiles, of which there are none here:
-// they are skipped). Between chunks, ptrs[i] += steps[i] for i < ntab
-// (not after the last: the table never points past its buffers).
+// chunks is runChunks<set>: nchunks chunks of n elements (a multiple of
+// the tile size) through the runner code, which may hold tile blocks: a
+// header (opcode len(runnerOps), m, f) followed by m tile instructions,
+// run on each tile of the chunk, then f runner instructions (for the
+// elements after the whole tiles, of which there are none here: they are
+// skipped). Between chunks, ptrs[i] += steps[i] for i < ntab (not after
+// the last: the table never points past its buffers).
 //
 // set is the kernel set's suffix (AVX512, AVX2); only AVX-512 has tiles.
-func emitChunks(text, set string) {
+func chunks(set string) asmFunc {
 	tiles := set == "AVX512"
-	kernel := func(name string) string { return kernelText(text, strings.TrimSuffix(name, "AVX512")+set) }
-	emit("// func runChunks%s(code *int32, ninstr int, ptrs *unsafe.Pointer, n int, nchunks int, steps *int64, ntab int, pf *int32, npf int, pfBytes int)", set)
-	emit("TEXT ·runChunks%s(SB), NOSPLIT, $56-80", set)
-	lines(`
+	doc := "runChunksAVX512 runs runner code with tile blocks on nchunks chunks (see\n// vecKernels.chunks)."
+	if !tiles {
+		doc = "runChunksAVX2 is runChunksAVX512 with the AVX2 kernels and no tile\n// blocks; n must be a multiple of 32 (the AVX2 kernels leave tails to Go)."
+	}
+	return asmFunc{name: "runChunks" + set, frame: "$56-80", doc: doc,
+		params: "code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int, pf *int32, npf, pfBytes int",
+		load: `
 MOVQ ptrs+16(FP), R11
 MOVQ n+24(FP), R12
 MOVQ nchunks+32(FP), AX
 MOVQ AX, cl-16(SP)
 XORQ R13, R13
-`)
-	lines(setFTZ)
-	lines(`
+`, whole: func() {
+			lines(`
 cchunk:
 MOVQ cl-16(SP), AX
 TESTQ AX, AX
@@ -1018,16 +1130,16 @@ TESTQ R10, R10
 JEQ cchunkend
 MOVLQSX 0(R9), BX
 `)
-	if tiles {
-		emit("\tCMPQ BX, $%d", len(runnerOps))
-		emit("\tJEQ ctile")
-	}
-	runnerDispatch("c")
-	emit("\tJMP cnext")
-	if tiles {
-		emitTileBlock()
-	}
-	lines(`
+			if tiles {
+				emit("\tCMPQ BX, $%d", len(runnerOps))
+				emit("\tJEQ ctile")
+			}
+			runnerDispatch("c")
+			emit("\tJMP cnext")
+			if tiles {
+				emitTileBlock()
+			}
+			lines(`
 cchunkend:
 DECQ cl-16(SP)
 JEQ calldone
@@ -1045,17 +1157,15 @@ cstepped:
 JMP cchunk
 calldone:
 `)
-	lines(restore)
-	for _, o := range runnerOps {
-		emit("c_%s:", o.op)
-		for _, l := range inlineKernel(kernel(o.kernel), "c"+o.op, "cnext") {
-			emit("%s", l)
-		}
-	}
-	if tiles {
-		tileBodies("u", "ctnext", "R13")
-	}
-	emit("")
+			lines(restore)
+			for _, o := range runnerOps {
+				emit("c_%s:", o.op)
+				o.kernels[set].inline("c"+o.op, "cnext")
+			}
+			if tiles {
+				tileBodies("u", "ctnext", "R13")
+			}
+		}}
 }
 
 // emitTileBlock emits runChunksAVX512's tile block (label ctile): its
@@ -1147,4 +1257,201 @@ DECQ %[2]s
 		emit("\tCMPQ BX, $%d", i)
 		emit("\tJEQ %s_%s", prefix, o.op)
 	}
+}
+
+// Go output.
+
+func upper(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// kernelType is the Go type of a kernel with params.
+func kernelType(params []string) string {
+	return "func(dst, " + strings.Join(params, ", ") + " []float32)"
+}
+
+func goSource(b []byte) []byte {
+	out, err := format.Source(b)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s\n%v\n", b, err)
+		os.Exit(1)
+	}
+	return out
+}
+
+func tileGoName(op string) string {
+	for _, t := range tileOps {
+		if t.op == op {
+			return "t" + t.goName
+		}
+	}
+	panic("no tile op " + op)
+}
+
+// genericGo is vecops_gen.go.
+func genericGo() []byte {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	p("// Code generated by simd_gen.go; DO NOT EDIT.\n")
+	p("package goengine\n")
+	p("// The fusible vector ops, one per entry of simd_gen.go's vecOps table.\n")
+	p("// Instructions of the table's fused ops (the program's own instructions\n// follow numVecOps, fuse_program.go).")
+	p("const (")
+	first := true
+	for _, op := range vecOps {
+		if !op.fused() {
+			continue
+		}
+		if first {
+			p("v%s vop = iota // %s: %s", upper(op.name), strings.Join(op.tf, ", "), op.doc)
+			first = false
+		} else {
+			p("v%s // %s: %s", upper(op.name), strings.Join(op.tf, ", "), op.doc)
+		}
+	}
+	p("numVecOps\n)\n")
+	p("// Runner opcodes (vecKernels.prog, vecKernels.chunks): the numbers the\n// assembly runners dispatch on.")
+	p("const (")
+	for i, o := range runnerOps {
+		if i == 0 {
+			p("p%s progOp = iota", upper(o.op))
+		} else {
+			p("p%s", upper(o.op))
+		}
+	}
+	p("// pTileBlock heads a tile block in the code vecKernels.chunks runs.\npTileBlock\n)\n")
+	p("// Tile runner opcodes (vecKernels.tiles).")
+	p("const (")
+	for i, t := range tileOps {
+		if i == 0 {
+			p("t%s tileOp = iota", t.goName)
+		} else {
+			p("t%s", t.goName)
+		}
+	}
+	p(")\n")
+	p("// vecOpKernels holds one kernel per table op (vecKernels embeds it).")
+	p("type vecOpKernels struct {")
+	for _, op := range vecOps {
+		p("%s %s // dst = %s", op.name, kernelType(op.params), op.doc)
+	}
+	p("}\n")
+	p("// genericVecOps are the pure-Go kernels, which define the results.")
+	p("var genericVecOps = vecOpKernels{")
+	for _, op := range vecOps {
+		p("%s: %s,", op.name, op.goRef)
+	}
+	p("}\n")
+	p("// fusedVecOps maps the TensorFlow ops the table's kernels compute to\n// their instruction.")
+	p("var fusedVecOps = map[string]vop{")
+	for _, op := range vecOps {
+		for _, tf := range op.tf {
+			p("%q: v%s,", tf, upper(op.name))
+		}
+	}
+	p("}\n")
+	p("// vecOpArity is the operand count of each fused op's instruction.")
+	p("var vecOpArity = [numVecOps]int{")
+	for _, op := range vecOps {
+		if op.fused() {
+			p("v%s: %d,", upper(op.name), len(op.params))
+		}
+	}
+	p("}\n")
+	p("// runnerOp maps the instructions with one runner opcode to it.")
+	p("var runnerOp = map[vop]progOp{")
+	for _, o := range runnerOps {
+		if o.op != "sum" {
+			p("v%[1]s: p%[1]s,", upper(o.op))
+		}
+	}
+	p("}\n")
+	p("// vecUnary32 maps unary ops to the vector kernel their float32 kernel\n// runs (regUnary).")
+	p("var vecUnary32 = map[string]func(*vecKernels) " + kernelType(x) + "{")
+	for _, op := range vecOps {
+		if op.standalone {
+			for _, tf := range op.tf {
+				p("%q: func(k *vecKernels) %s { return k.%s },", tf, kernelType(x), op.name)
+			}
+		}
+	}
+	p("}\n")
+	p("// Tile opcodes of the runner opcodes: unary, binary with the\n// accumulator as first operand (direct) or as second (reverse).")
+	p("var (")
+	var un, di, re, tileable []string
+	for _, op := range vecOps {
+		P := "p" + upper(op.name)
+		switch {
+		case op.tile != "" && len(op.params) == 1:
+			un = append(un, P+": "+tileGoName(op.tile))
+		case op.tile != "":
+			di = append(di, P+": "+tileGoName(op.tile))
+			re = append(re, P+": "+tileGoName(op.tileRev))
+		default:
+			continue
+		}
+		tileable = append(tileable, P)
+	}
+	p("tileUnary = map[progOp]tileOp{%s}", strings.Join(un, ", "))
+	p("tileDirect = map[progOp]tileOp{%s}", strings.Join(di, ", "))
+	p("tileReverse = map[progOp]tileOp{%s}", strings.Join(re, ", "))
+	p(")\n")
+	p("// tileable reports whether op has a tile form.")
+	p("func tileable(op progOp) bool {\nswitch op {\ncase %s, pSum:\nreturn true\n}\nreturn false\n}\n", strings.Join(tileable, ", "))
+	p("// apply runs fused op op with k's kernel (unused operands nil).")
+	p("func (k *vecKernels) apply(op vop, dst, a, b, c []float32) {")
+	p("switch op {")
+	for _, op := range vecOps {
+		if !op.fused() {
+			continue
+		}
+		args := []string{"dst", "a", "b", "c"}[:len(op.params)+1]
+		p("case v%s:\nk.%s(%s)", upper(op.name), op.name, strings.Join(args, ", "))
+	}
+	p("}\n}\n")
+	p("// vecKernelList lists k's kernels of each arity by name (tests).")
+	p("func (k *vecKernels) vecKernelList() (unary map[string]%s, binary map[string]%s, ternary map[string]%s) {", kernelType(x), kernelType(ab), kernelType(xlohi))
+	for _, kind := range []struct {
+		name   string
+		params []string
+	}{{"unary", x}, {"binary", ab}, {"ternary", xlohi}} {
+		p("%s = map[string]%s{", kind.name, kernelType(kind.params))
+		for _, op := range vecOps {
+			if len(op.params) == len(kind.params) {
+				p("%q: k.%s,", op.name, op.name)
+			}
+		}
+		p("}")
+	}
+	p("return\n}")
+	return b.Bytes()
+}
+
+// archGo is vecops_amd64_gen.go.
+func archGo() []byte {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	p("// Code generated by simd_gen.go; DO NOT EDIT.\n")
+	p("//go:build amd64 && !purego\n")
+	p("package goengine\n")
+	p("import \"unsafe\"\n")
+	p("// The functions of simd_amd64.s.\n")
+	for _, f := range funcs {
+		if f.doc != "" {
+			p("// %s\n//", f.doc)
+		}
+		p("//go:noescape\nfunc %s(%s)\n", f.name, f.params)
+	}
+	adapt := map[int]string{1: "unaryAsm", 2: "binaryAsm", 3: "ternaryAsm"}
+	for _, set := range []string{"AVX512", "AVX2"} {
+		p("// %s are the %s kernels.", map[string]string{"AVX512": "avx512VecOps", "AVX2": "avx2VecOps"}[set], set)
+		p("var %s = vecOpKernels{", map[string]string{"AVX512": "avx512VecOps", "AVX2": "avx2VecOps"}[set])
+		for _, op := range vecOps {
+			if set == "AVX512" {
+				p("%s: %s(%s%s),", op.name, adapt[len(op.params)], op.name, set)
+			} else {
+				p("%s: %sTail(%s%s, genericVecOps.%s),", op.name, adapt[len(op.params)], op.name, set, op.name)
+			}
+		}
+		p("}\n")
+	}
+	return b.Bytes()
 }

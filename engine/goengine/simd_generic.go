@@ -4,24 +4,9 @@ package goengine
 // (TensorFlow's float32 semantics with denormals flushed, see
 // kernels_flush.go); the assembly kernels reproduce them bit for bit.
 var genericKernels = vecKernels{
-	name:     "go",
-	add:      binaryGo(func(a, b float32) float32 { return out32(float64(a) + float64(b)) }),
-	sub:      binaryGo(func(a, b float32) float32 { return out32(float64(a) - float64(b)) }),
-	mul:      binaryGo(func(a, b float32) float32 { return out32(float64(a) * float64(b)) }),
-	div:      binaryGo(func(a, b float32) float32 { return out32(float64(a) / float64(b)) }),
-	divNoNan: binaryGo(divNoNan32),
-	max:      binaryGo(maxF[float32]),
-	min:      binaryGo(minF[float32]),
-	neg:      unaryGo(func(x float32) float32 { return 0 - x }),
-	abs:      absGo,
-	relu:     unaryGo(relu[float32]),
-	flush:    unaryGo(func(x float32) float32 { return x }),
-	exp:      rawUnaryGo(exp32),
-	log:      rawUnaryGo(log32),
-	log1p:    rawUnaryGo(log1p32),
-	sigmoid:  rawUnaryGo(sigmoid32),
-	clip:     clipGo,
-	sumLanes: sumLanesGo,
+	name:         "go",
+	vecOpKernels: genericVecOps,
+	sumLanes:     sumLanesGo,
 }
 
 // binaryGo applies f to the operands read with denormals as zeros.

@@ -2,8 +2,10 @@ package goengine
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -103,43 +105,34 @@ func testKernelsMatchGo(t *testing.T, arch *vecKernels) {
 	for n := 0; n <= 33; n++ {
 		lengths = append(lengths, n)
 	}
-	binaries := []struct {
-		name   string
-		ga, gb func(dst, a, b []float32)
-	}{
-		{"add", g.add, arch.add}, {"sub", g.sub, arch.sub}, {"mul", g.mul, arch.mul},
-		{"div", g.div, arch.div}, {"divNoNan", g.divNoNan, arch.divNoNan},
-		{"max", g.max, arch.max}, {"min", g.min, arch.min},
-	}
-	unaries := []struct {
-		name   string
-		ga, gb func(dst, x []float32)
-	}{
-		{"neg", g.neg, arch.neg}, {"abs", g.abs, arch.abs}, {"relu", g.relu, arch.relu},
-		{"flush", g.flush, arch.flush}, {"exp", g.exp, arch.exp}, {"log", g.log, arch.log},
-		{"log1p", g.log1p, arch.log1p}, {"sigmoid", g.sigmoid, arch.sigmoid},
-	}
+	// Every kernel of simd_gen.go's table, by arity.
+	gu, gb, gt := g.vecKernelList()
+	au, ab, at := arch.vecKernelList()
+	names := func(m map[string]func(dst, x []float32)) []string { return slices.Sorted(maps.Keys(m)) }
+	require.NotEmpty(t, names(gu))
 	for _, n := range lengths {
-		for _, k := range binaries {
+		for _, name := range slices.Sorted(maps.Keys(gb)) {
 			want, got := make([]float32, n), make([]float32, n)
-			k.ga(want, a[:n], b[:n])
-			k.gb(got, a[:n], b[:n])
-			checkSame(t, fmt.Sprintf("%s/n=%d", k.name, n), [][]float32{a, b}, got, want)
+			gb[name](want, a[:n], b[:n])
+			ab[name](got, a[:n], b[:n])
+			checkSame(t, fmt.Sprintf("%s/n=%d", name, n), [][]float32{a, b}, got, want)
 			// Scalar-like operands and the mul edge of flush-to-zero.
-			k.ga(want, a[:n], a[:n])
-			k.gb(got, a[:n], a[:n])
-			checkSame(t, fmt.Sprintf("%s(x,x)/n=%d", k.name, n), [][]float32{a, a}, got, want)
+			gb[name](want, a[:n], a[:n])
+			ab[name](got, a[:n], a[:n])
+			checkSame(t, fmt.Sprintf("%s(x,x)/n=%d", name, n), [][]float32{a, a}, got, want)
 		}
-		for _, k := range unaries {
+		for _, name := range names(gu) {
 			want, got := make([]float32, n), make([]float32, n)
-			k.ga(want, a[:n])
-			k.gb(got, a[:n])
-			checkSame(t, fmt.Sprintf("%s/n=%d", k.name, n), [][]float32{a}, got, want)
+			gu[name](want, a[:n])
+			au[name](got, a[:n])
+			checkSame(t, fmt.Sprintf("%s/n=%d", name, n), [][]float32{a}, got, want)
 		}
-		want, got := make([]float32, n), make([]float32, n)
-		g.clip(want, a[:n], b[:n], c[:n])
-		arch.clip(got, a[:n], b[:n], c[:n])
-		checkSame(t, fmt.Sprintf("clip/n=%d", n), [][]float32{a, b, c}, got, want)
+		for _, name := range slices.Sorted(maps.Keys(gt)) {
+			want, got := make([]float32, n), make([]float32, n)
+			gt[name](want, a[:n], b[:n], c[:n])
+			at[name](got, a[:n], b[:n], c[:n])
+			checkSame(t, fmt.Sprintf("%s/n=%d", name, n), [][]float32{a, b, c}, got, want)
+		}
 		var lw, lg [sumLaneCount]float64
 		for i := range lw {
 			lw[i], lg[i] = float64(i), float64(i)
