@@ -53,6 +53,9 @@ func Ceil(s *Scope, x Output) Output { return unaryOf(s, "Ceil", x, floatTypes, 
 // Round rounds half to even, as TensorFlow's Round (banker's rounding).
 func Round(s *Scope, x Output) Output { return unaryOf(s, "Round", x, signedTypes, Invalid) }
 
+// Rint rounds to the nearest integer, half to even, as TensorFlow's Rint.
+func Rint(s *Scope, x Output) Output { return unaryOf(s, "Rint", x, floatTypes, Invalid) }
+
 // Sign is -1, 0 or 1 (NaN for NaN).
 func Sign(s *Scope, x Output) Output { return unaryOf(s, "Sign", x, signedTypes, Invalid) }
 

@@ -144,6 +144,8 @@ func unaryOps() []unaryOp {
 		}, false, nil},
 		{"ZerosLike", tfops.ZerosLike, func(float64, tfops.DType) float64 { return 0 }, true, func(int64) int64 { return 0 }},
 		{"OnesLike", tfops.OnesLike, func(float64, tfops.DType) float64 { return 1 }, true, func(int64) int64 { return 1 }},
+		// Rint: Eigen's numext::rint, to nearest, ties to even (cwise_ops.h).
+		{"Rint", tfops.Rint, func(x float64, _ tfops.DType) float64 { return math.RoundToEven(x) }, false, nil},
 	}
 }
 

@@ -248,7 +248,7 @@ func randomGraph(t *testing.T, r *rand.Rand, dims []int) (*graphpb.GraphDef, []s
 	pick := func(from []tfops.Output) tfops.Output { return from[r.IntN(len(from))] }
 	unary := []func(*tfops.Scope, tfops.Output) tfops.Output{
 		tfops.Neg, tfops.Abs, tfops.Exp, tfops.Log, tfops.Log1p, tfops.Sigmoid, tfops.Square, tfops.Relu,
-		tfops.Tanh, tfops.Sqrt, tfops.OnesLike, tfops.Floor, tfops.Sign, tfops.Elu,
+		tfops.Tanh, tfops.Sqrt, tfops.OnesLike, tfops.Floor, tfops.Sign, tfops.Elu, tfops.Rint,
 		func(s *tfops.Scope, x tfops.Output) tfops.Output { return tfops.Identity(s, x) },
 	}
 	binary := []func(*tfops.Scope, tfops.Output, tfops.Output) tfops.Output{

@@ -53,6 +53,7 @@ func init() {
 	regUnary("Relu6", grainCheap, relu6[float32], relu6[float64], relu6[int32], relu6[int64])
 	regUnary("Reciprocal", grainCheap, viaF64[float32](recip[float64]), recip[float64], nil, nil)
 	regUnary("Inv", grainCheap, viaF64[float32](recip[float64]), recip[float64], nil, nil)
+	regUnary("Rint", grainCheap, rint32, math.RoundToEven, nil, nil)
 	regUnary("Floor", grainCheap, viaF64[float32](math.Floor), math.Floor, nil, nil)
 	regUnary("Ceil", grainCheap, viaF64[float32](math.Ceil), math.Ceil, nil, nil)
 	regUnary("Exp", grainHeavy, exp32, math.Exp, nil, nil)

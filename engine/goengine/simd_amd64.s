@@ -1613,6 +1613,64 @@ done:
 	VZEROUPPER
 	RET
 
+// func rintAVX512(dst, x *float32, n int)
+TEXT ·rintAVX512(SB), NOSPLIT, $8-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	STMXCSR old-8(SP)
+	MOVL old-8(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, new-4(SP)
+	LDMXCSR new-4(SP)
+	MOVL $0x80000000, AX
+	VPBROADCASTD AX, Z31
+	MOVL $0x7f800000, AX
+	VPBROADCASTD AX, Z29
+loop4:
+	CMPQ CX, $64
+	JLT loop
+	VMOVUPS 0(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 0(DI)
+	VMOVUPS 64(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS 128(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS 192(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP loop4
+loop:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, K1, (DI)
+done:
+	LDMXCSR old-8(SP)
+	VZEROUPPER
+	RET
+
 // func clipAVX512(dst, x, lo, hi *float32, n int)
 TEXT ·clipAVX512(SB), NOSPLIT, $8-40
 	MOVQ dst+0(FP), DI
@@ -1920,10 +1978,12 @@ rnext:
 	CMPQ BX, $13
 	JEQ op_sigmoid
 	CMPQ BX, $14
-	JEQ op_clip
+	JEQ op_rint
 	CMPQ BX, $15
-	JEQ op_sum
+	JEQ op_clip
 	CMPQ BX, $16
+	JEQ op_sum
+	CMPQ BX, $17
 	JEQ op_copy
 rdone:
 	LDMXCSR old-8(SP)
@@ -3293,6 +3353,52 @@ sigmoid_tail:
 	VMOVUPS Z18, K2, 64(DI)
 sigmoid_done:
 	JMP rnext
+op_rint:
+	MOVL $0x80000000, AX
+	VPBROADCASTD AX, Z31
+	MOVL $0x7f800000, AX
+	VPBROADCASTD AX, Z29
+rint_loop4:
+	CMPQ CX, $64
+	JLT rint_loop
+	VMOVUPS 0(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 0(DI)
+	VMOVUPS 64(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS 128(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS 192(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP rint_loop4
+rint_loop:
+	CMPQ CX, $16
+	JLT rint_tail
+	VMOVUPS (SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP rint_loop
+rint_tail:
+	TESTQ CX, CX
+	JEQ rint_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, K1, (DI)
+rint_done:
+	JMP rnext
 op_clip:
 	MOVL $0x80000000, AX
 	VPBROADCASTD AX, Z31
@@ -3946,7 +4052,7 @@ TEXT ·runChunksAVX512(SB), NOSPLIT, $56-80
 	TESTQ R10, R10
 	JEQ cchunkend
 	MOVLQSX 0(R9), BX
-	CMPQ BX, $17
+	CMPQ BX, $18
 	JEQ ctile
 	MOVLQSX 4(R9), AX
 	MOVQ (R11)(AX*8), DI
@@ -3988,10 +4094,12 @@ TEXT ·runChunksAVX512(SB), NOSPLIT, $56-80
 	CMPQ BX, $13
 	JEQ c_sigmoid
 	CMPQ BX, $14
-	JEQ c_clip
+	JEQ c_rint
 	CMPQ BX, $15
-	JEQ c_sum
+	JEQ c_clip
 	CMPQ BX, $16
+	JEQ c_sum
+	CMPQ BX, $17
 	JEQ c_copy
 	JMP cnext
 	ctile:
@@ -5446,6 +5554,52 @@ csigmoid_tail:
 	VMOVUPS Z18, K2, 64(DI)
 csigmoid_done:
 	JMP cnext
+c_rint:
+	MOVL $0x80000000, AX
+	VPBROADCASTD AX, Z31
+	MOVL $0x7f800000, AX
+	VPBROADCASTD AX, Z29
+crint_loop4:
+	CMPQ CX, $64
+	JLT crint_loop
+	VMOVUPS 0(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 0(DI)
+	VMOVUPS 64(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS 128(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS 192(SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP crint_loop4
+crint_loop:
+	CMPQ CX, $16
+	JLT crint_tail
+	VMOVUPS (SI), Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP crint_loop
+crint_tail:
+	TESTQ CX, CX
+	JEQ crint_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VRNDSCALEPS $0, Z0, Z2
+	VMOVUPS Z2, K1, (DI)
+crint_done:
+	JMP cnext
 c_clip:
 	MOVL $0x80000000, AX
 	VPBROADCASTD AX, Z31
@@ -6656,6 +6810,34 @@ done:
 	VZEROUPPER
 	RET
 
+// func rintAVX2(dst, x *float32, n int)
+TEXT ·rintAVX2(SB), NOSPLIT, $8-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	STMXCSR old-8(SP)
+	MOVL old-8(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, new-4(SP)
+	LDMXCSR new-4(SP)
+	VPXOR Y15, Y15, Y15
+	VPBROADCASTD ·simdU32+8(SB), Y14
+	VPBROADCASTD ·simdU32+12(SB), Y13
+loop:
+	CMPQ CX, $8
+	JLT done
+	VMOVUPS (SI), Y0
+	VROUNDPS $0, Y0, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP loop
+done:
+	LDMXCSR old-8(SP)
+	VZEROUPPER
+	RET
+
 // func clipAVX2(dst, x, lo, hi *float32, n int)
 TEXT ·clipAVX2(SB), NOSPLIT, $8-40
 	MOVQ dst+0(FP), DI
@@ -6879,10 +7061,12 @@ TEXT ·runChunksAVX2(SB), NOSPLIT, $56-80
 	CMPQ BX, $13
 	JEQ c_sigmoid
 	CMPQ BX, $14
-	JEQ c_clip
+	JEQ c_rint
 	CMPQ BX, $15
-	JEQ c_sum
+	JEQ c_clip
 	CMPQ BX, $16
+	JEQ c_sum
+	CMPQ BX, $17
 	JEQ c_copy
 	JMP cnext
 	cchunkend:
@@ -7370,6 +7554,22 @@ csigmoid_loop:
 	SUBQ $8, CX
 	JMP csigmoid_loop
 csigmoid_done:
+	JMP cnext
+c_rint:
+	VPXOR Y15, Y15, Y15
+	VPBROADCASTD ·simdU32+8(SB), Y14
+	VPBROADCASTD ·simdU32+12(SB), Y13
+crint_loop:
+	CMPQ CX, $8
+	JLT crint_done
+	VMOVUPS (SI), Y0
+	VROUNDPS $0, Y0, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP crint_loop
+crint_done:
 	JMP cnext
 c_clip:
 	VPXOR Y15, Y15, Y15

@@ -355,6 +355,12 @@ VADDPS Y10, Y5, Y6
 VBLENDVPS Y15, Y10, Y5, Y5
 VDIVPS Y6, Y5, Y5
 `, result: "Y5"}}},
+	// rint: TensorFlow's Rint (Eigen's numext::rint), rounding mode 0 of
+	// VRNDSCALEPS/VROUNDPS: to nearest, ties to even.
+	{name: "rint", tf: []string{"Rint"}, standalone: true, params: x, doc: "x rounded to an integer, ties to even (rint32)",
+		goRef:  "unaryGo(rint32)",
+		avx512: asmBody{body: "VRNDSCALEPS $0, Z0, Z2"},
+		avx2:   asmBody{body: "VROUNDPS $0, Y0, Y2"}},
 	{name: "clip", tf: []string{"ClipByValue"}, params: xlohi, doc: "min(x, hi) then max(·, lo) (clipOf)",
 		goRef: "clipGo",
 		avx512: asmBody{body: flush("Z0") + flush("Z1") + flush("Z3") + `

@@ -1,5 +1,7 @@
 package goengine
 
+import "math"
+
 // genericKernels are the pure-Go vector kernels. They define the results
 // (TensorFlow's float32 semantics with denormals flushed, see
 // kernels_flush.go); the assembly kernels reproduce them bit for bit.
@@ -54,6 +56,10 @@ func divNoNan32(a, b float32) float32 {
 	}
 	return out32(float64(a) / float64(b))
 }
+
+// rint32 is x rounded to the nearest integer, ties to even: TensorFlow's
+// Rint (cwise_ops.h: Eigen::numext::rint), exact in float32.
+func rint32(x float32) float32 { return float32(math.RoundToEven(float64(x))) }
 
 // clipGo is clipOf's loop: min(x, hi) then max(·, lo), operands read with
 // denormals as zeros.

@@ -83,6 +83,11 @@ func log1pAVX512(dst, x *float32, n int)
 //go:noescape
 func sigmoidAVX512(dst, x *float32, n int)
 
+// rintAVX512 is the AVX512 kernel of rint: dst = x rounded to an integer, ties to even (rint32).
+//
+//go:noescape
+func rintAVX512(dst, x *float32, n int)
+
 // clipAVX512 is the AVX512 kernel of clip: dst = min(x, hi) then max(·, lo) (clipOf).
 //
 //go:noescape
@@ -192,6 +197,11 @@ func log1pAVX2(dst, x *float32, n int)
 //go:noescape
 func sigmoidAVX2(dst, x *float32, n int)
 
+// rintAVX2 is the AVX2 kernel of rint: dst = x rounded to an integer, ties to even (rint32).
+//
+//go:noescape
+func rintAVX2(dst, x *float32, n int)
+
 // clipAVX2 is the AVX2 kernel of clip: dst = min(x, hi) then max(·, lo) (clipOf).
 //
 //go:noescape
@@ -230,6 +240,7 @@ var avx512VecOps = vecOpKernels{
 	log:      unaryAsm(logAVX512),
 	log1p:    unaryAsm(log1pAVX512),
 	sigmoid:  unaryAsm(sigmoidAVX512),
+	rint:     unaryAsm(rintAVX512),
 	clip:     ternaryAsm(clipAVX512),
 }
 
@@ -250,5 +261,6 @@ var avx2VecOps = vecOpKernels{
 	log:      unaryAsmTail(logAVX2, genericVecOps.log),
 	log1p:    unaryAsmTail(log1pAVX2, genericVecOps.log1p),
 	sigmoid:  unaryAsmTail(sigmoidAVX2, genericVecOps.sigmoid),
+	rint:     unaryAsmTail(rintAVX2, genericVecOps.rint),
 	clip:     ternaryAsmTail(clipAVX2, genericVecOps.clip),
 }

@@ -21,6 +21,7 @@ const (
 	vLog                 // Log: ln x (log32)
 	vLog1p               // Log1p: ln(1 + x) (log1p32)
 	vSigmoid             // Sigmoid: 1 / (1 + e^-x) (sigmoid32)
+	vRint                // Rint: x rounded to an integer, ties to even (rint32)
 	vClip                // ClipByValue: min(x, hi) then max(·, lo) (clipOf)
 	numVecOps
 )
@@ -42,6 +43,7 @@ const (
 	pLog
 	pLog1p
 	pSigmoid
+	pRint
 	pClip
 	pSum
 	pCopy
@@ -82,6 +84,7 @@ type vecOpKernels struct {
 	log      func(dst, x []float32)         // dst = ln x (log32)
 	log1p    func(dst, x []float32)         // dst = ln(1 + x) (log1p32)
 	sigmoid  func(dst, x []float32)         // dst = 1 / (1 + e^-x) (sigmoid32)
+	rint     func(dst, x []float32)         // dst = x rounded to an integer, ties to even (rint32)
 	clip     func(dst, x, lo, hi []float32) // dst = min(x, hi) then max(·, lo) (clipOf)
 }
 
@@ -102,6 +105,7 @@ var genericVecOps = vecOpKernels{
 	log:      rawUnaryGo(log32),
 	log1p:    rawUnaryGo(log1p32),
 	sigmoid:  rawUnaryGo(sigmoid32),
+	rint:     unaryGo(rint32),
 	clip:     clipGo,
 }
 
@@ -124,6 +128,7 @@ var fusedVecOps = map[string]vop{
 	"Log":         vLog,
 	"Log1p":       vLog1p,
 	"Sigmoid":     vSigmoid,
+	"Rint":        vRint,
 	"ClipByValue": vClip,
 }
 
@@ -143,6 +148,7 @@ var vecOpArity = [numVecOps]int{
 	vLog:      1,
 	vLog1p:    1,
 	vSigmoid:  1,
+	vRint:     1,
 	vClip:     3,
 }
 
@@ -162,6 +168,7 @@ var runnerOp = map[vop]progOp{
 	vLog:      pLog,
 	vLog1p:    pLog1p,
 	vSigmoid:  pSigmoid,
+	vRint:     pRint,
 	vClip:     pClip,
 	vCopy:     pCopy,
 }
@@ -176,6 +183,7 @@ var vecUnary32 = map[string]func(*vecKernels) func(dst, x []float32){
 	"Log":     func(k *vecKernels) func(dst, x []float32) { return k.log },
 	"Log1p":   func(k *vecKernels) func(dst, x []float32) { return k.log1p },
 	"Sigmoid": func(k *vecKernels) func(dst, x []float32) { return k.sigmoid },
+	"Rint":    func(k *vecKernels) func(dst, x []float32) { return k.rint },
 }
 
 // Tile opcodes of the runner opcodes: unary, binary with the
@@ -226,6 +234,8 @@ func (k *vecKernels) apply(op vop, dst, a, b, c []float32) {
 		k.log1p(dst, a)
 	case vSigmoid:
 		k.sigmoid(dst, a)
+	case vRint:
+		k.rint(dst, a)
 	case vClip:
 		k.clip(dst, a, b, c)
 	}
@@ -242,6 +252,7 @@ func (k *vecKernels) vecKernelList() (unary map[string]func(dst, x []float32), b
 		"log":     k.log,
 		"log1p":   k.log1p,
 		"sigmoid": k.sigmoid,
+		"rint":    k.rint,
 	}
 	binary = map[string]func(dst, a, b []float32){
 		"add":      k.add,
