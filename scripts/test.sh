@@ -8,7 +8,8 @@
 #   5. real TensorFlow: go vet and go test with -tags tensorflow, against the
 #      libtensorflow that scripts/install-libtensorflow.sh installed
 #      (missing library = failure, never a skip)
-#   6. goldens: scripts/check-goldens.sh, when present
+#   6. goldens: scripts/check-goldens.sh, when present; generated files:
+#      scripts/check-generated.sh (go generate ./... changes nothing)
 #   7. fuzz (bounded): scripts/fuzz.sh runs every fuzz target for FUZZTIME
 #      (default 15s) each; crashers land in testdata/fuzz/<Target>/
 #
@@ -69,8 +70,9 @@ go vet -tags tensorflow ./...
 go test -tags tensorflow "$@" ./...
 done_step
 
-step "6/7 goldens"
+step "6/7 goldens; generated files"
 if [ -x scripts/check-goldens.sh ]; then scripts/check-goldens.sh; else echo "scripts/check-goldens.sh not present: nothing to check"; fi
+scripts/check-generated.sh
 done_step
 
 step "7/7 fuzz (bounded): FUZZTIME=${FUZZTIME:-15s} per target"

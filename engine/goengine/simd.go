@@ -6,6 +6,11 @@ import (
 	"unsafe"
 )
 
+// simd_gen.go writes simd_amd64.s, vecops_gen.go and vecops_amd64_gen.go
+// (in every build, so that the check of generated files runs anywhere).
+//
+//go:generate go run simd_gen.go
+
 // Vector kernels over float32 slices: the elementwise arithmetic and
 // transcendental functions that fused regions (fuse_program.go) and the
 // float32 Exp, Log, Log1p, Sigmoid and Sum kernels are built from.

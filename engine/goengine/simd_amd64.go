@@ -4,8 +4,6 @@ package goengine
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run simd_gen.go
-
 // The Go declarations of the functions of simd_amd64.s and the kernel
 // tables avx512VecOps and avx2VecOps are in vecops_amd64_gen.go.
 
