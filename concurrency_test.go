@@ -179,7 +179,7 @@ func TestConcurrentLossEval(t *testing.T) {
 	require.NoError(t, err)
 	hammer(t, len(concLosses), func(i int) ([]byte, error) {
 		l := concLosses[i]
-		out, err := graphs.Eval(context.Background(), eng, l.name, l.cfg, concLossInputs(i, l.weights))
+		out, err := tfseg.Eval(context.Background(), eng, l.name, l.cfg, concLossInputs(i, l.weights))
 		if err != nil {
 			return nil, err
 		}

@@ -12,31 +12,6 @@ import (
 	"github.com/tfseg/tfseg/tfops"
 )
 
-func ExampleEval() {
-	eng, err := engine.Get("go")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// Keras 3's binary cross entropy at the clip boundary: z = 0, p = 1.
-	z := tfops.MustFromSlice([]float32{0}, 1, 1, 1, 1)
-	p := tfops.MustFromSlice([]float32{1}, 1, 1, 1, 1)
-	for _, keras := range []string{"3", "2", "logits"} {
-		loss, err := graphs.Eval(context.Background(), eng, "ce",
-			graphs.Config{"keras": keras, "reduction": "sum_over_batch_size"},
-			map[string]*tfops.Tensor{"y_true": z, "y_pred": p})
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		fmt.Printf("keras=%s: %.4f\n", keras, loss.Float32s()[0])
-	}
-	// Output:
-	// keras=3: 15.9424
-	// keras=2: 15.3332
-	// keras=logits: 15.9424
-}
-
 func ExampleLookup() {
 	spec, err := graphs.Lookup("dice_image")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfseg/tfseg"
 	"github.com/tfseg/tfseg/engine"
 	_ "github.com/tfseg/tfseg/engine/goengine" // the reference engine
 	"github.com/tfseg/tfseg/graphs"
@@ -93,7 +94,7 @@ func Want(t *testing.T, c Case, in map[string]*tfops.Tensor) []float64 {
 	t.Helper()
 	eng, err := engine.Get("go")
 	require.NoError(t, err)
-	out, err := graphs.Eval(context.Background(), eng, c.Name, c.Cfg, in)
+	out, err := tfseg.Eval(context.Background(), eng, c.Name, c.Cfg, in)
 	require.NoError(t, err)
 	return Float64s(out)
 }
