@@ -60,9 +60,9 @@ step "5/7 real TensorFlow: go vet / go test -tags tensorflow ./..."
 tf_env="$(scripts/install-libtensorflow.sh --check --env)" ||
 	fail "libtensorflow is not installed: run scripts/install-libtensorflow.sh first (the tensorflow tests are never skipped)"
 eval "$tf_env"
-# graft and tfgo each register TensorFlow's .proto files; binaries linking
-# both need the relaxed conflict policy (see engine/tfengine docs).
-export GOLANG_PROTOBUF_REGISTRATION_CONFLICT=warn
+# graft and tfgo each register TensorFlow's .proto files; the one binary
+# linking both (tfgobridge's tests) relaxes the conflict policy itself, by
+# importing tfgobridge (see its package doc): nothing to set here.
 # TensorFlow's INFO log lines (CPU features, SavedModel loading) drown the test output.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-1}"
 go vet -tags tensorflow ./...
