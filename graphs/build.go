@@ -242,6 +242,8 @@ func (s *Spec) hasInput(in string) bool {
 // sparseLabels reports whether y_true holds class indices.
 func (s *Spec) sparseLabels(v Values) bool {
 	switch s.labels {
+	case labelsSame:
+		return false
 	case labelsSparse:
 		return true
 	case labelsParam:
