@@ -19,6 +19,7 @@ import (
 // Image is a decoded image: float32 samples in row-major height x width x
 // channels order.
 type Image struct {
+	// Height, Width and Channels are the image's dimensions (HWC).
 	Height, Width, Channels int
 	// Pix holds Height*Width*Channels samples, pixel (y, x) channel c at
 	// (y*Width+x)*Channels+c.

@@ -58,6 +58,7 @@ func (l Limits) WithDefaults() Limits {
 
 // SessionOptions configure a session.
 type SessionOptions struct {
+	// Limits bound what the graph may make the engine do (zero: defaults).
 	Limits Limits
 	// Threads caps the worker goroutines a session uses (0: GOMAXPROCS).
 	Threads int

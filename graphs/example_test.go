@@ -2,6 +2,7 @@ package graphs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"github.com/tfseg/tfseg/engine"
 	_ "github.com/tfseg/tfseg/engine/goengine"
 	"github.com/tfseg/tfseg/graphs"
+	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -100,4 +102,20 @@ func ExampleExport() {
 	_, err = os.Stat(filepath.Join(dir, "focal", "saved_model.pb"))
 	fmt.Println(err == nil)
 	// Output: true
+}
+
+// Exporting Tversky twice to one directory: the second export replaces
+// the first only when asked to.
+func ExampleExport_replace() {
+	tmp, _ := os.MkdirTemp("", "tfseg-export")
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "tversky")
+	fmt.Println(graphs.Export(dir, "tversky", graphs.Config{"beta": "0.3"}))
+	err := graphs.Export(dir, "tversky", graphs.Config{"beta": "0.7"})
+	fmt.Println(errors.Is(err, savedmodel.ErrExport))
+	fmt.Println(graphs.Export(dir, "tversky", graphs.Config{"beta": "0.7"}, graphs.WithReplace()))
+	// Output:
+	// <nil>
+	// true
+	// <nil>
 }
