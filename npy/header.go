@@ -64,8 +64,10 @@ func parseHeader(dict string) (header, error) {
 			if h.shape, ok = p.tuple(); !ok {
 				return bad("shape is not a tuple of non-negative integers")
 			}
-			if p.negative {
-				return bad("negative dimension in shape")
+			for _, d := range h.shape {
+				if d < 0 {
+					return header{}, fmt.Errorf("%w: negative dimension in shape %v", ErrFormat, h.shape)
+				}
 			}
 		default:
 			return bad("unexpected key %q (want descr, fortran_order, shape)", key)
@@ -88,9 +90,8 @@ func parseHeader(dict string) (header, error) {
 
 // headerParser reads the Python literals of a header dictionary.
 type headerParser struct {
-	s        string
-	i        int
-	negative bool // tuple met a negative dimension
+	s string
+	i int
 }
 
 func (p *headerParser) skip() {
@@ -152,7 +153,7 @@ func (p *headerParser) str() (string, bool) {
 	return v, true
 }
 
-// tuple reads (), (n,) or (n, m, ...) of non-negative integers; Python 2's
+// tuple reads (), (n,) or (n, m, ...) of integers; Python 2's
 // long suffix (3L) is accepted, as NumPy files written by Python 2 have it.
 func (p *headerParser) tuple() ([]int, bool) {
 	if !p.eat('(') {
@@ -164,16 +165,15 @@ func (p *headerParser) tuple() ([]int, bool) {
 			return dims, true
 		}
 		p.skip()
-		if p.i < len(p.s) && p.s[p.i] == '-' {
-			p.negative = true
-			p.i++
-		}
 		start := p.i
+		if p.i < len(p.s) && p.s[p.i] == '-' {
+			p.i++ // a negative dimension: parsed, for the caller to report
+		}
 		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
 			p.i++
 		}
 		n, err := strconv.Atoi(p.s[start:p.i])
-		if err != nil || n < 0 {
+		if err != nil {
 			return nil, false
 		}
 		if p.i < len(p.s) && p.s[p.i] == 'L' {
