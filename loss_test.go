@@ -113,9 +113,6 @@ func TestLossIntegerMasks(t *testing.T) {
 		p32[i] = float32(p[i])
 		u8[i], i32[i], i64[i], bl[i] = uint8(z[i]), int32(z[i]), int64(z[i]), z[i] == 1
 	}
-	l, err := tfseg.NewLoss("focal", tfseg.Params{"gamma": 2, "alpha": float32(0.25)})
-	require.NoError(t, err)
-	defer l.Close()
 	// Independent float64 reference: the focal loss's mean,
 	// -α z (1-p)^γ log p - (1-α)(1-z) p^γ log(1-p), with p clipped to
 	// [1e-7, 1-1e-7] as Keras' epsilon does.
@@ -126,13 +123,18 @@ func TestLossIntegerMasks(t *testing.T) {
 	}
 	want := sum / float64(len(z))
 	yp := tfops.MustFromSlice(p32, n, h, w, 1)
-	for _, yt := range []*tfops.Tensor{
-		tfops.MustFromSlice(u8, n, h, w, 1), tfops.MustFromSlice(i32, n, h, w, 1),
-		tfops.MustFromSlice(i64, n, h, w, 1), tfops.MustFromSlice(bl, n, h, w, 1),
-	} {
-		got, err := l.Value(context.Background(), yt, yp)
-		require.NoError(t, err, "y_true %v", yt.DType())
-		assert.InDelta(t, want, got, 1e-6*want, "y_true %v", yt.DType())
+	for _, eng := range engine.Names() { // every engine built in: go, and tensorflow under the tag
+		l, err := tfseg.NewLoss("focal", tfseg.Params{"gamma": 2, "alpha": float32(0.25)}, tfseg.WithEngine(eng))
+		require.NoError(t, err)
+		for _, yt := range []*tfops.Tensor{
+			tfops.MustFromSlice(u8, n, h, w, 1), tfops.MustFromSlice(i32, n, h, w, 1),
+			tfops.MustFromSlice(i64, n, h, w, 1), tfops.MustFromSlice(bl, n, h, w, 1),
+		} {
+			got, err := l.Value(context.Background(), yt, yp)
+			require.NoError(t, err, "engine %s, y_true %v", eng, yt.DType())
+			assert.InDelta(t, want, got, 1e-6*want, "engine %s, y_true %v", eng, yt.DType())
+		}
+		require.NoError(t, l.Close())
 	}
 }
 
