@@ -160,9 +160,10 @@ type Loss struct {
 	eng  engine.Engine
 	so   engine.SessionOptions
 
-	mu     sync.RWMutex
-	closed bool
-	cache  map[string]*lossGraph
+	mu        sync.RWMutex
+	closed    bool
+	cache     map[string]*lossGraph
+	batchAxis map[string]bool // PerImage: does the result have a batch axis, per input key
 }
 
 // lossGraph is a built graph with its open session.
@@ -199,7 +200,7 @@ func NewLoss(name string, params Params, opts ...Option) (*Loss, error) {
 	}
 	return &Loss{spec: spec, cfg: cfg, eng: eng,
 		so:    engine.SessionOptions{Limits: o.limits, Threads: o.threads},
-		cache: map[string]*lossGraph{}}, nil
+		cache: map[string]*lossGraph{}, batchAxis: map[string]bool{}}, nil
 }
 
 // Name returns the registry name of the loss or metric.
@@ -297,7 +298,8 @@ func (l *Loss) Value(ctx context.Context, yTrue, yPred *tfops.Tensor) (float64, 
 // Errors are Run's.
 func (l *Loss) PerImage(ctx context.Context, inputs map[string]*tfops.Tensor) (*tfops.Tensor, error) {
 	var buf [128]byte
-	if _, err := l.key(buf[:0], inputs); err != nil {
+	key, err := l.key(buf[:0], inputs)
+	if err != nil {
 		return nil, err
 	}
 	p := inputs[graphs.InputPred]
@@ -308,21 +310,10 @@ func (l *Loss) PerImage(ctx context.Context, inputs map[string]*tfops.Tensor) (*
 	if n == 0 {
 		return nil, fmt.Errorf("%w: %s: PerImage on an empty batch (y_pred shape %v)", graphs.ErrInput, l.spec.Name, p.Shape())
 	}
-	// Does the result have a batch axis? Build the graph with the batch
-	// size unknown and look at the result's static shape.
-	specs := make(map[string]graphs.InputSpec, len(inputs))
-	for k, t := range inputs {
-		sh := t.Shape()
-		if len(sh) > 0 && sh[0] == n {
-			sh = append([]int{-1}, sh[1:]...)
-		}
-		specs[k] = graphs.InputSpec{DType: t.DType(), Shape: tfops.ShapeOf(sh)}
-	}
-	g, err := graphs.BuildFor(l.spec.Name, l.cfg, specs)
+	batchAxis, err := l.hasBatchAxis(string(key), inputs, n)
 	if err != nil {
 		return nil, err
 	}
-	batchAxis := g.OutputShape.RankKnown() && g.OutputShape.Rank() > 0 && g.OutputShape.Dim(0) < 0
 	outs := make([]*tfops.Tensor, n)
 	one := make(map[string]*tfops.Tensor, len(inputs))
 	for i := 0; i < n; i++ {
@@ -348,6 +339,37 @@ func (l *Loss) PerImage(ctx context.Context, inputs map[string]*tfops.Tensor) (*
 	return tfops.Stack(outs)
 }
 
+// hasBatchAxis reports whether the result for inputs (batch size n) has a
+// batch axis: the graph built with the batch size unknown has a result
+// whose first dimension is unknown. The answer is kept per input key.
+func (l *Loss) hasBatchAxis(key string, inputs map[string]*tfops.Tensor, n int) (bool, error) {
+	l.mu.RLock()
+	v, ok := l.batchAxis[key]
+	l.mu.RUnlock()
+	if ok {
+		return v, nil
+	}
+	specs := make(map[string]graphs.InputSpec, len(inputs))
+	for k, t := range inputs {
+		sh := t.Shape()
+		if len(sh) > 0 && sh[0] == n {
+			sh = append([]int{-1}, sh[1:]...)
+		}
+		specs[k] = graphs.InputSpec{DType: t.DType(), Shape: tfops.ShapeOf(sh)}
+	}
+	g, err := graphs.BuildFor(l.spec.Name, l.cfg, specs)
+	if err != nil {
+		return false, err
+	}
+	v = g.OutputShape.RankKnown() && g.OutputShape.Rank() > 0 && g.OutputShape.Dim(0) < 0
+	l.mu.Lock()
+	if l.batchAxis != nil && len(l.batchAxis) < maxCachedShapes {
+		l.batchAxis[key] = v
+	}
+	l.mu.Unlock()
+	return v, nil
+}
+
 // Close releases the loss's sessions. Runs in flight finish first; later
 // calls fail with ErrClosed.
 func (l *Loss) Close() error {
@@ -363,7 +385,7 @@ func (l *Loss) Close() error {
 			first = err
 		}
 	}
-	l.cache = nil
+	l.cache, l.batchAxis = nil, nil
 	return first
 }
 
