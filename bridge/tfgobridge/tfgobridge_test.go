@@ -46,7 +46,7 @@ func run(t *testing.T, s *op.Scope, feeds map[tf.Output]*tf.Tensor, outs ...tf.O
 // TestImportLossMatchesGoEngine adds each loss to an op.Scope under a
 // sub-scope and control dependency of the caller's, on the caller's
 // tensors (y_true a Const, y_pred and the extra inputs fed placeholders),
-// runs it on libtensorflow and compares with graphs.Eval on the Go engine.
+// runs it on libtensorflow and compares with the loss run on the Go engine.
 func TestImportLossMatchesGoEngine(t *testing.T) {
 	for i, c := range bridgetest.Cases() {
 		t.Run(c.Label(), func(t *testing.T) {
