@@ -255,3 +255,23 @@ func TestLossBadInput(t *testing.T) {
 	_, err = l.Run(ctx, map[string]*tfops.Tensor{"y_true": f(1, 2, 2, 1), "y_pred": f(1, 2, 2, 1)})
 	assert.ErrorIs(t, err, tfseg.ErrClosed)
 }
+
+// TestLossManyShapes runs one Loss on more input shapes than it keeps
+// sessions for: the shapes beyond run on a session opened for the call,
+// with the same values.
+func TestLossManyShapes(t *testing.T) {
+	l, err := tfseg.NewLoss("dice_image", tfseg.Params{"reduction": "none"})
+	require.NoError(t, err)
+	defer l.Close()
+	for w := 1; w <= 20; w++ {
+		for rep := 0; rep < 2; rep++ {
+			z, p := lossBatch(uint64(w), 2, 3, w)
+			got, err := l.Run(context.Background(), map[string]*tfops.Tensor{
+				graphs.InputTrue: tfops.MustFromSlice(z, 2, 3, w, 1),
+				graphs.InputPred: tfops.MustFromSlice(p, 2, 3, w, 1),
+			})
+			require.NoError(t, err, "width %d", w)
+			assert.InDeltaSlice(t, refDiceImage(z, p, 2), got.Float64s(), 1e-12, "width %d", w)
+		}
+	}
+}
