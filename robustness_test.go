@@ -146,11 +146,7 @@ func rbListing(t *testing.T, dir string) []string {
 func rbBinary(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "tfseg")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	out, err := exec.Command(gobin, "build", "-o", bin, "./cmd/tfseg").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "./cmd/tfseg").CombinedOutput()
 	require.NoError(t, err, "go build ./cmd/tfseg:\n%s", out)
 	return bin
 }

@@ -46,13 +46,17 @@ func reluAVX512(dst, x *float32, n int)
 //go:noescape
 func flushAVX512(dst, x *float32, n int)
 
-// copyAVX512 copies the bits of x (the runner's copy).
+// copyAVX512 copies the bits of x (the runner's copy). The runners'
+// assembly calls it; this declaration is for the assembler's argument checks.
 //
+//lint:ignore U1000 called from assembly (simd_amd64.s), not from Go
 //go:noescape
 func copyAVX512(dst, x *float32, n int)
 
-// copyAVX2 copies the bits of x (runChunksAVX2's copy).
+// copyAVX2 copies the bits of x (runChunksAVX2's copy), called from
+// assembly as copyAVX512 is.
 //
+//lint:ignore U1000 called from assembly (simd_amd64.s), not from Go
 //go:noescape
 func copyAVX2(dst, x *float32, n int)
 
