@@ -18,7 +18,7 @@ import (
 	"github.com/tfseg/tfseg/tfops"
 )
 
-// Concurrency: Model.Run, graphs.Eval and a shared loss session are called
+// Concurrency: Model.Run, tfseg.Eval and a shared loss session are called
 // from concGoroutines goroutines, concCalls times each (concShortCalls with
 // -short), on a few distinct inputs; every result must be bit-identical to
 // the serial run of the same input. Under -race this also checks that no
@@ -172,14 +172,14 @@ func concLossInputs(i int, weights bool) map[string]*tfops.Tensor {
 	return in
 }
 
-// TestConcurrentLossEval calls graphs.Eval (graph built and session
+// TestConcurrentLossEval calls tfseg.Eval (graph built and session
 // opened per call) for several losses at once.
 func TestConcurrentLossEval(t *testing.T) {
 	eng, err := engine.Get(engine.Default)
 	require.NoError(t, err)
 	hammer(t, len(concLosses), func(i int) ([]byte, error) {
 		l := concLosses[i]
-		out, err := graphs.Eval(context.Background(), eng, l.name, l.cfg, concLossInputs(i, l.weights))
+		out, err := tfseg.Eval(context.Background(), eng, l.name, l.cfg, concLossInputs(i, l.weights))
 		if err != nil {
 			return nil, err
 		}

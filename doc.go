@@ -20,6 +20,24 @@
 // the MetaGraphDef (WithTags), resource limits for untrusted models
 // (WithLimits) and the thread budget (WithThreads).
 //
+// # Losses and metrics on tensors
+//
+// NewLoss compiles a loss or metric of package graphs by name, with typed
+// or string parameters, on any engine (the default "go" needs no import):
+//
+//	l, err := tfseg.NewLoss("focal", tfseg.Params{"gamma": 2.0})
+//	defer l.Close()
+//	v, err := l.Value(ctx, mask, probs) // masks may be uint8, int32, int64 or bool
+//
+// The graph and session are built on the first Run for a set of input
+// shapes and reused after; Run, Value and PerImage (one value per image)
+// are safe for concurrent use. Eval is the one-shot form. NewMetrics and
+// Metrics.Score give per-image IoU, Dice, precision, recall and pixel
+// accuracy, per class and mean, the numbers `tfseg eval` reports, for a
+// batch of model outputs and masks in memory; package dataset converts
+// image.Image values and encoded bytes to tensors and model outputs back
+// to masks and images.
+//
 // # Engines
 //
 // Graphs run on an engine chosen by name from the registry in package

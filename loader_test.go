@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfseg/tfseg"
+	"github.com/tfseg/tfseg/baseline"
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
@@ -341,69 +342,41 @@ func TestLoadLimits(t *testing.T) {
 	assert.ErrorContains(t, err, "MaxTensorBytes")
 }
 
-// exampleModel writes y = 0.5·x + 2 as a SavedModel with two variables.
-func exampleModel(dir string) string {
-	s := tfops.NewScope()
-	x := tfops.Placeholder(s.WithOpName("x"), tfops.Float, tfops.MakeShape(-1))
-	a := savedmodel.VarHandleOp(s, "a", tfops.Float, tfops.ScalarShape())
-	b := savedmodel.VarHandleOp(s, "b", tfops.Float, tfops.ScalarShape())
-	ax := tfops.Mul(s, savedmodel.ReadVariableOp(s, a, tfops.Float, tfops.ScalarShape()), x)
-	y := tfops.Identity(s.WithOpName("y"), tfops.AddV2(s, ax, savedmodel.ReadVariableOp(s, b, tfops.Float, tfops.ScalarShape())))
-	gd, err := s.Finalize()
-	if err != nil {
-		log.Fatal(err)
-	}
-	err = savedmodel.Write(dir, &savedmodel.Export{
-		Graph: gd,
-		Signatures: map[string]savedmodel.Signature{"serving_default": {
-			Inputs:  map[string]savedmodel.TensorInfo{"x": {Name: x.Name(), DType: tfops.Float, Shape: x.Shape()}},
-			Outputs: map[string]savedmodel.TensorInfo{"y": {Name: y.Name(), DType: tfops.Float, Shape: y.Shape()}},
-		}},
-		Variables: map[string]*tfops.Tensor{"a": tfops.FromScalar(float32(0.5)), "b": tfops.FromScalar(float32(2))},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	return dir
-}
-
-// exampleLoad loads exampleModel from a temporary directory; cleanup
-// closes it and removes the directory.
-func exampleLoad() (*tfseg.Model, func()) {
-	tmp, err := os.MkdirTemp("", "example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	m, err := tfseg.Load(exampleModel(filepath.Join(tmp, "m")))
-	if err != nil {
-		log.Fatal(err)
-	}
-	return m, func() { m.Close(); os.RemoveAll(tmp) }
-}
-
 func ExampleLoad() {
-	tmp, _ := os.MkdirTemp("", "example")
-	defer os.RemoveAll(tmp)
-	dir := exampleModel(filepath.Join(tmp, "half_plus_two"))
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	model := filepath.Join(dir, "model") // a SavedModel: here tfseg's demo model
+	if err := baseline.WriteModel(model, baseline.DefaultCalibration); err != nil {
+		log.Fatal(err)
+	}
 
-	m, err := tfseg.Load(dir) // the pure-Go engine; tfseg.WithEngine("tensorflow") for real TensorFlow
+	m, err := tfseg.Load(model) // the pure-Go engine; tfseg.WithEngine("tensorflow") for real TensorFlow
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer m.Close()
-	out, err := m.Run(context.Background(), "serving_default", map[string]*tfops.Tensor{
-		"x": tfops.MustFromSlice([]float32{0, 1, 2}, 3),
-	})
+	black, _ := tfops.Zeros(tfops.Float, 1, 8, 8, 1) // one 8x8 grey image, NHWC
+	out, err := m.Run(context.Background(), "serving_default", map[string]*tfops.Tensor{"image": black})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(out["y"].Float32s())
-	// Output: [2 2.5 3]
+	// Black smooths to black: probability σ(gain·0 + bias) everywhere.
+	p := out["probability"]
+	fmt.Println(p.Shape(), math.Abs(p.At(0, 4, 4, 0)-1/(1+math.Exp(-baseline.DefaultCalibration.Bias))) < 1e-6)
+	// Output: [1 8 8 1] true
 }
 
 func ExampleModel_Signatures() {
-	m, cleanup := exampleLoad()
-	defer cleanup()
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	if err := baseline.WriteModel(filepath.Join(dir, "model"), baseline.DefaultCalibration); err != nil {
+		log.Fatal(err)
+	}
+	m, err := tfseg.Load(filepath.Join(dir, "model"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
 	for _, s := range m.Signatures() {
 		for _, in := range s.Inputs {
 			fmt.Printf("%s input %s: %v%v\n", s.Key, in.Name, in.DType, in.Shape)
@@ -413,19 +386,27 @@ func ExampleModel_Signatures() {
 		}
 	}
 	// Output:
-	// serving_default input x: float32(?,)
-	// serving_default output y: float32(?,)
+	// serving_default input image: float32(?, ?, ?, 1)
+	// serving_default output probability: float32(?, ?, ?, 1)
 }
 
 func ExampleModel_Run_errors() {
-	m, cleanup := exampleLoad()
-	defer cleanup()
-	_, err := m.Run(context.Background(), "serving_default", map[string]*tfops.Tensor{"input": tfops.FromScalar(float32(1))})
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	if err := baseline.WriteModel(filepath.Join(dir, "model"), baseline.DefaultCalibration); err != nil {
+		log.Fatal(err)
+	}
+	m, err := tfseg.Load(filepath.Join(dir, "model"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	_, err = m.Run(context.Background(), "serving_default", map[string]*tfops.Tensor{"input": tfops.FromScalar(float32(1))})
 	fmt.Println(errors.Is(err, tfseg.ErrInput))
 	fmt.Println(err)
 	// Output:
 	// true
-	// tfseg: bad input: signature "serving_default" has no input "input"; its inputs: x float32(?,)
+	// tfseg: bad input: signature "serving_default" has no input "input"; its inputs: image float32(?, ?, ?, 1)
 }
 
 // benchEngines are the engines BenchmarkUNet compares; the tensorflow

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfseg/tfseg"
 	"github.com/tfseg/tfseg/engine"
 	_ "github.com/tfseg/tfseg/engine/goengine"
 	"github.com/tfseg/tfseg/graphs"
@@ -215,7 +216,7 @@ func TestLossGoldens(t *testing.T) {
 						require.True(t, ok, "case %s has no array %s", r.Case, src)
 						inputs[in] = arr.tensor(t)
 					}
-					got, err := graphs.Eval(ctx, eng, r.Loss, graphs.Config(r.Params), inputs)
+					got, err := tfseg.Eval(ctx, eng, r.Loss, graphs.Config(r.Params), inputs)
 					require.NoError(t, err)
 					require.Equal(t, r.Expected.Shape, got.Shape(), "result shape")
 					want := r.Expected.float64s(t)
@@ -253,7 +254,7 @@ func TestKerasPublishedNumbers(t *testing.T) {
 				for in, v := range c.Inputs {
 					inputs[in] = v.tensor(t)
 				}
-				got, err := graphs.Eval(ctx, eng, c.Loss, graphs.Config(c.Params), inputs)
+				got, err := tfseg.Eval(ctx, eng, c.Loss, graphs.Config(c.Params), inputs)
 				require.NoError(t, err)
 				require.Equal(t, c.Expected.Shape, got.Shape(), "result shape (%s)", c.Source)
 				published := c.Expected.float64s(t)
@@ -316,7 +317,7 @@ func TestLossBadInputs(t *testing.T) {
 			if inputs == nil {
 				inputs = map[string]*tfops.Tensor{"y_true": f(1, 2, 2, 1), "y_pred": f(1, 2, 2, 1)}
 			}
-			_, err := graphs.Eval(ctx, eng, tc.loss, tc.cfg, inputs)
+			_, err := tfseg.Eval(ctx, eng, tc.loss, tc.cfg, inputs)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.target)
 			assert.Contains(t, err.Error(), tc.msg)
@@ -350,7 +351,7 @@ func TestKerasGoldens(t *testing.T) {
 			for in, src := range r.Inputs {
 				inputs[in] = gf.Cases[r.Case][src].tensor(t)
 			}
-			got, err := graphs.Eval(context.Background(), eng, r.Loss, graphs.Config(r.Params), inputs)
+			got, err := tfseg.Eval(context.Background(), eng, r.Loss, graphs.Config(r.Params), inputs)
 			require.NoError(t, err)
 			want := r.Expected.float64s(t)
 			require.Len(t, want, got.NumElements())

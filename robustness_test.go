@@ -146,11 +146,7 @@ func rbListing(t *testing.T, dir string) []string {
 func rbBinary(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "tfseg")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	out, err := exec.Command(gobin, "build", "-o", bin, "./cmd/tfseg").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "./cmd/tfseg").CombinedOutput()
 	require.NoError(t, err, "go build ./cmd/tfseg:\n%s", out)
 	return bin
 }
@@ -529,8 +525,8 @@ func rbCases() []rbCase {
 		// The command line: exit 1 for bad input, 2 for usage; no output left behind.
 		{name: "cmd/run truncated input", setup: withX(func(t *testing.T) []byte { b := goodNpy(t); return b[:len(b)-3] }, nil),
 			args: runArgs(), exit: 1, want: []string{"tfseg run:", "data truncated"}},
-		{name: "cmd/run wrong dtype input", setup: withX(func(t *testing.T) []byte { return rbNpy(t, tfops.MustFromSlice([]float64{1}, 1)) }, nil),
-			args: runArgs(), exit: 1, want: []string{`input "x" must be float32, got float64`}},
+		{name: "cmd/run wrong dtype input (int32; float64 is rounded to float32 with a note)", setup: withX(func(t *testing.T) []byte { return rbNpy(t, tfops.MustFromSlice([]int32{1}, 1)) }, nil),
+			args: runArgs(), exit: 1, want: []string{`input "x" must be float32, got int32`}},
 		{name: "cmd/run missing signature", setup: withX(goodNpy, nil), args: runArgs("--signature", "nope"), exit: 1,
 			want: []string{`unknown signature "nope"`}},
 		{name: "cmd/run truncated saved_model.pb", setup: withX(goodNpy, pbTruncate), args: runArgs(), exit: 1,

@@ -12,7 +12,9 @@ import (
 // grey level s to the foreground probability p = σ(Gain·s + Bias). The
 // model's threshold, where p = 1/2, is s = -Bias/Gain.
 type Calibration struct {
-	Sigma      float64
+	// Sigma is the Gaussian smoothing's standard deviation, in pixels.
+	Sigma float64
+	// Gain and Bias map the smoothed grey level to the logit.
 	Gain, Bias float64
 }
 

@@ -27,7 +27,7 @@ func values(t *testing.T, x *tf.Tensor) []float64 {
 
 // TestImportLossMatchesGoEngine imports each loss into a graft graph on the
 // caller's tensors (y_true a Const, y_pred and the extra inputs fed
-// placeholders), runs it on libtensorflow and compares with graphs.Eval on
+// placeholders), runs it on libtensorflow and compares with the loss run on
 // the Go engine.
 func TestImportLossMatchesGoEngine(t *testing.T) {
 	for i, c := range bridgetest.Cases() {

@@ -30,7 +30,12 @@
 // github.com/galeone/tensorflow. It lives apart because graft and galeone's
 // fork each carry generated copies of TensorFlow's .proto files: a binary
 // linking both (tfgobridge always does, since tfseg builds graphs with
-// graft's protos) must relax the protobuf registration conflict check (see
-// the tfgobridge documentation). This package links only graft and needs
+// graft's protos) must relax the protobuf registration conflict check,
+// which importing tfgobridge does (see its documentation). This package links only graft and needs
 // nothing.
+//
+// # API (build tag tensorflow)
+//
+//	func ImportLoss(g *tf.Graph, prefix, name string, cfg graphs.Config, yTrue, yPred tf.Output, extra map[string]tf.Output) (tf.Output, error)
+//	var ErrImport error
 package bridge

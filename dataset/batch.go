@@ -53,7 +53,8 @@ func (b *Batch) Tensor() *tfops.Tensor {
 // BatchOptions configure Batches.
 type BatchOptions struct {
 	// Size is the largest number of images per batch (default 8).
-	Size  int
+	Size int
+	// Image and Mask configure the readers (ReadImage, ReadMask).
 	Image ImageOptions
 	Mask  MaskOptions
 }

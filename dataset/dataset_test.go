@@ -102,6 +102,7 @@ func TestReadImage(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			im, err := ReadImage(tc.path, tc.opts)
+			sameInMemory(t, tc.path, tc.opts, im, tc.err)
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				assert.Contains(t, err.Error(), tc.path, "the message names the file")
@@ -176,6 +177,7 @@ func TestReadMask(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := ReadMask(tc.path, MaskOptions{Encoding: tc.enc})
+			sameMaskInMemory(t, tc.path, MaskOptions{Encoding: tc.enc}, m, tc.err)
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				assert.Contains(t, err.Error(), tc.path)

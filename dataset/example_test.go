@@ -1,13 +1,16 @@
 package dataset_test
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/png"
+	"log"
 	"os"
 	"path/filepath"
 
 	"github.com/tfseg/tfseg/dataset"
+	"github.com/tfseg/tfseg/tfops"
 )
 
 // save writes a w x h grey PNG whose pixels are all v.
@@ -66,4 +69,39 @@ func ExampleMask_Fit() {
 	// Output:
 	// 60 60 true <nil>
 	// dataset: bad mask: mask is 100x100, fitting neither the image (120x120) nor the model output (80x80)
+}
+
+// An image and a mask from bytes in memory (an upload, a message), read as
+// the file readers read files.
+func ExampleDecodeImage() {
+	g := image.NewGray(image.Rect(0, 0, 2, 2))
+	copy(g.Pix, []uint8{0, 51, 102, 255})
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, g); err != nil {
+		log.Fatal(err)
+	}
+	data := buf.Bytes()
+	im, err := dataset.DecodeImage(bytes.NewReader(data), dataset.ImageOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := dataset.DecodeMask(bytes.NewReader(data), dataset.MaskOptions{Encoding: dataset.MaskBinary})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%v %.4f %v\n", im.Tensor().Shape(), im.Pix, m.Labels) // v/255, and any non-zero value is foreground
+	// Output: [1 2 2 1] [0.0000 0.2000 0.4000 1.0000] [0 1 1 1]
+}
+
+// A model's output to masks (argmax over the classes) and to a picture.
+func ExampleMaskFromOutput() {
+	// One 1x2 image, three class scores per pixel.
+	out := tfops.MustFromSlice([]float32{0.1, 0.7, 0.2, 0.3, 0.3, 0.4}, 1, 1, 2, 3)
+	m, err := dataset.MaskFromOutput(out, 0, 0.5) // the threshold applies to one-channel outputs
+	if err != nil {
+		log.Fatal(err)
+	}
+	pic, _ := m.ToImage(dataset.MaskIndex)
+	fmt.Println(m.Labels, pic.At(1, 0))
+	// Output: [1 2] {2}
 }

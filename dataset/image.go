@@ -19,6 +19,7 @@ import (
 // Image is a decoded image: float32 samples in row-major height x width x
 // channels order.
 type Image struct {
+	// Height, Width and Channels are the image's dimensions (HWC).
 	Height, Width, Channels int
 	// Pix holds Height*Width*Channels samples, pixel (y, x) channel c at
 	// (y*Width+x)*Channels+c.
@@ -137,7 +138,17 @@ func decodeBoundedFormat(path string, maxPixels int) (img image.Image, lossy boo
 		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
+	return decodeBoundedReader(f, maxPixels)
+}
+
+// decodeBoundedReader decodes a PNG or JPEG from r after checking its
+// header's size, and says whether the content is lossy JPEG.
+func decodeBoundedReader(r io.ReadSeeker, maxPixels int) (img image.Image, lossy bool, err error) {
+	start, err := r.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	br := bufio.NewReader(r)
 	head, _ := br.Peek(8)
 	var decode func(io.Reader) (image.Image, error)
 	var config func(io.Reader) (image.Config, error)
@@ -157,10 +168,10 @@ func decodeBoundedFormat(path string, maxPixels int) (img image.Image, lossy boo
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/cfg.Height {
 		return nil, false, fmt.Errorf("%w: %dx%d pixels (limit %d pixels)", ErrImage, cfg.Width, cfg.Height, maxPixels)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if _, err := r.Seek(start, io.SeekStart); err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	m, err := decode(bufio.NewReader(f))
+	m, err := decode(bufio.NewReader(r))
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
 	}

@@ -15,8 +15,10 @@ import (
 // Mask is a segmentation mask: one class index per pixel, row-major.
 // Binary masks hold 0 (background) and 1 (foreground).
 type Mask struct {
+	// Height and Width are the mask's dimensions.
 	Height, Width int
-	Labels        []int32
+	// Labels holds Height*Width class indices, pixel (y, x) at y*Width+x.
+	Labels []int32
 }
 
 // MaskEncoding says how stored mask values become class indices.
@@ -60,6 +62,7 @@ func ParseMaskEncoding(s string) (MaskEncoding, error) {
 
 // MaskOptions configure ReadMask. The zero value is MaskAuto.
 type MaskOptions struct {
+	// Encoding says how stored values become class indices (default MaskAuto).
 	Encoding MaskEncoding
 	// MaxPixels bounds height*width (default 1<<26).
 	MaxPixels int

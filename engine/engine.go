@@ -67,6 +67,7 @@ func (l Limits) WithDefaults() Limits {
 
 // SessionOptions configure a session.
 type SessionOptions struct {
+	// Limits bound what the graph may make the engine do (zero: defaults).
 	Limits Limits
 	// Threads caps the worker goroutines a session uses (0: GOMAXPROCS).
 	Threads int
@@ -141,10 +142,17 @@ func Get(name string) (Engine, error) {
 		}
 		sort.Strings(names)
 		hint := ""
-		if name == "tensorflow" {
+		switch name {
+		case "tensorflow":
 			hint = " (build with -tags tensorflow)"
+		case Default:
+			hint = " (the package github.com/tfseg/tfseg registers it, as does a blank import of github.com/tfseg/tfseg/engine/goengine)"
 		}
-		return nil, fmt.Errorf("%w %q%s; available: %s", ErrUnknownEngine, name, hint, strings.Join(names, ", "))
+		list := strings.Join(names, ", ")
+		if list == "" {
+			list = "none"
+		}
+		return nil, fmt.Errorf("%w %q%s; available: %s", ErrUnknownEngine, name, hint, list)
 	}
 	return e, nil
 }

@@ -63,7 +63,7 @@ func ParseMeasure(s string) (Measure, error) {
 		k, v, ok := strings.Cut(piece, "=")
 		if !ok {
 			if last == "" {
-				return Measure{}, fmt.Errorf("%w: %q: want NAME:key=value,...", ErrMeasure, s)
+				return Measure{}, fmt.Errorf("%w: %q: want NAME or NAME:key=value[,key=value]", ErrMeasure, s)
 			}
 			m.Config[last] += "," + piece
 			continue

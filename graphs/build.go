@@ -1,14 +1,13 @@
 package graphs
 
 import (
-	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	graphpb "github.com/wamuir/graft/tensorflow/core/framework/graph_go_proto"
 
-	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -38,6 +37,9 @@ type Graph struct {
 	InputShapes map[string]tfops.Shape
 	// Output is the result tensor, "loss:0" or "metric:0".
 	Output string
+	// OutputShape is the result's static shape as far as the input shapes
+	// determine it (-1: a dimension known only when run).
+	OutputShape tfops.Shape
 	// Spec is the loss or metric built.
 	Spec *Spec
 	// Values are the parameters used, defaults filled in.
@@ -77,13 +79,17 @@ func Build(name string, cfg Config) (*Graph, error) {
 	if spec.sparseLabels(v) {
 		shapes[InputTrue] = tfops.UnknownShapeOfRank(3)
 	}
-	return build(spec, v, tfops.Float, shapes, true)
+	dts := map[string]tfops.DType{}
+	for in := range shapes {
+		dts[in] = tfops.Float
+	}
+	return build(spec, v, dts, shapes, true)
 }
 
-// build makes the graph with placeholders of the given shapes. With
+// build makes the graph with placeholders of the given dtypes and shapes. With
 // defaultSW, sample_weight (when the spec has it and shapes does not) is a
 // PlaceholderWithDefault of ones shaped like the loss values.
-func build(spec *Spec, v Values, dt tfops.DType, shapes map[string]tfops.Shape, defaultSW bool) (*Graph, error) {
+func build(spec *Spec, v Values, dts map[string]tfops.DType, shapes map[string]tfops.Shape, defaultSW bool) (*Graph, error) {
 	root := tfops.NewScope()
 	g := &Graph{Inputs: map[string]string{}, InputShapes: map[string]tfops.Shape{}, Spec: spec, Values: v}
 	ins := map[string]tfops.Output{}
@@ -92,7 +98,7 @@ func build(spec *Spec, v Values, dt tfops.DType, shapes map[string]tfops.Shape, 
 		if !ok {
 			continue
 		}
-		ph := tfops.Placeholder(root.WithOpName(in), dt, sh)
+		ph := tfops.Placeholder(root.WithOpName(in), dts[in], sh)
 		ins[in] = ph
 		g.Inputs[in] = ph.Name()
 		g.InputShapes[in] = sh
@@ -121,6 +127,7 @@ func build(spec *Spec, v Values, dt tfops.DType, shapes map[string]tfops.Shape, 
 	}
 	g.GraphDef = gd
 	g.Output = res.Name()
+	g.OutputShape = res.Shape()
 	return g, nil
 }
 
@@ -155,12 +162,29 @@ func BuildInto(s *tfops.Scope, name string, cfg Config, yTrue, yPred tfops.Outpu
 	return b.run(s, yTrue, yPred)
 }
 
-// Eval builds the loss or metric name for the shapes of inputs, runs it on
-// eng and returns the result. Inputs are checked before anything runs: a
-// missing or unknown input, mismatched y_true/y_pred shapes or a wrong rank
-// is an ErrInput error naming the input and shapes. float32 and float64
-// inputs are accepted (all of one dtype).
-func Eval(ctx context.Context, eng engine.Engine, name string, cfg Config, inputs map[string]*tfops.Tensor) (*tfops.Tensor, error) {
+// InputSpec is the dtype and static shape of one input of a graph made
+// by BuildFor.
+type InputSpec struct {
+	// DType is the element type fed.
+	DType tfops.DType
+	// Shape is the static shape; -1 marks a dimension of any size.
+	Shape tfops.Shape
+}
+
+// labelDTypes are the dtypes y_true may have besides y_pred's: masks and
+// class indices as decoders and Keras pipelines hold them.
+var labelDTypes = []tfops.DType{tfops.Bool, tfops.Uint8, tfops.Int32, tfops.Int64}
+
+// BuildFor makes the graph of the loss or metric name, configured by cfg,
+// for inputs of the given dtypes and shapes (the static shapes of the
+// tensors a caller will feed). Inputs are checked before anything is
+// built: a missing or unknown input, mismatched y_true/y_pred shapes or a
+// wrong rank is an ErrInput error naming the input and shapes. y_pred,
+// weights and sample_weight must be float32 or float64, all of one dtype;
+// y_true may also be bool, uint8, int32 or int64 (a mask or class
+// indices), cast in the graph to y_pred's dtype. An optional input left
+// out of inputs is not in the graph (sample_weight: no weighting).
+func BuildFor(name string, cfg Config, inputs map[string]InputSpec) (*Graph, error) {
 	spec, err := Lookup(name)
 	if err != nil {
 		return nil, err
@@ -169,57 +193,41 @@ func Eval(ctx context.Context, eng engine.Engine, name string, cfg Config, input
 	if err != nil {
 		return nil, err
 	}
-	if eng == nil {
-		return nil, fmt.Errorf("%w: %s: nil engine", ErrInput, name)
-	}
-	shapes := map[string]tfops.Shape{}
-	dt := tfops.Invalid
 	names := make([]string, 0, len(inputs))
 	for k := range inputs {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		t := inputs[k]
 		if !spec.hasInput(k) {
 			return nil, fmt.Errorf("%w: %s takes no input %q; its inputs: %s", ErrInput, name, k, strings.Join(spec.Inputs, ", "))
 		}
-		if t == nil {
-			return nil, fmt.Errorf("%w: %s: input %s is nil", ErrInput, name, k)
-		}
-		if t.DType() != tfops.Float && t.DType() != tfops.Double {
-			return nil, fmt.Errorf("%w: %s: input %s is %v; want float32 or float64", ErrInput, name, k, t.DType())
-		}
-		if dt == tfops.Invalid {
-			dt = t.DType()
-		} else if t.DType() != dt {
-			return nil, fmt.Errorf("%w: %s: input %s is %v but other inputs are %v", ErrInput, name, k, t.DType(), dt)
-		}
-		shapes[k] = t.StaticShape()
 	}
 	for _, in := range spec.Inputs {
-		if _, ok := shapes[in]; !ok && !spec.IsOptional(in) {
+		if _, ok := inputs[in]; !ok && !spec.IsOptional(in) {
 			return nil, fmt.Errorf("%w: %s needs input %s (inputs: %s)", ErrInput, name, in, strings.Join(spec.Inputs, ", "))
 		}
 	}
-	g, err := build(spec, v, dt, shapes, false)
-	if err != nil {
-		return nil, err
+	dt := inputs[InputPred].DType
+	if dt != tfops.Float && dt != tfops.Double {
+		return nil, fmt.Errorf("%w: %s: input %s is %v; want float32 or float64", ErrInput, name, InputPred, dt)
 	}
-	sess, err := eng.NewSession(g.GraphDef, engine.SessionOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("graphs: %s on engine %s: %w", name, eng.Name(), err)
+	dts := map[string]tfops.DType{}
+	shapes := map[string]tfops.Shape{}
+	for _, k := range names {
+		in := inputs[k]
+		switch {
+		case in.DType == dt:
+		case k == InputTrue && (in.DType == tfops.Float || in.DType == tfops.Double || slices.Contains(labelDTypes, in.DType)):
+		case k == InputTrue:
+			return nil, fmt.Errorf("%w: %s: input %s is %v; want float32, float64, bool, uint8, int32 or int64", ErrInput, name, k, in.DType)
+		default:
+			return nil, fmt.Errorf("%w: %s: input %s is %v but %s is %v; want %v", ErrInput, name, k, in.DType, InputPred, dt, dt)
+		}
+		dts[k] = in.DType
+		shapes[k] = in.Shape
 	}
-	defer sess.Close()
-	feeds := map[string]*tfops.Tensor{}
-	for k, t := range inputs {
-		feeds[g.Inputs[k]] = t
-	}
-	out, err := sess.Run(ctx, feeds, []string{g.Output}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("graphs: %s on engine %s: %w", name, eng.Name(), err)
-	}
-	return out[0], nil
+	return build(spec, v, dts, shapes, false)
 }
 
 func (s *Spec) hasInput(in string) bool {
@@ -234,6 +242,8 @@ func (s *Spec) hasInput(in string) bool {
 // sparseLabels reports whether y_true holds class indices.
 func (s *Spec) sparseLabels(v Values) bool {
 	switch s.labels {
+	case labelsSame:
+		return false
 	case labelsSparse:
 		return true
 	case labelsParam:

@@ -1,7 +1,8 @@
 // Package graphs holds the segmentation losses and metrics of tfseg, each
 // written once as a TensorFlow graph with package tfops, and a registry
-// that names them, documents their parameters and builds, runs or exports
-// them.
+// that names them, documents their parameters and builds or exports them.
+// Running them is the root package's job: tfseg.NewLoss compiles a loss
+// once and runs it many times on any engine, tfseg.Eval runs it once.
 //
 // # Registry
 //
@@ -27,9 +28,9 @@
 //   - BuildInto(scope, name, cfg, yTrue, yPred, extra) adds the loss to a
 //     caller's graph on the caller's tensors and returns its output; a
 //     bridge uses it to attach a loss to a loaded model's output.
-//   - Eval(ctx, engine, name, cfg, inputs) builds the graph for the inputs'
-//     shapes, checks them (ErrInput names the input and shapes), runs it on
-//     the engine and returns the result.
+//   - BuildFor(name, cfg, inputs) builds the graph for given input dtypes
+//     and shapes (integer masks included), checking them first: ErrInput
+//     names the input and shapes. tfseg.NewLoss and tfseg.Eval run it.
 //   - Export(dir, name, cfg) writes a SavedModel (tag "serve", signature
 //     "serving_default", output "loss", "metric" for a metric) that
 //     TensorFlow loads; models/ at the module root holds one per loss with

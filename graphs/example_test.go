@@ -2,40 +2,18 @@ package graphs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/tfseg/tfseg"
 	"github.com/tfseg/tfseg/engine"
 	_ "github.com/tfseg/tfseg/engine/goengine"
 	"github.com/tfseg/tfseg/graphs"
+	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
 )
-
-func ExampleEval() {
-	eng, err := engine.Get("go")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// Keras 3's binary cross entropy at the clip boundary: z = 0, p = 1.
-	z := tfops.MustFromSlice([]float32{0}, 1, 1, 1, 1)
-	p := tfops.MustFromSlice([]float32{1}, 1, 1, 1, 1)
-	for _, keras := range []string{"3", "2", "logits"} {
-		loss, err := graphs.Eval(context.Background(), eng, "ce",
-			graphs.Config{"keras": keras, "reduction": "sum_over_batch_size"},
-			map[string]*tfops.Tensor{"y_true": z, "y_pred": p})
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		fmt.Printf("keras=%s: %.4f\n", keras, loss.Float32s()[0])
-	}
-	// Output:
-	// keras=3: 15.9424
-	// keras=2: 15.3332
-	// keras=logits: 15.9424
-}
 
 func ExampleLookup() {
 	spec, err := graphs.Lookup("dice_image")
@@ -134,17 +112,12 @@ func ExampleKerasChangesFor() {
 	for _, c := range graphs.KerasChangesFor("keras_tversky") {
 		fmt.Printf("%s: %s (%s)\n", c.Since, c.What, c.Test())
 	}
-	eng, err := engine.Get("go")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
 	in := map[string]*tfops.Tensor{
 		"y_true": tfops.MustFromSlice([]float32{1, 2, 1, 2}, 2, 2),
 		"y_pred": tfops.MustFromSlice([]float32{4, 1, 6, 1}, 2, 2),
 	}
 	for _, keras := range []string{graphs.NewestKeras, "3.15"} {
-		loss, err := graphs.Eval(context.Background(), eng, "keras_tversky",
+		loss, err := tfseg.Eval(context.Background(), nil, "keras_tversky",
 			graphs.Config{"alpha": "0.2", "beta": "0.8", "keras": keras}, in)
 		if err != nil {
 			fmt.Println(err)
@@ -159,4 +132,20 @@ func ExampleKerasChangesFor() {
 	// 3.8: Tversky's axis argument (TestKerasVersions/tversky_axis)
 	// keras=3.16: -0.944444
 	// keras=3.15: -0.296296
+}
+
+// Exporting Tversky twice to one directory: the second export replaces
+// the first only when asked to.
+func ExampleExport_replace() {
+	tmp, _ := os.MkdirTemp("", "tfseg-export")
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "tversky")
+	fmt.Println(graphs.Export(dir, "tversky", graphs.Config{"beta": "0.3"}))
+	err := graphs.Export(dir, "tversky", graphs.Config{"beta": "0.7"})
+	fmt.Println(errors.Is(err, savedmodel.ErrExport))
+	fmt.Println(graphs.Export(dir, "tversky", graphs.Config{"beta": "0.7"}, graphs.WithReplace()))
+	// Output:
+	// <nil>
+	// true
+	// <nil>
 }

@@ -54,10 +54,26 @@ type publishedCase struct {
 
 func evalF64(t *testing.T, loss string, cfg Config, inputs map[string]*tfops.Tensor) []float64 {
 	t.Helper()
+	// The run wiring lives in the root package (tfseg.Eval), which this
+	// package's own tests cannot import: build, open a session, run.
+	specs := map[string]InputSpec{}
+	for k, v := range inputs {
+		specs[k] = InputSpec{DType: v.DType(), Shape: v.StaticShape()}
+	}
+	g, err := BuildFor(loss, cfg, specs)
+	require.NoError(t, err)
 	eng, err := engine.Get(engine.Default)
 	require.NoError(t, err)
-	got, err := Eval(context.Background(), eng, loss, cfg, inputs)
+	sess, err := eng.NewSession(g.GraphDef, engine.SessionOptions{})
 	require.NoError(t, err)
+	defer sess.Close()
+	feeds := map[string]*tfops.Tensor{}
+	for k, v := range inputs {
+		feeds[g.Inputs[k]] = v
+	}
+	res, err := sess.Run(context.Background(), feeds, []string{g.Output}, nil)
+	require.NoError(t, err)
+	got := res[0]
 	switch got.DType() {
 	case tfops.Double:
 		return got.Float64s()

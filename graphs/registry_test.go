@@ -2,7 +2,6 @@ package graphs
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -178,34 +177,37 @@ func TestBuildIntoErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "want float32 or float64")
 }
 
-func TestEvalFloat64AndErrors(t *testing.T) {
-	eng, err := engine.Get("go")
-	require.NoError(t, err)
-	ctx := context.Background()
-	z := tfops.MustFromSlice([]float64{0, 1, 1, 0}, 1, 2, 2, 1)
-	p := tfops.MustFromSlice([]float64{0.1, 0.8, 0.6, 0.3}, 1, 2, 2, 1)
-	got, err := Eval(ctx, eng, "dice_image", nil, map[string]*tfops.Tensor{"y_true": z, "y_pred": p})
-	require.NoError(t, err)
-	require.Equal(t, tfops.Double, got.DType())
-	// 1 - 2 (0.8 + 0.6) / (2 + 1.8)
-	assert.InDelta(t, 1-2*1.4/3.8, got.Float64s()[0], 1e-15)
-
-	_, err = Eval(ctx, nil, "dice", nil, nil)
-	assert.ErrorIs(t, err, ErrInput)
-	p32 := tfops.MustFromSlice([]float32{0.1, 0.8, 0.6, 0.3}, 1, 2, 2, 1)
-	_, err = Eval(ctx, eng, "dice", nil, map[string]*tfops.Tensor{"y_true": z, "y_pred": p32})
-	assert.ErrorIs(t, err, ErrInput)
-	assert.Contains(t, err.Error(), "other inputs are")
-	_, err = Eval(ctx, eng, "dice", nil, map[string]*tfops.Tensor{"y_true": z, "y_pred": nil})
-	assert.ErrorIs(t, err, ErrInput)
-	zi := tfops.MustFromSlice([]int32{0, 1, 1, 0}, 1, 2, 2, 1)
-	_, err = Eval(ctx, eng, "dice", nil, map[string]*tfops.Tensor{"y_true": zi, "y_pred": p})
-	assert.ErrorIs(t, err, ErrInput)
-	_, err = Eval(ctx, eng, "keras_dice", Config{"axis": "1,4"}, map[string]*tfops.Tensor{"y_true": z, "y_pred": p})
-	assert.ErrorIs(t, err, ErrInput)
-	assert.Contains(t, err.Error(), "axis 4 out of range")
-	_, err = Eval(ctx, eng, "lovasz_hinge", nil, map[string]*tfops.Tensor{
-		"y_true": tfops.MustFromSlice([]float64{1}, 1), "y_pred": tfops.MustFromSlice([]float64{1}, 1)})
-	assert.ErrorIs(t, err, ErrInput)
-	assert.True(t, strings.Contains(err.Error(), "batch axis"), err.Error())
+// TestBuildForInputs checks BuildFor's input rules: placeholders of the
+// dtypes and shapes given, integer masks accepted, and errors naming the
+// input and what is allowed.
+func TestBuildForInputs(t *testing.T) {
+	sh := tfops.MakeShape(1, 2, 2, 1)
+	in := func(yt, yp tfops.DType) map[string]InputSpec {
+		return map[string]InputSpec{InputTrue: {yt, sh}, InputPred: {yp, sh}}
+	}
+	for _, dt := range []tfops.DType{tfops.Bool, tfops.Uint8, tfops.Int32, tfops.Int64, tfops.Float, tfops.Double} {
+		g, err := BuildFor("dice", nil, in(dt, tfops.Double))
+		require.NoError(t, err, "y_true %v", dt)
+		assert.Equal(t, sh, g.InputShapes[InputTrue])
+	}
+	errs := []struct {
+		name   string
+		cfg    Config
+		inputs map[string]InputSpec
+		want   string
+	}{
+		{"dice", nil, nil, "needs input y_true"},
+		{"distance_ce", Config{"beta": "0.5"}, map[string]InputSpec{InputTrue: {tfops.Float, sh}, InputPred: {tfops.Float, sh}, InputWeights: {tfops.Double, sh}}, "input weights is float64 but y_pred is float32"},
+		{"dice", nil, in(tfops.Float, tfops.Int32), "input y_pred is int32; want float32 or float64"},
+		{"dice", nil, in(tfops.String, tfops.Float), "want float32, float64, bool, uint8, int32 or int64"},
+		{"dice", nil, map[string]InputSpec{InputTrue: {tfops.Float, sh}, InputPred: {tfops.Float, sh}, "w": {tfops.Float, sh}}, `takes no input "w"`},
+		{"dice", nil, map[string]InputSpec{InputTrue: {tfops.Float, sh}, InputPred: {tfops.Float, tfops.MakeShape(1, 2, 2, 3)}}, "y_true has shape (1, 2, 2, 1) but y_pred has shape (1, 2, 2, 3)"},
+		{"keras_dice", Config{"axis": "1,4"}, in(tfops.Float, tfops.Float), "axis 4 out of range"},
+		{"lovasz_hinge", nil, map[string]InputSpec{InputTrue: {tfops.Float, tfops.MakeShape(1)}, InputPred: {tfops.Float, tfops.MakeShape(1)}}, "batch axis"},
+	}
+	for _, e := range errs {
+		_, err := BuildFor(e.name, e.cfg, e.inputs)
+		require.ErrorIs(t, err, ErrInput, "%s %v", e.name, e.inputs)
+		assert.Contains(t, err.Error(), e.want)
+	}
 }

@@ -1,7 +1,9 @@
 // Package npy reads and writes NumPy .npy files as tfops tensors.
 //
-// Headers are parsed by github.com/sbinet/npyio after a bounded pre-check
-// (the file is untrusted: header length, shape, dtype and the data size are
+// Headers are parsed here, as NumPy's format.read_array_header does
+// (numpy/lib/format.py: a Python dict literal with exactly the keys
+// 'descr', 'fortran_order' and 'shape'), after a bounded pre-check (the
+// file is untrusted: header length, shape, dtype and the data size are
 // validated before anything is allocated), and the data is decoded in bulk.
 // Supported dtypes: float32, float64, int8/16/32/64, uint8/16/32/64, bool,
 // little- or big-endian, C or Fortran order. Written files are NumPy format
@@ -18,8 +20,6 @@ import (
 	"math"
 	"os"
 	"strings"
-
-	npyio "github.com/sbinet/npyio/npy"
 
 	"github.com/tfseg/tfseg/internal/atomicfile"
 	"github.com/tfseg/tfseg/tfops"
@@ -83,22 +83,21 @@ func Read(r io.Reader, opts Options) (t *tfops.Tensor, err error) {
 		return nil, fmt.Errorf("%w: truncated header (%d bytes announced): %v", ErrFormat, hlen, err)
 	}
 	dict := string(head[pfx:])
-	if !strings.Contains(dict, "\n") || !strings.Contains(dict, "}") ||
-		!strings.Contains(dict, "'descr': '") || !strings.Contains(dict, "'fortran_order': ") || !strings.Contains(dict, "'shape': (") {
-		return nil, fmt.Errorf("%w: malformed header dictionary %q", ErrFormat, strings.TrimSpace(dict))
+	if !strings.Contains(dict, "\n") {
+		return nil, fmt.Errorf("%w: malformed header dictionary %q (no terminating newline)", ErrFormat, strings.TrimSpace(dict))
 	}
-	hdr, err := parseHeader(br)
+	hdr, err := parseHeader(dict)
 	if err != nil {
 		return nil, err
 	}
-	d, order, err := parseDescr(hdr.Descr.Type)
+	if _, err := br.Discard(pfx + hlen); err != nil {
+		return nil, fmt.Errorf("%w: truncated header: %v", ErrFormat, err)
+	}
+	d, order, err := parseDescr(hdr.descr)
 	if err != nil {
 		return nil, err
 	}
-	dims := hdr.Descr.Shape
-	if dims == nil {
-		dims = []int{}
-	}
+	dims := hdr.shape
 	if err := tfops.CheckAlloc(d, dims, opts.MaxBytes); err != nil {
 		return nil, fmt.Errorf("npy: array %v of %v: %w", dims, d, err)
 	}
@@ -123,30 +122,10 @@ func Read(r io.Reader, opts Options) (t *tfops.Tensor, err error) {
 			}
 		}
 	}
-	if hdr.Descr.Fortran && len(dims) > 1 {
+	if hdr.fortran && len(dims) > 1 {
 		buf = fortranToC(buf, dims, d.Size())
 	}
 	return tfops.DecodeContent(d, dims, buf)
-}
-
-// parseHeader runs npyio's header parser, turning its panics on malformed
-// input into errors.
-func parseHeader(r io.Reader) (h npyio.Header, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: malformed header: %v", ErrFormat, p)
-		}
-	}()
-	rr, err := npyio.NewReader(r)
-	if err != nil {
-		return h, fmt.Errorf("%w: %v", ErrFormat, err)
-	}
-	for _, d := range rr.Header.Descr.Shape {
-		if d < 0 {
-			return h, fmt.Errorf("%w: negative dimension in shape %v", ErrFormat, rr.Header.Descr.Shape)
-		}
-	}
-	return rr.Header, nil
 }
 
 func parseDescr(s string) (tfops.DType, binary.ByteOrder, error) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/snappy"
+	"github.com/golang/snappy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tfseg/tfseg/tfops"
@@ -44,7 +44,7 @@ func roundTripTensors() map[string]*tfops.Tensor {
 	}
 	m := map[string]*tfops.Tensor{
 		"f32":         tfops.MustFromSlice([]float32{1, -2.5, float32(math.Inf(1)), 3e-38}, 2, 2),
-		"f64":         tfops.MustFromSlice([]float64{math.Pi, math.NaN(), -0.0}, 3),
+		"f64":         tfops.MustFromSlice([]float64{math.Pi, math.NaN(), math.Copysign(0, -1)}, 3),
 		"i32":         tfops.MustFromSlice([]int32{math.MinInt32, 0, math.MaxInt32}, 3, 1),
 		"i64":         tfops.FromScalar(int64(math.MinInt64)),
 		"u8":          tfops.MustFromSlice([]uint8{0, 255}, 2),

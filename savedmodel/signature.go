@@ -135,6 +135,7 @@ func tensorInfoFromProto(ti *pb.TensorInfo) (TensorInfo, error) {
 
 // Proto converts the signature back to a SignatureDef.
 func (s Signature) Proto() (*pb.SignatureDef, error) {
+	//lint:ignore SA1019 TensorFlow 2's own exporter still writes method_name, and TF 1.x loaders read it
 	sd := &pb.SignatureDef{MethodName: s.MethodName,
 		Inputs: map[string]*pb.TensorInfo{}, Outputs: map[string]*pb.TensorInfo{}}
 	for _, side := range []struct {

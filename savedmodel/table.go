@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/klauspost/compress/snappy"
+	"github.com/golang/snappy"
 )
 
 // The LevelDB table format as TensorFlow writes it for variables.index

@@ -2,7 +2,10 @@
 # test.sh: the project's full check, as CI runs it.
 #
 #   1. gofmt: every tracked .go file is formatted
-#   2. go vet ./... (default build)
+#   2. go mod tidy -diff: go.mod and go.sum are tidy; staticcheck ./...
+#      (default and tensorflow builds), at the version pinned below
+#      (installed with go install when missing or another version)
+#   2b. go vet ./... (default build)
 #   3. CGO_ENABLED=0 go build ./... (the default build needs no cgo)
 #   4. go test -race ./... (default build: the pure-Go engine)
 #   5. real TensorFlow: go vet and go test with -tags tensorflow, against the
@@ -45,7 +48,17 @@ $unformatted"
 fi
 done_step
 
-step "2/7 go vet ./... (default build)"
+staticcheck_module=honnef.co/go/tools/cmd/staticcheck@v0.8.2 # staticcheck 2026.2.2, supports Go 1.26
+step "2/7 go mod tidy -diff; staticcheck ($staticcheck_module)"
+go mod tidy -diff || fail "go mod tidy would change go.mod/go.sum (diff above): run go mod tidy"
+staticcheck_bin="$(go env GOPATH)/bin/staticcheck"
+if ! "$staticcheck_bin" -version 2>/dev/null | grep -q "(${staticcheck_module##*@v})"; then
+	GOFLAGS= go install "$staticcheck_module"
+fi
+"$staticcheck_bin" ./...
+done_step
+
+step "2b/7 go vet ./... (default build)"
 go vet ./...
 done_step
 
@@ -61,12 +74,13 @@ step "5/7 real TensorFlow: go vet / go test -tags tensorflow ./..."
 tf_env="$(scripts/install-libtensorflow.sh --check --env)" ||
 	fail "libtensorflow is not installed: run scripts/install-libtensorflow.sh first (the tensorflow tests are never skipped)"
 eval "$tf_env"
-# graft and tfgo each register TensorFlow's .proto files; binaries linking
-# both need the relaxed conflict policy (see engine/tfengine docs).
-export GOLANG_PROTOBUF_REGISTRATION_CONFLICT=warn
+# graft and tfgo each register TensorFlow's .proto files; the one binary
+# linking both (tfgobridge's tests) relaxes the conflict policy itself, by
+# importing tfgobridge (see its package doc): nothing to set here.
 # TensorFlow's INFO log lines (CPU features, SavedModel loading) drown the test output.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-1}"
 go vet -tags tensorflow ./...
+"$staticcheck_bin" -tags tensorflow ./...
 go test -tags tensorflow "$@" ./...
 done_step
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"github.com/tfseg/tfseg"
 	"github.com/tfseg/tfseg/dataset"
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/eval"
@@ -253,7 +254,7 @@ func evalResponse(sv *servable, rep *eval.Report) ([]byte, error) {
 //
 // with {"loss": "NAME", "kind": "loss"|"metric", "value": <tensor>}: the
 // loss or metric of the graphs registry, built for the arrays' shapes and
-// run on the server's engine (graphs.Eval). Arrays are float32.
+// run on the server's engine (tfseg.Eval). Arrays are float32.
 func (s *Server) computeLoss(ctx context.Context, name string, body []byte) ([]byte, error) {
 	spec, err := graphs.Lookup(name)
 	if err != nil {
@@ -311,7 +312,7 @@ func (s *Server) computeLoss(ctx context.Context, name string, body []byte) ([]b
 		return nil, err
 	}
 	defer release()
-	res, err := graphs.Eval(ctx, eng, name, cfg, inputs)
+	res, err := tfseg.Eval(ctx, eng, name, cfg, inputs)
 	if err != nil {
 		if errors.Is(err, graphs.ErrInput) || errors.Is(err, graphs.ErrParam) {
 			return nil, invalidArg(err)

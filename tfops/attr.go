@@ -11,7 +11,9 @@ import (
 // Func names a function in the graph's library, for "func" attrs
 // (PartitionedCall's f, for example).
 type Func struct {
-	Name  string
+	// Name is the function's name in the library.
+	Name string
+	// Attrs are the attrs the call instantiates the function with.
 	Attrs map[string]any
 }
 

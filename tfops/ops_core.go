@@ -86,7 +86,6 @@ func (s *Scope) nodeName(typ string) string {
 // constrains attr T.
 var (
 	floatTypes   = []DType{Float, Double, Half}
-	intTypes     = []DType{Int32, Int64}
 	indexTypes   = []DType{Int32, Int64}
 	realTypes    = []DType{Float, Double, Half, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64}
 	signedTypes  = []DType{Float, Double, Half, Int8, Int16, Int32, Int64}
@@ -269,12 +268,6 @@ func binaryOf(s *Scope, typ string, x, y Output, allowed []DType, out DType, noT
 	op := s.AddOp(OpSpec{Type: typ, Inputs: []any{x, y}, Attrs: attrs,
 		Outputs: []OutputInfo{{out, sh}}})
 	return op.Output(0)
-}
-
-// binaryOp adds a broadcasting two-input op with attr T; outDType overrides the
-// output type (Bool for comparisons) when not Invalid.
-func binaryOp(s *Scope, typ string, x, y Output, outDType DType) Output {
-	return binaryOf(s, typ, x, y, anyTypes, outDType, false)
 }
 
 // Identity returns its input.

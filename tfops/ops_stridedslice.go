@@ -15,8 +15,11 @@ type StridedSliceMasks struct{ Begin, End, Ellipsis, NewAxis, ShrinkAxis int64 }
 // ...) of the processing shape Sizes is input element (Begin[d] +
 // k_d*Strides[d])_d. Unknown sizes are -1 (static inference only).
 type StridedSliceSpec struct {
+	// Begin, Strides and Sizes are, per input dimension, the first index
+	// taken, the step and the number of elements taken.
 	Begin, Strides, Sizes []int64
-	Shape                 []int64
+	// Shape is the output shape (new axes added, shrunk axes dropped).
+	Shape []int64
 }
 
 // ErrStridedSlice marks an invalid StridedSlice specification.

@@ -22,7 +22,9 @@ var ErrScope = errors.New("tfops: invalid graph construction")
 
 // OutputInfo is the static type of one op output.
 type OutputInfo struct {
+	// DType is the output's element type.
 	DType DType
+	// Shape is the output's static shape (unknown dimensions -1).
 	Shape Shape
 }
 
@@ -74,7 +76,9 @@ func (o *Operation) Attr(name string) *attrpb.AttrValue {
 
 // Output is one output of an Operation: a symbolic tensor.
 type Output struct {
-	Op    *Operation
+	// Op is the operation producing the tensor (nil: an invalid Output).
+	Op *Operation
+	// Index is the output's position among Op's outputs.
 	Index int
 }
 
@@ -203,6 +207,7 @@ func (s *Scope) uniqueName(base string) string {
 
 // OpSpec describes a node to add with AddOp.
 type OpSpec struct {
+	// Type is the op type, as TensorFlow's op registry names it ("AddV2").
 	Type string
 	// Name is the node name inside the scope; defaults to Type.
 	Name string

@@ -16,8 +16,8 @@ type ClassWeighting int
 
 const (
 	// ClassBalanced (the zero value) weights each class by its inverse pixel
-	// frequency in the image, normalised so that the most frequent class
-	// weighs 1:
+	// frequency in the image, normalised so that the rarest class weighs 1
+	// and a more frequent class less (the most frequent one the least):
 	//
 	//	w_c(c) = (1 / n_c) / max_{c'} (1 / n_{c'}) = min_{c'} n_{c'} / n_c
 	//

@@ -33,7 +33,7 @@
 // sets the scope's sticky error (as any op constructor does) and ImportLoss
 // returns it wrapped in ErrImport.
 //
-// # Protobuf registration conflict: set GOLANG_PROTOBUF_REGISTRATION_CONFLICT=warn
+// # Protobuf registration conflict: handled by importing this package
 //
 // tfseg builds its graphs with the protobuf types of github.com/wamuir/graft;
 // github.com/galeone/tensorflow carries its own generated copy of the same
@@ -44,21 +44,32 @@
 //
 //	panic: proto: file "tensorflow/core/framework/full_type.proto" is already registered
 //
-// Every binary that links this package (and so both copies) must relax that
-// check, in the environment at run time:
+// This package's import of its internal package protowarn sets
+// GOLANG_PROTOBUF_REGISTRATION_CONFLICT=ignore in the process environment
+// during package initialization, before graft's copy registers, when the
+// environment does not set the variable: a tfgo program that imports
+// tfgobridge starts with no step of its own, no panic and no warning. (The
+// variable stays set, so child processes inherit it; a value the
+// environment already gives, such as "warn" or "panic", is kept.) The
+// linker flag does the same without touching the environment:
 //
-//	GOLANG_PROTOBUF_REGISTRATION_CONFLICT=warn ./yourprogram
+//	go build -tags tensorflow -ldflags "-X google.golang.org/protobuf/reflect/protoregistry.conflictPolicy=ignore"
 //
-// or once, at link time:
+// With the conflict ignored, the second copy's files are left out of the
+// global registry; both copies still marshal and unmarshal their own
+// messages, which is all tfseg and galeone's bindings do. The only thing
+// lost is looking up the second copy's descriptors by name through the
+// global registry (protoregistry.GlobalFiles), which neither uses.
 //
-//	go build -tags tensorflow -ldflags "-X google.golang.org/protobuf/reflect/protoregistry.conflictPolicy=warn"
+// Why the two copies cannot be kept apart: ImportLoss builds the loss with
+// packages graphs and tfops, whose GraphDefs are graft's messages, so any
+// binary that builds a loss links graft's generated packages, whatever
+// form (messages or serialized bytes) the loss then takes on its way into
+// the tfgo graph. The graft bridge (package bridge) links only graft and
+// needs none of this.
 //
-// With "warn" the second copy's files are left out of the global registry
-// (a warning per file goes to stderr); both copies still marshal and
-// unmarshal their own messages, which is all tfseg and galeone's bindings
-// do. The only thing lost is looking up the second copy's descriptors by
-// name through the global registry (protoregistry.GlobalFiles), which
-// neither uses. This package's own tests and examples set the variable
-// themselves. The graft bridge (package bridge) links only graft and needs
-// none of this.
+// # API (build tag tensorflow)
+//
+//	func ImportLoss(scope *op.Scope, name string, cfg graphs.Config, yTrue, yPred tf.Output, extra map[string]tf.Output) (tf.Output, error)
+//	var ErrImport error
 package tfgobridge

@@ -10,7 +10,6 @@ import (
 	tg "github.com/galeone/tfgo"
 
 	"github.com/tfseg/tfseg/bridge/tfgobridge"
-	_ "github.com/tfseg/tfseg/bridge/tfgobridge/internal/protowarn" // see the package doc
 	"github.com/tfseg/tfseg/graphs"
 )
 

@@ -15,6 +15,7 @@ import (
 	shapepb "github.com/wamuir/graft/tensorflow/core/framework/tensor_shape_go_proto"
 
 	"github.com/tfseg/tfseg/bridge/internal/lossgraph"
+	_ "github.com/tfseg/tfseg/bridge/tfgobridge/internal/protowarn" // graft's and galeone's protos in one binary: see the package doc
 	"github.com/tfseg/tfseg/graphs"
 	"github.com/tfseg/tfseg/tfops"
 )

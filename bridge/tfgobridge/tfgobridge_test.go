@@ -3,7 +3,12 @@
 package tfgobridge_test
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
@@ -13,7 +18,6 @@ import (
 
 	"github.com/tfseg/tfseg/bridge/internal/bridgetest"
 	"github.com/tfseg/tfseg/bridge/tfgobridge"
-	_ "github.com/tfseg/tfseg/bridge/tfgobridge/internal/protowarn" // graft and galeone protos in one binary
 	"github.com/tfseg/tfseg/graphs"
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -42,7 +46,7 @@ func run(t *testing.T, s *op.Scope, feeds map[tf.Output]*tf.Tensor, outs ...tf.O
 // TestImportLossMatchesGoEngine adds each loss to an op.Scope under a
 // sub-scope and control dependency of the caller's, on the caller's
 // tensors (y_true a Const, y_pred and the extra inputs fed placeholders),
-// runs it on libtensorflow and compares with graphs.Eval on the Go engine.
+// runs it on libtensorflow and compares with the loss run on the Go engine.
 func TestImportLossMatchesGoEngine(t *testing.T) {
 	for i, c := range bridgetest.Cases() {
 		t.Run(c.Label(), func(t *testing.T) {
@@ -135,4 +139,28 @@ func TestImportLossErrors(t *testing.T) {
 	bad.UpdateErr("MyOp", errors.New("broken on purpose"))
 	_, err = tfgobridge.ImportLoss(bad, "ce", nil, z, p, nil)
 	bridgetest.Says(t, err, tfgobridge.ErrImport, "ce", "already failed", "broken on purpose")
+}
+
+// TestStartup builds a tfgo program that imports tfgobridge (the
+// testdata/startup command) and runs it with
+// GOLANG_PROTOBUF_REGISTRATION_CONFLICT unset: it must start without the
+// registration panic, print nothing on stderr (no warnings) and compute
+// the focal loss of the package example.
+func TestStartup(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "startup")
+	build := exec.Command("go", "build", "-tags", "tensorflow", "-o", bin, "./testdata/startup")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	cmd := exec.Command(bin)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOLANG_PROTOBUF_REGISTRATION_CONFLICT=") && !strings.HasPrefix(kv, "TF_CPP_MIN_LOG_LEVEL=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "TF_CPP_MIN_LOG_LEVEL=1") // hides libtensorflow's INFO lines (CPU features), not its warnings
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
+	assert.Equal(t, "focal/loss 0.013154\n", stdout.String())
+	assert.Empty(t, stderr.String(), "no protobuf registration warning")
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tfseg/tfseg"
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/graphs"
 	"github.com/tfseg/tfseg/internal/atomicfile"
@@ -350,7 +351,7 @@ func runLoss(ctx context.Context, e *env, args []string) error {
 		}
 		inputs[in] = t
 	}
-	res, err := graphs.Eval(ctx, eng, name, graphs.Config(set), inputs)
+	res, err := tfseg.Eval(ctx, eng, name, graphs.Config(set), inputs)
 	if err != nil {
 		return err
 	}

@@ -336,7 +336,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			if c.loss != "" {
 				name, cfg = c.loss, c.params
 			}
-			res, err := graphs.Eval(ctx, eng, name, cfg, inputs)
+			res, err := tfseg.Eval(ctx, eng, name, cfg, inputs)
 			if err != nil {
 				return nil, fmt.Errorf("case %s: %w", c.name, err)
 			}

@@ -213,7 +213,7 @@ func reduceCases() []Case {
 						math.Inf(-1), 1, 2, math.Inf(1), 0,
 						1e38, 1e38, -1e38, 1, 1,
 						1e-40, 1e-40, -1e-45, 0, 0,
-						-0.0, math.Copysign(0, -1), math.Copysign(0, -1), math.Copysign(0, -1), math.Copysign(0, -1),
+						math.Copysign(0, -1), math.Copysign(0, -1), math.Copysign(0, -1), math.Copysign(0, -1), math.Copysign(0, -1),
 					)
 					xt := tensorF(tfops.Float, []int{6, 5}, v)
 					dims, res := refReduce([]int{6, 5}, dazAll(xt), []int{1}, false, reduceRefs[op])

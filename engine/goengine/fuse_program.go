@@ -1015,7 +1015,7 @@ func fill32(s []float32, v float32) {
 func gatherBcast(dst, src []float32, dims, strides []int, lo int) {
 	nd := len(dims)
 	var idxBuf [16]int
-	idx := idxBuf[:0]
+	var idx []int
 	if nd > len(idxBuf) {
 		idx = make([]int, nd)
 	} else {

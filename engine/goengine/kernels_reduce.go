@@ -39,13 +39,12 @@ func init() {
 // reducePlan describes a reduction after merging adjacent dimensions that
 // are all kept or all reduced (size-1 dimensions dropped).
 type reducePlan struct {
-	outDims        []int
-	keptD, keptSt  []int // merged kept dimensions, input strides
-	redD, redSt    []int // merged reduced dimensions, input strides
-	count          int   // elements per output (product of reduced dims)
-	lastReduced    bool
-	nOut           int
-	emptyReduction bool
+	outDims       []int
+	keptD, keptSt []int // merged kept dimensions, input strides
+	redD, redSt   []int // merged reduced dimensions, input strides
+	count         int   // elements per output (product of reduced dims)
+	lastReduced   bool
+	nOut          int
 }
 
 func (c *Context) planReduce(x *tfops.Tensor, axes []int64, keep bool) (reducePlan, error) {

@@ -118,8 +118,6 @@ func sumBlockOf(k *vecKernels, x []float32) float64 {
 }
 
 // f32Bits and f32From are short names for the conversions the kernels use.
-func f32Bits(x float32) uint32      { return math.Float32bits(x) }
-func f32From(b uint32) float32      { return math.Float32frombits(b) }
-func f64Bits(x float64) uint64      { return math.Float64bits(x) }
-func f64From(b uint64) float64      { return math.Float64frombits(b) }
-func fma64(x, y, z float64) float64 { return math.FMA(x, y, z) }
+func f32Bits(x float32) uint32 { return math.Float32bits(x) }
+func f32From(b uint32) float32 { return math.Float32frombits(b) }
+func f64Bits(x float64) uint64 { return math.Float64bits(x) }

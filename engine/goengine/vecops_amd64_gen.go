@@ -98,8 +98,10 @@ func clipAVX512(dst, x, lo, hi *float32, n int)
 //go:noescape
 func sumLanesAVX512(x *float32, n int, lanes *[sumLaneCount]float64)
 
-// copyAVX512 copies the bits of x (the runner's copy).
+// copyAVX512 copies the bits of x (the runners' copy). The runners' assembly
+// calls it; this declaration is for the assembler's argument checks.
 //
+//lint:ignore U1000 called from assembly (simd_amd64.s), not from Go
 //go:noescape
 func copyAVX512(dst, x *float32, n int)
 
@@ -212,8 +214,10 @@ func clipAVX2(dst, x, lo, hi *float32, n int)
 //go:noescape
 func sumLanesAVX2(x *float32, n int, lanes *[sumLaneCount]float64)
 
-// copyAVX2 copies the bits of x (the runner's copy).
+// copyAVX2 copies the bits of x (the runners' copy). The runners' assembly
+// calls it; this declaration is for the assembler's argument checks.
 //
+//lint:ignore U1000 called from assembly (simd_amd64.s), not from Go
 //go:noescape
 func copyAVX2(dst, x *float32, n int)
 

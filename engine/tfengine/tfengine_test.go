@@ -130,9 +130,9 @@ func TestGraphs(t *testing.T) {
 	}, {
 		name: "Const without feeds",
 		build: func(s *tfops.Scope) string {
-			return tfops.Const(s, tfops.MustFromSlice([]float64{math.Pi, -0.0, math.Inf(1)}, 3, 1)).Name()
+			return tfops.Const(s, tfops.MustFromSlice([]float64{math.Pi, math.Copysign(0, -1), math.Inf(1)}, 3, 1)).Name()
 		},
-		want: tfops.MustFromSlice([]float64{math.Pi, -0.0, math.Inf(1)}, 3, 1),
+		want: tfops.MustFromSlice([]float64{math.Pi, math.Copysign(0, -1), math.Inf(1)}, 3, 1),
 	}}
 	for _, d := range []struct {
 		name string

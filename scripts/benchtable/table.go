@@ -277,7 +277,7 @@ func targetCell(key string, g, t *stats, lim Limits) string {
 
 // peakSamples are one size's BenchmarkUNetPeak results for one engine in
 // one build, in MiB.
-type peakSamples struct{ peak, run, base []float64 }
+type peakSamples struct{ peak, run []float64 }
 
 // renderPeak writes the U-Net peak-memory table: per size, the median peak
 // RSS of the Go engine in the default build (no libtensorflow in the

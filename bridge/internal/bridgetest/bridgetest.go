@@ -88,14 +88,30 @@ func Inputs(seed uint64, c Case) map[string]*tfops.Tensor {
 	return in
 }
 
-// Want is the loss on the Go engine, as float64.
+// Want is the loss on the Go engine, as float64. It runs the graph
+// itself rather than through tfseg.Eval: the root package links the
+// tensorflow engine (graft's cgo bindings) under the tag, whose C helpers
+// clash with galeone's at link time in tfgobridge's test binary.
 func Want(t *testing.T, c Case, in map[string]*tfops.Tensor) []float64 {
 	t.Helper()
 	eng, err := engine.Get("go")
 	require.NoError(t, err)
-	out, err := graphs.Eval(context.Background(), eng, c.Name, c.Cfg, in)
+	specs := map[string]graphs.InputSpec{}
+	for k, x := range in {
+		specs[k] = graphs.InputSpec{DType: x.DType(), Shape: x.StaticShape()}
+	}
+	g, err := graphs.BuildFor(c.Name, c.Cfg, specs)
 	require.NoError(t, err)
-	return Float64s(out)
+	sess, err := eng.NewSession(g.GraphDef, engine.SessionOptions{})
+	require.NoError(t, err)
+	defer sess.Close()
+	feeds := map[string]*tfops.Tensor{}
+	for k, x := range in {
+		feeds[g.Inputs[k]] = x
+	}
+	out, err := sess.Run(context.Background(), feeds, []string{g.Output}, nil)
+	require.NoError(t, err)
+	return Float64s(out[0])
 }
 
 // Raw returns x's dtype (TensorFlow's enum), dims and little-endian content.
