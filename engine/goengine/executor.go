@@ -39,6 +39,14 @@ type graph struct {
 	controlRets []int
 	stateful    []int
 	numArgs     int
+	// call is a function body's schedule for its arguments, results,
+	// control results and stateful nodes (CallFunction), made on first call.
+	call *callSchedule
+}
+
+type callSchedule struct {
+	once sync.Once
+	s    *schedule
 }
 
 // compileGraph resolves node inputs to edges. It does not check that every
@@ -49,7 +57,7 @@ func compileGraph(nodes []*nodepb.NodeDef, limits engine.Limits) (*graph, error)
 	if len(nodes) > limits.MaxNodes {
 		return nil, fmt.Errorf("%w: MaxNodes: graph has %d nodes, limit %d", engine.ErrLimit, len(nodes), limits.MaxNodes)
 	}
-	g := &graph{byName: make(map[string]int, len(nodes))}
+	g := &graph{byName: make(map[string]int, len(nodes)), call: &callSchedule{}}
 	for i, nd := range nodes {
 		if nd.GetName() == "" {
 			return nil, fmt.Errorf("%w: node %d has no name", engine.ErrInvalidGraph, i)
@@ -162,8 +170,11 @@ func (c *Context) CallFunction(name string, args []*tfops.Tensor) ([]*tfops.Tens
 			feeds[edge{i, 0}] = args[n.argIndex]
 		}
 	}
-	targets := append(append([]int{}, g.controlRets...), g.stateful...)
-	out, err := execute(c.Ctx, c.State, g, feeds, g.rets, targets, c.depth+1)
+	g.call.once.Do(func() {
+		targets := append(append([]int{}, g.controlRets...), g.stateful...)
+		g.call.s = newSchedule(g, feeds, g.rets, targets)
+	})
+	out, err := execute(c.Ctx, c.State, g, g.call.s, feeds, g.rets, c.depth+1)
 	if err != nil {
 		return nil, fmt.Errorf("in function %q: %w", name, err)
 	}
@@ -301,51 +312,13 @@ func outputIndex(n *node, arg, idxs string) (int, error) {
 	return 0, fmt.Errorf("op %s has no output arg %q", n.op, arg)
 }
 
-// execute runs the nodes of g needed for fetches and targets. Feeds replace
-// node outputs. Intermediate tensors are dropped as soon as their last
-// consumer has run.
-func execute(ctx context.Context, st *State, g *graph, feeds map[edge]*tfops.Tensor, fetches []edge, targets []int, depth int) ([]*tfops.Tensor, error) {
-	n := len(g.nodes)
-	needed := neededNodes(g, feeds, fetches, targets)
-	// Kahn's algorithm over the needed subgraph.
-	indeg := make([]int, n)
-	consumers := make([][]int, n)
-	uses := make(map[edge]int)
-	for i, nd := range g.nodes {
-		if !needed[i] || isFedNode(g, i, feeds) {
-			continue
-		}
-		for _, e := range nd.in {
-			if _, ok := feeds[e]; ok {
-				continue
-			}
-			indeg[i]++
-			consumers[e.node] = append(consumers[e.node], i)
-			uses[e]++
-		}
-		for _, c := range nd.ctrl {
-			indeg[i]++
-			consumers[c] = append(consumers[c], i)
-		}
-	}
-	for _, e := range fetches {
-		uses[e]++
-	}
-	ready := make([]int, 0, 16)
-	for i := range g.nodes {
-		if needed[i] && indeg[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
-	values := make([][]*tfops.Tensor, n)
+// execute runs the nodes of g that sc schedules (sc was made for g, for
+// the edges of feeds, fetches and the run's targets). Feeds replace node
+// outputs. Intermediate tensors are dropped as soon as their last consumer
+// has run.
+func execute(ctx context.Context, st *State, g *graph, sc *schedule, feeds map[edge]*tfops.Tensor, fetches []edge, depth int) ([]*tfops.Tensor, error) {
+	values := make([][]*tfops.Tensor, len(g.nodes))
 	arena := newRunArena(st.pool)
-	done := 0
-	total := 0
-	for i := range needed {
-		if needed[i] {
-			total++
-		}
-	}
 	get := func(e edge) (*tfops.Tensor, error) {
 		if t, ok := feeds[e]; ok {
 			return t, nil
@@ -357,53 +330,41 @@ func execute(ctx context.Context, st *State, g *graph, feeds map[edge]*tfops.Ten
 		}
 		return vs[e.out], nil
 	}
-	for len(ready) > 0 {
+	for k, i := range sc.order {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		i := ready[len(ready)-1]
-		ready = ready[:len(ready)-1]
-		done++
 		nd := g.nodes[i]
-		if !isFedNode(g, i, feeds) && nd.argIndex < 0 {
-			ins := make([]*tfops.Tensor, len(nd.in))
-			for k, e := range nd.in {
-				t, err := get(e)
-				if err != nil {
-					return nil, err
-				}
-				ins[k] = t
-			}
-			outs, err := runKernel(ctx, st, nd, ins, depth, arena)
+		if sc.fed[i] || nd.argIndex >= 0 {
+			continue
+		}
+		ins := make([]*tfops.Tensor, len(nd.in))
+		for k, e := range nd.in {
+			t, err := get(e)
 			if err != nil {
 				return nil, err
 			}
-			if retainsInputs(nd) {
-				arena.pin(ins)
-			}
-			arena.track(outs)
-			values[i] = outs
-			// Release inputs whose last consumer this was.
-			for _, e := range nd.in {
-				if _, ok := feeds[e]; ok {
-					continue
-				}
-				uses[e]--
-				if uses[e] == 0 && e.out < len(values[e.node]) {
-					arena.release(values[e.node][e.out])
-					values[e.node][e.out] = nil
-				}
-			}
+			ins[k] = t
 		}
-		for _, c := range consumers[i] {
-			indeg[c]--
-			if indeg[c] == 0 {
-				ready = append(ready, c)
+		outs, err := runKernel(ctx, st, nd, ins, depth, arena)
+		if err != nil {
+			return nil, err
+		}
+		if retainsInputs(nd) {
+			arena.pin(ins)
+		}
+		arena.track(outs)
+		values[i] = outs
+		// Release the inputs whose last consumer this was.
+		for _, e := range sc.release[k] {
+			if e.out < len(values[e.node]) {
+				arena.release(values[e.node][e.out])
+				values[e.node][e.out] = nil
 			}
 		}
 	}
-	if done != total {
-		return nil, fmt.Errorf("%w: the graph has a cycle among the %d nodes that could not run", engine.ErrInvalidGraph, total-done)
+	if sc.cyclic > 0 {
+		return nil, fmt.Errorf("%w: the graph has a cycle among the %d nodes that could not run", engine.ErrInvalidGraph, sc.cyclic)
 	}
 	out := make([]*tfops.Tensor, len(fetches))
 	for k, e := range fetches {
@@ -432,18 +393,6 @@ func retainsInputs(nd *node) bool {
 		}
 	}
 	return false
-}
-
-func allOutputsFed(g *graph, i int, feeds map[edge]*tfops.Tensor) bool {
-	// A node counts as fed when output 0 is fed and no consumer in the graph
-	// reads another of its outputs unfed; checking the feed set suffices for
-	// the common single-output placeholders.
-	_, ok := feeds[edge{i, 0}]
-	return ok
-}
-
-func isFedNode(g *graph, i int, feeds map[edge]*tfops.Tensor) bool {
-	return g.nodes[i].argIndex < 0 && allOutputsFed(g, i, feeds)
 }
 
 // runKernel runs one node's kernel, converting panics and errors into errors

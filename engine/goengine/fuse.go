@@ -90,6 +90,8 @@ func init() {
 type execPlan struct {
 	g       *graph
 	fetches []edge
+	// sched is g's schedule for the plan's feeds, fetches and targets.
+	sched *schedule
 	// regions are the fused regions (for tests and debugging).
 	regions []*region
 }
@@ -123,48 +125,13 @@ func planKey(feeds map[edge]*tfops.Tensor, fetches []edge, targets []int) string
 	return b.String()
 }
 
-// neededNodes marks the nodes a run of fetches and targets executes
-// (fed nodes are needed but their inputs are not).
-func neededNodes(g *graph, feeds map[edge]*tfops.Tensor, fetches []edge, targets []int) []bool {
-	fed := make(map[int]bool)
-	for e := range feeds {
-		fed[e.node] = true
-	}
-	needed := make([]bool, len(g.nodes))
-	stack := make([]int, 0, len(fetches)+len(targets))
-	for _, e := range fetches {
-		stack = append(stack, e.node)
-	}
-	stack = append(stack, targets...)
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if needed[i] {
-			continue
-		}
-		needed[i] = true
-		if fed[i] && g.nodes[i].argIndex < 0 && allOutputsFed(g, i, feeds) {
-			continue
-		}
-		if g.nodes[i].argIndex >= 0 {
-			continue
-		}
-		for _, e := range g.nodes[i].in {
-			if _, ok := feeds[e]; !ok {
-				stack = append(stack, e.node)
-			}
-		}
-		stack = append(stack, g.nodes[i].ctrl...)
-	}
-	return needed
-}
-
 // fuser holds the analysis of one graph for one plan.
 type fuser struct {
 	g       *graph
 	feeds   map[edge]*tfops.Tensor
+	sc      *schedule // g's for the plan: needed, fed nodes, consumers
 	needed  []bool
-	order   []int   // needed, unfed nodes in topological order
+	order   []int   // needed nodes in topological order (earliest ready first)
 	users   [][]int // data and control consumers among needed nodes
 	fetched map[edge]bool
 	shapes  [][]int // static shape of output 0, nil when unknown
@@ -181,15 +148,16 @@ type fuseRegion struct {
 	count int
 }
 
-// buildPlan rewrites g for feeds, fetches and targets, fusing regions.
-func buildPlan(g *graph, feeds map[edge]*tfops.Tensor, fetches []edge, targets []int) *execPlan {
-	f := &fuser{g: g, feeds: feeds, fetched: map[edge]bool{}}
+// buildPlan rewrites g for feeds, fetches and targets, fusing regions;
+// sc is g's schedule for them.
+func buildPlan(g *graph, sc *schedule, feeds map[edge]*tfops.Tensor, fetches []edge, targets []int) *execPlan {
+	f := &fuser{g: g, feeds: feeds, sc: sc, needed: sc.needed, users: sc.consumers, fetched: map[edge]bool{}}
 	for _, e := range fetches {
 		f.fetched[e] = true
 	}
-	f.needed = neededNodes(g, feeds, fetches, targets)
-	if !f.topoOrder() {
-		return &execPlan{g: g, fetches: fetches}
+	f.order = sc.topo(false)
+	if sc.cyclic > 0 {
+		return &execPlan{g: g, fetches: fetches, sched: sc}
 	}
 	f.inferShapes()
 	isTarget := map[int]bool{}
@@ -293,55 +261,6 @@ func (f *fuser) tryMerge(a, b int) bool {
 	return true
 }
 
-// topoOrder orders the needed, unfed nodes and records their consumers;
-// it reports false for a cycle (the executor reports it).
-func (f *fuser) topoOrder() bool {
-	g := f.g
-	n := len(g.nodes)
-	indeg := make([]int, n)
-	f.users = make([][]int, n)
-	for i, nd := range g.nodes {
-		if !f.needed[i] || isFedNode(g, i, f.feeds) || nd.argIndex >= 0 {
-			continue
-		}
-		for _, e := range nd.in {
-			if _, ok := f.feeds[e]; ok {
-				continue
-			}
-			indeg[i]++
-			f.users[e.node] = append(f.users[e.node], i)
-		}
-		for _, c := range nd.ctrl {
-			indeg[i]++
-			f.users[c] = append(f.users[c], i)
-		}
-	}
-	var ready []int
-	for i := range g.nodes {
-		if f.needed[i] && indeg[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
-	total := 0
-	for _, b := range f.needed {
-		if b {
-			total++
-		}
-	}
-	for len(ready) > 0 {
-		i := ready[0]
-		ready = ready[1:]
-		f.order = append(f.order, i)
-		for _, c := range f.users[i] {
-			indeg[c]--
-			if indeg[c] == 0 {
-				ready = append(ready, c)
-			}
-		}
-	}
-	return len(f.order) == total
-}
-
 // inferShapes computes the static shapes the fusion decisions need: fed
 // tensors, constants, and what elementwise ops and reductions make of
 // them.
@@ -370,7 +289,7 @@ func (f *fuser) inferShapes() {
 	}
 	for _, i := range f.order {
 		nd := g.nodes[i]
-		if isFedNode(g, i, f.feeds) {
+		if f.sc.fed[i] {
 			continue
 		}
 		switch {
@@ -485,7 +404,7 @@ func reduceShape(dims []int, axes []int64, keep bool) (out []int, count int, con
 func (f *fuser) candidate(i int) (fuseClass, bool) {
 	nd := f.g.nodes[i]
 	cl, ok := fuseClasses[nd.op]
-	if !ok || nd.argIndex >= 0 || isFedNode(f.g, i, f.feeds) || len(nd.ctrl) > 0 || len(nd.in) != cl.arity {
+	if !ok || nd.argIndex >= 0 || f.sc.fed[i] || len(nd.ctrl) > 0 || len(nd.in) != cl.arity {
 		return cl, false
 	}
 	if a := nd.def.GetAttr()[cl.typeAttr]; a == nil || tfops.DType(a.GetType()) != tfops.Float {

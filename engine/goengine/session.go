@@ -91,16 +91,21 @@ const maxPlans = 64
 
 // plan returns the graph and fetches to execute for this run.
 func (s *Session) plan(feeds map[edge]*tfops.Tensor, fetches []edge, targets []int) *execPlan {
-	if !s.fuse {
-		return &execPlan{g: s.g, fetches: fetches}
-	}
 	key := planKey(feeds, fetches, targets)
 	s.plansMu.Lock()
 	defer s.plansMu.Unlock()
 	if p, ok := s.plans[key]; ok {
 		return p
 	}
-	p := buildPlan(s.g, feeds, fetches, targets)
+	sc := newSchedule(s.g, feeds, fetches, targets)
+	p := &execPlan{g: s.g, fetches: fetches, sched: sc}
+	if s.fuse {
+		p = buildPlan(s.g, sc, feeds, fetches, targets)
+		p.sched = sc
+		if p.g != s.g {
+			p.sched = newSchedule(p.g, feeds, p.fetches, targets)
+		}
+	}
 	if s.plans == nil || len(s.plans) >= maxPlans {
 		s.plans = map[string]*execPlan{}
 	}
@@ -191,7 +196,7 @@ func (s *Session) Run(ctx context.Context, feeds map[string]*tfops.Tensor, fetch
 		tg = append(tg, i)
 	}
 	p := s.plan(fe, fx, tg)
-	return execute(ctx, s.st, p.g, fe, p.fetches, tg, 0)
+	return execute(ctx, s.st, p.g, p.sched, fe, p.fetches, 0)
 }
 
 func checkFeed(n *node, out int, t *tfops.Tensor) error {
