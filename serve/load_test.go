@@ -30,13 +30,16 @@ import (
 // up (by the server's own polling) with no failed request. The throughput
 // and the p50/p99 latencies are logged, not asserted: they depend on the
 // machine. TFSEG_SERVE_LOAD_REQUESTS sets the requests per mode (default
-// 256); each mode is bounded to 5 minutes.
+// 256, 64 under the race detector); each mode is bounded to 5 minutes.
 func TestLoadUNet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test skipped in -short mode")
 	}
 	fx := fixture(t, "keras-unet-circles")
 	total := 256
+	if raceEnabled {
+		total = 64
+	}
 	if s := os.Getenv("TFSEG_SERVE_LOAD_REQUESTS"); s != "" {
 		n, err := strconv.Atoi(s)
 		require.NoError(t, err)
