@@ -9,11 +9,10 @@ import (
 	"strings"
 	"sync"
 
-	graphpb "github.com/wamuir/graft/tensorflow/core/framework/graph_go_proto"
-
 	"github.com/tfseg/tfseg/engine"
 	_ "github.com/tfseg/tfseg/engine/goengine" // registers "go", the default engine
 	_ "github.com/tfseg/tfseg/engine/tfengine" // registers "tensorflow" under -tags tensorflow
+	"github.com/tfseg/tfseg/internal/smload"
 	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -27,8 +26,9 @@ var (
 	// tensor, or a dtype or shape the signature does not accept.
 	ErrInput = errors.New("tfseg: bad input")
 	// ErrLoad marks a SavedModel that could not be brought up: variables
-	// that failed to restore or an init op that failed to run.
-	ErrLoad = errors.New("tfseg: cannot load SavedModel")
+	// that failed to restore or an init op that failed to run. eval.Load
+	// returns it too (both load through internal/smload).
+	ErrLoad = smload.ErrLoad
 	// ErrClosed marks a Run after Close.
 	ErrClosed = errors.New("tfseg: model closed")
 )
@@ -165,24 +165,8 @@ func Load(dir string, opts ...Option) (*Model, error) {
 			return nil, err
 		}
 	}
-	so := engine.SessionOptions{Limits: o.limits, Threads: o.threads}
-	if loader, ok := eng.(engine.SavedModelLoader); ok {
-		m.sess, err = loader.LoadSavedModel(dir, o.tags, so)
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
-	}
-	gd, captured, err := captureRestoreGraph(sm)
+	m.sess, err = smload.Open(sm, eng, smload.Options{Tags: o.tags, Session: engine.SessionOptions{Limits: o.limits, Threads: o.threads}})
 	if err != nil {
-		return nil, err
-	}
-	m.sess, err = eng.NewSession(gd, so)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sm.File, err)
-	}
-	if err := m.bringUp(sm, captured); err != nil {
-		m.sess.Close()
 		return nil, err
 	}
 	return m, nil
@@ -234,76 +218,6 @@ func (m *Model) checkOps(sm *savedmodel.SavedModel, ol engine.OpLister, requeste
 	}
 	if requested && len(problems) > 0 {
 		return fmt.Errorf("%w: %s: the %s engine lacks ops: %s", engine.ErrUnsupportedOp, sm.Dir, m.engine, strings.Join(problems, "; "))
-	}
-	return nil
-}
-
-// captureRestoreGraph returns the graph to open a session on: the
-// MetaGraphDef's, plus (see savedmodel.CapturedVariables) the ops that
-// restore the variables that the model's functions capture and its
-// SaverDef's restore op does not assign, as Keras 3 exports need.
-func captureRestoreGraph(sm *savedmodel.SavedModel) (*graphpb.GraphDef, []savedmodel.CapturedVariable, error) {
-	if _, err := sm.VerifyVariables(); err != nil {
-		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
-	}
-	if !sm.HasVariables() {
-		return sm.Graph(), nil, nil
-	}
-	b, err := sm.OpenVariables(savedmodel.BundleOptions{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
-	}
-	defer b.Close()
-	vars, err := sm.CapturedVariables(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
-	}
-	if len(vars) == 0 {
-		return sm.Graph(), nil, nil
-	}
-	gd, err := sm.WithCaptureRestore(vars, sm.VariablesPrefix())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w %s: %w", ErrLoad, sm.Dir, err)
-	}
-	return gd, vars, nil
-}
-
-// bringUp restores the variables and runs the init op, as TensorFlow's
-// loader (tensorflow/cc/saved_model/loader.cc) does, then assigns the
-// captured variables the restore op leaves uninitialized.
-func (m *Model) bringUp(sm *savedmodel.SavedModel, captured []savedmodel.CapturedVariable) error {
-	ctx := context.Background()
-	assets, err := sm.Assets()
-	if err != nil {
-		return err
-	}
-	assetFeeds := map[string]*tfops.Tensor{}
-	for _, a := range assets {
-		if a.TensorName != "" {
-			assetFeeds[a.TensorName] = tfops.FromScalar(a.Path)
-		}
-	}
-	if sd := sm.SaverDef(); sd != nil && sd.GetRestoreOpName() != "" && sm.HasVariables() {
-		feeds := map[string]*tfops.Tensor{}
-		for k, v := range assetFeeds {
-			feeds[k] = v
-		}
-		feeds[sd.GetFilenameTensorName()] = tfops.FromScalar(sm.VariablesPrefix())
-		if _, err := m.sess.Run(ctx, feeds, nil, []string{savedmodel.NodeName(sd.GetRestoreOpName())}); err != nil {
-			return fmt.Errorf("%w %s: restoring variables from %s (restore op %q): %w",
-				ErrLoad, sm.Dir, sm.VariablesPrefix(), sd.GetRestoreOpName(), err)
-		}
-	}
-	if len(captured) > 0 {
-		if _, err := m.sess.Run(ctx, nil, nil, []string{savedmodel.CaptureRestoreOp}); err != nil {
-			return fmt.Errorf("%w %s: restoring %d captured variables (the first %q, checkpoint key %q) from %s: %w",
-				ErrLoad, sm.Dir, len(captured), captured[0].Handle, captured[0].Key, sm.VariablesPrefix(), err)
-		}
-	}
-	if op := sm.InitOp(); op != "" {
-		if _, err := m.sess.Run(ctx, assetFeeds, nil, []string{op}); err != nil {
-			return fmt.Errorf("%w %s: running init op %q: %w", ErrLoad, sm.Dir, op, err)
-		}
 	}
 	return nil
 }

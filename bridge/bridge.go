@@ -50,7 +50,7 @@ func ImportLoss(g *tf.Graph, prefix, name string, cfg graphs.Config, yTrue, yPre
 	}
 	def, err := proto.Marshal(lg.Def)
 	if err != nil {
-		return tf.Output{}, fmt.Errorf("%w: %s: marshal GraphDef: %v", ErrImport, name, err)
+		return tf.Output{}, fmt.Errorf("%w: %s: marshal GraphDef: %w", ErrImport, name, err)
 	}
 	if prefix == "" {
 		prefix = freePrefix(g, name)

@@ -155,7 +155,7 @@ func buildMeasures(eng engine.Engine, losses, metrics []Measure, channels int, h
 		}
 		g, err := graphs.Build(m.Name, cfg)
 		if err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrMeasure, label, err)
+			return fmt.Errorf("%w: %s: %w", ErrMeasure, label, err)
 		}
 		sess, err := eng.NewSession(g.GraphDef, engine.SessionOptions{Threads: 1})
 		if err != nil {

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
-	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
 	graphpb "github.com/wamuir/graft/tensorflow/core/framework/graph_go_proto"
-	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/internal/smload"
 	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -73,10 +70,10 @@ type Model struct {
 }
 
 // Load reads the SavedModel in dir, opens a session on opts.Engine and
-// restores its variables, the way TensorFlow's loader does: it runs the
-// SaverDef's restore op with the filename tensor set to
-// dir/variables/variables, then the init op. The filename is written into
-// the graph as a constant rather than fed, so that no string tensor
+// brings the model up the way tfseg.Load does (internal/smload: variables
+// restored, captured variables assigned, init op run; failures wrap
+// tfseg.ErrLoad). The variables prefix and asset paths are written into
+// the graph as constants rather than fed, so that no string tensor
 // crosses an engine's boundary (TensorFlow 1.x and 2.x encode them
 // differently).
 //
@@ -102,14 +99,14 @@ func Load(dir string, opts LoadOptions) (*Model, error) {
 	}
 	sig, err := sm.Signature(key)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrModel, dir, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrModel, dir, err)
 	}
 	m := &Model{Dir: dir, Engine: name, Signature: sig, eng: eng}
 	if m.InputKey, m.Input, err = pick("input", sig.Inputs, opts.Input, sig.Key); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrModel, dir, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrModel, dir, err)
 	}
 	if m.OutputKey, m.Output, err = pick("output", sig.Outputs, opts.Output, sig.Key); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrModel, dir, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrModel, dir, err)
 	}
 	for _, ti := range []struct {
 		what string
@@ -122,40 +119,23 @@ func Load(dir string, opts LoadOptions) (*Model, error) {
 			return nil, fmt.Errorf("%w: %s: signature %s %s has shape %v; eval needs NHWC images (rank 4)", ErrModel, dir, sig.Key, ti.what, sh)
 		}
 	}
-	g := sm.Graph()
-	if opts.FromLogits == LogitsAuto {
+	rewrite := func(g *graphpb.GraphDef) (*graphpb.GraphDef, error) {
+		if opts.FromLogits != LogitsAuto {
+			return g, nil
+		}
 		rewired, l, ok, err := FindLogits(g, m.Output.Name)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrModel, dir, err)
+			return nil, fmt.Errorf("%w: %w", ErrModel, err)
 		}
 		if ok {
 			g, m.Logits = rewired, &l
 		}
+		return g, nil
 	}
-	var restore string
-	if sd := sm.SaverDef(); sd != nil && sm.HasVariables() {
-		if g, err = withConstFilename(g, sd.GetFilenameTensorName(), sm.VariablesPrefix()); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrModel, dir, err)
-		}
-		restore = sd.GetRestoreOpName()
-	}
-	sess, err := eng.NewSession(g, opts.Session)
+	m.session, err = smload.Open(sm, eng, smload.Options{Tags: opts.Tags, Session: opts.Session, Rewrite: rewrite, ConstStrings: true})
 	if err != nil {
 		return nil, fmt.Errorf("eval: %s on engine %s: %w", dir, name, err)
 	}
-	if restore != "" {
-		if _, err := sess.Run(context.Background(), nil, nil, []string{savedmodel.NodeName(restore)}); err != nil {
-			sess.Close()
-			return nil, fmt.Errorf("eval: %s: restoring variables from %s: %w", dir, filepath.Join(dir, savedmodel.VariablesDirectory), err)
-		}
-	}
-	if op := sm.InitOp(); op != "" {
-		if _, err := sess.Run(context.Background(), nil, nil, []string{op}); err != nil {
-			sess.Close()
-			return nil, fmt.Errorf("eval: %s: running init op %q: %w", dir, op, err)
-		}
-	}
-	m.session = sess
 	return m, nil
 }
 
@@ -175,30 +155,6 @@ func pick(what string, args map[string]savedmodel.TensorInfo, want, key string) 
 		return "", savedmodel.TensorInfo{}, fmt.Errorf("signature %s has %d %ss (%s); name one", key, len(args), what, strings.Join(keys, ", "))
 	}
 	return keys[0], args[keys[0]], nil
-}
-
-// withConstFilename returns a copy of g whose node producing tensor (the
-// SaverDef's filename tensor, output 0) is a string Const holding prefix.
-func withConstFilename(g *graphpb.GraphDef, tensor, prefix string) (*graphpb.GraphDef, error) {
-	node, idx, _, err := tfops.ParseTensorName(tensor)
-	if err != nil || idx != 0 {
-		return nil, fmt.Errorf("SaverDef filename tensor %q is not output 0 of a node", tensor)
-	}
-	val, err := tfops.ToProto(tfops.FromScalar(prefix))
-	if err != nil {
-		return nil, err
-	}
-	c := proto.Clone(g).(*graphpb.GraphDef)
-	for i, n := range c.GetNode() {
-		if n.GetName() == node {
-			c.Node[i] = &nodepb.NodeDef{Name: node, Op: "Const", Device: n.GetDevice(), Attr: map[string]*attrpb.AttrValue{
-				"dtype": {Value: &attrpb.AttrValue_Type{Type: tfops.String.Proto()}},
-				"value": {Value: &attrpb.AttrValue_Tensor{Tensor: val}},
-			}}
-			return c, nil
-		}
-	}
-	return nil, fmt.Errorf("SaverDef filename tensor %q: no node %q in the graph", tensor, node)
 }
 
 // Run feeds a batch (N, H, W, C) and returns the model's output and, when

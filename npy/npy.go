@@ -53,7 +53,7 @@ func Read(r io.Reader, opts Options) (t *tfops.Tensor, err error) {
 	br := bufio.NewReader(r)
 	pre, err := br.Peek(10)
 	if err != nil {
-		return nil, fmt.Errorf("%w: too short for a header: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: too short for a header: %w", ErrFormat, err)
 	}
 	if !bytes.Equal(pre[:6], magic) {
 		return nil, fmt.Errorf("%w: bad magic %q", ErrFormat, pre[:6])
@@ -65,7 +65,7 @@ func Read(r io.Reader, opts Options) (t *tfops.Tensor, err error) {
 	case 2, 3:
 		p, err := br.Peek(12)
 		if err != nil {
-			return nil, fmt.Errorf("%w: truncated header: %v", ErrFormat, err)
+			return nil, fmt.Errorf("%w: truncated header: %w", ErrFormat, err)
 		}
 		v := binary.LittleEndian.Uint32(p[8:12])
 		if v > maxHeaderLen {
@@ -80,7 +80,7 @@ func Read(r io.Reader, opts Options) (t *tfops.Tensor, err error) {
 	}
 	head, err := br.Peek(pfx + hlen)
 	if err != nil {
-		return nil, fmt.Errorf("%w: truncated header (%d bytes announced): %v", ErrFormat, hlen, err)
+		return nil, fmt.Errorf("%w: truncated header (%d bytes announced): %w", ErrFormat, hlen, err)
 	}
 	dict := string(head[pfx:])
 	if !strings.Contains(dict, "\n") {
@@ -91,7 +91,7 @@ func Read(r io.Reader, opts Options) (t *tfops.Tensor, err error) {
 		return nil, err
 	}
 	if _, err := br.Discard(pfx + hlen); err != nil {
-		return nil, fmt.Errorf("%w: truncated header: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: truncated header: %w", ErrFormat, err)
 	}
 	d, order, err := parseDescr(hdr.descr)
 	if err != nil {
@@ -109,7 +109,7 @@ func Read(r io.Reader, opts Options) (t *tfops.Tensor, err error) {
 		if err == nil {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, fmt.Errorf("%w: data truncated: shape %v of %v needs %d bytes: %v", ErrFormat, dims, d, size, err)
+		return nil, fmt.Errorf("%w: data truncated: shape %v of %v needs %d bytes: %w", ErrFormat, dims, d, size, err)
 	}
 	buf := data.Bytes()
 	if order == binary.BigEndian {

@@ -102,7 +102,7 @@ func parseBundleIndex(name string, data []byte) (*Bundle, error) {
 	}
 	h := &pb.BundleHeaderProto{}
 	if err := proto.Unmarshal(entries[0].value, h); err != nil {
-		return nil, fmt.Errorf("%w: %s: header entry: %v", ErrFormat, name, err)
+		return nil, fmt.Errorf("%w: %s: header entry: %w", ErrFormat, name, err)
 	}
 	if h.GetNumShards() < 1 {
 		return nil, fmt.Errorf("%w: %s: header says %d shards", ErrFormat, name, h.GetNumShards())
@@ -161,7 +161,7 @@ func (b *Bundle) Entry(key string) (*pb.BundleEntryProto, error) {
 func parseBundleEntry(file, key string, raw []byte, numShards int32) (*pb.BundleEntryProto, error) {
 	e := &pb.BundleEntryProto{}
 	if err := proto.Unmarshal(raw, e); err != nil {
-		return nil, fmt.Errorf("%w: %s: entry %q: %v", ErrFormat, file, key, err)
+		return nil, fmt.Errorf("%w: %s: entry %q: %w", ErrFormat, file, key, err)
 	}
 	sh := e.GetShape()
 	if sh == nil || sh.GetUnknownRank() {
@@ -245,7 +245,7 @@ func checkEntry(e *pb.BundleEntryProto, maxBytes int64) (tfops.DType, []int, err
 	dtype := tfops.DType(e.GetDtype())
 	dims, err := entryDims(e)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%w: %v", ErrTooBig, err)
+		return 0, nil, fmt.Errorf("%w: %w", ErrTooBig, err)
 	}
 	if err := checkEntrySize(e, dtype, dims, maxBytes); err != nil {
 		return 0, nil, err

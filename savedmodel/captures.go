@@ -140,7 +140,7 @@ func (m *SavedModel) CapturedVariables(b *Bundle) ([]CapturedVariable, error) {
 	}
 	var tog pb.TrackableObjectGraph
 	if err := proto.Unmarshal([]byte(raw.Strings()[0]), &tog); err != nil {
-		return nil, fmt.Errorf("%w: %s: decoding %s: %v", ErrFormat, b.Prefix(), ObjectGraphKey, err)
+		return nil, fmt.Errorf("%w: %s: decoding %s: %w", ErrFormat, b.Prefix(), ObjectGraphKey, err)
 	}
 	for i := range out {
 		c := &out[i]
@@ -201,7 +201,7 @@ func (m *SavedModel) WithCaptureRestore(vars []CapturedVariable, prefix string) 
 		for k, v := range kv {
 			a, err := tfops.AttrValue(v)
 			if err != nil {
-				return nil, fmt.Errorf("%w: attr %s: %v", ErrExport, k, err)
+				return nil, fmt.Errorf("%w: attr %s: %w", ErrExport, k, err)
 			}
 			out[k] = a
 		}

@@ -121,7 +121,7 @@ func readModelFile(dir string) (name string, data []byte, text bool, err error) 
 func Parse(data []byte) (*pb.SavedModel, error) {
 	sm := &pb.SavedModel{}
 	if err := proto.Unmarshal(data, sm); err != nil {
-		return nil, fmt.Errorf("%w: not a SavedModel protobuf: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: not a SavedModel protobuf: %w", ErrFormat, err)
 	}
 	return sm, nil
 }
@@ -130,7 +130,7 @@ func Parse(data []byte) (*pb.SavedModel, error) {
 func ParseText(data []byte) (*pb.SavedModel, error) {
 	sm := &pb.SavedModel{}
 	if err := prototext.Unmarshal(data, sm); err != nil {
-		return nil, fmt.Errorf("%w: not a text SavedModel protobuf: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: not a text SavedModel protobuf: %w", ErrFormat, err)
 	}
 	return sm, nil
 }
@@ -270,7 +270,7 @@ func (m *SavedModel) Assets() ([]Asset, error) {
 		for i, a := range cd.GetAnyList().GetValue() {
 			d := &pb.AssetFileDef{}
 			if err := a.UnmarshalTo(d); err != nil {
-				return nil, fmt.Errorf("%w: %s: collection %s item %d: %v", ErrFormat, m.File, assetsCollection, i, err)
+				return nil, fmt.Errorf("%w: %s: collection %s item %d: %w", ErrFormat, m.File, assetsCollection, i, err)
 			}
 			defs = append(defs, d)
 		}

@@ -83,7 +83,7 @@ func SignatureFromProto(key string, sd *pb.SignatureDef) (Signature, error) {
 		for name, ti := range side.in {
 			t, err := tensorInfoFromProto(ti)
 			if err != nil {
-				return Signature{}, fmt.Errorf("%w: signature %q %s %q: %v", ErrFormat, key, side.kind, name, err)
+				return Signature{}, fmt.Errorf("%w: signature %q %s %q: %w", ErrFormat, key, side.kind, name, err)
 			}
 			side.out[name] = t
 		}
@@ -95,7 +95,7 @@ func SignatureFromProto(key string, sd *pb.SignatureDef) (Signature, error) {
 		}
 		t, err := tfops.FromProto(tp)
 		if err != nil {
-			return Signature{}, fmt.Errorf("%w: signature %q: default of input %q: %v", ErrFormat, key, name, err)
+			return Signature{}, fmt.Errorf("%w: signature %q: default of input %q: %w", ErrFormat, key, name, err)
 		}
 		if t.DType() != in.DType || !in.Shape.CompatibleWith(t.StaticShape()) {
 			return Signature{}, fmt.Errorf("%w: signature %q: default of input %q is %v%v, the input is %v%v",
@@ -166,7 +166,7 @@ func (s Signature) Proto() (*pb.SignatureDef, error) {
 		}
 		tp, err := tfops.ToProto(t)
 		if err != nil {
-			return nil, fmt.Errorf("%w: signature %q: default of %q: %v", ErrExport, s.Key, name, err)
+			return nil, fmt.Errorf("%w: signature %q: default of %q: %w", ErrExport, s.Key, name, err)
 		}
 		if sd.Defaults == nil {
 			sd.Defaults = map[string]*tensorpb.TensorProto{}

@@ -78,15 +78,15 @@ func parseTable(name string, data []byte) ([]tableEntry, error) {
 	}
 	meta, rest, err := decodeHandle(footer[:footerLen-8])
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: footer: metaindex %v", ErrFormat, name, err)
+		return nil, fmt.Errorf("%w: %s: footer: metaindex %w", ErrFormat, name, err)
 	}
 	index, _, err := decodeHandle(rest)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: footer: index %v", ErrFormat, name, err)
+		return nil, fmt.Errorf("%w: %s: footer: index %w", ErrFormat, name, err)
 	}
 	body := data[:len(data)-footerLen]
 	if err := checkHandle(meta, len(body)); err != nil {
-		return nil, fmt.Errorf("%w: %s: metaindex block %v", ErrFormat, name, err)
+		return nil, fmt.Errorf("%w: %s: metaindex block %w", ErrFormat, name, err)
 	}
 	indexBlock, err := readBlock(name, body, index)
 	if err != nil {
@@ -94,13 +94,13 @@ func parseTable(name string, data []byte) ([]tableEntry, error) {
 	}
 	indexEntries, err := parseBlock(indexBlock)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: index block at offset %d: %v", ErrFormat, name, index.offset, err)
+		return nil, fmt.Errorf("%w: %s: index block at offset %d: %w", ErrFormat, name, index.offset, err)
 	}
 	var out []tableEntry
 	for _, ie := range indexEntries {
 		h, _, err := decodeHandle(ie.value)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: index entry %q: %v", ErrFormat, name, ie.key, err)
+			return nil, fmt.Errorf("%w: %s: index entry %q: %w", ErrFormat, name, ie.key, err)
 		}
 		blk, err := readBlock(name, body, h)
 		if err != nil {
@@ -108,7 +108,7 @@ func parseTable(name string, data []byte) ([]tableEntry, error) {
 		}
 		entries, err := parseBlock(blk)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: data block at offset %d: %v", ErrFormat, name, h.offset, err)
+			return nil, fmt.Errorf("%w: %s: data block at offset %d: %w", ErrFormat, name, h.offset, err)
 		}
 		for _, e := range entries {
 			if len(out) > 0 && bytes.Compare(out[len(out)-1].key, e.key) >= 0 {
@@ -139,7 +139,7 @@ func checkHandle(h blockHandle, n int) error {
 // decompressing snappy blocks.
 func readBlock(name string, body []byte, h blockHandle) ([]byte, error) {
 	if err := checkHandle(h, len(body)); err != nil {
-		return nil, fmt.Errorf("%w: %s: block %v", ErrFormat, name, err)
+		return nil, fmt.Errorf("%w: %s: block %w", ErrFormat, name, err)
 	}
 	blk := body[h.offset : h.offset+h.size+blockTrailerLen]
 	contents, typ := blk[:h.size], blk[h.size]
@@ -154,7 +154,7 @@ func readBlock(name string, body []byte, h blockHandle) ([]byte, error) {
 	case blockTypeSnappy:
 		n, err := snappy.DecodedLen(contents)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: snappy block at offset %d: %v", ErrFormat, name, h.offset, err)
+			return nil, fmt.Errorf("%w: %s: snappy block at offset %d: %w", ErrFormat, name, h.offset, err)
 		}
 		// Snappy expands at most ~22x (a 3-byte copy of 64 bytes); a larger
 		// claim is corrupt and must not drive the allocation.
@@ -163,7 +163,7 @@ func readBlock(name string, body []byte, h blockHandle) ([]byte, error) {
 		}
 		out, err := snappy.Decode(make([]byte, n), contents)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: snappy block at offset %d: %v", ErrFormat, name, h.offset, err)
+			return nil, fmt.Errorf("%w: %s: snappy block at offset %d: %w", ErrFormat, name, h.offset, err)
 		}
 		return out, nil
 	}

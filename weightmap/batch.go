@@ -90,7 +90,7 @@ func Batch(mask *tfops.Tensor, opts BatchOptions) (*tfops.Tensor, error) {
 	}
 	out, err := tfops.Zeros(dt, shape...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrDType, err)
+		return nil, fmt.Errorf("%w: %w", ErrDType, err)
 	}
 	f32, f64 := out.Float32s(), out.Float64s()
 

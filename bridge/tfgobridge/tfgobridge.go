@@ -43,7 +43,7 @@ func ImportLoss(scope *op.Scope, name string, cfg graphs.Config, yTrue, yPred tf
 		return tf.Output{}, fmt.Errorf("%w: %s: nil scope", graphs.ErrInput, name)
 	}
 	if err := scope.Err(); err != nil {
-		return tf.Output{}, fmt.Errorf("%w: %s: the scope has already failed: %v", ErrImport, name, err)
+		return tf.Output{}, fmt.Errorf("%w: %s: the scope has already failed: %w", ErrImport, name, err)
 	}
 	tensors, inputs, err := lossgraph.Inputs(name, yTrue, yPred, extra, func(k string, o tf.Output) (lossgraph.Tensor, error) {
 		return describe(name, k, o)
@@ -69,7 +69,7 @@ func ImportLoss(scope *op.Scope, name string, cfg graphs.Config, yTrue, yPred tf
 		}
 		spec, err := opSpec(n, outs, mapped)
 		if err != nil {
-			return tf.Output{}, fmt.Errorf("%w: %s: %v", ErrImport, name, err)
+			return tf.Output{}, fmt.Errorf("%w: %s: %w", ErrImport, name, err)
 		}
 		o := sub.AddOperation(spec)
 		if o == nil {

@@ -73,7 +73,7 @@ func compileGraph(nodes []*nodepb.NodeDef, limits engine.Limits) (*graph, error)
 		for _, in := range n.def.GetInput() {
 			src, idx, ctrl, err := tfops.ParseTensorName(in)
 			if err != nil {
-				return nil, fmt.Errorf("%w: node %q (%s): input %q: %v", engine.ErrInvalidGraph, n.name, n.op, in, err)
+				return nil, fmt.Errorf("%w: node %q (%s): input %q: %w", engine.ErrInvalidGraph, n.name, n.op, in, err)
 			}
 			j, ok := g.byName[src]
 			if !ok {
@@ -232,7 +232,7 @@ func compileFunction(fd *fpb.FunctionDef, limits engine.Limits) (*graph, error) 
 			}
 			idx, err := outputIndex(g.nodes[j], parts[1], parts[2])
 			if err != nil {
-				return edge{}, false, fmt.Errorf("%w: function %q: %s: input %q: %v", engine.ErrInvalidGraph, fname, where, ref, err)
+				return edge{}, false, fmt.Errorf("%w: function %q: %s: input %q: %w", engine.ErrInvalidGraph, fname, where, ref, err)
 			}
 			return edge{j, idx}, false, nil
 		}

@@ -118,7 +118,7 @@ func (c *Context) Alloc(d tfops.DType, dims ...int) (*tfops.Tensor, error) {
 // checkAlloc applies the session's MaxTensorBytes limit.
 func (c *Context) checkAlloc(d tfops.DType, dims []int) error {
 	if err := tfops.CheckAlloc(d, dims, c.State.limits.MaxTensorBytes); err != nil {
-		return fmt.Errorf("%w: MaxTensorBytes: %v", engine.ErrLimit, err)
+		return fmt.Errorf("%w: MaxTensorBytes: %w", engine.ErrLimit, err)
 	}
 	return nil
 }

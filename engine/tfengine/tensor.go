@@ -77,7 +77,7 @@ func toTF(t *tfops.Tensor) (*tf.Tensor, error) {
 	}
 	raw, err := rawBytes(t.Data())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v tensor holds %v", engine.ErrFeed, t.DType(), err)
+		return nil, fmt.Errorf("%w: %v tensor holds %w", engine.ErrFeed, t.DType(), err)
 	}
 	shape := make([]int64, t.Rank())
 	for i, d := range t.Shape() {
@@ -88,7 +88,7 @@ func toTF(t *tfops.Tensor) (*tf.Tensor, error) {
 	}
 	out, err := tf.ReadTensor(tf.DataType(t.DType()), shape, bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v tensor of shape %v: %v", engine.ErrFeed, t.DType(), t.Shape(), err)
+		return nil, fmt.Errorf("%w: %v tensor of shape %v: %w", engine.ErrFeed, t.DType(), t.Shape(), err)
 	}
 	return out, nil
 }

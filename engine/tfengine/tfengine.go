@@ -53,7 +53,7 @@ func (Engine) NewSession(graph *graphpb.GraphDef, opts engine.SessionOptions) (e
 	}
 	def, err := proto.Marshal(graph)
 	if err != nil {
-		return nil, fmt.Errorf("%w: marshal GraphDef: %v", engine.ErrInvalidGraph, err)
+		return nil, fmt.Errorf("%w: marshal GraphDef: %w", engine.ErrInvalidGraph, err)
 	}
 	g := tf.NewGraph()
 	if err := g.Import(def, ""); err != nil {
@@ -92,7 +92,7 @@ func (Engine) NewSession(graph *graphpb.GraphDef, opts engine.SessionOptions) (e
 // TensorFlow has loaded it.
 func (Engine) LoadSavedModel(dir string, tags []string, opts engine.SessionOptions) (engine.Session, error) {
 	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("%w: SavedModel %s: %v", engine.ErrInvalidGraph, dir, err)
+		return nil, fmt.Errorf("%w: SavedModel %s: %w", engine.ErrInvalidGraph, dir, err)
 	}
 	so, err := sessionOptions(opts)
 	if err != nil {
@@ -168,7 +168,7 @@ func (Engine) LoadSavedModel(dir string, tags []string, opts engine.SessionOptio
 func stageSavedModel(dir string, sm *corepb.SavedModel) (string, error) {
 	data, err := proto.Marshal(sm)
 	if err != nil {
-		return "", fmt.Errorf("%w: SavedModel %s: encoding the rewritten model: %v", engine.ErrInvalidGraph, dir, err)
+		return "", fmt.Errorf("%w: SavedModel %s: encoding the rewritten model: %w", engine.ErrInvalidGraph, dir, err)
 	}
 	tmp, err := os.MkdirTemp("", "tfseg-savedmodel-")
 	if err != nil {
@@ -188,7 +188,7 @@ func stageSavedModel(dir string, sm *corepb.SavedModel) (string, error) {
 	}
 	if err != nil {
 		os.RemoveAll(tmp)
-		return "", fmt.Errorf("%w: SavedModel %s: staging the rewritten model: %v", engine.ErrInvalidGraph, dir, err)
+		return "", fmt.Errorf("%w: SavedModel %s: staging the rewritten model: %w", engine.ErrInvalidGraph, dir, err)
 	}
 	return tmp, nil
 }
@@ -243,7 +243,7 @@ func sessionOptions(opts engine.SessionOptions) (*tf.SessionOptions, error) {
 		InterOpParallelismThreads: int32(opts.Threads),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: marshal ConfigProto: %v", engine.ErrInvalidGraph, err)
+		return nil, fmt.Errorf("%w: marshal ConfigProto: %w", engine.ErrInvalidGraph, err)
 	}
 	return &tf.SessionOptions{Config: cfg}, nil
 }
@@ -345,7 +345,7 @@ func (s *Session) Run(ctx context.Context, feeds map[string]*tfops.Tensor, fetch
 	for i, t := range r.out {
 		v, err := fromTF(t)
 		if err != nil {
-			return nil, fmt.Errorf("%w: fetch %q: %v", engine.ErrKernel, fetches[i], err)
+			return nil, fmt.Errorf("%w: fetch %q: %w", engine.ErrKernel, fetches[i], err)
 		}
 		res[i] = v
 	}
@@ -356,7 +356,7 @@ func (s *Session) Run(ctx context.Context, feeds map[string]*tfops.Tensor, fetch
 func (s *Session) output(name string) (tf.Output, error) {
 	node, idx, ctrl, err := tfops.ParseTensorName(name)
 	if err != nil {
-		return tf.Output{}, fmt.Errorf("%w: %v", engine.ErrUnknownNode, err)
+		return tf.Output{}, fmt.Errorf("%w: %w", engine.ErrUnknownNode, err)
 	}
 	if ctrl {
 		return tf.Output{}, fmt.Errorf("%w: %q names a control input, not a tensor", engine.ErrUnknownNode, name)
