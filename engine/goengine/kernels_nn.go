@@ -55,9 +55,14 @@ type window struct {
 // computeWindow computes the output size and leading padding of one spatial
 // dimension as TensorFlow's GetWindowedOutputSizeVerbose does:
 //
-//	VALID:    out = ceil((in - (k-1)*d) / s), no padding
-//	SAME:     out = ceil(in / s), pad = max((out-1)*s + (k-1)*d + 1 - in, 0), before = pad/2
-//	EXPLICIT: out = (in + before + after - (k-1)*d - 1) / s + 1
+//	VALID:    out = (in - eff + s) / s, no padding
+//	SAME:     out = (in + s - 1) / s, pad = max((out-1)*s + eff - in, 0), before = pad/2
+//	EXPLICIT: out = (in + before + after - eff + s) / s
+//
+// with eff = (k-1)*d + 1 and C's truncating division. A negative size is
+// an error with TensorFlow's message (tensorflow/core/framework/
+// kernel_shape_util.cc, GetWindowedOutputSizeVerboseV2; common_shape_fns.cc
+// in TensorFlow 1.15); a size of 0 gives an empty output, as there.
 func computeWindow(in, k, stride, dil int, padding string, before, after int) (window, error) {
 	w := window{in: in, k: k, stride: stride, dilation: dil}
 	if stride < 1 || dil < 1 || k < 1 {
@@ -75,13 +80,13 @@ func computeWindow(in, k, stride, dil int, padding string, before, after int) (w
 		if before < 0 || after < 0 {
 			return w, fmt.Errorf("explicit paddings (%d, %d) must be non-negative", before, after)
 		}
-		w.out = (in+before+after-eff)/stride + 1
+		w.out = (in + before + after - eff + stride) / stride
 		w.padBefore = before
 	default:
 		return w, fmt.Errorf("unknown padding %q (want SAME, VALID or EXPLICIT)", padding)
 	}
 	if w.out < 0 {
-		w.out = 0
+		return w, fmt.Errorf("Computed output size would be negative: %d [input_size: %d, effective_filter_size: %d, stride: %d]", w.out, in, eff, stride)
 	}
 	return w, nil
 }

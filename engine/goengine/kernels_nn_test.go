@@ -375,6 +375,18 @@ func TestNNKernelErrors(t *testing.T) {
 		{"mirror_too_far", "MirrorPad", map[string]any{"mode": "REFLECT"}, []*tfops.Tensor{tfops.MustFromSlice(make([]float32, 3), 3), tfops.MustFromSlice([]int32{3, 0}, 1, 2)}, "at most 2"},
 		{"bias_size", "BiasAdd", nil, []*tfops.Tensor{x, tfops.MustFromSlice(make([]float32, 4), 4)}, "bias of 4 elements"},
 		{"resize_size", "ResizeBilinear", nil, []*tfops.Tensor{x, tfops.MustFromSlice([]int32{0, 3}, 2)}, "must be positive"},
+		// A VALID window larger than the input by more than the stride:
+		// TensorFlow's GetWindowedOutputSizeVerbose message, with sizes.
+		{"conv_window_negative", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "VALID"},
+			[]*tfops.Tensor{tfops.MustFromSlice(make([]float32, 2*1*5*3), 2, 1, 5, 3), f}, "height: Computed output size would be negative: -1 [input_size: 1, effective_filter_size: 3, stride: 1]"},
+		{"conv_dilated_negative", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "dilations": []int{1, 1, 3, 1}, "padding": "VALID"},
+			[]*tfops.Tensor{x, f}, "width: Computed output size would be negative: -1 [input_size: 5, effective_filter_size: 7, stride: 1]"},
+		{"conv_explicit_negative", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "EXPLICIT", "explicit_paddings": []int{0, 0, 0, 0, 0, 0, 0, 0}},
+			[]*tfops.Tensor{tfops.MustFromSlice(make([]float32, 1*5*1*3), 1, 5, 1, 3), f}, "width: Computed output size would be negative: -1 [input_size: 1, effective_filter_size: 3, stride: 1]"},
+		{"depthwise_window_negative", "DepthwiseConv2dNative", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "VALID"},
+			[]*tfops.Tensor{tfops.MustFromSlice(make([]float32, 3), 1, 1, 1, 3), f}, "Computed output size would be negative: -1"},
+		{"maxpool_window_negative", "MaxPool", map[string]any{"ksize": []int{1, 7, 7, 1}, "strides": []int{1, 1, 1, 1}, "padding": "VALID"}, []*tfops.Tensor{x}, "height: Computed output size would be negative: -1 [input_size: 5, effective_filter_size: 7, stride: 1]"},
+		{"avgpool_window_negative", "AvgPool", map[string]any{"ksize": []int{1, 1, 8, 1}, "strides": []int{1, 1, 1, 1}, "padding": "VALID"}, []*tfops.Tensor{x}, "width: Computed output size would be negative: -2 [input_size: 5, effective_filter_size: 8, stride: 1]"},
 		{"resize_flags", "ResizeBilinear", map[string]any{"align_corners": true, "half_pixel_centers": true}, []*tfops.Tensor{x, tfops.MustFromSlice([]int32{3, 3}, 2)}, "align_corners must be false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
