@@ -328,7 +328,7 @@ func kerasNNCases() []Case {
 			}, nil)}
 		})
 	}
-	return append(cs, windowSizeCases()...)
+	return append(append(cs, windowSizeCases()...), denseCases()...)
 }
 
 // windowSizeCases: a VALID window larger than the input by more than the
@@ -368,4 +368,98 @@ func windowSizeCases() []Case {
 		)
 	}
 	return cs
+}
+
+// denseCases: MatMul (transposes), BiasAdd and BatchMatMulV2 with
+// broadcast batch dimensions (Keras Dense, Attention, Dot).
+func denseCases() []Case {
+	f := tfops.Float
+	tol := Tolerance{ULP: 4, Rel: 1e-5, Abs: 1e-5}
+	// matRef multiplies op(a)[m×k]·op(b)[k×n] for each broadcast batch.
+	matRef := func(a, b *tfops.Tensor, ta, tb bool) *tfops.Tensor {
+		as, bs := a.Shape(), b.Shape()
+		ra, rb := len(as), len(bs)
+		m, k := as[ra-2], as[ra-1]
+		if ta {
+			m, k = k, m
+		}
+		n := bs[rb-1]
+		if tb {
+			n = bs[rb-2]
+		}
+		batch := bcastDims(as[:ra-2], bs[:rb-2])
+		dims := append(append([]int{}, batch...), m, n)
+		av, bv := floats(a), floats(b)
+		out := make([]float64, numElems(dims))
+		for i := range out {
+			idx := unravel(i, dims)
+			bi := idx[:len(batch)]
+			r, c := idx[len(batch)], idx[len(batch)+1]
+			var acc float64
+			for p := 0; p < k; p++ {
+				ai := append(bcastSource2(bi, as[:ra-2]), r, p)
+				if ta {
+					ai[len(ai)-2], ai[len(ai)-1] = p, r
+				}
+				bj := append(bcastSource2(bi, bs[:rb-2]), p, c)
+				if tb {
+					bj[len(bj)-2], bj[len(bj)-1] = c, p
+				}
+				acc += av[ravel(ai, as)] * bv[ravel(bj, bs)]
+			}
+			out[i] = acc
+		}
+		return tensorFlushed(a.DType(), dims, out)
+	}
+	var cs []Case
+	for _, sc := range []struct {
+		name   string
+		a, b   []int
+		ta, tb bool
+		op     string
+	}{{"plain", []int{5, 7}, []int{7, 3}, false, false, "MatMul"}, {"transpose-a", []int{7, 5}, []int{7, 3}, true, false, "MatMul"},
+		{"transpose-b", []int{5, 7}, []int{3, 7}, false, true, "MatMul"},
+		{"batched", []int{2, 4, 5}, []int{2, 5, 3}, false, false, "BatchMatMulV2"},
+		{"broadcast", []int{2, 1, 4, 5}, []int{3, 5, 2}, false, false, "BatchMatMulV2"},
+		{"adj-y", []int{2, 4, 5}, []int{2, 3, 5}, false, true, "BatchMatMulV2"}} {
+		sc := sc
+		cs = append(cs, Case{Name: sc.op + "/float32/" + sc.name, Op: sc.op, Description: "matrix products (Keras Dense, Attention, Dot)",
+			Build: func(s *tfops.Scope) Graph {
+				var g Graph
+				at := tensorF(f, sc.a, randn(rng(91), numElems(sc.a), 1))
+				bt := tensorF(f, sc.b, randn(rng(92), numElems(sc.b), 1))
+				attrs := map[string]any{"T": f, "transpose_a": sc.ta, "transpose_b": sc.tb}
+				if sc.op != "MatMul" {
+					attrs = map[string]any{"T": f, "adj_x": sc.ta, "adj_y": sc.tb}
+				}
+				g.Fetches = outputs(addOp(s, sc.op, []any{feed(s, &g, "a", at), feed(s, &g, "b", bt)}, attrs, f))
+				g.Want = []*tfops.Tensor{matRef(at, bt, sc.ta, sc.tb)}
+				g.Tol = tol
+				return g
+			}})
+	}
+	cs = append(cs, Case{Name: "BiasAdd/float32/nhwc", Op: "BiasAdd", Description: "a bias per channel (Keras Dense and Conv use_bias)",
+		Build: func(s *tfops.Scope) Graph {
+			var g Graph
+			xt := tensorF(f, []int{2, 3, 4}, randn(rng(93), 24, 1))
+			bt := tensorF(f, []int{4}, randn(rng(94), 4, 1))
+			g.Fetches = outputs(addOp(s, "BiasAdd", []any{feed(s, &g, "x", xt), feed(s, &g, "b", bt)}, map[string]any{"T": f, "data_format": "NHWC"}, f))
+			g.Want = []*tfops.Tensor{refBinary(xt, tfops.MustFromSlice(append([]float32{}, bt.Float32s()...), 1, 1, 4), func(a, b float64) float64 { return a + b })}
+			g.Tol = Elementwise
+			return g
+		}})
+	return cs
+}
+
+// bcastSource2 maps a broadcast batch index to an operand's batch index
+// (right-aligned, size-1 dimensions reading index 0).
+func bcastSource2(idx, dims []int) []int {
+	out := make([]int, len(dims))
+	off := len(idx) - len(dims)
+	for d := range dims {
+		if dims[d] != 1 {
+			out[d] = idx[off+d]
+		}
+	}
+	return out
 }
