@@ -328,7 +328,7 @@ func kerasNNCases() []Case {
 			}, nil)}
 		})
 	}
-	return append(append(cs, windowSizeCases()...), denseCases()...)
+	return append(append(append(cs, windowSizeCases()...), denseCases()...), kerasCases3D()...)
 }
 
 // windowSizeCases: a VALID window larger than the input by more than the
