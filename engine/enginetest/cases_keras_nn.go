@@ -328,7 +328,7 @@ func kerasNNCases() []Case {
 			}, nil)}
 		})
 	}
-	return append(append(append(cs, windowSizeCases()...), denseCases()...), kerasCases3D()...)
+	return append(append(append(append(cs, windowSizeCases()...), denseCases()...), kerasCases3D()...), bnTrainingCases()...)
 }
 
 // windowSizeCases: a VALID window larger than the input by more than the
@@ -462,4 +462,78 @@ func bcastSource2(idx, dims []int) []int {
 		}
 	}
 	return out
+}
+
+// bnTrainingCases: FusedBatchNormV3 with is_training (tf.keras 2.x
+// LayerNormalization's fused path: NCHW [1, rows, cols, 1], scale 1,
+// offset 0, no running statistics), with batch statistics from float64
+// loops.
+func bnTrainingCases() []Case {
+	f := tfops.Float
+	var cs []Case
+	for _, sc := range []struct {
+		name, df string
+		dims     []int
+		factor   float32
+		notInTF1 string
+	}{
+		{"training-nhwc", "NHWC", []int{2, 3, 4, 5}, 1, ""},
+		{"training-layernorm-nchw", "NCHW", []int{1, 6, 8, 1}, 1, "its CPU FusedBatchNorm trains on NHWC only (\"The CPU implementation of FusedBatchNorm only supports NHWC tensor format for now\")"},
+		{"training-avg-factor", "NHWC", []int{2, 2, 3, 4}, 0.25, "FusedBatchNormV3 has no exponential_avg_factor attr before TensorFlow 2.2"},
+	} {
+		sc := sc
+		cs = append(cs, Case{Name: "FusedBatchNormV3/float32/" + sc.name, Op: "FusedBatchNormV3", NotInTF1: sc.notInTF1,
+			Description: "batch statistics per channel (is_training), " + sc.df,
+			Build: func(s *tfops.Scope) Graph {
+				var g Graph
+				depth, inner := sc.dims[3], 1
+				if sc.df == "NCHW" {
+					depth, inner = sc.dims[1], sc.dims[2]*sc.dims[3]
+				}
+				xt := tensorF(f, sc.dims, randn(rng(98), numElems(sc.dims), 3))
+				r := rng(99)
+				sct, oft := tensorF(f, []int{depth}, randn(r, depth, 1)), tensorF(f, []int{depth}, randn(r, depth, 1))
+				mt, vt := tensorF(f, []int{0}, nil), tensorF(f, []int{0}, nil)
+				if sc.factor != 1 {
+					mt, vt = tensorF(f, []int{depth}, randn(r, depth, 1)), tensorF(f, []int{depth}, randu(r, depth, 0.5, 2))
+				}
+				eps := float32(1e-3)
+				attrs := map[string]any{"T": f, "U": f, "epsilon": eps, "is_training": true, "data_format": sc.df}
+				if sc.factor != 1 {
+					attrs["exponential_avg_factor"] = sc.factor
+				}
+				o := addOp(s, "FusedBatchNormV3", []any{feed(s, &g, "x", xt), feed(s, &g, "scale", sct), feed(s, &g, "offset", oft), feed(s, &g, "mean", mt), feed(s, &g, "var", vt)},
+					attrs, f, f, f, f, f, f)
+				g.Fetches = outputs(o)[:5]
+				xv := floats(xt)
+				n := float64(len(xv) / depth)
+				mean, vr := make([]float64, depth), make([]float64, depth)
+				for i, v := range xv {
+					mean[(i/inner)%depth] += v / n
+				}
+				for i, v := range xv {
+					q := (i / inner) % depth
+					vr[q] += (v - mean[q]) * (v - mean[q]) / n
+				}
+				y := make([]float64, len(xv))
+				for i, v := range xv {
+					q := (i / inner) % depth
+					y[i] = (v-mean[q])/math.Sqrt(vr[q]+float64(eps))*floats(sct)[q] + floats(oft)[q]
+				}
+				fac := float64(sc.factor)
+				newMean, newVar := make([]float64, depth), make([]float64, depth)
+				for q := range newMean {
+					newMean[q], newVar[q] = mean[q], vr[q]*n/(n-1)
+					if sc.factor != 1 {
+						newMean[q] = (1-fac)*floats(mt)[q] + fac*mean[q]
+						newVar[q] = (1-fac)*floats(vt)[q] + fac*vr[q]*n/(n-1)
+					}
+				}
+				g.Want = []*tfops.Tensor{tensorFlushed(f, sc.dims, y), tensorFlushed(f, []int{depth}, newMean), tensorFlushed(f, []int{depth}, newVar),
+					tensorFlushed(f, []int{depth}, mean), tensorFlushed(f, []int{depth}, vr)}
+				g.Tol = Tolerance{ULP: 4, Rel: 1e-5, Abs: 1e-5}
+				return g
+			}})
+	}
+	return cs
 }

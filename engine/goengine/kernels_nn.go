@@ -718,7 +718,7 @@ func biasAddGeneric[T convElem](x, b, out []T, nc, inner, threads int) {
 }
 
 // ---------------------------------------------------------------------------
-// FusedBatchNorm (inference)
+// FusedBatchNorm (inference; is_training = true in kernels_bntrain.go)
 
 // fusedBatchNormKernel normalizes with the given population statistics
 // (is_training = false), exactly as TensorFlow's CPU kernel computes it:
@@ -735,9 +735,6 @@ func fusedBatchNormKernel(nout int) Kernel {
 		training, err := c.AttrBool("is_training", true)
 		if err != nil {
 			return nil, err
-		}
-		if training {
-			return nil, c.Errorf("is_training=true is not supported (the Go engine runs batch normalization for inference only)")
 		}
 		eps, err := c.AttrFloatOr("epsilon", 1e-4)
 		if err != nil {
@@ -767,10 +764,16 @@ func fusedBatchNormKernel(nout int) Kernel {
 		var p [4][]float32
 		for i, name := range []string{"scale", "offset", "mean", "variance"} {
 			t := c.Inputs[1+i]
+			if training && i >= 2 && t.DType() == tfops.Float && t.NumElements() == 0 {
+				continue // training without running statistics
+			}
 			if t.DType() != tfops.Float || t.Rank() != 1 || t.Shape()[0] != depth {
 				return nil, c.Errorf("%s must be a float32 vector of %d (the depth of x %v), got %v%v", name, depth, x.StaticShape(), t.DType(), t.StaticShape())
 			}
 			p[i] = t.Float32s()
+		}
+		if training {
+			return fusedBatchNormTraining(c, nout, eps, depth, inner, x, p)
 		}
 		scale, offset, mean, variance := p[0], p[1], p[2], p[3]
 		factor := make([]float32, depth)

@@ -327,9 +327,16 @@ func TestFusedBatchNormV3Outputs(t *testing.T) {
 	assert.Equal(t, variance.Float32s(), outs[2].Float32s())
 	assert.Equal(t, []int{0}, outs[5].Shape())
 
-	_, err = nnRunOp("FusedBatchNormV3", map[string]any{"is_training": true}, 1, x, scale, offset, mean, variance)
-	assert.ErrorIs(t, err, engine.ErrKernel)
-	assert.ErrorContains(t, err, "is_training")
+	// Training mode: batch statistics per channel (NHWC: channel 0 holds
+	// 1 and 3, channel 1 holds 2 and 4; mean 2 and 3, variance 1, Bessel
+	// corrected 2).
+	outs, err = nnRunOp("FusedBatchNormV3", map[string]any{"epsilon": float32(0), "is_training": true}, 6, x, scale, offset,
+		tfops.MustFromSlice([]float32{}, 0), tfops.MustFromSlice([]float32{}, 0))
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float32{-1.5, -2, 2.5, 0}, outs[0].Float32s(), 1e-6)
+	assert.Equal(t, []float32{2, 3}, outs[1].Float32s())
+	assert.Equal(t, []float32{2, 2}, outs[2].Float32s())
+	assert.Equal(t, []float32{1, 1}, outs[4].Float32s())
 }
 
 func TestResizeLegacyCoordinates(t *testing.T) {
