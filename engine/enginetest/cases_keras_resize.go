@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/tfseg/tfseg/tfops"
@@ -153,6 +154,129 @@ func kerasResizeCases() []Case {
 					g.Want = []*tfops.Tensor{resizeBicubicRef(xt, sc.oh, sc.ow, sc.half, sc.align)}
 				}
 				g.Tol = tol
+				return g
+			}})
+	}
+	return cs
+}
+
+// samplingRef is sampling_kernels.h's kernel kt in float64.
+func samplingRef(kt string) (radius float64, f func(x float64) float64) {
+	switch kt {
+	case "lanczos3", "lanczos5":
+		r := 3.0
+		if kt == "lanczos5" {
+			r = 5
+		}
+		return r, func(x float64) float64 {
+			if x > r {
+				return 0
+			}
+			if x <= 1e-3 {
+				return 1
+			}
+			return r * math.Sin(math.Pi*x) * math.Sin(math.Pi*x/r) / (math.Pi * math.Pi * x * x)
+		}
+	case "gaussian":
+		return 1.5, func(x float64) float64 {
+			if x >= 1.5 {
+				return 0
+			}
+			return math.Exp(-x * x / (2 * 0.5 * 0.5))
+		}
+	case "triangle":
+		return 1, func(x float64) float64 { return math.Max(1-x, 0) }
+	case "keyscubic", "mitchellcubic":
+		// Keys (a = -0.5) and Mitchell-Netravali (B = C = 1/3).
+		b, c := 0.0, 0.5
+		if kt == "mitchellcubic" {
+			b, c = 1.0/3, 1.0/3
+		}
+		return 2, func(x float64) float64 {
+			switch {
+			case x >= 2:
+				return 0
+			case x >= 1:
+				return ((-b-6*c)*x*x*x + (6*b+30*c)*x*x + (-12*b-48*c)*x + (8*b + 24*c)) / 6
+			}
+			return ((12-9*b-6*c)*x*x*x + (-18+12*b+6*c)*x*x + (6 - 2*b)) / 6
+		}
+	}
+	panic("enginetest: unknown kernel " + kt)
+}
+
+// scaleSpansRef returns, per output position, the source indices and
+// normalized weights of ScaleAndTranslate's span (sample positions in
+// float32 as TensorFlow computes them, weights in float64).
+func scaleSpansRef(kt string, out, in int, scale float32, antialias bool) ([][]int, [][]float64) {
+	r, f := samplingRef(kt)
+	inv := float32(1.0 / float64(scale))
+	ks := 1.0
+	if antialias {
+		ks = math.Max(float64(inv), 1)
+	}
+	idx, ws := make([][]int, out), make([][]float64, out)
+	for x := 0; x < out; x++ {
+		sample := (float32(x) + 0.5) * inv
+		if sample < 0 || sample > float32(in) {
+			continue
+		}
+		lo := int(math.Ceil(float64(sample - float32(r*ks) - 0.5)))
+		hi := int(math.Floor(float64(sample + float32(r*ks) - 0.5)))
+		lo, hi = min(max(lo, 0), in-1), min(max(hi, 0), in-1)+1
+		sum := 0.0
+		for s := lo; s < hi; s++ {
+			w := f(math.Abs((float64(s) + 0.5 - float64(sample)) / ks))
+			idx[x], ws[x] = append(idx[x], s), append(ws[x], w)
+			sum += w
+		}
+		for i := range ws[x] {
+			ws[x][i] /= sum
+		}
+	}
+	return idx, ws
+}
+
+func scaleAndTranslateCases() []Case {
+	f := tfops.Float
+	var cs []Case
+	for _, sc := range []struct {
+		kt        string
+		in        []int
+		oh, ow    int
+		antialias bool
+	}{
+		{"lanczos3", []int{1, 6, 5, 2}, 12, 9, false}, {"lanczos3", []int{1, 12, 10, 2}, 5, 4, true},
+		{"lanczos5", []int{2, 7, 6, 1}, 11, 13, false}, {"gaussian", []int{1, 6, 5, 3}, 10, 11, false},
+		{"gaussian", []int{1, 12, 9, 1}, 5, 4, true}, {"mitchellcubic", []int{1, 5, 6, 2}, 9, 11, false},
+		{"keyscubic", []int{1, 9, 8, 1}, 4, 3, true}, {"triangle", []int{1, 9, 8, 1}, 4, 3, true},
+	} {
+		sc := sc
+		name := sc.kt + map[bool]string{true: "-antialias", false: ""}[sc.antialias] + fmt.Sprintf("-%dx%d", sc.oh, sc.ow)
+		cs = append(cs, Case{Name: "ScaleAndTranslate/float32/" + name, Op: "ScaleAndTranslate",
+			Description: "tf.image.resize(method=" + sc.kt + ") as Keras Resizing runs it",
+			Build: func(s *tfops.Scope) Graph {
+				var g Graph
+				xt := tensorF(f, sc.in, randn(rng(109), numElems(sc.in), 1))
+				hs, ws := float32(sc.oh)/float32(sc.in[1]), float32(sc.ow)/float32(sc.in[2])
+				g.Fetches = outputs(addOp(s, "ScaleAndTranslate", []any{feed(s, &g, "x", xt), tfops.Const(s, i32(int64(sc.oh), int64(sc.ow))),
+					tfops.Const(s, tfops.MustFromSlice([]float32{hs, ws}, 2)), tfops.Const(s, tfops.MustFromSlice([]float32{0, 0}, 2))},
+					map[string]any{"T": f, "kernel_type": sc.kt, "antialias": sc.antialias}, f))
+				ri, rw := scaleSpansRef(sc.kt, sc.oh, sc.in[1], hs, sc.antialias)
+				ci, cw := scaleSpansRef(sc.kt, sc.ow, sc.in[2], ws, sc.antialias)
+				xv := floats(xt)
+				dims := []int{sc.in[0], sc.oh, sc.ow, sc.in[3]}
+				out := make([]float64, numElems(dims))
+				for i := range out {
+					idx := unravel(i, dims)
+					for a, y := range ri[idx[1]] {
+						for b, z := range ci[idx[2]] {
+							out[i] += rw[idx[1]][a] * cw[idx[2]][b] * xv[ravel([]int{idx[0], y, z, idx[3]}, sc.in)]
+						}
+					}
+				}
+				g.Want = []*tfops.Tensor{tensorFlushed(f, dims, out)}
+				g.Tol = Tolerance{ULP: 4, Rel: 1e-5, Abs: 2e-6}
 				return g
 			}})
 	}

@@ -166,11 +166,7 @@ func resizeKernel(bilinear bool) Kernel {
 			}
 			return []*tfops.Tensor{out}, nil
 		}
-		in, err := toFloat32s(x)
-		if err != nil {
-			return nil, c.Errorf("%v", err)
-		}
-		out, err := c.Alloc(tfops.Float, n, oh, ow, ch)
+		in, out, err := c.floatImage(x, n, oh, ow, ch)
 		if err != nil {
 			return nil, err
 		}
@@ -202,6 +198,17 @@ func resizeKernel(bilinear bool) Kernel {
 		})
 		return []*tfops.Tensor{out}, nil
 	}
+}
+
+// floatImage returns x's values as float32 and a zeroed float32 output of
+// shape [n, oh, ow, ch] (resize kernels always output float32).
+func (c *Context) floatImage(x *tfops.Tensor, n, oh, ow, ch int) ([]float32, *tfops.Tensor, error) {
+	in, err := toFloat32s(x)
+	if err != nil {
+		return nil, nil, c.Errorf("%v", err)
+	}
+	out, err := c.Alloc(tfops.Float, n, oh, ow, ch)
+	return in, out, err
 }
 
 // toFloat32s returns the elements of a real tensor as float32.

@@ -212,9 +212,6 @@ func (c *Context) resizeFloat() (r resizeFloatSetup, err error) {
 	xs := x.Shape()
 	r = resizeFloatSetup{n: xs[0], ih: xs[1], iw: xs[2], ch: xs[3], oh: oh, ow: ow, half: half,
 		hs: resizeScale(xs[1], oh, align), ws: resizeScale(xs[2], ow, align)}
-	if r.in, err = toFloat32s(x); err != nil {
-		return r, c.Errorf("%v", err)
-	}
-	r.out, err = c.Alloc(tfops.Float, r.n, oh, ow, r.ch)
+	r.in, r.out, err = c.floatImage(x, r.n, oh, ow, r.ch)
 	return r, err
 }
