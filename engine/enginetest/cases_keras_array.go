@@ -363,6 +363,13 @@ func einsumCases() []Case {
 				return g
 			}})
 	}
+	// TensorFlow requires an ellipsis in the output when an operand's
+	// ellipsis covers dimensions ("without ellipsis (...) in the output
+	// subscripts where input(s) have non-empty broadcasting shape").
+	cs = append(cs, failing("Einsum/float32/ellipsis-dropped", "Einsum", "...ij,...jk->ik with a non-empty ellipsis", func(s *tfops.Scope, g *Graph) {
+		a, b := feedUnknown(s, g, "a", arange(tfops.Float, 3, 2, 4)), feedUnknown(s, g, "b", arange(tfops.Float, 3, 4, 2))
+		g.Fetches = outputs(addOp(s, "Einsum", []any{[]tfops.Output{a, b}}, map[string]any{"T": tfops.Float, "N": 2, "equation": "...ij,...jk->ik"}, tfops.Float))
+	}))
 	cs = append(cs, failing("Einsum/float32/mismatched-label", "Einsum", "label b of size 4 in one operand, 3 in the other", func(s *tfops.Scope, g *Graph) {
 		a, b := feedUnknown(s, g, "a", arange(tfops.Float, 2, 4)), feedUnknown(s, g, "b", arange(tfops.Float, 3, 5))
 		g.Fetches = outputs(addOp(s, "Einsum", []any{[]tfops.Output{a, b}}, map[string]any{"T": tfops.Float, "N": 2, "equation": "ab,bc->ac"}, tfops.Float))
