@@ -136,6 +136,9 @@ func depthSpaceKernel(toSpace bool) Kernel {
 		if bs < 2 {
 			return nil, c.Errorf("Block size should be > 1, but was: %d", bs)
 		}
+		if bs > 1<<15 {
+			return nil, c.Errorf("block_size %d is too large (its square must fit in int32)", bs)
+		}
 		df, err := c.AttrString("data_format", "NHWC")
 		if err != nil {
 			return nil, err

@@ -122,14 +122,17 @@ func (s spans) gather(dst, src []float32, x, limit, stride int) {
 	}
 }
 
-func computeSpans(k samplingKernel, outSize, inSize int, scale, translate float32, antialias bool) spans {
+func computeSpans(c *Context, k samplingKernel, outSize, inSize int, scale, translate float32, antialias bool) (spans, error) {
 	invScale := float32(1.0 / float64(scale))
 	invTranslate := -invScale * translate
 	kernelScale := float32(1)
 	if antialias {
 		kernelScale = max(invScale, 1)
 	}
-	size := min(2*int(math.Ceil(float64(k.radius*kernelScale)))+1, inSize)
+	size := inSize
+	if half := math.Ceil(float64(k.radius * kernelScale)); half < float64(inSize) {
+		size = min(2*int(half)+1, inSize)
+	}
 	s := spans{size: size, starts: make([]int, outSize), weights: make([]float32, size*outSize)}
 	oneOver := 1 / kernelScale
 	tmp := make([]float32, 0, size)
@@ -142,6 +145,9 @@ func computeSpans(k samplingKernel, outSize, inSize int, scale, translate float3
 		end := int(math.Floor(float64(sample + k.radius*kernelScale - 0.5)))
 		start = min(max(start, 0), inSize-1)
 		end = min(max(end, 0), inSize-1) + 1
+		if end-start > size {
+			return s, c.Errorf("Span is too large: %d vs %d.", end-start, size)
+		}
 		var total float32
 		tmp = tmp[:0]
 		for src := start; src < end; src++ {
@@ -158,7 +164,7 @@ func computeSpans(k samplingKernel, outSize, inSize int, scale, translate float3
 		}
 		s.starts[x] = start
 	}
-	return s
+	return s, nil
 }
 
 // floatPair reads input i, a float32 vector of two.
@@ -221,8 +227,14 @@ func scaleAndTranslateKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	colSp := computeSpans(k, ow, iw, cs, ct, antialias)
-	rowSp := computeSpans(k, oh, ih, rs, rt, antialias)
+	colSp, err := computeSpans(c, k, ow, iw, cs, ct, antialias)
+	if err != nil {
+		return nil, err
+	}
+	rowSp, err := computeSpans(c, k, oh, ih, rs, rt, antialias)
+	if err != nil {
+		return nil, err
+	}
 	od := out.Float32s()
 	inRow, midRow, outRow := iw*ch, iw*ch, ow*ch
 	c.parallel(n, 1, func(lo, hi int) {

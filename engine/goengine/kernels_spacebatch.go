@@ -1,6 +1,8 @@
 package goengine
 
 import (
+	"math"
+
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -46,9 +48,16 @@ func (c *Context) blockArgs(r int, what string) (block []int, pads [][2]int, err
 	}
 	block = make([]int, m)
 	pads = make([][2]int, m)
+	prod := int64(1)
 	for k := range block {
 		if b[k] < 1 {
 			return nil, nil, c.Errorf("block_shape[%d] = %d must be positive", k, b[k])
+		}
+		if prod *= b[k]; prod > math.MaxInt32 {
+			return nil, nil, c.Errorf("the product of block_shape %v is too large", b)
+		}
+		if p[2*k] > math.MaxInt32 || p[2*k+1] > math.MaxInt32 {
+			return nil, nil, c.Errorf("%s %v are too large", what, p)
 		}
 		if p[2*k] < 0 || p[2*k+1] < 0 {
 			return nil, nil, c.Errorf("%s must be non-negative, got %v", what, p)
