@@ -328,7 +328,7 @@ func kerasNNCases() []Case {
 			}, nil)}
 		})
 	}
-	return append(append(append(append(cs, windowSizeCases()...), denseCases()...), kerasCases3D()...), bnTrainingCases()...)
+	return append(append(append(append(append(cs, windowSizeCases()...), denseCases()...), kerasCases3D()...), bnTrainingCases()...), groupedConvCases()...)
 }
 
 // windowSizeCases: a VALID window larger than the input by more than the
@@ -531,6 +531,81 @@ func bnTrainingCases() []Case {
 				}
 				g.Want = []*tfops.Tensor{tensorFlushed(f, sc.dims, y), tensorFlushed(f, []int{depth}, newMean), tensorFlushed(f, []int{depth}, newVar),
 					tensorFlushed(f, []int{depth}, mean), tensorFlushed(f, []int{depth}, vr)}
+				g.Tol = Tolerance{ULP: 4, Rel: 1e-5, Abs: 1e-5}
+				return g
+			}})
+	}
+	return cs
+}
+
+// groupedConvRef is Conv2D with the filter in-depth x's depth / groups:
+// output channel o reads input channels [g·cg, (g+1)·cg) of its group g.
+func groupedConvRef(x, f *tfops.Tensor, s int, padding string) *tfops.Tensor {
+	xs, fs := x.Shape(), f.Shape()
+	cg, oc := fs[2], fs[3]
+	og := oc / (xs[3] / cg)
+	wh, ww := refWindow(xs[1], fs[0], s, 1, padding), refWindow(xs[2], fs[1], s, 1, padding)
+	dims := []int{xs[0], wh.out, ww.out, oc}
+	xv, fv := floats(x), floats(f)
+	out := make([]float64, numElems(dims))
+	for k := range out {
+		idx := unravel(k, dims)
+		g := idx[3] / og
+		for a := 0; a < fs[0]; a++ {
+			for b := 0; b < fs[1]; b++ {
+				y, z := idx[1]*s+a-wh.pad, idx[2]*s+b-ww.pad
+				if y < 0 || y >= xs[1] || z < 0 || z >= xs[2] {
+					continue
+				}
+				for q := 0; q < cg; q++ {
+					out[k] += xv[ravel([]int{idx[0], y, z, g*cg + q}, xs)] * fv[ravel([]int{a, b, q, idx[3]}, fs)]
+				}
+			}
+		}
+	}
+	return tensorFlushed(x.DType(), dims, out)
+}
+
+// groupedConvCases: Keras Conv2D(groups=g) (TensorFlow 2's grouped CPU
+// convolution), alone and followed by BiasAdd and Relu (which the Go
+// engine fuses).
+func groupedConvCases() []Case {
+	f := tfops.Float
+	const why = "\"The Conv2D op currently does not support grouped convolutions on the CPU\" (TensorFlow 2 added LaunchGroupedConvolution)"
+	var cs []Case
+	for _, sc := range []struct {
+		name    string
+		x, fd   []int
+		s       int
+		pad     string
+		biasAct bool
+	}{{"groups2-same", []int{2, 6, 5, 4}, []int{3, 3, 2, 6}, 1, "SAME", false},
+		{"groups3-valid-stride2", []int{1, 7, 7, 6}, []int{3, 3, 2, 3}, 2, "VALID", false},
+		{"groups2-bias-relu", []int{1, 5, 6, 4}, []int{3, 3, 2, 4}, 1, "SAME", true}} {
+		sc := sc
+		cs = append(cs, Case{Name: "Conv2D/float32/" + sc.name, Op: "Conv2D", NotInTF1: why,
+			Description: "grouped convolution (Keras Conv2D groups)",
+			Build: func(s *tfops.Scope) Graph {
+				var g Graph
+				xt := tensorF(f, sc.x, randn(rng(114), numElems(sc.x), 1))
+				ft := tensorF(f, sc.fd, randn(rng(115), numElems(sc.fd), 0.5))
+				conv := addOp(s, "Conv2D", []any{feed(s, &g, "x", xt), feed(s, &g, "f", ft)}, nhwcAttrs(f, sc.s, 1, sc.pad), f)
+				want := groupedConvRef(xt, ft, sc.s, sc.pad)
+				g.Fetches = outputs(conv)
+				if sc.biasAct && conv != nil {
+					bt := tensorF(f, []int{sc.fd[3]}, randn(rng(116), sc.fd[3], 1))
+					ba := addOp(s, "BiasAdd", []any{conv.Output(0), feed(s, &g, "b", bt)}, map[string]any{"T": f, "data_format": "NHWC"}, f)
+					if ba == nil {
+						return g
+					}
+					g.Fetches = outputs(addOp(s, "Relu", []any{ba.Output(0)}, map[string]any{"T": f}, f))
+					wv, bv := floats(want), floats(bt)
+					for i := range wv {
+						wv[i] = math.Max(wv[i]+bv[i%len(bv)], 0)
+					}
+					want = tensorFlushed(f, want.Shape(), wv)
+				}
+				g.Want = []*tfops.Tensor{want}
 				g.Tol = Tolerance{ULP: 4, Rel: 1e-5, Abs: 1e-5}
 				return g
 			}})

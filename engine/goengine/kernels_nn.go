@@ -153,6 +153,11 @@ func (c *Context) nhwcWindows(h, w, kh, kw int, stridesAttr []int64, useDilation
 //
 // with out-of-range x reading as zero (TensorFlow's Conv2D, NHWC).
 func conv2DKernel(c *Context) ([]*tfops.Tensor, error) {
+	if len(c.Inputs) == 2 {
+		if out, grouped, err := c.groupedConv(c.Inputs[0], c.Inputs[1]); grouped || err != nil {
+			return []*tfops.Tensor{out}, err
+		}
+	}
 	x, f, g, out, err := c.convSetup(false)
 	if err != nil {
 		return nil, err

@@ -369,7 +369,7 @@ func TestNNKernelErrors(t *testing.T) {
 		want     string
 	}{
 		{"nchw", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "SAME", "data_format": "NCHW"}, []*tfops.Tensor{x, f}, "NCHW"},
-		{"depth", "Conv2D", conv, []*tfops.Tensor{x, tfops.MustFromSlice(make([]float32, 3*3*2*4), 3, 3, 2, 4)}, "input depth 3 does not match filter in-depth 2"},
+		{"depth", "Conv2D", conv, []*tfops.Tensor{x, tfops.MustFromSlice(make([]float32, 3*3*2*4), 3, 3, 2, 4)}, "input depth must be evenly divisible by filter depth: 3 vs 2"},
 		{"rank", "Conv2D", conv, []*tfops.Tensor{tfops.MustFromSlice(make([]float32, 3), 3), f}, "4-D"},
 		{"padding", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "FULL"}, []*tfops.Tensor{x, f}, `unknown padding "FULL"`},
 		{"strides", "Conv2D", map[string]any{"strides": []int{2, 1, 1, 1}, "padding": "SAME"}, []*tfops.Tensor{x, f}, "strides"},
