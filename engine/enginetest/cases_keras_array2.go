@@ -104,6 +104,34 @@ func kerasArray2Cases() []Case {
 			}))
 		}
 	}
+	// StridedSliceGrad: dy written at the positions StridedSlice reads.
+	for _, sc := range []struct {
+		name                string
+		shape               []int
+		begin, end, strides []int64
+		endMask, shrinkMask int
+		dy                  []int
+		pos                 func(idx []int) []int
+	}{
+		{"strided-reversed", []int{6, 4}, []int64{1, 3}, []int64{6, 0}, []int64{2, -1}, 2, 0, []int{3, 4},
+			func(idx []int) []int { return []int{1 + 2*idx[0], 3 - idx[1]} }},
+		{"shrink-row", []int{3, 5}, []int64{1, 0}, []int64{2, 5}, []int64{1, 1}, 0, 1, []int{5},
+			func(idx []int) []int { return []int{1, idx[0]} }},
+	} {
+		sc := sc
+		cs = append(cs, exact("StridedSliceGrad/float32/"+sc.name, "StridedSliceGrad", "the gradient of StridedSlice (saved models' gradient functions)", func(s *tfops.Scope, g *Graph) {
+			dy := tensorF(f, sc.dy, randn(rng(117), numElems(sc.dy), 1))
+			shape := tensorI(tfops.Int32, []int{len(sc.shape)}, ints64(sc.shape))
+			vec := func(v []int64) tfops.Output { return tfops.Const(s, tensorI(tfops.Int32, []int{len(v)}, v)) }
+			g.Fetches = outputs(addOp(s, "StridedSliceGrad", []any{tfops.Const(s, shape), vec(sc.begin), vec(sc.end), vec(sc.strides), feed(s, g, "dy", dy)},
+				map[string]any{"T": f, "Index": tfops.Int32, "end_mask": sc.endMask, "shrink_axis_mask": sc.shrinkMask}, f))
+			want := make([]float64, numElems(sc.shape))
+			for i, v := range floats(dy) {
+				want[ravel(sc.pos(unravel(i, sc.dy)), sc.shape)] = v
+			}
+			g.Want = []*tfops.Tensor{tensorF(f, sc.shape, want)}
+		}))
+	}
 	cs = append(cs, failing("DepthToSpace/float32/depth-not-divisible", "DepthToSpace", "a depth block² does not divide", func(s *tfops.Scope, g *Graph) {
 		g.Fetches = outputs(addOp(s, "DepthToSpace", []any{feedUnknown(s, g, "x", arange(f, 1, 2, 2, 6))}, map[string]any{"T": f, "block_size": 2, "data_format": "NHWC"}, f))
 	}))

@@ -11,7 +11,8 @@ import (
 // SpaceToDepth (tf.nn.depth_to_space: sub-pixel upsampling in
 // segmentation decoders). Op definitions: tensorflow/core/ops/array_ops.cc;
 // kernels: tensorflow/core/kernels/reverse_op.cc, matrix_band_part_op.cc,
-// shape_ops.h (EnsureShapeOp), depthtospace_op.cc, spacetodepth_op.cc.
+// shape_ops.h (EnsureShapeOp), depthtospace_op.cc, spacetodepth_op.cc;
+// StridedSliceGrad (strided_slice_op.cc) for gradient functions.
 
 func init() {
 	Register("ReverseV2", reverseKernel)
@@ -19,6 +20,37 @@ func init() {
 	Register("EnsureShape", ensureShapeKernel)
 	Register("DepthToSpace", depthSpaceKernel(true))
 	Register("SpaceToDepth", depthSpaceKernel(false))
+	Register("StridedSliceGrad", stridedSliceGradKernel)
+}
+
+// stridedSliceGradKernel is StridedSliceGrad(shape, begin, end, strides,
+// dy) (strided_slice_op.cc): a zero tensor of shape with dy written where
+// StridedSlice of that shape would read (the gradient functions of saved
+// Keras models hold it).
+func stridedSliceGradKernel(c *Context) ([]*tfops.Tensor, error) {
+	if err := c.CheckInputs(5); err != nil {
+		return nil, err
+	}
+	shape, err := c.dimsInput(0, "shape")
+	if err != nil {
+		return nil, err
+	}
+	sizes, sv, dims, err := c.stridedSliceView(shape)
+	if err != nil {
+		return nil, err
+	}
+	dy := c.Inputs[4]
+	if !equalDims(dy.Shape(), dims) {
+		return nil, c.Errorf("shape of dy was %s instead of %s", dimsString(dy.Shape()), dimsString(dims))
+	}
+	out, err := c.Alloc(dy.DType(), shape...)
+	if err != nil {
+		return nil, err
+	}
+	if tfops.NumElements(sizes) > 0 {
+		copyStrided(c, out, dy, sizes, sv, stridedView{0, rowMajorStrides(sizes)})
+	}
+	return []*tfops.Tensor{out}, nil
 }
 
 // reverseKernel reverses input 0 along the axes of input 1 (each at most
