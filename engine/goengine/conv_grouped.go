@@ -19,8 +19,8 @@ func (c *Context) groupedConv(x, f *tfops.Tensor) (out *tfops.Tensor, grouped bo
 	}
 	xs, fs := x.Shape(), f.Shape()
 	ch, cg, oc := xs[3], fs[2], fs[3]
-	if ch == cg || cg == 0 {
-		return nil, false, nil
+	if ch == cg || cg == 0 || ch == 0 {
+		return nil, false, nil // the ordinary path checks (and rejects) the depths
 	}
 	if ch%cg != 0 {
 		return nil, true, c.Errorf("input depth must be evenly divisible by filter depth: %d vs %d (input %v, filter %v)", ch, cg, x.StaticShape(), f.StaticShape())
