@@ -5,7 +5,7 @@ import "fmt"
 // Cases returns every conformance case, in a fixed order with unique names.
 func Cases() []Case {
 	var all []Case
-	for _, group := range [][]Case{unaryCases(), binaryCases(), otherMathCases(), reduceCases(), arrayCases(), nnCases(), kerasArrayCases(), kerasNNCases(), trigCases(), kerasResizeCases(), spaceBatchCases(), scaleAndTranslateCases(), kerasArray2Cases()} {
+	for _, group := range [][]Case{unaryCases(), binaryCases(), otherMathCases(), reduceCases(), arrayCases(), nnCases(), kerasArrayCases(), kerasNNCases(), trigCases(), kerasResizeCases(), spaceBatchCases(), scaleAndTranslateCases(), kerasArray2Cases(), unpoolCases()} {
 		all = append(all, group...)
 	}
 	seen := map[string]bool{}
