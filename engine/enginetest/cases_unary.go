@@ -63,7 +63,7 @@ next:
 var tf2NaN = map[string]bool{"Sign": true, "Maximum": true, "Minimum": true}
 
 func unaryOps() []unaryOp {
-	return []unaryOp{
+	return append([]unaryOp{
 		{"Neg", tfops.Neg, func(x float64, _ tfops.DType) float64 { return -x }, true, func(x int64) int64 { return -x }},
 		{"Abs", tfops.Abs, func(x float64, _ tfops.DType) float64 { return math.Abs(x) }, true, func(x int64) int64 {
 			if x < 0 {
@@ -144,9 +144,9 @@ func unaryOps() []unaryOp {
 		}, false, nil},
 		{"ZerosLike", tfops.ZerosLike, func(float64, tfops.DType) float64 { return 0 }, true, func(int64) int64 { return 0 }},
 		{"OnesLike", tfops.OnesLike, func(float64, tfops.DType) float64 { return 1 }, true, func(int64) int64 { return 1 }},
+	}, append(activationUnaryOps(),
 		// Rint: Eigen's numext::rint, to nearest, ties to even (cwise_ops.h).
-		{"Rint", tfops.Rint, func(x float64, _ tfops.DType) float64 { return math.RoundToEven(x) }, false, nil},
-	}
+		unaryOp{"Rint", tfops.Rint, func(x float64, _ tfops.DType) float64 { return math.RoundToEven(x) }, false, nil})...)
 }
 
 // floatInputs is the edge values of d followed by random values of every
@@ -176,7 +176,7 @@ func unaryCases() []Case {
 			cs = append(cs, Case{
 				Name: op.name + "/" + d.String() + "/edges", Op: op.name,
 				Description: "edge values (±0, denormals, ±Inf, NaN, extremes) and random values of every magnitude",
-				TF2:         d == tfops.Float && op.name == tf1Sigmoid,
+				TF2:         d == tfops.Float && op.name == tf1Sigmoid || tf1Log[op.name],
 				Build: func(s *tfops.Scope) Graph {
 					var g Graph
 					v := floatInputs(d, seed)
@@ -226,6 +226,9 @@ func unaryCases() []Case {
 					return g
 				},
 			})
+		}
+		if tf1Log[op.name] {
+			cs = append(cs, tf1LogCase(op))
 		}
 		if tf2NaN[op.name] {
 			cs = append(cs, Case{

@@ -43,6 +43,10 @@ type Case struct {
 	// Maximum, Minimum, Max and Min, Sign(NaN), Sigmoid far below zero.
 	// Against a TensorFlow 1.x library they run unchecked (RunUnchecked).
 	TF2 bool
+	// NotInTF1 says why TensorFlow 1.x cannot run the case at all (an op,
+	// attr or layout its kernels lack); it is then left out against a
+	// 1.x library. Empty: the case runs on every TensorFlow.
+	NotInTF1 string
 }
 
 // Graph is what a Case's Build returns.

@@ -21,6 +21,15 @@ func fusedConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 		return nil, err
 	}
 	x, f := c.Inputs[0], c.Inputs[1]
+	if out, grouped, err := c.groupedConv(x, f); err != nil {
+		return nil, err
+	} else if grouped {
+		if err := fo.checkBias(c, x.DType(), f.Shape()[3]); err != nil {
+			return nil, err
+		}
+		fo.finish(c, out, false)
+		return []*tfops.Tensor{out}, nil
+	}
 	g, out, err := c.convGeometry(x, f, false)
 	if err != nil {
 		return nil, err

@@ -82,6 +82,10 @@ var (
 	fuzzFloats  = []float64{0, 1, -1, 0.5, 2, -2, 3, math.NaN(), math.Inf(1), math.Inf(-1), 1e-40, -1e-45, 3.4e38, -3.4e38, 1e-7, 100}
 	fuzzInts    = []int64{0, 1, -1, 2, 3, -2, 4, 5, -3, 64, 127, -128, math.MaxInt32, math.MinInt32, 1 << 20, 7}
 	fuzzPadding = []string{"SAME", "VALID", "EXPLICIT", "BOGUS"}
+	// fuzzEquations are Einsum equations, valid and not, for operands of
+	// any rank.
+	fuzzEquations = []string{"ab,bc->ac", "abc,cd->abd", "...ij,...jk->...ik", "ii->i", "ij->", "i,i->", "...->...",
+		"a...b,b...->a...", "ab->ba", "aa,a->a", "a,b", "->", "ab,bc->ad", "a.b->a", "......->", "abc,cde->abde"}
 )
 
 // fuzzTensor reads a dtype, a rank, dimensions and values.
@@ -174,6 +178,14 @@ func kernelGraph(op string, r *fuzzBytes) []*nodepb.NodeDef {
 		"squeeze_dims": []int{r.small()}, "separator": "-", "pattern": "^a.*",
 		"use_locking": false, "use_nesterov": r.bool(), "validate_shape": r.bool(),
 		"shared_name": "v", "container": "", "shape": tfops.MakeShape(int64(r.small())),
+		// Read last, so that the bytes above keep their meaning for the
+		// ops before these (Einsum, Split*, ScaleAndTranslate,
+		// DepthToSpace, SpaceToBatchND, ResourceGather, FusedBatchNorm).
+		"equation":  fuzzEquations[int(r.next())%len(fuzzEquations)],
+		"num_split": int(r.next() % 4), "batch_dims": r.small(), "block_size": int(r.next() % 5),
+		"kernel_type": []string{"lanczos3", "gaussian", "mitchellcubic", "box", "nope"}[r.next()%5], "antialias": r.bool(),
+		"Tblock_shape": index, "Tcrops": index, "U": dt(1),
+		"exponential_avg_factor": float32(fuzzFloats[int(r.next())%len(fuzzFloats)]),
 	}
 	return append(nodes, node("op", op, inputs, attrs))
 }

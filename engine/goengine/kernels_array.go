@@ -470,11 +470,30 @@ func stridedSliceKernel(c *Context) ([]*tfops.Tensor, error) {
 		return nil, err
 	}
 	x := c.Inputs[0]
+	sizes, sv, dims, err := c.stridedSliceView(x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.AllocUninit(x.DType(), dims...)
+	if err != nil {
+		return nil, err
+	}
+	if tfops.NumElements(sizes) > 0 {
+		copyStrided(c, out, x, sizes, stridedView{0, rowMajorStrides(sizes)}, sv)
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+// stridedSliceView computes the slice of a tensor of shape in that inputs
+// 1 to 3 (begin, end, strides) and the mask attrs of a StridedSlice or
+// StridedSliceGrad select: the sizes walked, the strided view of the
+// sliced tensor, and the output shape (with new and shrunk axes).
+func (c *Context) stridedSliceView(in []int) (sizes []int, sv stridedView, dims []int, err error) {
 	var vals [3][]int64
 	for i, what := range []string{"begin", "end", "strides"} {
 		v, err := c.vectorIndexInput(i+1, what)
 		if err != nil {
-			return nil, err
+			return nil, sv, nil, err
 		}
 		vals[i] = v
 	}
@@ -486,21 +505,21 @@ func stridedSliceKernel(c *Context) ([]*tfops.Tensor, error) {
 		{"new_axis_mask", &m.NewAxis}, {"shrink_axis_mask", &m.ShrinkAxis}} {
 		v, err := c.AttrIntOr(f.name, 0)
 		if err != nil {
-			return nil, err
+			return nil, sv, nil, err
 		}
 		*f.dst = v
 	}
-	in := make([]int64, x.Rank())
-	for i, d := range x.Shape() {
-		in[i] = int64(d)
+	in64 := make([]int64, len(in))
+	for i, d := range in {
+		in64[i] = int64(d)
 	}
-	spec, err := tfops.ComputeStridedSlice(in, vals[0], vals[1], vals[2], m)
+	spec, err := tfops.ComputeStridedSlice(in64, vals[0], vals[1], vals[2], m)
 	if err != nil {
-		return nil, c.Errorf("input of shape %s: %v", dimsString(x.Shape()), err)
+		return nil, sv, nil, c.Errorf("input of shape %s: %v", dimsString(in), err)
 	}
-	st := rowMajorStrides(x.Shape())
-	sizes := make([]int, len(spec.Sizes))
-	sv := stridedView{strides: make([]int, len(st))}
+	st := rowMajorStrides(in)
+	sizes = make([]int, len(spec.Sizes))
+	sv = stridedView{strides: make([]int, len(st))}
 	for d := range st {
 		sizes[d] = int(spec.Sizes[d])
 		if sizes[d] > 0 {
@@ -508,18 +527,11 @@ func stridedSliceKernel(c *Context) ([]*tfops.Tensor, error) {
 		}
 		sv.strides[d] = int(spec.Strides[d]) * st[d]
 	}
-	dims := make([]int, len(spec.Shape))
+	dims = make([]int, len(spec.Shape))
 	for i, d := range spec.Shape {
 		dims[i] = int(d)
 	}
-	out, err := c.AllocUninit(x.DType(), dims...)
-	if err != nil {
-		return nil, err
-	}
-	if tfops.NumElements(sizes) > 0 {
-		copyStrided(c, out, x, sizes, stridedView{0, rowMajorStrides(sizes)}, sv)
-	}
-	return []*tfops.Tensor{out}, nil
+	return sizes, sv, dims, nil
 }
 
 func sliceKernel(c *Context) ([]*tfops.Tensor, error) {

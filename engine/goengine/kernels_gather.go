@@ -33,6 +33,12 @@ func gatherV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.gather(params, indices, axis, bd)
+}
+
+// gather is GatherV2 of params along axis with batch_dims bd (also
+// ResourceGather's, whose axis is batch_dims).
+func (c *Context) gather(params, indices *tfops.Tensor, axis, bd int64) ([]*tfops.Tensor, error) {
 	pr, ir := params.Rank(), indices.Rank()
 	if bd < 0 {
 		bd += int64(ir)
@@ -84,10 +90,7 @@ func gatherV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 			return []*tfops.Tensor{out}, nil
 		}
 	}
-	idx, err := c.indexInput(1, "indices")
-	if err != nil {
-		return nil, err
-	}
+	idx := indexValues(indices)
 	// Row (bi, o, j) of the output copies params row (bi, o, idx[bi, j]).
 	rows := batch * outer * nidx
 	src := make([]int, rows)

@@ -42,15 +42,20 @@ type lerpIndex struct {
 	w      float32
 }
 
+// resizeSource is the source coordinate of output position i: the
+// HalfPixelScaler's (i + 0.5)·scale - 0.5 or the LegacyScaler's i·scale,
+// in float32.
+func resizeSource(i int, scale float32, halfPixel bool) float32 {
+	if halfPixel {
+		return (float32(i)+0.5)*scale - 0.5
+	}
+	return float32(i) * scale
+}
+
 func bilinearIndices(in, out int, scale float32, halfPixel bool) []lerpIndex {
 	idx := make([]lerpIndex, out)
 	for i := range idx {
-		var src float32
-		if halfPixel {
-			src = (float32(i)+0.5)*scale - 0.5
-		} else {
-			src = float32(i) * scale
-		}
+		src := resizeSource(i, scale, halfPixel)
 		fl := float32(math.Floor(float64(src)))
 		idx[i] = lerpIndex{
 			lo: max(int(fl), 0),
@@ -90,42 +95,53 @@ func roundHalfAway(x float32) float32 {
 	return float32(math.Round(float64(x)))
 }
 
+// resizeArgs checks the inputs (images, size) and the align_corners and
+// half_pixel_centers attrs of a resize op, as ImageResizerState does.
+func (c *Context) resizeArgs() (x *tfops.Tensor, align, half bool, oh, ow int, err error) {
+	if err = c.CheckInputs(2); err != nil {
+		return
+	}
+	if align, err = c.AttrBool("align_corners", false); err != nil {
+		return
+	}
+	if half, err = c.AttrBool("half_pixel_centers", false); err != nil {
+		return
+	}
+	if align && half {
+		err = c.Errorf("if half_pixel_centers is true, align_corners must be false")
+		return
+	}
+	x = c.Inputs[0]
+	if x.Rank() != 4 {
+		err = c.Errorf("images must be 4-D NHWC, got %v", x.StaticShape())
+		return
+	}
+	size, serr := intList(c.Inputs[1])
+	if serr != nil || len(size) != 2 || c.Inputs[1].DType() != tfops.Int32 {
+		err = c.Errorf("size must be an int32 vector of 2 (height, width), got %v%v", c.Inputs[1].DType(), c.Inputs[1].StaticShape())
+		return
+	}
+	xs := x.Shape()
+	oh, ow = size[0], size[1]
+	switch {
+	case oh <= 0 || ow <= 0:
+		err = c.Errorf("output size %dx%d must be positive", oh, ow)
+	case xs[1] <= 0 || xs[2] <= 0:
+		err = c.Errorf("input image %v must be of non-zero size", x.StaticShape())
+	case xs[3] <= 0:
+		err = c.Errorf("image %v must have at least one channel", x.StaticShape())
+	}
+	return
+}
+
 func resizeKernel(bilinear bool) Kernel {
 	return func(c *Context) ([]*tfops.Tensor, error) {
-		if err := c.CheckInputs(2); err != nil {
-			return nil, err
-		}
-		align, err := c.AttrBool("align_corners", false)
+		x, align, half, oh, ow, err := c.resizeArgs()
 		if err != nil {
 			return nil, err
-		}
-		half, err := c.AttrBool("half_pixel_centers", false)
-		if err != nil {
-			return nil, err
-		}
-		if align && half {
-			return nil, c.Errorf("if half_pixel_centers is true, align_corners must be false")
-		}
-		x := c.Inputs[0]
-		if x.Rank() != 4 {
-			return nil, c.Errorf("images must be 4-D NHWC, got %v", x.StaticShape())
-		}
-		size, err := intList(c.Inputs[1])
-		if err != nil || len(size) != 2 || c.Inputs[1].DType() != tfops.Int32 {
-			return nil, c.Errorf("size must be an int32 vector of 2 (height, width), got %v%v", c.Inputs[1].DType(), c.Inputs[1].StaticShape())
 		}
 		xs := x.Shape()
 		n, ih, iw, ch := xs[0], xs[1], xs[2], xs[3]
-		oh, ow := size[0], size[1]
-		if oh <= 0 || ow <= 0 {
-			return nil, c.Errorf("output size %dx%d must be positive", oh, ow)
-		}
-		if ih <= 0 || iw <= 0 {
-			return nil, c.Errorf("input image %v must be of non-zero size", x.StaticShape())
-		}
-		if ch <= 0 {
-			return nil, c.Errorf("image %v must have at least one channel", x.StaticShape())
-		}
 		hs, ws := resizeScale(ih, oh, align), resizeScale(iw, ow, align)
 		if !bilinear {
 			out, err := c.Alloc(x.DType(), n, oh, ow, ch)
@@ -150,11 +166,7 @@ func resizeKernel(bilinear bool) Kernel {
 			}
 			return []*tfops.Tensor{out}, nil
 		}
-		in, err := toFloat32s(x)
-		if err != nil {
-			return nil, c.Errorf("%v", err)
-		}
-		out, err := c.Alloc(tfops.Float, n, oh, ow, ch)
+		in, out, err := c.floatImage(x, n, oh, ow, ch)
 		if err != nil {
 			return nil, err
 		}
@@ -186,6 +198,17 @@ func resizeKernel(bilinear bool) Kernel {
 		})
 		return []*tfops.Tensor{out}, nil
 	}
+}
+
+// floatImage returns x's values as float32 and a zeroed float32 output of
+// shape [n, oh, ow, ch] (resize kernels always output float32).
+func (c *Context) floatImage(x *tfops.Tensor, n, oh, ow, ch int) ([]float32, *tfops.Tensor, error) {
+	in, err := toFloat32s(x)
+	if err != nil {
+		return nil, nil, c.Errorf("%v", err)
+	}
+	out, err := c.Alloc(tfops.Float, n, oh, ow, ch)
+	return in, out, err
 }
 
 // toFloat32s returns the elements of a real tensor as float32.

@@ -55,9 +55,14 @@ type window struct {
 // computeWindow computes the output size and leading padding of one spatial
 // dimension as TensorFlow's GetWindowedOutputSizeVerbose does:
 //
-//	VALID:    out = ceil((in - (k-1)*d) / s), no padding
-//	SAME:     out = ceil(in / s), pad = max((out-1)*s + (k-1)*d + 1 - in, 0), before = pad/2
-//	EXPLICIT: out = (in + before + after - (k-1)*d - 1) / s + 1
+//	VALID:    out = (in - eff + s) / s, no padding
+//	SAME:     out = (in + s - 1) / s, pad = max((out-1)*s + eff - in, 0), before = pad/2
+//	EXPLICIT: out = (in + before + after - eff + s) / s
+//
+// with eff = (k-1)*d + 1 and C's truncating division. A negative size is
+// an error with TensorFlow's message (tensorflow/core/framework/
+// kernel_shape_util.cc, GetWindowedOutputSizeVerboseV2; common_shape_fns.cc
+// in TensorFlow 1.15); a size of 0 gives an empty output, as there.
 func computeWindow(in, k, stride, dil int, padding string, before, after int) (window, error) {
 	w := window{in: in, k: k, stride: stride, dilation: dil}
 	if stride < 1 || dil < 1 || k < 1 {
@@ -75,13 +80,13 @@ func computeWindow(in, k, stride, dil int, padding string, before, after int) (w
 		if before < 0 || after < 0 {
 			return w, fmt.Errorf("explicit paddings (%d, %d) must be non-negative", before, after)
 		}
-		w.out = (in+before+after-eff)/stride + 1
+		w.out = (in + before + after - eff + stride) / stride
 		w.padBefore = before
 	default:
 		return w, fmt.Errorf("unknown padding %q (want SAME, VALID or EXPLICIT)", padding)
 	}
 	if w.out < 0 {
-		w.out = 0
+		return w, fmt.Errorf("Computed output size would be negative: %d [input_size: %d, effective_filter_size: %d, stride: %d]", w.out, in, eff, stride)
 	}
 	return w, nil
 }
@@ -148,6 +153,11 @@ func (c *Context) nhwcWindows(h, w, kh, kw int, stridesAttr []int64, useDilation
 //
 // with out-of-range x reading as zero (TensorFlow's Conv2D, NHWC).
 func conv2DKernel(c *Context) ([]*tfops.Tensor, error) {
+	if len(c.Inputs) == 2 {
+		if out, grouped, err := c.groupedConv(c.Inputs[0], c.Inputs[1]); grouped || err != nil {
+			return []*tfops.Tensor{out}, err
+		}
+	}
 	x, f, g, out, err := c.convSetup(false)
 	if err != nil {
 		return nil, err
@@ -713,7 +723,7 @@ func biasAddGeneric[T convElem](x, b, out []T, nc, inner, threads int) {
 }
 
 // ---------------------------------------------------------------------------
-// FusedBatchNorm (inference)
+// FusedBatchNorm (inference; is_training = true in kernels_bntrain.go)
 
 // fusedBatchNormKernel normalizes with the given population statistics
 // (is_training = false), exactly as TensorFlow's CPU kernel computes it:
@@ -730,9 +740,6 @@ func fusedBatchNormKernel(nout int) Kernel {
 		training, err := c.AttrBool("is_training", true)
 		if err != nil {
 			return nil, err
-		}
-		if training {
-			return nil, c.Errorf("is_training=true is not supported (the Go engine runs batch normalization for inference only)")
 		}
 		eps, err := c.AttrFloatOr("epsilon", 1e-4)
 		if err != nil {
@@ -762,10 +769,16 @@ func fusedBatchNormKernel(nout int) Kernel {
 		var p [4][]float32
 		for i, name := range []string{"scale", "offset", "mean", "variance"} {
 			t := c.Inputs[1+i]
+			if training && i >= 2 && t.DType() == tfops.Float && t.NumElements() == 0 {
+				continue // training without running statistics
+			}
 			if t.DType() != tfops.Float || t.Rank() != 1 || t.Shape()[0] != depth {
 				return nil, c.Errorf("%s must be a float32 vector of %d (the depth of x %v), got %v%v", name, depth, x.StaticShape(), t.DType(), t.StaticShape())
 			}
 			p[i] = t.Float32s()
+		}
+		if training {
+			return fusedBatchNormTraining(c, nout, eps, depth, inner, x, p)
 		}
 		scale, offset, mean, variance := p[0], p[1], p[2], p[3]
 		factor := make([]float32, depth)

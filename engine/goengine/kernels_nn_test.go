@@ -327,9 +327,16 @@ func TestFusedBatchNormV3Outputs(t *testing.T) {
 	assert.Equal(t, variance.Float32s(), outs[2].Float32s())
 	assert.Equal(t, []int{0}, outs[5].Shape())
 
-	_, err = nnRunOp("FusedBatchNormV3", map[string]any{"is_training": true}, 1, x, scale, offset, mean, variance)
-	assert.ErrorIs(t, err, engine.ErrKernel)
-	assert.ErrorContains(t, err, "is_training")
+	// Training mode: batch statistics per channel (NHWC: channel 0 holds
+	// 1 and 3, channel 1 holds 2 and 4; mean 2 and 3, variance 1, Bessel
+	// corrected 2).
+	outs, err = nnRunOp("FusedBatchNormV3", map[string]any{"epsilon": float32(0), "is_training": true}, 6, x, scale, offset,
+		tfops.MustFromSlice([]float32{}, 0), tfops.MustFromSlice([]float32{}, 0))
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float32{-1.5, -2, 2.5, 0}, outs[0].Float32s(), 1e-6)
+	assert.Equal(t, []float32{2, 3}, outs[1].Float32s())
+	assert.Equal(t, []float32{2, 2}, outs[2].Float32s())
+	assert.Equal(t, []float32{1, 1}, outs[4].Float32s())
 }
 
 func TestResizeLegacyCoordinates(t *testing.T) {
@@ -362,7 +369,7 @@ func TestNNKernelErrors(t *testing.T) {
 		want     string
 	}{
 		{"nchw", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "SAME", "data_format": "NCHW"}, []*tfops.Tensor{x, f}, "NCHW"},
-		{"depth", "Conv2D", conv, []*tfops.Tensor{x, tfops.MustFromSlice(make([]float32, 3*3*2*4), 3, 3, 2, 4)}, "input depth 3 does not match filter in-depth 2"},
+		{"depth", "Conv2D", conv, []*tfops.Tensor{x, tfops.MustFromSlice(make([]float32, 3*3*2*4), 3, 3, 2, 4)}, "input depth must be evenly divisible by filter depth: 3 vs 2"},
 		{"rank", "Conv2D", conv, []*tfops.Tensor{tfops.MustFromSlice(make([]float32, 3), 3), f}, "4-D"},
 		{"padding", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "FULL"}, []*tfops.Tensor{x, f}, `unknown padding "FULL"`},
 		{"strides", "Conv2D", map[string]any{"strides": []int{2, 1, 1, 1}, "padding": "SAME"}, []*tfops.Tensor{x, f}, "strides"},
@@ -375,6 +382,18 @@ func TestNNKernelErrors(t *testing.T) {
 		{"mirror_too_far", "MirrorPad", map[string]any{"mode": "REFLECT"}, []*tfops.Tensor{tfops.MustFromSlice(make([]float32, 3), 3), tfops.MustFromSlice([]int32{3, 0}, 1, 2)}, "at most 2"},
 		{"bias_size", "BiasAdd", nil, []*tfops.Tensor{x, tfops.MustFromSlice(make([]float32, 4), 4)}, "bias of 4 elements"},
 		{"resize_size", "ResizeBilinear", nil, []*tfops.Tensor{x, tfops.MustFromSlice([]int32{0, 3}, 2)}, "must be positive"},
+		// A VALID window larger than the input by more than the stride:
+		// TensorFlow's GetWindowedOutputSizeVerbose message, with sizes.
+		{"conv_window_negative", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "VALID"},
+			[]*tfops.Tensor{tfops.MustFromSlice(make([]float32, 2*1*5*3), 2, 1, 5, 3), f}, "height: Computed output size would be negative: -1 [input_size: 1, effective_filter_size: 3, stride: 1]"},
+		{"conv_dilated_negative", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "dilations": []int{1, 1, 3, 1}, "padding": "VALID"},
+			[]*tfops.Tensor{x, f}, "width: Computed output size would be negative: -1 [input_size: 5, effective_filter_size: 7, stride: 1]"},
+		{"conv_explicit_negative", "Conv2D", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "EXPLICIT", "explicit_paddings": []int{0, 0, 0, 0, 0, 0, 0, 0}},
+			[]*tfops.Tensor{tfops.MustFromSlice(make([]float32, 1*5*1*3), 1, 5, 1, 3), f}, "width: Computed output size would be negative: -1 [input_size: 1, effective_filter_size: 3, stride: 1]"},
+		{"depthwise_window_negative", "DepthwiseConv2dNative", map[string]any{"strides": []int{1, 1, 1, 1}, "padding": "VALID"},
+			[]*tfops.Tensor{tfops.MustFromSlice(make([]float32, 3), 1, 1, 1, 3), f}, "Computed output size would be negative: -1"},
+		{"maxpool_window_negative", "MaxPool", map[string]any{"ksize": []int{1, 7, 7, 1}, "strides": []int{1, 1, 1, 1}, "padding": "VALID"}, []*tfops.Tensor{x}, "height: Computed output size would be negative: -1 [input_size: 5, effective_filter_size: 7, stride: 1]"},
+		{"avgpool_window_negative", "AvgPool", map[string]any{"ksize": []int{1, 1, 8, 1}, "strides": []int{1, 1, 1, 1}, "padding": "VALID"}, []*tfops.Tensor{x}, "width: Computed output size would be negative: -2 [input_size: 5, effective_filter_size: 8, stride: 1]"},
 		{"resize_flags", "ResizeBilinear", map[string]any{"align_corners": true, "half_pixel_centers": true}, []*tfops.Tensor{x, tfops.MustFromSlice([]int32{3, 3}, 2)}, "align_corners must be false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

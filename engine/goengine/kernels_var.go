@@ -239,6 +239,22 @@ func (c *Context) variableInput(i int) (*variable, error) {
 	return h.v, nil
 }
 
+// variableArg checks that the node has n inputs, the first a handle of a
+// variable whose dtype matches attr dtype, and returns the variable.
+func (c *Context) variableArg(n int) (*variable, error) {
+	if err := c.CheckInputs(n); err != nil {
+		return nil, err
+	}
+	v, err := c.variableInput(0)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkVarDType(v, "dtype"); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 func (c *Context) checkVarDType(v *variable, attr string) error {
 	if c.Attr(attr) == nil {
 		return nil
@@ -272,14 +288,8 @@ func readVariableKernel(c *Context) ([]*tfops.Tensor, error) {
 // AssignAddVariableOp (+1) or AssignSubVariableOp (-1).
 func assignVariableKernel(sign int) Kernel {
 	return func(c *Context) ([]*tfops.Tensor, error) {
-		if err := c.CheckInputs(2); err != nil {
-			return nil, err
-		}
-		v, err := c.variableInput(0)
+		v, err := c.variableArg(2)
 		if err != nil {
-			return nil, err
-		}
-		if err := c.checkVarDType(v, "dtype"); err != nil {
 			return nil, err
 		}
 		if sign == 0 {
