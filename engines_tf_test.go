@@ -25,7 +25,7 @@ import (
 // placeholders (NHWC; sample_weight of the rank of the loss values).
 
 const (
-	parityRelTol = 1e-6 // losses.md section 5: 1e-6 relative,
+	parityRelTol = 1e-6 // docs/losses.md section 4: 1e-6 relative,
 	parityAbsTol = 1e-6 // 1e-6 absolute near zero
 )
 

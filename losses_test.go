@@ -26,7 +26,7 @@ import (
 // PyTorch) and Keras' published numbers.
 
 const (
-	goldenRelTol = 1e-5 // losses.md: <= 1e-5 relative against independent references
+	goldenRelTol = 1e-5 // docs/losses.md section 4: <= 1e-5 relative against independent references
 	goldenAbsTol = 1e-6 // absolute, near zero
 )
 

@@ -10,6 +10,16 @@
 // SavedModel's library holds training and GPU functions no signature
 // calls); tfseg.Load checks, through Engine.OpInfo, every op the model's
 // signatures reach before any input is read.
+//
+// Errors wrap the engine package's sentinels together with their cause
+// (%w for both). NewSession checks the graph's structure (names, inputs,
+// node counts: engine.ErrInvalidGraph, engine.ErrLimit); Run checks feeds
+// against Placeholders (engine.ErrFeed), fetch and target names
+// (engine.ErrUnknownNode), then each kernel its own inputs and attrs when
+// it runs: a kernel's error names the node and op, an op without a kernel
+// is engine.ErrUnsupportedOp, a panic engine.ErrKernel and engine.ErrPanic.
+// The design of the executor, the fusion and the vector kernels is in
+// docs/design.md.
 package goengine
 
 import (

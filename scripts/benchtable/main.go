@@ -16,7 +16,7 @@
 // min–max, Go/TF (median ratio, and the range min(Go)/max(TF) to
 // max(Go)/min(TF)), each median as a share of the machine's limit (read
 // bandwidth for BenchmarkLoss, FP32 peak for benchmarks reporting GFLOP/s),
-// Go's bytes and allocations per op, and whether issue 7's target is met.
+// Go's bytes and allocations per op, and whether its target (docs/design.md, Performance targets) is met.
 // BenchmarkUNetPeak's results (peak-MiB, run-MiB, base-MiB) get a table of
 // their own under it: per U-Net size, the Go engine's median peak RSS in
 // the default build and in the tensorflow build, TensorFlow's, Go/TF, what

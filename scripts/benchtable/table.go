@@ -96,7 +96,8 @@ type Target struct {
 	MinBW    float64 // fraction of read bandwidth at least this (0: none)
 }
 
-// targetFor returns the target for a benchmark key (issue 7).
+// targetFor returns the target for a benchmark key (docs/design.md,
+// Performance targets).
 func targetFor(key string) Target {
 	switch {
 	case strings.HasPrefix(key, "UNet/"):
@@ -283,7 +284,8 @@ type peakSamples struct{ peak, run []float64 }
 // RSS of the Go engine in the default build (no libtensorflow in the
 // process) and in the tensorflow build (the same binary as TensorFlow),
 // TensorFlow's, what the runs add to the loaded process, and whether the
-// Go engine's peak is no higher than TensorFlow's (issue 7).
+// Go engine's peak is no higher than TensorFlow's (docs/design.md,
+// Performance targets).
 func renderPeak(w io.Writer, results []Result) {
 	var sizes []string
 	by := map[string]map[string]*peakSamples{} // size -> build/engine
