@@ -2,7 +2,6 @@ package tfseg_test
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -181,9 +180,4 @@ func TestZooGoEngine(t *testing.T) {
 			}
 		})
 	}
-}
-
-// zooRow formats one row of the zoo table.
-func zooRow(zm zooModel, outputs string, rel float64, note string) string {
-	return fmt.Sprintf("| `%s` | %s | %s | %.2g | %s |", zm.dir, zm.what, outputs, rel, note)
 }

@@ -116,3 +116,8 @@ func zooCompare(t *testing.T, name string, want, got *tfops.Tensor) float64 {
 	t.Fatalf("output %s: dtype %v not compared", name, want.DType())
 	return 0
 }
+
+// zooRow formats one row of the zoo table.
+func zooRow(zm zooModel, outputs string, rel float64, note string) string {
+	return fmt.Sprintf("| `%s` | %s | %s | %.2g | %s |", zm.dir, zm.what, outputs, rel, note)
+}

@@ -156,11 +156,11 @@ func (b *batcher) loop() {
 		if timer != nil {
 			timer.Stop()
 		}
-		b.runBatch(batch, rows)
+		b.runBatch(batch)
 	}
 }
 
-func (b *batcher) runBatch(batch []*batchTask, rows int) {
+func (b *batcher) runBatch(batch []*batchTask) {
 	live := batch[:0]
 	for _, t := range batch {
 		if t.ctx.Err() != nil {
@@ -172,7 +172,7 @@ func (b *batcher) runBatch(batch []*batchTask, rows int) {
 	if len(live) == 0 {
 		return
 	}
-	rows = 0
+	rows := 0
 	for _, t := range live {
 		rows += t.rows
 	}

@@ -174,6 +174,7 @@ func (tw *tensorWriter) value(w *prettyWriter) error {
 			w.raw(jsonQuote(d[i]))
 		}
 	default:
+		//lint:ignore ST1005 TensorFlow Serving's message, verbatim
 		return fmt.Errorf("Failed to write JSON value for tensor type: %s", tfTypeName(tw.t.DType()))
 	}
 	return nil

@@ -148,6 +148,7 @@ func (tb *tensorBuilder) add(v *jsonValue) error {
 			}
 			raw, err := base64.StdEncoding.DecodeString(v.vals[0].text)
 			if err != nil {
+				//lint:ignore ST1005 TensorFlow Serving's message, verbatim
 				return fmt.Errorf("Unable to base64 decode")
 			}
 			tb.s = append(tb.s, string(raw))
@@ -157,6 +158,7 @@ func (tb *tensorBuilder) add(v *jsonValue) error {
 	default:
 		lo, hi, ok := intRange(d)
 		if !ok {
+			//lint:ignore ST1005 TensorFlow Serving's message, verbatim
 			return fmt.Errorf("Conversion of JSON Value: %s to type: %s is not supported", v.debugString(), tfTypeName(d))
 		}
 		if v.kind != jsonNumber {
@@ -252,9 +254,11 @@ func fill(v *jsonValue, level int, dims []int, tb *tensorBuilder) error {
 		return tb.add(v)
 	}
 	if level >= len(dims) {
+		//lint:ignore ST1005 TensorFlow Serving's message, verbatim
 		return fmt.Errorf("Encountered list at unexpected level: %d expected < %d", level, len(dims))
 	}
 	if len(v.arr) != dims[level] {
+		//lint:ignore ST1005 TensorFlow Serving's message, verbatim
 		return fmt.Errorf("Encountered list at unexpected size: %d at level: %d expected size: %d", len(v.arr), level, dims[level])
 	}
 	for i := range v.arr {
@@ -378,8 +382,10 @@ func readInstances(list *jsonValue, ins []inputSpec, maxElems int) (map[string]*
 			sizes[name] = size
 			shapes[name] = dims
 		} else if want != size {
+			//lint:ignore ST1005 TensorFlow Serving's message, verbatim
 			return fmt.Errorf("Expecting tensor size: %d but got: %d", want, size)
 		} else if shapeString(shapes[name]) != shapeString(dims) {
+			//lint:ignore ST1005 TensorFlow Serving's message, verbatim
 			return fmt.Errorf("Expecting shape %s but got: %s", shapeString(shapes[name]), shapeString(dims))
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -172,9 +173,20 @@ func TestInspectBrokenVariables(t *testing.T) {
 // inspect's per-signature "lacks" list is what a run needs: a signature
 // with an empty list loads (every op it reaches has a kernel), one with a
 // non-empty list is refused at load naming those ops.
+// For every model of the corpus (models people published) the list is
+// empty: each runs (TestZooGoEngine in the root package runs them).
 func TestInspectLacksMatchLoad(t *testing.T) {
-	for _, name := range []string{"half-plus-two-tf2", "keras-unet-circles", "half-plus-two-tf1"} {
-		dir := fixture(t, name)
+	dirs := []string{fixture(t, "half-plus-two-tf2"), fixture(t, "keras-unet-circles"), fixture(t, "half-plus-two-tf1")}
+	corpus, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "fixtures", "corpus", "*", "saved_model.pb"))
+	if len(corpus) != 10 && os.Getenv("CI") == "true" {
+		t.Fatalf("the corpus has %d models under CI, want 10", len(corpus))
+	}
+	for _, c := range corpus {
+		dirs = append(dirs, filepath.Dir(c))
+	}
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		corpusModel := strings.Contains(dir, "corpus")
 		code, out, stderr := runCLI(t, "inspect", dir, "--json")
 		require.Equal(t, 0, code, stderr)
 		var r inspectReport
@@ -182,6 +194,10 @@ func TestInspectLacksMatchLoad(t *testing.T) {
 		for _, s := range r.Signatures {
 			if s.Key == "__saved_model_init_op" {
 				continue
+			}
+			if corpusModel {
+				assert.Empty(t, s.MissingGoOps, "%s %s", name, s.Key)
+				assert.Empty(t, r.LoadMissing, name)
 			}
 			_, err := tfseg.Load(dir, tfseg.WithSignatures(s.Key))
 			if len(s.MissingGoOps) == 0 {

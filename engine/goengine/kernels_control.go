@@ -39,6 +39,7 @@ func init() {
 // it has elements.
 func toBool(ts []*tfops.Tensor) (bool, error) {
 	if len(ts) != 1 {
+		//lint:ignore ST1005 TensorFlow's message, verbatim
 		return false, fmt.Errorf("Expected a single scalar which can be converted to a boolean, got %d tensors.", len(ts))
 	}
 	t := ts[0]

@@ -86,6 +86,7 @@ func computeWindow(in, k, stride, dil int, padding string, before, after int) (w
 		return w, fmt.Errorf("unknown padding %q (want SAME, VALID or EXPLICIT)", padding)
 	}
 	if w.out < 0 {
+		//lint:ignore ST1005 TensorFlow's message, verbatim
 		return w, fmt.Errorf("Computed output size would be negative: %d [input_size: %d, effective_filter_size: %d, stride: %d]", w.out, in, eff, stride)
 	}
 	return w, nil
