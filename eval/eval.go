@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -359,7 +360,7 @@ func (r *run) runModel(ctx context.Context, samples []*dataset.Sample) (out, log
 			return nil, nil, fmt.Errorf("%w: output of shape %v (%v) for an input of shape %v; want float32 (N, H, W, C)", ErrModel, sh, t.DType(), b.Shape())
 		}
 	}
-	if logits != nil && !equalInts(logits.Shape(), out.Shape()) {
+	if logits != nil && !slices.Equal(logits.Shape(), out.Shape()) {
 		return nil, nil, fmt.Errorf("%w: logits of shape %v but output of shape %v", ErrModel, logits.Shape(), out.Shape())
 	}
 	if err := r.setup(out.Shape()[3]); err != nil {
@@ -369,18 +370,6 @@ func (r *run) runModel(ctx context.Context, samples []*dataset.Sample) (out, log
 		return nil, nil, fmt.Errorf("%w: output has %d channels, earlier batches had %d", ErrModel, out.Shape()[3], r.channels)
 	}
 	return out, logits, nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // slice returns item i of a batch tensor as a (1, H, W, C) tensor (nil for nil).

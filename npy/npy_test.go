@@ -18,34 +18,8 @@ import (
 )
 
 func asFloat64(t *tfops.Tensor) []float64 {
-	out := make([]float64, t.NumElements())
-	switch v := t.Data().(type) {
-	case []float32:
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-	case []float64:
-		copy(out, v)
-	case []int32:
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-	case []int64:
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-	case []uint8:
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-	case []bool:
-		for i, x := range v {
-			if x {
-				out[i] = 1
-			}
-		}
-	}
-	return out
+	v, _ := t.AsFloat64s()
+	return v
 }
 
 // TestReadNumPyFiles reads files written by NumPy (scripts/goldens_npy.py)

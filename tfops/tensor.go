@@ -214,6 +214,51 @@ func Values[T Elem](t *Tensor) []T {
 	return v
 }
 
+// AsFloat64s returns a copy of the elements of a numeric or bool tensor
+// as float64 (bools as 0 and 1; int64 and uint64 values beyond 2^53
+// rounded), and false for a string tensor.
+func (t *Tensor) AsFloat64s() ([]float64, bool) {
+	switch v := t.data.(type) {
+	case []float32:
+		return toFloat64s(v), true
+	case []float64:
+		return append([]float64(nil), v...), true
+	case []int32:
+		return toFloat64s(v), true
+	case []int64:
+		return toFloat64s(v), true
+	case []uint8:
+		return toFloat64s(v), true
+	case []int8:
+		return toFloat64s(v), true
+	case []int16:
+		return toFloat64s(v), true
+	case []uint16:
+		return toFloat64s(v), true
+	case []uint32:
+		return toFloat64s(v), true
+	case []uint64:
+		return toFloat64s(v), true
+	case []bool:
+		out := make([]float64, len(v))
+		for i, b := range v {
+			if b {
+				out[i] = 1
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func toFloat64s[T ~float32 | ~int32 | ~int64 | ~uint8 | ~int8 | ~int16 | ~uint16 | ~uint32 | ~uint64](v []T) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
 // Float32s returns the elements of a float32 tensor (nil otherwise).
 func (t *Tensor) Float32s() []float32 { return Values[float32](t) }
 

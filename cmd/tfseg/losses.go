@@ -245,55 +245,21 @@ func convertTensor(t *tfops.Tensor, to tfops.DType) (*tfops.Tensor, error) {
 	if t.DType() == to {
 		return t, nil
 	}
-	n := t.NumElements()
-	f := make([]float64, n)
-	switch v := t.Data().(type) {
-	case []float32:
-		for i, x := range v {
-			f[i] = float64(x)
-		}
-	case []float64:
-		copy(f, v)
-	case []bool:
-		for i, x := range v {
-			if x {
-				f[i] = 1
-			}
-		}
-	case []uint8:
-		for i, x := range v {
-			f[i] = float64(x)
-		}
-	case []int8:
-		for i, x := range v {
-			f[i] = float64(x)
-		}
-	case []int16:
-		for i, x := range v {
-			f[i] = float64(x)
-		}
-	case []uint16:
-		for i, x := range v {
-			f[i] = float64(x)
-		}
-	case []int32:
-		for i, x := range v {
-			f[i] = float64(x)
-		}
-	case []int64:
-		for i, x := range v {
-			f[i] = float64(x)
-			if math.Abs(f[i]) > 1<<24 {
-				return nil, fmt.Errorf("int64 element %d (%d) is not exact in float32", i, x)
-			}
-		}
-	default:
+	f, ok := t.AsFloat64s()
+	if !ok || t.DType() == tfops.Uint32 || t.DType() == tfops.Uint64 {
 		return nil, fmt.Errorf("cannot use a %v array as a loss input", t.DType())
+	}
+	if t.DType() == tfops.Int64 {
+		for i, x := range f {
+			if math.Abs(x) > 1<<24 {
+				return nil, fmt.Errorf("int64 element %d (%d) is not exact in float32", i, t.Int64s()[i])
+			}
+		}
 	}
 	if to == tfops.Double {
 		return tfops.FromSlice(f, t.Shape()...)
 	}
-	o := make([]float32, n)
+	o := make([]float32, len(f))
 	for i, x := range f {
 		if t.DType().IsInteger() && math.Abs(x) > 1<<24 {
 			return nil, fmt.Errorf("element %d (%v) is not exact in float32", i, x)

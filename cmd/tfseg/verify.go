@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -487,7 +488,7 @@ func ulpDistance(a, b float64, single bool) uint64 {
 
 // compareTensors compares got with want element by element.
 func compareTensors(got, want *tfops.Tensor, rtol, atol float64) (*comparison, error) {
-	if !equalShape(got.Shape(), want.Shape()) {
+	if !slices.Equal(got.Shape(), want.Shape()) {
 		return nil, fmt.Errorf("shape %v, Keras' is %v", got.Shape(), want.Shape())
 	}
 	g, single, err := floatValues(got)
@@ -551,18 +552,6 @@ func compareTensors(got, want *tfops.Tensor, rtol, atol float64) (*comparison, e
 		}
 	}
 	return c, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // index converts a flat index to a multi-dimensional one.

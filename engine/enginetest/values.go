@@ -120,34 +120,11 @@ func tensorB(dims []int, v []bool) *tfops.Tensor {
 
 // floats returns a numeric tensor's elements as float64s.
 func floats(t *tfops.Tensor) []float64 {
-	out := make([]float64, 0, t.NumElements())
-	switch v := t.Data().(type) {
-	case []float32:
-		for _, e := range v {
-			out = append(out, float64(e))
-		}
-	case []float64:
-		out = append(out, v...)
-	case []int32:
-		for _, e := range v {
-			out = append(out, float64(e))
-		}
-	case []int64:
-		for _, e := range v {
-			out = append(out, float64(e))
-		}
-	case []bool:
-		for _, e := range v {
-			if e {
-				out = append(out, 1)
-			} else {
-				out = append(out, 0)
-			}
-		}
-	default:
+	v, ok := t.AsFloat64s()
+	if !ok {
 		panic("enginetest: floats: unsupported dtype " + t.DType().String())
 	}
-	return out
+	return v
 }
 
 // ints returns an integer tensor's elements as int64s.

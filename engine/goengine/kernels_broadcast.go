@@ -2,6 +2,7 @@ package goengine
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -159,18 +160,9 @@ func (p *bcastPlan) forRows(lo, hi int, fn func(row int, offs []int)) {
 	}
 }
 
-// sameDims reports whether two shapes are equal.
-func equalDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+// equalDims reports whether two shapes are equal (the kernels' name for
+// slices.Equal on dims).
+func equalDims(a, b []int) bool { return slices.Equal(a, b) }
 
 // applyBinary computes out[i] = f(x[ix], y[iy]) with broadcasting, with fast
 // paths for equal shapes and scalar operands.

@@ -162,14 +162,8 @@ func FromRaw(t *testing.T, dtype int32, dims []int64, content []byte) []float64 
 
 // Float64s returns a float32 or float64 tensor's values as float64.
 func Float64s(x *tfops.Tensor) []float64 {
-	if x.DType() == tfops.Double {
-		return x.Float64s()
-	}
-	out := make([]float64, x.Len())
-	for i, v := range x.Float32s() {
-		out[i] = float64(v)
-	}
-	return out
+	v, _ := x.AsFloat64s()
+	return v
 }
 
 // Compare checks got against want element by element within RelTol.
