@@ -17,6 +17,7 @@ import (
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/eval"
 	"github.com/tfseg/tfseg/graphs"
+	"github.com/tfseg/tfseg/internal/ulp"
 	"github.com/tfseg/tfseg/npy"
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -459,31 +460,9 @@ func floatValues(t *tfops.Tensor) ([]float64, bool, error) {
 // (single) or float64.
 func ulpDistance(a, b float64, single bool) uint64 {
 	if single {
-		ord := func(x float32) int64 {
-			i := int64(int32(math.Float32bits(x)))
-			if i < 0 {
-				i = math.MinInt32 - i
-			}
-			return i
-		}
-		d := ord(float32(a)) - ord(float32(b))
-		if d < 0 {
-			d = -d
-		}
-		return uint64(d)
+		return ulp.Dist32(float32(a), float32(b))
 	}
-	ord := func(x float64) int64 {
-		i := int64(math.Float64bits(x))
-		if i < 0 {
-			i = math.MinInt64 - i
-		}
-		return i
-	}
-	ia, ib := ord(a), ord(b)
-	if ia > ib {
-		return uint64(ia - ib)
-	}
-	return uint64(ib - ia)
+	return ulp.Dist64(a, b)
 }
 
 // compareTensors compares got with want element by element.

@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/internal/ulp"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -309,63 +310,18 @@ func floatsMatch(tol Tolerance, w, g float64, ulp int64) (ok bool, rel, abs floa
 	return ok, rel, abs
 }
 
-// ulp32 is the distance between a and b in float32 units in the last place.
-func ulp32(a, b float32) int64 {
-	if a != a || b != b {
-		if a != a && b != b {
-			return 0
-		}
-		return math.MaxInt64
-	}
-	return absDiff(ordered32(a), ordered32(b))
-}
-
-func ordered32(x float32) int64 {
-	i := int64(int32(math.Float32bits(x)))
-	if i < 0 {
-		i = math.MinInt32 - i
-	}
-	return i
-}
+// ulp32 is the distance between a and b in float32 units in the last place
+// (math.MaxInt64 when it does not fit, or when one is NaN).
+func ulp32(a, b float32) int64 { return saturate(ulp.Dist32(a, b)) }
 
 // ulp64 is the distance between a and b in float64 units in the last place.
-func ulp64(a, b float64) int64 {
-	if a != a || b != b {
-		if a != a && b != b {
-			return 0
-		}
+func ulp64(a, b float64) int64 { return saturate(ulp.Dist64(a, b)) }
+
+func saturate(d uint64) int64 {
+	if d > math.MaxInt64 {
 		return math.MaxInt64
 	}
-	ia, ib := int64(math.Float64bits(a)), int64(math.Float64bits(b))
-	if ia < 0 {
-		ia = math.MinInt64 - ia
-	}
-	if ib < 0 {
-		ib = math.MinInt64 - ib
-	}
-	if (ia < 0) != (ib < 0) {
-		// Opposite signs: the distance may overflow; saturate.
-		d := uint64(absI64(ia)) + uint64(absI64(ib))
-		if d > math.MaxInt64 {
-			return math.MaxInt64
-		}
-		return int64(d)
-	}
-	return absDiff(ia, ib)
-}
-
-func absI64(x int64) int64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-func absDiff(a, b int64) int64 {
-	if a > b {
-		return a - b
-	}
-	return b - a
+	return int64(d)
 }
 
 // flatIndex formats flat index i of dims as a multi-index "1,2".
