@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/tfseg/tfseg"
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/graphs"
+	"github.com/tfseg/tfseg/internal/fixtures"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -34,14 +33,7 @@ const (
 // under CI=true) when ../shared/fixtures is absent.
 func concFixture(t *testing.T, name string) string {
 	t.Helper()
-	dir := filepath.Join("..", "shared", "fixtures", "savedmodels", name)
-	if _, err := os.Stat(filepath.Join(dir, "saved_model.pb")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture SavedModel %s is missing: %v", dir, err)
-		}
-		t.Skipf("fixture SavedModel %s not found (the fixtures live in ../shared beside the repository)", dir)
-	}
-	return dir
+	return fixtures.SavedModel(t, name)
 }
 
 // concPattern is a deterministic float32 tensor of the given shape with

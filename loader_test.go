@@ -18,6 +18,7 @@ import (
 	"github.com/tfseg/tfseg"
 	"github.com/tfseg/tfseg/baseline"
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/internal/fixtures"
 	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -27,14 +28,7 @@ import (
 // test is skipped, unless CI=true, where a missing fixture fails.
 func fixtureModel(t testing.TB, name string) string {
 	t.Helper()
-	dir := filepath.Join("..", "shared", "fixtures", "savedmodels", name)
-	if _, err := os.Stat(filepath.Join(dir, "saved_model.pb")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture SavedModel %s is missing: %v", dir, err)
-		}
-		t.Skipf("fixture SavedModel %s not found (the fixtures live in ../shared beside the repository): %v", dir, err)
-	}
-	return dir
+	return fixtures.SavedModel(t, name)
 }
 
 func loadModel(t testing.TB, dir string, opts ...tfseg.Option) *tfseg.Model {

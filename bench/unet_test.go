@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfseg/tfseg"
+	"github.com/tfseg/tfseg/internal/fixtures"
 	"github.com/tfseg/tfseg/savedmodel"
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -26,13 +26,7 @@ var unetSizes = [][]int{{1, 572, 572, 1}, {4, 188, 188, 1}}
 // unetFixture returns unetDir, skipping (failing under CI=true) without it.
 func unetFixture(tb testing.TB) string {
 	tb.Helper()
-	if _, err := os.Stat(filepath.Join(unetDir, "saved_model.pb")); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("fixture SavedModel %s is missing: %v", unetDir, err)
-		}
-		tb.Skipf("fixture SavedModel %s not found (the fixtures live in ../shared beside the repository): %v", unetDir, err)
-	}
-	return unetDir
+	return fixtures.Require(tb, unetDir, "saved_model.pb")
 }
 
 // A unetLayer is one convolution of the fixture, in execution order.

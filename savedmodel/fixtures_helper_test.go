@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tfseg/tfseg/internal/fixtures"
 )
 
 // fixturesDir is where the shared SavedModels written by real TensorFlow
@@ -18,14 +19,7 @@ var fixturesDir = filepath.Join("..", "..", "shared", "fixtures", "savedmodels")
 // missing fixture skips the test with the reason; under CI=true it fails it.
 func fixture(t testing.TB, name string) string {
 	t.Helper()
-	d := filepath.Join(fixturesDir, name)
-	if _, err := os.Stat(filepath.Join(d, ModelFilename)); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture %s is missing under CI: %v", d, err)
-		}
-		t.Skipf("fixture %s not available (%v); the SavedModels written by real TensorFlow live in ../shared/fixtures next to the repository", d, err)
-	}
-	return d
+	return fixtures.Require(t, filepath.Join(fixturesDir, name), ModelFilename)
 }
 
 // copyFixture copies the named fixture into a fresh temporary directory,

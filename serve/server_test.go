@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tfseg/tfseg/internal/fixtures"
 )
 
 var fixturesDir = filepath.Join("..", "..", "shared", "fixtures", "savedmodels")
@@ -29,13 +30,7 @@ func fixture(t testing.TB, name string) string {
 	t.Helper()
 	d, err := filepath.Abs(filepath.Join(fixturesDir, name))
 	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(d, "saved_model.pb")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture %s is missing under CI: %v", d, err)
-		}
-		t.Skipf("fixture %s not available (%v); the SavedModels written by real TensorFlow live in ../shared/fixtures next to the repository", d, err)
-	}
-	return d
+	return fixtures.Require(t, d, "saved_model.pb")
 }
 
 // addVersion publishes fixture as version v of the model in base (a

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfseg/tfseg"
+	"github.com/tfseg/tfseg/internal/fixtures"
 	"github.com/tfseg/tfseg/npy"
 )
 
@@ -18,14 +19,7 @@ import (
 // ../shared it skips, except under CI where a missing fixture fails.
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "fixtures", "savedmodels", name)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture %s missing under CI: %v", p, err)
-		}
-		t.Skipf("fixture %s not found (clone with ../shared beside the repo): %v", p, err)
-	}
-	return p
+	return fixtures.Require(t, filepath.Join("..", "..", "..", "shared", "fixtures", "savedmodels", name), "")
 }
 
 func TestInspectJSON(t *testing.T) {

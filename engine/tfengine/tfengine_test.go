@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/engine/tfengine"
+	fx "github.com/tfseg/tfseg/internal/fixtures"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -28,14 +28,7 @@ const fixtures = "../../../shared/fixtures"
 // the test, except under CI=true, where a missing fixture is a failure.
 func fixture(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join(fixtures, rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture %s missing under CI=true: %v", p, err)
-		}
-		t.Skipf("fixture %s not found (clone the shared fixtures beside the repository to run this test): %v", p, err)
-	}
-	return p
+	return fx.Require(t, filepath.Join(fixtures, rel), "")
 }
 
 func tfEngine(t *testing.T) engine.Engine {
