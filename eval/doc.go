@@ -13,7 +13,10 @@
 //
 // Errors: a bad image or mask wraps ErrBadInput and names the file; a
 // model that misbehaves wraps ErrModel; reports that cannot be compared
-// wrap ErrCompare. Run writes its overlay directory beside its destination
+// wrap ErrCompare; a model that cannot be brought up (variables, init op)
+// wraps tfseg.ErrLoad, as tfseg.Load does (they share internal/smload).
+// Each wraps its cause too (%w), so errors.Is finds savedmodel's and the
+// engine's sentinels through it. Run writes its overlay directory beside its destination
 // and moves it into place only on success: an error or a cancelled context
 // leaves nothing.
 package eval
