@@ -36,6 +36,18 @@ func ExampleNewLoss() {
 	// Output: focal 0.003943, dice 1
 }
 
+// A loss written with its parameters as the command line takes it
+// (tfseg verify --loss, tfseg eval --loss).
+func ExampleParseLoss() {
+	l, err := tfseg.ParseLoss("focal:alpha=0.25,gamma=2")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	fmt.Println(l.Name(), l.Config()["gamma"], l.Engine())
+	// Output: focal 2 go
+}
+
 // A loss compiled once and run many times: the graph is built and the
 // session opened on the first Run for a shape; later Runs only run. Run
 // is safe for concurrent use (see ExampleModel_Run_concurrent for the

@@ -203,6 +203,22 @@ func NewLoss(name string, params Params, opts ...Option) (*Loss, error) {
 		cache: map[string]*lossGraph{}, batchAxis: map[string]bool{}}, nil
 }
 
+// ParseLoss compiles a loss or metric written with its parameters as the
+// command line and eval write it, "NAME" or "NAME:key=value,...", for
+// example "focal:gamma=2,alpha=0.25" (graphs.ParseLoss: a list value keeps
+// its commas); then as NewLoss with those parameters in their string form.
+func ParseLoss(s string, opts ...Option) (*Loss, error) {
+	name, cfg, err := graphs.ParseLoss(s)
+	if err != nil {
+		return nil, err
+	}
+	params := make(Params, len(cfg))
+	for k, v := range cfg {
+		params[k] = v
+	}
+	return NewLoss(name, params, opts...)
+}
+
 // Name returns the registry name of the loss or metric.
 func (l *Loss) Name() string { return l.spec.Name }
 

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
-	"strings"
 
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/graphs"
@@ -25,56 +23,23 @@ type Measure struct {
 }
 
 // String is the measure as ParseMeasure reads it, and its column name:
-// "iou", or "ce:keras=2" (parameters sorted by name).
-func (m Measure) String() string {
-	if len(m.Config) == 0 {
-		return m.Name
-	}
-	keys := make([]string, 0, len(m.Config))
-	for k := range m.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m.Config[k]
-	}
-	return m.Name + ":" + strings.Join(parts, ",")
-}
+// "iou", or "ce:keras=2" (parameters sorted by name; graphs.FormatLoss).
+func (m Measure) String() string { return graphs.FormatLoss(m.Name, m.Config) }
 
-// ParseMeasure parses "NAME" or "NAME:key=value,key=value". A list value
-// keeps its commas: "lovasz_softmax:class_weights=1,2,3,per_image=true"
-// (a piece without "=" continues the previous value).
+// ParseMeasure parses "NAME" or "NAME:key=value,key=value" with
+// graphs.ParseLoss: a list value keeps its commas
+// ("lovasz_softmax:class_weights=1,2,3,per_image=true"). An unknown name
+// is graphs.ErrUnknown's error; a malformed parameter list an ErrMeasure
+// error wrapping graphs.ErrParam's, quoting the bad piece.
 func ParseMeasure(s string) (Measure, error) {
-	name, rest, hasCfg := strings.Cut(s, ":")
-	m := Measure{Name: strings.TrimSpace(name)}
-	if m.Name == "" {
-		return Measure{}, fmt.Errorf("%w: empty name in %q", ErrMeasure, s)
-	}
-	if _, err := graphs.Lookup(m.Name); err != nil {
+	name, cfg, err := graphs.ParseLoss(s)
+	if errors.Is(err, graphs.ErrUnknown) {
 		return Measure{}, err
 	}
-	if !hasCfg {
-		return m, nil
+	if err != nil {
+		return Measure{}, fmt.Errorf("%w: %w", ErrMeasure, err)
 	}
-	m.Config = graphs.Config{}
-	last := ""
-	for _, piece := range strings.Split(rest, ",") {
-		k, v, ok := strings.Cut(piece, "=")
-		if !ok {
-			if last == "" {
-				return Measure{}, fmt.Errorf("%w: %q: want NAME or NAME:key=value[,key=value]", ErrMeasure, s)
-			}
-			m.Config[last] += "," + piece
-			continue
-		}
-		k = strings.TrimSpace(k)
-		if k == "" {
-			return Measure{}, fmt.Errorf("%w: %q: empty parameter name", ErrMeasure, s)
-		}
-		m.Config[k], last = v, k
-	}
-	return m, nil
+	return Measure{Name: name, Config: cfg}, nil
 }
 
 // DefaultMetrics are the metrics computed when none is asked for.

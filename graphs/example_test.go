@@ -149,3 +149,26 @@ func ExampleExport_replace() {
 	// true
 	// <nil>
 }
+
+// Parse a loss with its parameters as the command line writes it, and
+// check the parameters against the loss's own.
+func ExampleParseLoss() {
+	name, cfg, err := graphs.ParseLoss("lovasz_softmax:class_weights=1,2,3,per_image=true")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(name, cfg["class_weights"], cfg["per_image"])
+	spec, _ := graphs.Lookup(name)
+	if _, err := spec.Parse(cfg); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(graphs.FormatLoss(name, cfg))
+
+	_, _, err = graphs.ParseLoss("focal:gamma")
+	fmt.Println(errors.Is(err, graphs.ErrParam), err)
+	// Output:
+	// lovasz_softmax 1,2,3 true
+	// lovasz_softmax:class_weights=1,2,3,per_image=true
+	// true graphs: bad parameter: "gamma" in "focal:gamma": want NAME or NAME:key=value[,key=value]
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/tfseg/tfseg/graphs"
 	"github.com/tfseg/tfseg/internal/atomicfile"
 	"github.com/tfseg/tfseg/npy"
+	"github.com/tfseg/tfseg/parity"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -38,17 +38,9 @@ func (s setFlags) String() string {
 	return strings.Join(parts, " ")
 }
 
-func (s setFlags) Set(v string) error {
-	k, val, ok := strings.Cut(v, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("--set wants key=value, got %q", v)
-	}
-	if _, dup := s[k]; dup {
-		return fmt.Errorf("--set %s given twice", k)
-	}
-	s[k] = val
-	return nil
-}
+// Set adds one key=value pair (graphs.Config.Add: a pair without "=" or a
+// key given twice is an error).
+func (s setFlags) Set(v string) error { return graphs.Config(s).Add(v) }
 
 // paramJSON is one parameter in `tfseg losses --json`.
 type paramJSON struct {
@@ -239,34 +231,9 @@ func readInput(path string, float64Mode bool) (*tfops.Tensor, error) {
 	return out, nil
 }
 
-// convertTensor casts numeric tensors to float32 or float64. Integers that a
-// float32 cannot hold exactly are refused rather than rounded.
+// convertTensor casts numeric tensors to float32 or float64 (parity.Cast).
 func convertTensor(t *tfops.Tensor, to tfops.DType) (*tfops.Tensor, error) {
-	if t.DType() == to {
-		return t, nil
-	}
-	f, ok := t.AsFloat64s()
-	if !ok || t.DType() == tfops.Uint32 || t.DType() == tfops.Uint64 {
-		return nil, fmt.Errorf("cannot use a %v array as a loss input", t.DType())
-	}
-	if t.DType() == tfops.Int64 {
-		for i, x := range f {
-			if math.Abs(x) > 1<<24 {
-				return nil, fmt.Errorf("int64 element %d (%d) is not exact in float32", i, t.Int64s()[i])
-			}
-		}
-	}
-	if to == tfops.Double {
-		return tfops.FromSlice(f, t.Shape()...)
-	}
-	o := make([]float32, len(f))
-	for i, x := range f {
-		if t.DType().IsInteger() && math.Abs(x) > 1<<24 {
-			return nil, fmt.Errorf("element %d (%v) is not exact in float32", i, x)
-		}
-		o[i] = float32(x)
-	}
-	return tfops.FromSlice(o, t.Shape()...)
+	return parity.Cast(t, to)
 }
 
 func runLoss(ctx context.Context, e *env, args []string) error {

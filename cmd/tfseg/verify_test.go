@@ -113,29 +113,6 @@ func TestVerifyUsage(t *testing.T) {
 	})
 }
 
-func TestCompareTensors(t *testing.T) {
-	got := tfops.MustFromSlice([]float32{1, 2, float32(math.NaN()), 0}, 2, 2)
-	want := tfops.MustFromSlice([]float32{1, math.Nextafter32(2, 3), float32(math.NaN()), 1e-7}, 2, 2)
-	c, err := compareTensors(got, want, 0, 1e-6)
-	require.NoError(t, err)
-	assert.Equal(t, 0, c.outside)
-	assert.Equal(t, []int{2, 1, 0, 0, 0, 0, 1, 0}, c.ulpHist, "1 and NaN equal; 2 one ulp apart; 0 vs 1e-7 far in ulps")
-	assert.Equal(t, []int{0, 1}, index(c.shape, c.maxAbsAt))
-	assert.InDelta(t, 2.384185791015625e-07, c.maxAbs, 0, "one float32 ulp at 2")
-
-	c, err = compareTensors(got, tfops.MustFromSlice([]float32{1, 2, 0, 0}, 2, 2), 1e-5, 1e-6)
-	require.NoError(t, err)
-	assert.Equal(t, 1, c.outside, "NaN against a number")
-	assert.Equal(t, 2, c.worst)
-
-	_, err = compareTensors(got, tfops.MustFromSlice([]float32{1, 2}, 2), 0, 0)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "shape [2 2], Keras' is [2]")
-
-	assert.Equal(t, uint64(2), ulpDistance(math.Float64frombits(1), -math.Float64frombits(1), false), "across zero")
-	assert.Equal(t, uint64(0), ulpDistance(0, math.Copysign(0, -1), true))
-}
-
 // kerasGoldens writes a keras_goldens.json in python/export_losses.py's
 // layout from graphs/testdata/goldens.json's results for loss, with the
 // NumPy/PyTorch reference values standing in for Keras' (alternately as
