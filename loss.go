@@ -51,7 +51,7 @@ func (p Params) Config(spec *graphs.Spec) (graphs.Config, error) {
 		}
 		s, err := paramString(par, p[k])
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: parameter %s is %T (%v); want %s", graphs.ErrParam, spec.Name, k, p[k], p[k], err)
+			return nil, fmt.Errorf("%w: %s: parameter %s is %T (%v); want %w", graphs.ErrParam, spec.Name, k, p[k], p[k], err)
 		}
 		cfg[k] = s
 	}

@@ -62,7 +62,7 @@ func ImportLoss(g *tf.Graph, prefix, name string, cfg graphs.Config, yTrue, yPre
 		opts.AddInputMapping(ph, 0, tensors[k])
 	}
 	if err := g.ImportWithOptions(def, opts); err != nil {
-		return tf.Output{}, fmt.Errorf("%w: %s under prefix %q: %s", ErrImport, name, prefix, err.Error())
+		return tf.Output{}, fmt.Errorf("%w: %s under prefix %q: %w", ErrImport, name, prefix, err)
 	}
 	op := g.Operation(prefix + "/" + lg.Output)
 	if op == nil {

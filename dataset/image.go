@@ -114,12 +114,12 @@ func readImage(path string, opts ImageOptions) (*Image, error) {
 func readNpy(path string, maxBytes int) (*tfops.Tensor, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	defer f.Close()
 	t, err := npy.Read(bufio.NewReader(f), npy.Options{MaxBytes: int64(maxBytes)})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	return t, nil
 }
@@ -135,7 +135,7 @@ func decodeBounded(path string, maxPixels int) (image.Image, error) {
 func decodeBoundedFormat(path string, maxPixels int) (img image.Image, lossy bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	defer f.Close()
 	return decodeBoundedReader(f, maxPixels)
@@ -146,7 +146,7 @@ func decodeBoundedFormat(path string, maxPixels int) (img image.Image, lossy boo
 func decodeBoundedReader(r io.ReadSeeker, maxPixels int) (img image.Image, lossy bool, err error) {
 	start, err := r.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	br := bufio.NewReader(r)
 	head, _ := br.Peek(8)
@@ -163,17 +163,17 @@ func decodeBoundedReader(r io.ReadSeeker, maxPixels int) (img image.Image, lossy
 	}
 	cfg, err := config(br)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/cfg.Height {
 		return nil, false, fmt.Errorf("%w: %dx%d pixels (limit %d pixels)", ErrImage, cfg.Width, cfg.Height, maxPixels)
 	}
 	if _, err := r.Seek(start, io.SeekStart); err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	m, err := decode(bufio.NewReader(r))
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	return m, lossy, nil
 }

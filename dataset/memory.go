@@ -23,7 +23,7 @@ const npyMagic = "\x93NUMPY"
 func readBounded(r io.Reader, limit int64) (*bytes.Reader, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrImage, limit)
@@ -42,7 +42,7 @@ func decodeAny(r io.Reader, maxPixels, npyBytes int) (img image.Image, lossy boo
 	if string(head) == npyMagic {
 		t, err := npy.Read(br, npy.Options{MaxBytes: int64(npyBytes)})
 		if err != nil {
-			return nil, false, nil, fmt.Errorf("%w: %v", ErrFormat, err)
+			return nil, false, nil, fmt.Errorf("%w: %w", ErrFormat, err)
 		}
 		return nil, false, t, nil
 	}

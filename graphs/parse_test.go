@@ -62,3 +62,18 @@ func TestConfigFromPairs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Config{}, empty)
 }
+
+// TestParseWrapsCause: Spec.Parse wraps both ErrParam and the value's
+// parse error (the message unchanged).
+func TestParseWrapsCause(t *testing.T) {
+	spec, err := Lookup("focal")
+	require.NoError(t, err)
+	_, err = spec.Parse(Config{"gamma": "two"})
+	require.ErrorIs(t, err, ErrParam)
+	multi, ok := err.(interface{ Unwrap() []error })
+	require.True(t, ok, "%T wraps one error", err)
+	causes := multi.Unwrap()
+	require.Len(t, causes, 2)
+	assert.Equal(t, ErrParam, causes[0])
+	assert.Equal(t, err.Error(), `graphs: bad parameter: focal: gamma="two": `+causes[1].Error())
+}

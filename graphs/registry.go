@@ -237,13 +237,13 @@ func (s *Spec) Parse(cfg Config) (Values, error) {
 		}
 		val, err := parseValue(p, strings.TrimSpace(raw))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %s=%q: %v", ErrParam, s.Name, p.Name, raw, err)
+			return nil, fmt.Errorf("%w: %s: %s=%q: %w", ErrParam, s.Name, p.Name, raw, err)
 		}
 		v[p.Name] = val
 	}
 	if s.validate != nil {
 		if err := s.validate(v); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrParam, s.Name, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrParam, s.Name, err)
 		}
 	}
 	return v, nil
@@ -298,7 +298,7 @@ func parseValue(p Param, raw string) (any, error) {
 	case KindVersion:
 		v, err := parseKerasVersion(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%v%s", err, words)
+			return nil, fmt.Errorf("%w%s", err, words)
 		}
 		return v, nil
 	case KindFloats:

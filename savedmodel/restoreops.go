@@ -119,7 +119,7 @@ func addSaver(gd *graphpb.GraphDef, vars []variableNode) (*pb.SaverDef, error) {
 		for k, v := range attrs {
 			a, e := tfops.AttrValue(v)
 			if e != nil {
-				err = fmt.Errorf("%w: saver node %s attr %s: %v", ErrExport, n.Name, k, e)
+				err = fmt.Errorf("%w: saver node %s attr %s: %w", ErrExport, n.Name, k, e)
 				return
 			}
 			n.Attr[k] = a

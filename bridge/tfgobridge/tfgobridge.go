@@ -73,7 +73,7 @@ func ImportLoss(scope *op.Scope, name string, cfg graphs.Config, yTrue, yPred tf
 		}
 		o := sub.AddOperation(spec)
 		if o == nil {
-			return tf.Output{}, fmt.Errorf("%w: %s: node %s (%s): %v", ErrImport, name, n.Name, n.Op, sub.Err())
+			return tf.Output{}, fmt.Errorf("%w: %s: node %s (%s): %w", ErrImport, name, n.Name, n.Op, sub.Err())
 		}
 		outs[n.Name] = o
 	}

@@ -100,10 +100,10 @@ type Context struct {
 	arena *runArena
 }
 
-// Errorf returns an error wrapping engine.ErrKernel; the executor adds the
-// node name and op.
+// Errorf returns an error wrapping engine.ErrKernel and, through %w in
+// format, the cause; the executor adds the node name and op.
 func (c *Context) Errorf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", engine.ErrKernel, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: "+format, append([]any{engine.ErrKernel}, args...)...)
 }
 
 // Alloc returns a zeroed tensor, refusing allocations above the session's

@@ -62,7 +62,7 @@ func (c *Context) ndhwcWindows(in, k []int, useDilations bool) ([3]window, error
 	}
 	for i, name := range []string{"depth", "height", "width"} {
 		if ws[i], err = computeWindow(in[i], k[i], int(strides[i+1]), int(dil[i+1]), padding, 0, 0); err != nil {
-			return ws, c.Errorf("%s: %v", name, err)
+			return ws, c.Errorf("%s: %w", name, err)
 		}
 	}
 	return ws, nil

@@ -185,7 +185,7 @@ func reshapeKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	out, err := x.Reshaped(dims...)
 	if err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	return []*tfops.Tensor{out}, nil
 }
@@ -515,7 +515,7 @@ func (c *Context) stridedSliceView(in []int) (sizes []int, sv stridedView, dims 
 	}
 	spec, err := tfops.ComputeStridedSlice(in64, vals[0], vals[1], vals[2], m)
 	if err != nil {
-		return nil, sv, nil, c.Errorf("input of shape %s: %v", dimsString(in), err)
+		return nil, sv, nil, c.Errorf("input of shape %s: %w", dimsString(in), err)
 	}
 	st := rowMajorStrides(in)
 	sizes = make([]int, len(spec.Sizes))

@@ -175,7 +175,7 @@ func applyBinary[T, R tfops.Elem](c *Context, x, y *tfops.Tensor, outType tfops.
 	}
 	dims, err := broadcastDims(x.Shape(), y.Shape())
 	if err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	out, err := c.AllocUninit(outType, dims...)
 	if err != nil {

@@ -147,7 +147,7 @@ func whileKernel(c *Context) ([]*tfops.Tensor, error) {
 		}
 		more, err := toBool(cv)
 		if err != nil {
-			return nil, c.Errorf("cond function %q: %v", cond.GetName(), err)
+			return nil, c.Errorf("cond function %q: %w", cond.GetName(), err)
 		}
 		if !more {
 			break
@@ -210,7 +210,7 @@ func ifKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	b, err := toBool(c.Inputs[:1])
 	if err != nil {
-		return nil, c.Errorf("cond: %v", err)
+		return nil, c.Errorf("cond: %w", err)
 	}
 	f := els
 	if b {

@@ -185,10 +185,10 @@ func einsumKernel(c *Context) ([]*tfops.Tensor, error) {
 	nb := len(batch)
 	m, k, n := prodSizes(size, freeA), prodSizes(size, contract), prodSizes(size, freeB)
 	if a, err = a.Reshaped(append(append([]int{}, a.Shape()[:nb]...), m, k)...); err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	if b, err = b.Reshaped(append(append([]int{}, b.Shape()[:nb]...), k, n)...); err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	p, err := c.batchMatMul(a, b, false, false, true)
 	if err != nil {
@@ -201,7 +201,7 @@ func einsumKernel(c *Context) ([]*tfops.Tensor, error) {
 		pd = append(pd, size[l])
 	}
 	if p, err = p.Reshaped(pd...); err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	out, err := c.einsumArrange(einsumOperand{t: p, labels: pl}, outLabels, nil)
 	if err != nil {

@@ -162,7 +162,7 @@ func resizeKernel(bilinear bool) Kernel {
 				}
 			}
 			if err := gatherInto(out, x, src); err != nil {
-				return nil, c.Errorf("%v", err)
+				return nil, c.Errorf("%w", err)
 			}
 			return []*tfops.Tensor{out}, nil
 		}
@@ -205,7 +205,7 @@ func resizeKernel(bilinear bool) Kernel {
 func (c *Context) floatImage(x *tfops.Tensor, n, oh, ow, ch int) ([]float32, *tfops.Tensor, error) {
 	in, err := toFloat32s(x)
 	if err != nil {
-		return nil, nil, c.Errorf("%v", err)
+		return nil, nil, c.Errorf("%w", err)
 	}
 	out, err := c.Alloc(tfops.Float, n, oh, ow, ch)
 	return in, out, err

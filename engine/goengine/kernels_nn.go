@@ -136,11 +136,11 @@ func (c *Context) nhwcWindows(h, w, kh, kw int, stridesAttr []int64, useDilation
 	}
 	wh, err := computeWindow(h, kh, int(stridesAttr[1]), int(dh), padding, int(ep[2]), int(ep[3]))
 	if err != nil {
-		return window{}, window{}, c.Errorf("height: %v", err)
+		return window{}, window{}, c.Errorf("height: %w", err)
 	}
 	ww, err := computeWindow(w, kw, int(stridesAttr[2]), int(dw), padding, int(ep[4]), int(ep[5]))
 	if err != nil {
-		return window{}, window{}, c.Errorf("width: %v", err)
+		return window{}, window{}, c.Errorf("width: %w", err)
 	}
 	return wh, ww, nil
 }
@@ -1061,7 +1061,7 @@ func padKernel(mode padMode) Kernel {
 				return nil, c.Errorf("constant_values must be a %v scalar, got %v%v", x.DType(), v.DType(), v.StaticShape())
 			}
 			if err := fillWith(out, v); err != nil {
-				return nil, c.Errorf("%v", err)
+				return nil, c.Errorf("%w", err)
 			}
 		}
 		if mode == padConstant && padRowsInto(out, x, pads) {
@@ -1100,7 +1100,7 @@ func padKernel(mode padMode) Kernel {
 		src := make([]int, out.NumElements())
 		fillPadIndex(src, maps, xs, outDims)
 		if err := gatherInto(out, x, src); err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, c.Errorf("%w", err)
 		}
 		return []*tfops.Tensor{out}, nil
 	}

@@ -26,7 +26,7 @@ func selectV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	dims, err := broadcastDims(cond.Shape(), x.Shape(), y.Shape())
 	if err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	out, err := c.Alloc(x.DType(), dims...)
 	if err != nil {
@@ -62,7 +62,7 @@ func selectKernel(c *Context) ([]*tfops.Tensor, error) {
 		dims[0] = cond.Shape()[0]
 		rc, err := cond.Reshaped(dims...)
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, c.Errorf("%w", err)
 		}
 		cond = rc
 	default:

@@ -259,7 +259,7 @@ func tensorListFromTensorKernel(c *Context) ([]*tfops.Tensor, error) {
 	for i := range items {
 		it, err := sliceRow(t, i)
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, c.Errorf("%w", err)
 		}
 		items[i] = it
 	}

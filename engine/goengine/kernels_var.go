@@ -279,7 +279,7 @@ func readVariableKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	t, err := v.get()
 	if err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	return []*tfops.Tensor{t}, nil
 }
@@ -298,7 +298,7 @@ func assignVariableKernel(sign int) Kernel {
 			_, err = v.update(c.Inputs[1], sign)
 		}
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, c.Errorf("%w", err)
 		}
 		return nil, nil
 	}
@@ -407,13 +407,13 @@ func refAssignKernel(sign int) Kernel {
 				v.value = val.Clone()
 				v.mu.Unlock()
 			} else if err := v.set(val); err != nil {
-				return nil, c.Errorf("%v", err)
+				return nil, c.Errorf("%w", err)
 			}
 			return []*tfops.Tensor{val}, nil
 		}
 		out, err := v.update(val, sign)
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, c.Errorf("%w", err)
 		}
 		return []*tfops.Tensor{out}, nil
 	}
@@ -520,7 +520,7 @@ func saveV2Kernel(c *Context) ([]*tfops.Tensor, error) {
 		m[name] = c.Inputs[3+i]
 	}
 	if err := savedmodel.WriteBundle(prefix, m); err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	return nil, nil
 }
@@ -549,13 +549,13 @@ func mergeV2CheckpointsKernel(c *Context) ([]*tfops.Tensor, error) {
 	for _, p := range prefixes {
 		b, err := savedmodel.OpenBundle(p, savedmodel.BundleOptions{MaxTensorBytes: c.State.limits.MaxTensorBytes})
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, c.Errorf("%w", err)
 		}
 		ts, err := b.Tensors()
 		numShards := int(b.Header().GetNumShards())
 		b.Close()
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, c.Errorf("%w", err)
 		}
 		for k, t := range ts {
 			if _, dup := all[k]; dup {
@@ -569,7 +569,7 @@ func mergeV2CheckpointsKernel(c *Context) ([]*tfops.Tensor, error) {
 		}
 	}
 	if err := savedmodel.WriteBundle(dest, all); err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	if deleteOld {
 		dirs := map[string]bool{}
@@ -676,7 +676,7 @@ func stringJoinKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	t, err := tfops.FromSlice(out, shape...)
 	if err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	return []*tfops.Tensor{t}, nil
 }
@@ -693,7 +693,7 @@ func staticRegexFullMatchKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	re, err := regexp.Compile(`^(?:` + pat + `)$`)
 	if err != nil {
-		return nil, c.Errorf("pattern %q: %v", pat, err)
+		return nil, c.Errorf("pattern %q: %w", pat, err)
 	}
 	in := c.Inputs[0]
 	if in.DType() != tfops.String {
@@ -706,7 +706,7 @@ func staticRegexFullMatchKernel(c *Context) ([]*tfops.Tensor, error) {
 	}
 	t, err := tfops.FromSlice(out, in.Shape()...)
 	if err != nil {
-		return nil, c.Errorf("%v", err)
+		return nil, c.Errorf("%w", err)
 	}
 	return []*tfops.Tensor{t}, nil
 }

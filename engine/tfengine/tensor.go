@@ -127,7 +127,7 @@ func fromTF(t *tf.Tensor) (*tfops.Tensor, error) {
 	}
 	w := &fixedWriter{buf: raw}
 	if _, err := t.WriteContentsTo(w); err != nil {
-		return nil, fmt.Errorf("%v tensor of shape %v: %v", d, dims, err)
+		return nil, fmt.Errorf("%v tensor of shape %v: %w", d, dims, err)
 	}
 	if w.n != len(raw) {
 		return nil, fmt.Errorf("%v tensor of shape %v: got %d bytes of data, want %d", d, dims, w.n, len(raw))

@@ -65,7 +65,7 @@ func (Engine) NewSession(graph *graphpb.GraphDef, opts engine.SessionOptions) (e
 	}
 	s, err := tf.NewSession(g, so)
 	if err != nil {
-		return nil, fmt.Errorf("%w: new TensorFlow session: %s", engine.ErrInvalidGraph, err.Error())
+		return nil, fmt.Errorf("%w: new TensorFlow session: %w", engine.ErrInvalidGraph, err)
 	}
 	return &Session{graph: g, sess: s}, nil
 }
@@ -408,7 +408,7 @@ func (s *Session) Close() error {
 		return nil
 	}
 	if err := s.sess.Close(); err != nil {
-		return fmt.Errorf("tfengine: close session: %s", err.Error())
+		return fmt.Errorf("tfengine: close session: %w", err)
 	}
 	return nil
 }
