@@ -176,17 +176,9 @@ func (s errorStats) report(t *testing.T, what string) {
 	t.Logf("%s: max relative error (|want| >= %g) and max absolute error (|want| < %g) per loss:%s", what, statsFloor, statsFloor, b.String())
 }
 
+// paramString is "k=v,..." sorted by key (graphs.FormatLoss without a name).
 func paramString(p map[string]string) string {
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + p[k]
-	}
-	return strings.Join(parts, ",")
+	return strings.TrimPrefix(graphs.FormatLoss("", p), ":")
 }
 
 func TestLossGoldens(t *testing.T) {

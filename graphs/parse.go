@@ -2,7 +2,8 @@ package graphs
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -82,14 +83,9 @@ func FormatLoss(name string, cfg Config) string {
 	if len(cfg) == 0 {
 		return name
 	}
-	keys := make([]string, 0, len(cfg))
-	for k := range cfg {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + cfg[k]
+	parts := make([]string, 0, len(cfg))
+	for _, k := range slices.Sorted(maps.Keys(cfg)) {
+		parts = append(parts, k+"="+cfg[k])
 	}
 	return name + ":" + strings.Join(parts, ",")
 }
