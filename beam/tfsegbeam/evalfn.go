@@ -1,0 +1,204 @@
+package tfsegbeam
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+
+	"github.com/tfseg/tfseg/dataset"
+	_ "github.com/tfseg/tfseg/engine/goengine" // the engine the workers run (no libtensorflow)
+	"github.com/tfseg/tfseg/eval"
+)
+
+func init() {
+	beam.RegisterType(reflect.TypeOf((*matchFn)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*keyFn)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*pairFn)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*evalFn)(nil)).Elem())
+}
+
+// matchFn lists the files a glob matches on its Beam filesystem.
+type matchFn struct {
+	Glob string
+}
+
+func (f *matchFn) ProcessElement(ctx context.Context, _ []byte, emit func(string)) error {
+	fs, err := filesystem.New(ctx, f.Glob)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	files, err := fs.List(ctx, f.Glob)
+	if err != nil {
+		return fmt.Errorf("tfsegbeam: match %s: %w", f.Glob, err)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("tfsegbeam: no file matches %s", f.Glob)
+	}
+	for _, p := range files {
+		emit(p)
+	}
+	return nil
+}
+
+// keyFn keys a file by the name it pairs by (dataset.Pairing.Key).
+type keyFn struct {
+	Cfg  Config
+	Mask bool
+}
+
+func (f *keyFn) ProcessElement(path string) (string, string) {
+	pg, _ := f.Cfg.pairing()
+	return pg.Key(path, f.Mask), path
+}
+
+// pairFn pairs the images and masks that share a key with
+// dataset.Pairing.Pair, the function tfseg eval's listing uses.
+type pairFn struct {
+	Cfg Config
+}
+
+var paired = beam.NewCounter("tfseg", "images_paired")
+
+func (f *pairFn) ProcessElement(ctx context.Context, key string, images, masks func(*string) bool, emit func(dataset.Pair), note func(Note)) error {
+	pg, err := f.Cfg.pairing()
+	if err != nil {
+		return err
+	}
+	var im, ma []string
+	var p string
+	for images(&p) {
+		im = append(im, p)
+	}
+	for masks(&p) {
+		ma = append(ma, p)
+	}
+	l, err := pg.Pair(im, ma)
+	if err != nil {
+		return err
+	}
+	for _, p := range l.Pairs {
+		emit(p)
+	}
+	paired.Inc(ctx, int64(len(l.Pairs)))
+	for _, m := range l.MasksWithoutImage {
+		note(Note{Kind: "mask", Path: m})
+	}
+	for _, i := range l.Ignored {
+		note(Note{Kind: "ignored", Path: i})
+	}
+	return nil
+}
+
+// evalFn reads and evaluates pairs in batches of up to Cfg.Batch images of
+// one size within a bundle. The model is loaded once per worker process
+// (shared by the DoFn instances), the measures once per instance.
+type evalFn struct {
+	Cfg Config
+
+	ev      *eval.Evaluator
+	opts    eval.Options
+	slicer  *slicer
+	pending map[[3]int][]*dataset.Sample
+	index   int
+	header  bool
+	done    beam.Counter
+	skipped beam.Counter
+}
+
+func (f *evalFn) Setup(ctx context.Context) error {
+	m, err := loadModel(ctx, f.Cfg)
+	if err != nil {
+		return err
+	}
+	if f.opts, err = f.Cfg.evalOptions(); err != nil {
+		return err
+	}
+	if f.ev, err = eval.NewEvaluator(m, f.opts); err != nil {
+		return err
+	}
+	if f.slicer, err = newSlicer(ctx, f.Cfg); err != nil {
+		return err
+	}
+	f.done = beam.NewCounter("tfseg", "images_done")
+	f.skipped = beam.NewCounter("tfseg", "images_skipped")
+	return nil
+}
+
+func (f *evalFn) StartBundle(_ context.Context, _ func(Outcome), _ func(Header)) {
+	f.pending = map[[3]int][]*dataset.Sample{}
+}
+
+func (f *evalFn) ProcessElement(ctx context.Context, p dataset.Pair, emit func(Outcome), header func(Header)) error {
+	s := dataset.ReadWith(p, func(path string) ([]byte, error) { return readFile(ctx, path) }, f.opts.Image, f.opts.Mask)
+	s.Index = f.index
+	f.index++
+	if s.Err != nil {
+		return f.evaluate(ctx, &dataset.Batch{Failed: []*dataset.Sample{s}}, emit, header)
+	}
+	k := [3]int{s.Image.Height, s.Image.Width, s.Image.Channels}
+	f.pending[k] = append(f.pending[k], s)
+	if len(f.pending[k]) >= f.Cfg.withDefaults().Batch {
+		b := &dataset.Batch{Samples: f.pending[k]}
+		delete(f.pending, k)
+		return f.evaluate(ctx, b, emit, header)
+	}
+	return nil
+}
+
+func (f *evalFn) FinishBundle(ctx context.Context, emit func(Outcome), header func(Header)) error {
+	keys := make([][3]int, 0, len(f.pending))
+	for k := range f.pending {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+	for _, k := range keys {
+		if err := f.evaluate(ctx, &dataset.Batch{Samples: f.pending[k]}, emit, header); err != nil {
+			return err
+		}
+	}
+	f.pending = map[[3]int][]*dataset.Sample{}
+	return nil
+}
+
+func (f *evalFn) evaluate(ctx context.Context, b *dataset.Batch, emit func(Outcome), header func(Header)) error {
+	rows, err := f.ev.Evaluate(ctx, b)
+	if err != nil {
+		return err
+	}
+	crop := ""
+	for k := range rows.Crops {
+		crop = k // one batch: one image size, one output size
+	}
+	for _, im := range rows.Images {
+		o := Outcome{Name: im.Name, Image: im.Image, Mask: im.Mask, Height: im.Height, Width: im.Width, Cropped: im.Cropped,
+			Values: im.Values, Slice: f.slicer.slice(dataset.Pair{Name: im.Name, Image: im.Image, Mask: im.Mask})}
+		if im.Cropped {
+			o.Crop = crop
+		}
+		emit(o)
+	}
+	for _, s := range rows.Skipped {
+		emit(Outcome{Name: s.Name, Image: s.Image, Mask: s.Mask, Reason: s.Reason,
+			Slice: f.slicer.slice(dataset.Pair{Name: s.Name, Image: s.Image, Mask: s.Mask})})
+	}
+	f.done.Inc(ctx, int64(len(rows.Images)+len(rows.Skipped)))
+	f.skipped.Inc(ctx, int64(len(rows.Skipped)))
+	if !f.header {
+		if h, ok := f.ev.Header(); ok {
+			header(Header{Model: h.Model, Classes: h.Classes, Columns: h.Columns, Notes: h.Notes})
+			f.header = true
+		}
+	}
+	return nil
+}
+
+func (f *evalFn) Teardown() {
+	if f.ev != nil {
+		f.ev.Close()
+	}
+}
