@@ -39,6 +39,10 @@ type Config struct {
 	Losses, Metrics []string
 	// Batch is the number of images per model run within a bundle (default 8).
 	Batch int
+	// Workers is the number of batches a DoFn instance evaluates at once
+	// (default 2, as tfseg eval's --workers); each has its own sessions
+	// on the worker process's one model.
+	Workers int
 	// SkipBad sends images that cannot be evaluated to the dead-letter
 	// output instead of failing the pipeline.
 	SkipBad bool
@@ -68,6 +72,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Worst <= 0 {
 		c.Worst = 5
+	}
+	if c.Workers <= 0 {
+		c.Workers = 2
 	}
 	if c.Shards <= 0 {
 		c.Shards = 4

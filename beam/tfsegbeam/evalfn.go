@@ -95,19 +95,30 @@ func (f *pairFn) ProcessElement(ctx context.Context, key string, images, masks f
 }
 
 // evalFn reads and evaluates pairs in batches of up to Cfg.Batch images of
-// one size within a bundle. The model is loaded once per worker process
-// (shared by the DoFn instances), the measures once per instance.
+// one size within a bundle, Cfg.Workers batches at once. The model is
+// loaded once per worker process (shared by the DoFn instances), the
+// measures once per instance and evaluation worker.
 type evalFn struct {
 	Cfg Config
 
-	ev      *eval.Evaluator
-	opts    eval.Options
-	slicer  *slicer
-	pending map[[3]int][]*dataset.Sample
-	index   int
-	header  bool
-	done    beam.Counter
-	skipped beam.Counter
+	evs      chan *eval.Evaluator
+	all      []*eval.Evaluator
+	opts     eval.Options
+	slicer   *slicer
+	pending  map[[3]int][]*dataset.Sample
+	inflight int
+	results  chan result
+	index    int
+	header   bool
+	done     beam.Counter
+	skipped  beam.Counter
+}
+
+// result is a batch evaluated by a worker goroutine.
+type result struct {
+	rows *eval.Rows
+	ev   *eval.Evaluator
+	err  error
 }
 
 func (f *evalFn) Setup(ctx context.Context) error {
@@ -118,8 +129,16 @@ func (f *evalFn) Setup(ctx context.Context) error {
 	if f.opts, err = f.Cfg.evalOptions(); err != nil {
 		return err
 	}
-	if f.ev, err = eval.NewEvaluator(m, f.opts); err != nil {
-		return err
+	n := f.Cfg.withDefaults().Workers
+	f.evs = make(chan *eval.Evaluator, n)
+	f.results = make(chan result, n)
+	for range n {
+		ev, err := eval.NewEvaluator(m, f.opts)
+		if err != nil {
+			return err
+		}
+		f.all = append(f.all, ev)
+		f.evs <- ev
 	}
 	if f.slicer, err = newSlicer(ctx, f.Cfg); err != nil {
 		return err
@@ -138,14 +157,14 @@ func (f *evalFn) ProcessElement(ctx context.Context, p dataset.Pair, emit func(O
 	s.Index = f.index
 	f.index++
 	if s.Err != nil {
-		return f.evaluate(ctx, &dataset.Batch{Failed: []*dataset.Sample{s}}, emit, header)
+		return f.submit(ctx, &dataset.Batch{Failed: []*dataset.Sample{s}}, emit, header)
 	}
 	k := [3]int{s.Image.Height, s.Image.Width, s.Image.Channels}
 	f.pending[k] = append(f.pending[k], s)
 	if len(f.pending[k]) >= f.Cfg.withDefaults().Batch {
 		b := &dataset.Batch{Samples: f.pending[k]}
 		delete(f.pending, k)
-		return f.evaluate(ctx, b, emit, header)
+		return f.submit(ctx, b, emit, header)
 	}
 	return nil
 }
@@ -156,20 +175,66 @@ func (f *evalFn) FinishBundle(ctx context.Context, emit func(Outcome), header fu
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+	var first error
 	for _, k := range keys {
-		if err := f.evaluate(ctx, &dataset.Batch{Samples: f.pending[k]}, emit, header); err != nil {
-			return err
+		if first == nil {
+			first = f.submit(ctx, &dataset.Batch{Samples: f.pending[k]}, emit, header)
 		}
 	}
 	f.pending = map[[3]int][]*dataset.Sample{}
-	return nil
+	for f.inflight > 0 {
+		if err := f.collect(ctx, <-f.results, emit, header); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
-func (f *evalFn) evaluate(ctx context.Context, b *dataset.Batch, emit func(Outcome), header func(Header)) error {
-	rows, err := f.ev.Evaluate(ctx, b)
-	if err != nil {
-		return err
+// submit starts the evaluation of b on a free evaluation worker (waiting
+// for one when all are busy) and emits the results of finished batches.
+// Emitting happens here, in the bundle's goroutine, as Beam requires.
+func (f *evalFn) submit(ctx context.Context, b *dataset.Batch, emit func(Outcome), header func(Header)) error {
+	for f.inflight >= cap(f.evs) {
+		if err := f.collect(ctx, <-f.results, emit, header); err != nil {
+			return f.drain(err)
+		}
 	}
+	ev := <-f.evs
+	f.inflight++
+	go func() {
+		rows, err := ev.Evaluate(context.Background(), b)
+		f.results <- result{rows: rows, ev: ev, err: err}
+	}()
+	for {
+		select {
+		case r := <-f.results:
+			if err := f.collect(ctx, r, emit, header); err != nil {
+				return f.drain(err)
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// drain waits for the batches in flight after an error.
+func (f *evalFn) drain(err error) error {
+	for f.inflight > 0 {
+		r := <-f.results
+		f.inflight--
+		f.evs <- r.ev
+	}
+	return err
+}
+
+// collect emits one finished batch.
+func (f *evalFn) collect(ctx context.Context, r result, emit func(Outcome), header func(Header)) error {
+	f.inflight--
+	f.evs <- r.ev
+	if r.err != nil {
+		return r.err
+	}
+	rows := r.rows
 	crop := ""
 	for k := range rows.Crops {
 		crop = k // one batch: one image size, one output size
@@ -189,7 +254,7 @@ func (f *evalFn) evaluate(ctx context.Context, b *dataset.Batch, emit func(Outco
 	f.done.Inc(ctx, int64(len(rows.Images)+len(rows.Skipped)))
 	f.skipped.Inc(ctx, int64(len(rows.Skipped)))
 	if !f.header {
-		if h, ok := f.ev.Header(); ok {
+		if h, ok := r.ev.Header(); ok {
 			header(Header{Model: h.Model, Classes: h.Classes, Columns: h.Columns, Notes: h.Notes})
 			f.header = true
 		}
@@ -198,7 +263,7 @@ func (f *evalFn) evaluate(ctx context.Context, b *dataset.Batch, emit func(Outco
 }
 
 func (f *evalFn) Teardown() {
-	if f.ev != nil {
-		f.ev.Close()
+	for _, ev := range f.all {
+		ev.Close()
 	}
 }

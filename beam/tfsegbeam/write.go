@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/url"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -134,9 +135,14 @@ type writeDeadFn struct {
 }
 
 func (f *writeDeadFn) ProcessElement(ctx context.Context, _ int, dead func(*Outcome) bool) error {
+	var all []Outcome
+	var o Outcome
+	for dead(&o) {
+		all = append(all, o)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return writeFile(ctx, join(f.Out, DeadLetterFile), func(w io.Writer) error {
-		var o Outcome
-		for dead(&o) {
+		for _, o := range all {
 			line, err := json.Marshal(map[string]string{"name": o.Name, "image": o.Image, "mask": o.Mask, "error": o.Reason})
 			if err != nil {
 				return err

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -65,6 +66,7 @@ func init() {
 	flag.Var(&losses, "loss", "loss `NAME[:key=value,...]` per image (repeatable; default keras_bce or keras_cce; none for no loss)")
 	flag.Var(&metricList, "metric", "metric `NAME[:key=value,...]` (repeatable; default iou, dice_coef, precision, recall, pixel_accuracy; none for none)")
 	flag.IntVar(&cfg.Batch, "batch", 8, "images per model run, within a bundle")
+	flag.IntVar(&cfg.Workers, "workers", 2, "batches evaluated at once in each DoFn instance (as tfseg eval's --workers)")
 	flag.BoolVar(&cfg.SkipBad, "skip-bad", false, "write images that cannot be evaluated to dead-letter.jsonl (default: the pipeline fails naming the first)")
 	flag.IntVar(&cfg.Worst, "worst", 5, "how many worst images the summary lists")
 	flag.StringVar(&cfg.Scale, "scale", "unit", "PNG/JPEG samples: unit (v/255, v/65535) or raw")
@@ -150,6 +152,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		runner = "universal"
 	}
+	if *jobopts.WorkerBinary == "" && runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+		// This static binary is the worker: stage it rather than let Beam
+		// cross-compile the sources (which a user's machine may not have).
+		if self, err := os.Executable(); err == nil {
+			*jobopts.WorkerBinary = self
+		}
+	}
 	if *progress > 0 && *jobopts.Endpoint != "" && runner != "dataflow" {
 		stopProgress = watchProgress(ctx, *jobopts.Endpoint, *jobopts.JobName, *progress, stderr)
 	}
@@ -157,7 +166,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	res, err := beam.Run(ctx, runner, p)
 	stopProgress()
 	if err != nil {
-		fmt.Fprintf(stderr, "tfseg-beam: the pipeline failed: %v\n", err)
+		fmt.Fprintf(stderr, "tfseg-beam: the pipeline failed: %s\n", cause(err))
 		return 1
 	}
 	done, skipped := int64(-1), int64(-1)
@@ -172,4 +181,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "summary -> %s/%s; per image -> %s/rows-*.csv, rows-*.jsonl\n", strings.TrimRight(cfg.Out, "/"), tfsegbeam.SummaryFile, strings.TrimRight(cfg.Out, "/"))
 	return 0
+}
+
+// cause shortens a pipeline error to its root cause: Beam's errors carry
+// the whole bundle's plan before the DoFn's own error.
+func cause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "failed:\n"); i >= 0 {
+		return strings.TrimSpace(msg[i+len("failed:\n"):])
+	}
+	return msg
 }

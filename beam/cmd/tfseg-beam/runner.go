@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/container/tools"
@@ -16,6 +17,7 @@ import (
 	jobpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/jobmanagement_v1"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/grpcx"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -149,7 +151,9 @@ func bootProcessWorker() bool {
 	if *provisionEndpoint == "" {
 		return false
 	}
-	ctx := context.Background()
+	// Prism passes --id='ID' (quotes included); its worker pool knows ID.
+	id := strings.Trim(flag.Lookup("id").Value.String(), "'")
+	ctx := grpcx.WriteWorkerID(context.Background(), id)
 	info, err := tools.ProvisionInfo(ctx, *provisionEndpoint)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "tfseg-beam worker: provisioning: %v\n", err)
@@ -160,7 +164,7 @@ func bootProcessWorker() bool {
 		fmt.Fprintf(os.Stderr, "tfseg-beam worker: pipeline options: %v\n", err)
 		os.Exit(1)
 	}
-	for k, v := range map[string]string{"worker": "true", "logging_endpoint": info.GetLoggingEndpoint().GetUrl(),
+	for k, v := range map[string]string{"worker": "true", "id": id, "logging_endpoint": info.GetLoggingEndpoint().GetUrl(),
 		"control_endpoint": info.GetControlEndpoint().GetUrl(), "options": options} {
 		if err := flag.Set(k, v); err != nil {
 			fmt.Fprintf(os.Stderr, "tfseg-beam worker: %v\n", err)
