@@ -176,3 +176,62 @@ func TestFaults(t *testing.T) {
 		t.Errorf("a failed run wrote %d files in %s", len(ents), out)
 	}
 }
+
+// TestSlices: --slice-by a path pattern and a metadata column give, per
+// slice, the summary tfseg eval gives on that slice's images alone.
+func TestSlices(t *testing.T) {
+	model, images, masks := demoData(t, 30)
+	dir := t.TempDir()
+	meta := filepath.Join(dir, "meta.csv")
+	var b strings.Builder
+	b.WriteString("site,file\n")
+	site := func(name string) string {
+		var i int
+		fmt.Sscanf(name, "circle_%d", &i)
+		return []string{"north", "south", "east/west"}[i%3]
+	}
+	for i := range 30 {
+		name := fmt.Sprintf("circle_%05d", i)
+		fmt.Fprintf(&b, "%s,%s.png\n", site(name), name)
+	}
+	if err := os.WriteFile(meta, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		slice func(name string) string
+	}{
+		{"path", []string{"--slice-by", `path:circle_000(\d)\d\.png$`}, func(name string) string { return name[10:11] }},
+		{"meta", []string{"--slice-by", "meta:site", "--metadata", meta}, site},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"eval", "--model", model, "--images", images, "--masks", masks, "--out", out}, tc.args...)
+			code, _, stderr := runBeam(t, nil, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			files, _ := filepath.Glob(filepath.Join(out, "slices", "*.json"))
+			slices := map[string]bool{}
+			for i := range 30 {
+				slices[tc.slice(fmt.Sprintf("circle_%05d", i))] = true
+			}
+			if len(files) != len(slices) {
+				t.Fatalf("slice files %v, want one per slice of %v", files, slices)
+			}
+			for s := range slices {
+				data, err := os.ReadFile(filepath.Join(out, "slices", strings.ReplaceAll(s, "/", "%2F")+".json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got refJSON
+				if err := json.Unmarshal(data, &got); err != nil {
+					t.Fatal(err)
+				}
+				_, ref := referenceOf(t, model, images, masks, false, func(name string) bool { return tc.slice(name) == s })
+				compareSummary(t, "slice "+s, got, ref)
+			}
+		})
+	}
+}

@@ -149,9 +149,24 @@ func fixture(t *testing.T, name string) string {
 // the report's CSV and JSON.
 func reference(t *testing.T, model, images, masks string, skipBad bool, measures ...eval.Measure) (csvText string, js refJSON) {
 	t.Helper()
+	return referenceOf(t, model, images, masks, skipBad, nil, measures...)
+}
+
+// referenceOf is reference on the images keep keeps (by name; nil: all).
+func referenceOf(t *testing.T, model, images, masks string, skipBad bool, keep func(name string) bool, measures ...eval.Measure) (csvText string, js refJSON) {
+	t.Helper()
 	l, err := dataset.Match(images, masks, dataset.MatchOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if keep != nil {
+		var kept []dataset.Pair
+		for _, p := range l.Pairs {
+			if keep(p.Name) {
+				kept = append(kept, p)
+			}
+		}
+		l.Pairs = kept
 	}
 	m, err := eval.Load(model, eval.LoadOptions{Engine: "go"})
 	if err != nil {
@@ -193,9 +208,9 @@ type refJSON struct {
 	Ignored  json.RawMessage `json:"ignored"`
 	Notes    json.RawMessage `json:"notes"`
 	Summary  []struct {
-		Name                 string
-		N, NaN               int
-		Mean, Std, Min, Max  *float64
+		Name                string
+		N, NaN              int
+		Mean, Std, Min, Max *float64
 	} `json:"summary"`
 	Images []struct {
 		Name   string              `json:"name"`
