@@ -235,3 +235,25 @@ func TestSlices(t *testing.T) {
 		})
 	}
 }
+
+// TestUsage: bad flags stop tfseg-beam before any pipeline, with status 2
+// and a message naming the problem.
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--images", "i", "--masks", "m", "--out", "o"}, "required"},
+		{[]string{"eval", "--model", "m", "--images", "i", "--masks", "m", "--out", "o", "--loss", "nope"}, "nope"},
+		{[]string{"eval", "--model", "m", "--images", "i", "--masks", "i", "--out", "o"}, "mask suffix"},
+		{[]string{"eval", "--model", "m", "--images", "i", "--masks", "m", "--out", "o", "--slice-by", "path:no-group"}, "capture group"},
+		{[]string{"eval", "--model", "m", "--images", "i", "--masks", "m", "--out", "o", "--from-logits", "yes"}, "auto or off"},
+		{[]string{"eval", "extra"}, "no arguments"},
+		{[]string{"frobnicate"}, "usage: tfseg-beam eval"},
+	} {
+		code, _, stderr := runBeam(t, nil, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
