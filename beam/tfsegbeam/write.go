@@ -1,6 +1,7 @@
 package tfsegbeam
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -91,23 +92,44 @@ type writeRowsFn struct {
 
 func (f *writeRowsFn) ProcessElement(ctx context.Context, shard int, rows func(*Outcome) bool, headers func(*Header) bool) error {
 	h := firstHeader(headers)
-	rep := &eval.Report{Columns: h.Columns}
-	var o Outcome
-	for rows(&o) {
-		rep.Images = append(rep.Images, eval.ImageResult{Name: o.Name, Image: o.Image, Mask: o.Mask,
-			Height: o.Height, Width: o.Width, Cropped: o.Cropped, Values: o.Values})
-	}
-	if err := writeFile(ctx, join(f.Out, ShardName(shard, f.Shards, "csv")), rep.WriteCSV); err != nil {
+	// Both files are written as the rows come: memory does not grow with
+	// the shard.
+	return writeFile(ctx, join(f.Out, ShardName(shard, f.Shards, "csv")), func(wc io.Writer) error {
+		return writeFile(ctx, join(f.Out, ShardName(shard, f.Shards, "jsonl")), func(wj io.Writer) error {
+			head := true
+			var o Outcome
+			for rows(&o) {
+				im := eval.ImageResult{Name: o.Name, Image: o.Image, Mask: o.Mask,
+					Height: o.Height, Width: o.Width, Cropped: o.Cropped, Values: o.Values}
+				if err := writeCSVRow(wc, h.Columns, im, head); err != nil {
+					return err
+				}
+				head = false
+				if _, err := wj.Write(append(jsonRow(h.Columns, im), '\n')); err != nil {
+					return err
+				}
+			}
+			if head { // no row: the header alone
+				return (&eval.Report{Columns: h.Columns}).WriteCSV(wc)
+			}
+			return nil
+		})
+	})
+}
+
+// writeCSVRow writes im as eval.Report.WriteCSV writes it (the same code:
+// a report of one image), with the header line when head is set.
+func writeCSVRow(w io.Writer, cols []eval.Column, im eval.ImageResult, head bool) error {
+	var b bytes.Buffer
+	if err := (&eval.Report{Columns: cols, Images: []eval.ImageResult{im}}).WriteCSV(&b); err != nil {
 		return err
 	}
-	return writeFile(ctx, join(f.Out, ShardName(shard, f.Shards, "jsonl")), func(w io.Writer) error {
-		for _, im := range rep.Images {
-			if _, err := w.Write(append(jsonRow(h.Columns, im), '\n')); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	out := b.Bytes()
+	if !head {
+		out = out[bytes.IndexByte(out, '\n')+1:]
+	}
+	_, err := w.Write(out)
+	return err
 }
 
 // jsonRow is one image as a JSON object with the CSV's columns, in order;

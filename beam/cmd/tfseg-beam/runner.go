@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,6 +171,13 @@ func bootProcessWorker() bool {
 		if err := flag.Set(k, v); err != nil {
 			fmt.Fprintf(os.Stderr, "tfseg-beam worker: %v\n", err)
 			os.Exit(1)
+		}
+	}
+	if v := os.Getenv("TFSEG_BEAM_WORKER_GOMEMLIMIT"); v != "" {
+		// GOMEMLIMIT for the worker only (the runner that starts it shares
+		// its environment).
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			debug.SetMemoryLimit(n << 20)
 		}
 	}
 	if path := os.Getenv("TFSEG_BEAM_WORKER_RSS"); path != "" {
