@@ -32,7 +32,10 @@ func recordPeakRSS(path string) {
 					continue
 				}
 				v := strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:"))
-				_ = os.WriteFile(path, []byte(fmt.Sprintf("%s heap_alloc_max_MiB %d heap_sys_MiB %d num_gc %d\n", v, maxLive>>20, ms.HeapSys>>20, ms.NumGC)), 0o644)
+				// Written then renamed: the runner may kill this process at any time.
+				if os.WriteFile(path+".tmp", []byte(fmt.Sprintf("%s heap_alloc_max_MiB %d heap_sys_MiB %d num_gc %d\n", v, maxLive>>20, ms.HeapSys>>20, ms.NumGC)), 0o644) == nil {
+					_ = os.Rename(path+".tmp", path)
+				}
 				kb, _ := strconv.Atoi(strings.Fields(v)[0])
 				if prof != "" && kb > last+4096 {
 					last = kb
