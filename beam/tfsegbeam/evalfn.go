@@ -21,10 +21,15 @@ func init() {
 	beam.RegisterType(reflect.TypeOf((*evalFn)(nil)).Elem())
 }
 
-// matchFn lists the files a glob matches on its Beam filesystem.
+// matchFn lists the files a glob matches on its Beam filesystem; with
+// Images set it counts them (images_matched: the progress line's total,
+// known before the evaluation starts since matching is a stage of its own).
 type matchFn struct {
-	Glob string
+	Glob   string
+	Images bool
 }
+
+var matched = beam.NewCounter("tfseg", "images_matched")
 
 func (f *matchFn) ProcessElement(ctx context.Context, _ []byte, emit func(string)) error {
 	fs, err := filesystem.New(ctx, f.Glob)
@@ -41,6 +46,9 @@ func (f *matchFn) ProcessElement(ctx context.Context, _ []byte, emit func(string
 	}
 	for _, p := range files {
 		emit(p)
+	}
+	if f.Images {
+		matched.Inc(ctx, int64(len(files)))
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ func Build(s beam.Scope, c Config) (beam.PCollection, error) {
 	c = c.withDefaults()
 	s = s.Scope("tfseg-eval")
 	imp := beam.Impulse(s)
-	images := beam.ParDo(s.Scope("match-images"), &matchFn{Glob: glob(c.Images)}, imp)
+	images := beam.ParDo(s.Scope("match-images"), &matchFn{Glob: glob(c.Images), Images: true}, imp)
 	imagesKV := beam.ParDo(s, &keyFn{Cfg: c}, images)
 	masks := images
 	if glob(c.Masks) != glob(c.Images) {

@@ -69,7 +69,8 @@ func counters(cs []metrics.CounterResult) (done, skipped int64) {
 
 // watchProgress polls the job service's metrics for the job named name
 // and prints a progress line every period: images done, images per second
-// and, once the pairing is done, the total and the time left.
+// and, once the files are matched, the total (the image files matched: an
+// upper bound, as it counts files that are not images) and the time left.
 func watchProgress(ctx context.Context, endpoint, name string, period time.Duration, w io.Writer) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	finished := make(chan struct{})
@@ -134,7 +135,7 @@ func jobCounters(ctx context.Context, cli jobpb.JobServiceClient, name string) (
 				done += v
 			case "images_skipped":
 				skipped += v
-			case "images_paired":
+			case "images_matched":
 				total += v
 			}
 		}
