@@ -81,7 +81,7 @@ func TestPairingByKeyGroups(t *testing.T) {
 	assert.ErrorIs(t, err, ErrAmbiguous)
 }
 
-// TestDecodeSameAsRead: DecodeImage, DecodeMask and ReadWith on a file's
+// TestDecodeSameAsRead: DecodeImageFile, DecodeMaskFile and ReadWith on a file's
 // bytes give what ReadImage, ReadMask and Read give on the file, errors
 // included.
 func TestDecodeSameAsRead(t *testing.T) {
@@ -94,14 +94,14 @@ func TestDecodeSameAsRead(t *testing.T) {
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
 		want, wantErr := ReadImage(p, ImageOptions{Channels: 3})
-		got, gotErr := DecodeImage(p, data, ImageOptions{Channels: 3})
+		got, gotErr := DecodeImageFile(p, data, ImageOptions{Channels: 3})
 		assert.Equal(t, want, got)
 		assert.Equal(t, fmt.Sprint(wantErr), fmt.Sprint(gotErr))
 	}
 	data, err := os.ReadFile(msk)
 	require.NoError(t, err)
 	want, wantErr := ReadMask(msk, MaskOptions{})
-	got, gotErr := DecodeMask(msk, data, MaskOptions{})
+	got, gotErr := DecodeMaskFile(msk, data, MaskOptions{})
 	require.NoError(t, wantErr)
 	require.NoError(t, gotErr)
 	assert.Equal(t, want, got)

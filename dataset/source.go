@@ -33,11 +33,12 @@ func (s source) open() (readSeekCloser, error) {
 	return os.Open(s.path)
 }
 
-// DecodeImage is ReadImage on a file's content already read (from any
+// DecodeImageFile is ReadImage on a file's content already read (from any
 // storage, say a Beam filesystem): name is the file's path, used for its
-// extension and in errors. The result is the same as ReadImage's on a file
-// holding data.
-func DecodeImage(name string, data []byte, opts ImageOptions) (*Image, error) {
+// extension and in errors. The result, errors included, is the same as
+// ReadImage's on a file holding data (DecodeImage, which reads an
+// io.Reader, recognises the format by content alone).
+func DecodeImageFile(name string, data []byte, opts ImageOptions) (*Image, error) {
 	im, err := readImage(source{path: name, data: nonNil(data)}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", name, err)
@@ -45,8 +46,9 @@ func DecodeImage(name string, data []byte, opts ImageOptions) (*Image, error) {
 	return im, nil
 }
 
-// DecodeMask is ReadMask on a file's content already read; see DecodeImage.
-func DecodeMask(name string, data []byte, opts MaskOptions) (*Mask, error) {
+// DecodeMaskFile is ReadMask on a file's content already read; see
+// DecodeImageFile.
+func DecodeMaskFile(name string, data []byte, opts MaskOptions) (*Mask, error) {
 	m, err := readMask(source{path: name, data: nonNil(data)}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mask %s: %w", name, err)
@@ -76,7 +78,7 @@ func ReadWith(p Pair, read func(path string) ([]byte, error), imgOpts ImageOptio
 		s.Err = fmt.Errorf("image %s: %w: %v", p.Image, ErrFormat, err)
 		return s
 	}
-	im, err := DecodeImage(p.Image, data, imgOpts)
+	im, err := DecodeImageFile(p.Image, data, imgOpts)
 	if err != nil {
 		s.Err = err
 		return s
@@ -85,7 +87,7 @@ func ReadWith(p Pair, read func(path string) ([]byte, error), imgOpts ImageOptio
 		s.Err = fmt.Errorf("mask %s: %w: %v", p.Mask, ErrFormat, err)
 		return s
 	}
-	m, err := DecodeMask(p.Mask, data, maskOpts)
+	m, err := DecodeMaskFile(p.Mask, data, maskOpts)
 	if err != nil {
 		s.Err = err
 		return s

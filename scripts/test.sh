@@ -80,6 +80,7 @@ step "4b/7 beam module (beam/: its own go.mod; the Beam SDK comes from the modul
 	# one build configuration compiles the Beam SDK once.
 	export GOWORK=off GOFLAGS="$(go env GOFLAGS) -mod=readonly" GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}" CGO_ENABLED=0
 	go mod download
+	GOFLAGS= go mod tidy -diff || fail "beam/: go mod tidy would change go.mod/go.sum (diff above): run (cd beam && GOWORK=off go mod tidy)"
 	go vet ./...
 	go build ./...
 	# Builds tfseg-beam and Beam's cmd/prism, runs pipelines on Prism in
