@@ -111,7 +111,8 @@ type CalibrationResult struct {
 	// Tried holds one calibration per sigma and its mean Dice coefficient
 	// on the calibration images, in the order of the sigmas.
 	Tried []Calibration
-	Dice  []float64
+	// Dice holds the mean Dice coefficient of each of Tried.
+	Dice []float64
 }
 
 // Calibrate fits the baseline model on n images of data (use a seed the

@@ -8,7 +8,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -78,21 +77,22 @@ func supported(path string) bool {
 // (H, W, C) or (1, H, W, C), of any real or bool dtype. Errors name path and
 // wrap ErrFormat or ErrImage.
 func ReadImage(path string, opts ImageOptions) (*Image, error) {
-	im, err := readImage(path, opts)
+	im, err := readImage(fileSource(path), opts)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", path, err)
 	}
 	return im, nil
 }
 
-func readImage(path string, opts ImageOptions) (*Image, error) {
+func readImage(src source, opts ImageOptions) (*Image, error) {
+	path := src.path
 	if opts.Channels != 0 && opts.Channels != 1 && opts.Channels != 3 {
 		return nil, fmt.Errorf("%w: ImageOptions.Channels is %d, want 0, 1 or 3", ErrImage, opts.Channels)
 	}
 	var im *Image
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".npy":
-		t, err := readNpy(path, opts.maxPixels()*4*8)
+		t, err := readNpy(src, opts.maxPixels()*4*8)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +100,7 @@ func readImage(path string, opts ImageOptions) (*Image, error) {
 			return nil, err
 		}
 	case ".png", ".jpg", ".jpeg":
-		m, err := decodeBounded(path, opts.maxPixels())
+		m, err := decodeBounded(src, opts.maxPixels())
 		if err != nil {
 			return nil, err
 		}
@@ -111,8 +111,8 @@ func readImage(path string, opts ImageOptions) (*Image, error) {
 	return convertChannels(im, opts.Channels)
 }
 
-func readNpy(path string, maxBytes int) (*tfops.Tensor, error) {
-	f, err := os.Open(path)
+func readNpy(src source, maxBytes int) (*tfops.Tensor, error) {
+	f, err := src.open()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
@@ -125,15 +125,15 @@ func readNpy(path string, maxBytes int) (*tfops.Tensor, error) {
 }
 
 // decodeBounded decodes a PNG or JPEG after checking its header's size.
-func decodeBounded(path string, maxPixels int) (image.Image, error) {
-	m, _, err := decodeBoundedFormat(path, maxPixels)
+func decodeBounded(src source, maxPixels int) (image.Image, error) {
+	m, _, err := decodeBoundedFormat(src, maxPixels)
 	return m, err
 }
 
 // decodeBoundedFormat is decodeBounded that also says whether the content
 // (not the file name) is lossy JPEG.
-func decodeBoundedFormat(path string, maxPixels int) (img image.Image, lossy bool, err error) {
-	f, err := os.Open(path)
+func decodeBoundedFormat(src source, maxPixels int) (img image.Image, lossy bool, err error) {
+	f, err := src.open()
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrFormat, err)
 	}

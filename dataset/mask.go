@@ -73,14 +73,15 @@ type MaskOptions struct {
 // is (H, W), (H, W, 1), (1, H, W) or (1, H, W, 1) of integers, bools or
 // floats holding whole numbers. Errors name path and wrap ErrFormat or ErrMask.
 func ReadMask(path string, opts MaskOptions) (*Mask, error) {
-	m, err := readMask(path, opts)
+	m, err := readMask(fileSource(path), opts)
 	if err != nil {
 		return nil, fmt.Errorf("mask %s: %w", path, err)
 	}
 	return m, nil
 }
 
-func readMask(path string, opts MaskOptions) (*Mask, error) {
+func readMask(src source, opts MaskOptions) (*Mask, error) {
+	path := src.path
 	maxPixels := opts.MaxPixels
 	if maxPixels <= 0 {
 		maxPixels = defaultMaxPixels
@@ -88,13 +89,13 @@ func readMask(path string, opts MaskOptions) (*Mask, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	switch ext {
 	case ".npy":
-		t, err := readNpy(path, maxPixels*8)
+		t, err := readNpy(src, maxPixels*8)
 		if err != nil {
 			return nil, err
 		}
 		return maskFromTensor(t, opts.Encoding)
 	case ".png", ".jpg", ".jpeg":
-		img, lossy, err := decodeBoundedFormat(path, maxPixels)
+		img, lossy, err := decodeBoundedFormat(src, maxPixels)
 		if errors.Is(err, ErrImage) {
 			// The pixel limit: for a mask that is a mask error (ReadMask
 			// documents ErrFormat or ErrMask); ErrImage still matches.

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 )
 
 // Pair is an image and its mask, matched by name.
@@ -56,69 +54,34 @@ type MatchOptions struct {
 // one directory with the same name (cat.png, cat.npy) are an ErrAmbiguous
 // error naming both. Subdirectories are not searched.
 func Match(imagesDir, masksDir string, opts MatchOptions) (*Listing, error) {
-	same := filepath.Clean(imagesDir) == filepath.Clean(masksDir)
-	if same && opts.MaskSuffix == "" {
+	pg := Pairing{MaskSuffix: opts.MaskSuffix, SameDir: filepath.Clean(imagesDir) == filepath.Clean(masksDir)}
+	if pg.SameDir && opts.MaskSuffix == "" {
 		return nil, fmt.Errorf("%w: images and masks are both in %s; set a mask suffix to tell them apart", ErrAmbiguous, imagesDir)
 	}
-	isMask := func(stem string) bool { return same && strings.HasSuffix(stem, opts.MaskSuffix) }
-	l := &Listing{}
-	images, err := listDir(imagesDir, func(stem string) bool { return !isMask(stem) }, &l.Ignored)
+	images, err := listDir(imagesDir)
 	if err != nil {
 		return nil, err
 	}
-	maskIgnored := &l.Ignored
-	if same {
-		maskIgnored = new([]string) // already listed with the images
-	}
-	masks, err := listDir(masksDir, func(stem string) bool { return !same || isMask(stem) }, maskIgnored)
-	if err != nil {
-		return nil, err
-	}
-	used := map[string]bool{}
-	for stem, path := range images {
-		p := Pair{Name: stem, Image: path}
-		if m, ok := masks[stem+opts.MaskSuffix]; ok {
-			p.Mask = m
-			used[stem+opts.MaskSuffix] = true
-		}
-		l.Pairs = append(l.Pairs, p)
-	}
-	for stem, path := range masks {
-		if !used[stem] {
-			l.MasksWithoutImage = append(l.MasksWithoutImage, path)
+	masks := images
+	if !pg.SameDir {
+		if masks, err = listDir(masksDir); err != nil {
+			return nil, err
 		}
 	}
-	sort.Slice(l.Pairs, func(i, j int) bool { return l.Pairs[i].Name < l.Pairs[j].Name })
-	sort.Strings(l.MasksWithoutImage)
-	sort.Strings(l.Ignored)
-	return l, nil
+	return pg.Pair(images, masks)
 }
 
-// listDir maps file stems to paths for the supported files of dir that keep says to keep.
-func listDir(dir string, keep func(stem string) bool, ignored *[]string) (map[string]string, error) {
+// listDir lists the files of dir (not directories).
+func listDir(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	out := map[string]string{}
+	var out []string
 	for _, e := range ents {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") || e.IsDir() {
-			continue
+		if !e.IsDir() {
+			out = append(out, filepath.Join(dir, e.Name()))
 		}
-		path := filepath.Join(dir, name)
-		if !supported(name) {
-			*ignored = append(*ignored, path)
-			continue
-		}
-		stem := strings.TrimSuffix(name, filepath.Ext(name))
-		if !keep(stem) {
-			continue
-		}
-		if prev, dup := out[stem]; dup {
-			return nil, fmt.Errorf("%w: %s and %s", ErrAmbiguous, prev, path)
-		}
-		out[stem] = path
 	}
 	return out, nil
 }

@@ -20,7 +20,8 @@ import (
 type Card struct {
 	// Index is the image's position in Report.Images.
 	Index int
-	Name  string
+	// Name is the image's name.
+	Name string
 	// PNG is the card (overlay.RenderCard) encoded as PNG.
 	PNG []byte
 }

@@ -114,6 +114,8 @@ type CompareOptions struct {
 // Difference is one column of a comparison: B minus A over the images
 // both reports scored (a finite value in both).
 type Difference struct {
+	// Column is the column's name in A (B's may differ, see
+	// Comparison.Notes); Kind is "loss" or "metric".
 	Column string
 	Kind   string
 	// N is the number of paired images.
@@ -129,23 +131,27 @@ type Difference struct {
 
 // Change is one image's value in the ranking column in A and B.
 type Change struct {
+	// Name is the image; A and B its values, Diff = B - A.
 	Name       string
 	A, B, Diff float64
 }
 
 // Comparison is the result of Compare.
 type Comparison struct {
+	// A and B are the compared reports.
 	A, B *Report
 	// Paired counts the images in both; OnlyA and OnlyB name the others.
 	Paired       int
 	OnlyA, OnlyB []string
-	Differences  []Difference
+	// Differences has one entry per column both reports have.
+	Differences []Difference
 	// ChangedBy is the column the most-changed images are ranked by (A's
 	// ranking column); Changed lists them, largest |B - A| first.
 	ChangedBy string
 	Changed   []Change
 	// Notes say how columns were matched.
-	Notes   []string
+	Notes []string
+	// Options are the options used, defaults filled in.
 	Options CompareOptions
 }
 

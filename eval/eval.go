@@ -510,7 +510,7 @@ func (r *run) report(l *dataset.Listing, elapsed time.Duration) *Report {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("masks center-cropped to the model output (%s) for %d images: the model's output is smaller than its input (valid padding)", k, r.crops[k]))
+		rep.Notes = append(rep.Notes, CropNote(k, r.crops[k]))
 	}
 	if r.channels > 1 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d classes (softmax): a metric's plain column is its mean over all classes, background (class 0) included, as Keras' MeanIoU; NAME[c] is class c, and the worst images are ranked on the foreground", r.channels))

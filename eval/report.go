@@ -39,6 +39,9 @@ type Column struct {
 
 // ModelInfo says what was evaluated.
 type ModelInfo struct {
+	// Dir is the SavedModel directory, Engine the engine that ran it,
+	// Signature the signature key, Input and Output the signature's
+	// arguments with their tensors ("inputs (serving_default_inputs:0)").
 	Dir       string `json:"dir"`
 	Engine    string `json:"engine"`
 	Signature string `json:"signature"`
@@ -61,6 +64,7 @@ func (m *Model) info() ModelInfo {
 
 // Summary describes one column over the images.
 type Summary struct {
+	// Name is the column's name.
 	Name string `json:"name"`
 	// N counts the finite values; NaN the others (left out of the statistics).
 	N   int `json:"n"`
@@ -74,16 +78,19 @@ type Summary struct {
 
 // Ranked is an image with its value in the ranking column.
 type Ranked struct {
+	// Name is the image's name, Value its value in the ranking column.
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
 }
 
 // Report is the result of Run.
 type Report struct {
+	// Model says what was evaluated.
 	Model ModelInfo
 	// Classes is the number of classes the model scores: 2 for a
 	// one-channel (sigmoid) output, its channel count otherwise.
 	Classes int
+	// Columns are the per-image columns (losses, then metrics), in order.
 	Columns []Column
 	// Images are the evaluated images, in listing (name) order.
 	Images []ImageResult
@@ -107,7 +114,8 @@ type Report struct {
 	// prediction has none).
 	Failing, Ranked int
 	// Notes say what eval did that a reader must know (cropping, logits).
-	Notes   []string
+	Notes []string
+	// Elapsed is the run's wall time.
 	Elapsed time.Duration
 	// OverlayDir is the directory of the overlay cards (Options.Overlays;
 	// "" when none were written); an image's card is ImageResult.Overlay

@@ -32,6 +32,7 @@ var (
 
 // LegendItem is one colour of the legend and what it marks.
 type LegendItem struct {
+	// Colour is drawn as a swatch beside Label.
 	Colour color.NRGBA
 	Label  string
 }

@@ -8,6 +8,7 @@
 #   2b. go vet ./... (default build)
 #   3. CGO_ENABLED=0 go build ./... (the default build needs no cgo)
 #   4. go test -race ./... (default build: the pure-Go engine)
+#  4b. the beam/ module (tfseg-beam, Apache Beam): go vet, build, test
 #   5. real TensorFlow: go vet and go test with -tags tensorflow, against the
 #      libtensorflow that scripts/install-libtensorflow.sh installed
 #      (missing library = failure, never a skip)
@@ -68,6 +69,24 @@ done_step
 
 step "4/7 go test -race ./... (default build)"
 go test -race "$@" ./...
+done_step
+
+step "4b/7 beam module (beam/: its own go.mod; the Beam SDK comes from the module proxy)"
+(
+	cd beam
+	# No go.work: a workspace would build the core module with Beam's
+	# dependency versions. -mod=readonly: go.mod and go.sum are complete.
+	# CGO_ENABLED=0 for every command: the workers are static binaries, and
+	# one build configuration compiles the Beam SDK once.
+	export GOWORK=off GOFLAGS="$(go env GOFLAGS) -mod=readonly" GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}" CGO_ENABLED=0
+	go mod download
+	GOFLAGS= go mod tidy -diff || fail "beam/: go mod tidy would change go.mod/go.sum (diff above): run (cd beam && GOWORK=off go mod tidy)"
+	go vet ./...
+	go build ./...
+	# Builds tfseg-beam and Beam's cmd/prism, runs pipelines on Prism in
+	# process and through a standalone Prism job server (LOOPBACK, PROCESS).
+	go test "$@" ./...
+)
 done_step
 
 step "5/7 real TensorFlow: go vet / go test -tags tensorflow ./..."

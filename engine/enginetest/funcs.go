@@ -24,6 +24,7 @@ type FuncBuilder struct {
 
 // Arg is a function argument or result.
 type Arg struct {
+	// Name is the argument's name in the function signature, DType its type.
 	Name  string
 	DType tfops.DType
 }

@@ -40,6 +40,7 @@ type OpDef struct {
 // OutputArg is one output arg of an op. A list arg has its length in the
 // int attr NumberAttr or the type-list attr TypeListAttr.
 type OutputArg struct {
+	// Name is the arg's name in the OpDef ("output", "y").
 	Name         string
 	NumberAttr   string
 	TypeListAttr string
