@@ -151,12 +151,19 @@ func TestLossTypedParamsEqualStrings(t *testing.T) {
 	str, err := tfseg.NewLoss("keras_tversky", tfseg.Params{"alpha": "0.3", "beta": "0.699999988079071", "axis": "1,2,3"})
 	require.NoError(t, err)
 	defer str.Close()
+	// The command line's form of the same parameters (tfseg.ParseLoss).
+	parsed, err := tfseg.ParseLoss("keras_tversky:alpha=0.3,beta=0.699999988079071,axis=1,2,3", tfseg.WithEngine("go"))
+	require.NoError(t, err)
+	defer parsed.Close()
 	a, err := typed.Run(context.Background(), in)
 	require.NoError(t, err)
-	b, err := str.Run(context.Background(), in)
-	require.NoError(t, err)
-	assert.Equal(t, b.Float64s(), a.Float64s())
-	assert.Equal(t, graphs.Config{"alpha": "0.3", "beta": "0.699999988079071", "axis": "1,2,3"}, typed.Config())
+	for _, l := range []*tfseg.Loss{str, parsed} {
+		b, err := l.Run(context.Background(), in)
+		require.NoError(t, err)
+		assert.Equal(t, b.Float64s(), a.Float64s())
+		assert.Equal(t, graphs.Config{"alpha": "0.3", "beta": "0.699999988079071", "axis": "1,2,3"}, l.Config())
+	}
+	assert.Equal(t, str.Config(), typed.Config())
 }
 
 func TestLossConcurrent(t *testing.T) {
@@ -276,29 +283,10 @@ func TestLossManyShapes(t *testing.T) {
 	}
 }
 
-// TestParseLoss: the string form compiles the same loss as NewLoss with
-// typed parameters; errors come from graphs.ParseLoss or NewLoss.
+// TestParseLoss: errors come from graphs.ParseLoss (the syntax, the name)
+// or NewLoss (the parameters); TestLossTypedParamsEqualStrings runs one.
 func TestParseLoss(t *testing.T) {
-	const n, h, w = 2, 3, 3
-	z, p := lossBatch(7, n, h, w)
-	in := map[string]*tfops.Tensor{
-		graphs.InputTrue: tfops.MustFromSlice(z, n, h, w, 1),
-		graphs.InputPred: tfops.MustFromSlice(p, n, h, w, 1),
-	}
-	parsed, err := tfseg.ParseLoss("keras_tversky:alpha=0.3,axis=1,2,3", tfseg.WithEngine("go"))
-	require.NoError(t, err)
-	defer parsed.Close()
-	typed, err := tfseg.NewLoss("keras_tversky", tfseg.Params{"alpha": 0.3, "axis": []int{1, 2, 3}})
-	require.NoError(t, err)
-	defer typed.Close()
-	a, err := parsed.Run(context.Background(), in)
-	require.NoError(t, err)
-	b, err := typed.Run(context.Background(), in)
-	require.NoError(t, err)
-	assert.Equal(t, b.Float64s(), a.Float64s())
-	assert.Equal(t, graphs.Config{"alpha": "0.3", "axis": "1,2,3"}, parsed.Config())
-
-	_, err = tfseg.ParseLoss("focal:gamma")
+	_, err := tfseg.ParseLoss("focal:gamma")
 	require.ErrorIs(t, err, graphs.ErrParam)
 	_, err = tfseg.ParseLoss("focal:gama=2")
 	require.ErrorIs(t, err, graphs.ErrParam)
