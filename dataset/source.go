@@ -75,7 +75,7 @@ func ReadWith(p Pair, read func(path string) ([]byte, error), imgOpts ImageOptio
 	}
 	data, err := read(p.Image)
 	if err != nil {
-		s.Err = fmt.Errorf("image %s: %w: %v", p.Image, ErrFormat, err)
+		s.Err = fmt.Errorf("image %s: %w: %w", p.Image, ErrFormat, err)
 		return s
 	}
 	im, err := DecodeImageFile(p.Image, data, imgOpts)
@@ -84,7 +84,7 @@ func ReadWith(p Pair, read func(path string) ([]byte, error), imgOpts ImageOptio
 		return s
 	}
 	if data, err = read(p.Mask); err != nil {
-		s.Err = fmt.Errorf("mask %s: %w: %v", p.Mask, ErrFormat, err)
+		s.Err = fmt.Errorf("mask %s: %w: %w", p.Mask, ErrFormat, err)
 		return s
 	}
 	m, err := DecodeMaskFile(p.Mask, data, maskOpts)
