@@ -53,6 +53,14 @@ func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
 	}
 	rows := len(xs) / n
 	c.parallel(rows, max(1, grainHeavy/n), func(lo, hi int) {
+		// e holds a row's exp(x - m), computed once per element (the
+		// U-Net's 2-class rows spent half their time on a second Exp).
+		var small [16]float64
+		e := small[:]
+		if n > len(small) {
+			e = make([]float64, n)
+		}
+		e = e[:n]
 		for r := lo; r < hi; r++ {
 			x, y := xs[r*n:(r+1)*n], o[r*n:(r+1)*n]
 			m := math.Inf(-1)
@@ -60,8 +68,14 @@ func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
 				m = math.Max(m, float64(v)) // NaN propagates
 			}
 			sum := 0.0
-			for _, v := range x {
-				sum += math.Exp(float64(v) - m)
+			for i, v := range x {
+				// exp(0) is 1 exactly: the row's maximum needs no Exp.
+				if d := float64(v) - m; d == 0 {
+					e[i] = 1
+				} else {
+					e[i] = math.Exp(d)
+				}
+				sum += e[i]
 			}
 			if isLog {
 				ls := math.Log(sum)
@@ -70,8 +84,8 @@ func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
 				}
 				continue
 			}
-			for i, v := range x {
-				y[i] = fromF64[T](math.Exp(float64(v)-m) / sum)
+			for i := range y {
+				y[i] = fromF64[T](e[i] / sum)
 			}
 		}
 	})
