@@ -42,6 +42,8 @@
 #   BENCH_WEIGHTMAP  set to 0 to skip the weight-map benchmark
 #   BENCH_PEAK    set to 0 to skip the U-Net peak-memory step
 #   BENCH_OUT     directory for bench.txt, limits.json, table.md (default: a temp dir)
+#   BENCH_CORPUS  set to 0 to skip the corpus models' peak memory (BenchmarkCorpusPeak:
+#                 one process per model and engine, ../shared/fixtures/corpus)
 #   BENCH_PEERS   set to 0 to skip PyTorch and ONNX Runtime
 #   BENCH_PEERS_FILTER  run only the peer cases whose name contains this (e.g. UNet)
 #   BENCH_CACHE   where onnxruntime-node is installed (default ~/.cache/tfseg-bench)
@@ -81,7 +83,7 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 echo "== building (results in $out)"
 go build -o "$out/benchtable" ./scripts/benchtable
 go test -c -tags tensorflow -o "$out/bench.test" ./bench
-if [ "${BENCH_PEAK:-1}" != 0 ]; then
+if [ "${BENCH_PEAK:-1}" != 0 ] || [ "${BENCH_CORPUS:-1}" != 0 ]; then
 	go test -c -o "$out/bench-default.test" ./bench # the Go engine without libtensorflow
 fi
 if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
@@ -159,6 +161,15 @@ if [ "${BENCH_PEAK:-1}" != 0 ]; then
 			done
 		fi
 	done
+fi
+if [ "${BENCH_CORPUS:-1}" != 0 ]; then
+	# One fresh process per corpus model and engine: the Go engine in its
+	# own build, TensorFlow in the tensorflow build.
+	echo "== corpus models' peak memory: go test -bench '^BenchmarkCorpusPeak\$' -benchtime 1x"
+	(cd bench && "$out/bench-default.test" -test.run '^$' -test.bench '^BenchmarkCorpusPeak$' -test.count 1 \
+		-test.cpu "$cpu" -test.benchtime 1x -test.timeout 60m) | tee -a "$out/bench.txt"
+	(cd bench && "$out/bench.test" -test.run '^$' -test.bench '^BenchmarkCorpusPeak/build=tensorflow/engine=tensorflow/' -test.count 1 \
+		-test.cpu "$cpu" -test.benchtime 1x -test.timeout 60m) | tee -a "$out/bench.txt"
 fi
 if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
 	echo "== go test -bench 'Weightmap/size=1024x1024/objects=50' ./weightmap"

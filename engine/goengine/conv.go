@@ -35,6 +35,10 @@ func conv2DFloat32(g convGeom, x, f, out []float32, epi convEpilogue, threads in
 		gemm([]gemmJob{job}, b, out, threads, false)
 		return
 	}
+	if jobs := paddedConvJobs(g, x, k); jobs != nil {
+		gemm(jobs, b, out, threads, false)
+		return
+	}
 	x, h, w := padInput(g, x)
 	var jobs []gemmJob
 	for n := 0; n < g.n; n++ {
@@ -57,6 +61,71 @@ func conv2DFloat32(g convGeom, x, f, out []float32, epi convEpilogue, threads in
 		}
 	}
 	gemm(jobs, b, out, threads, false)
+}
+
+// paddedConvJobs returns the GEMM jobs of a padded (SAME, EXPLICIT)
+// convolution with unit strides and dilations that read the input where it
+// is, without padInput's padded copy (a whole extra input-sized buffer,
+// the largest term of a U-Net's peak memory at 512x512): per image, the
+// interior output pixels, whose windows lie inside the input, are a VALID
+// convolution read in place (virtual rows of the input width, as
+// conv2DFloat32 does), and the border pixels of all images (the rows above
+// and below the interior, the columns left and right of it) are one job
+// whose tiles im2colRow packs, zeros for the padding. Both sum the same
+// products in the same order (filter row, then column and channel) with
+// the same micro-kernel as the padded copy's GEMM, so the results are its
+// bits; a job shorter than the micro-kernel's tile would run the Go
+// fallback instead, so such convolutions (tiny images) keep the copy. It
+// returns nil when the convolution is not of that kind.
+func paddedConvJobs(g convGeom, x []float32, k int) []gemmJob {
+	if g.wh.stride != 1 || g.ww.stride != 1 || g.wh.dilation != 1 || g.ww.dilation != 1 {
+		return nil
+	}
+	oh, ow := g.wh.out, g.ww.out
+	pt, pl := g.wh.padBefore, g.ww.padBefore
+	if pt == 0 && pl == 0 && oh+g.kh-1 <= g.h && ow+g.kw-1 <= g.w {
+		return nil // unpadded: conv2DFloat32's own jobs
+	}
+	// Interior: output rows [y0, y1) and columns [x0, x1), where the
+	// window starts at input row y - pt ≥ 0 and ends at y - pt + kh - 1 < h.
+	y0, y1 := pt, min(oh, pt+g.h-g.kh+1)
+	x0, x1 := pl, min(ow, pl+g.w-g.kw+1)
+	mr := gemmActive.Load().mr
+	interior := (y1-y0-1)*g.w + (x1 - x0)
+	border := g.n * (oh*ow - (y1-y0)*(x1-x0))
+	if y0 >= y1 || x0 >= x1 || pt < 0 || pl < 0 || interior < mr || (border > 0 && border < mr) {
+		return nil
+	}
+	pix := make([]int, 0, border) // output pixels of the border, n-major
+	for n := 0; n < g.n; n++ {
+		for y := 0; y < oh; y++ {
+			for xo := 0; xo < ow; xo++ {
+				if y < y0 || y >= y1 || xo < x0 || xo >= x1 {
+					pix = append(pix, (n*oh+y)*ow+xo)
+				}
+			}
+		}
+	}
+	jobs := make([]gemmJob, 0, g.n+1)
+	for n := 0; n < g.n; n++ {
+		jobs = append(jobs, gemmJob{a: x, aOff: n * g.h * g.w * g.c, lda: g.c, ldt: g.w * g.c, kh: g.kh, ka: g.kw * g.c,
+			m:    interior,
+			rows: rowMap{width: g.w, valid: x1 - x0, rowStride: ow * g.o, pixStride: g.o},
+			cOff: ((n*oh+y0)*ow + x0) * g.o})
+	}
+	if border > 0 {
+		coffs := make([]int, border)
+		for i, p := range pix {
+			coffs[i] = p * g.o
+		}
+		jobs = append(jobs, gemmJob{kh: 1, ka: k, m: border, coffs: coffs, rows: denseRows(border, g.o),
+			pack: func(r0, cnt int, dst []float32) {
+				for i := 0; i < cnt; i++ {
+					g.im2colRow(x, pix[r0+i], dst[i*k:(i+1)*k])
+				}
+			}})
+	}
+	return jobs
 }
 
 // convEpilogue is what a fused convolution does to each output element in

@@ -229,6 +229,9 @@ type gemmJob struct {
 	m                      int
 	rows                   rowMap
 	cOff                   int
+	// coffs, when set, places row r of C at cOff + coffs[r] instead of
+	// rows (an arbitrary list of pixels, as a padded convolution's border).
+	coffs []int
 }
 
 // checkA verifies that the job reads only inside a.
@@ -306,6 +309,13 @@ func gemmWith(mk gemmMicro, jobs []gemmJob, b *gemmPanels, c []float32, threads 
 			for h := range cf {
 				cf[h] = -1
 				if h < skip {
+					continue
+				}
+				if j.coffs != nil {
+					if o = j.cOff + j.coffs[r0+h]; o < 0 || o > limit {
+						panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+					}
+					cf[h], stored = o, true
 					continue
 				}
 				if sIdx < rm.valid {

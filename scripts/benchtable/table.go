@@ -130,30 +130,45 @@ func targetFor(key string) Target {
 	return t
 }
 
-// peakPrefix starts the keys of BenchmarkUNetPeak, which renderPeak
-// prints as a table of its own.
-const peakPrefix = "UNetPeak/"
+// peakPrefix starts the keys of BenchmarkUNetPeak, corpusPrefix those of
+// BenchmarkCorpusPeak; renderPeak prints each as a table of its own.
+const (
+	peakPrefix   = "UNetPeak/"
+	corpusPrefix = "CorpusPeak/"
+)
 
 // Render writes the comparison table (Markdown) of results against lim,
 // then the U-Net peak-memory table when there are BenchmarkUNetPeak
-// results.
+// results, and the corpus one when there are BenchmarkCorpusPeak results.
 func Render(w io.Writer, results []Result, lim Limits) {
-	var main, peak []Result
+	var main, peak, corpus []Result
 	for _, r := range results {
-		if strings.HasPrefix(r.Key, peakPrefix) {
+		switch {
+		case strings.HasPrefix(r.Key, peakPrefix):
 			peak = append(peak, r)
-		} else {
+		case strings.HasPrefix(r.Key, corpusPrefix):
+			corpus = append(corpus, r)
+		default:
 			main = append(main, r)
 		}
 	}
+	sep := false
 	if len(main) > 0 {
 		renderMain(w, main, lim)
+		sep = true
 	}
-	if len(peak) > 0 {
-		if len(main) > 0 {
+	for _, t := range []struct {
+		rs            []Result
+		prefix, title string
+	}{{peak, peakPrefix, "U-Net peak memory (fresh process per engine and size)"}, {corpus, corpusPrefix, "Corpus models' peak memory (fresh process per engine and model, BenchmarkCorpusPeak)"}} {
+		if len(t.rs) == 0 {
+			continue
+		}
+		if sep {
 			fmt.Fprintln(w)
 		}
-		renderPeak(w, peak)
+		renderPeak(w, t.rs, t.prefix, t.title)
+		sep = true
 	}
 }
 
@@ -349,7 +364,7 @@ type peakSamples struct{ peak, run, base []float64 }
 // TensorFlow's, PyTorch's and ONNX Runtime's, what the runs add to the
 // loaded process, and whether the Go engine's peak is no higher than
 // TensorFlow's and ONNX Runtime's (issues 7 and 16).
-func renderPeak(w io.Writer, results []Result) {
+func renderPeak(w io.Writer, results []Result, prefix, title string) {
 	var sizes []string
 	by := map[string]map[string]*peakSamples{} // size -> build/engine
 	base := map[string][]float64{}             // build -> base-MiB
@@ -357,14 +372,15 @@ func renderPeak(w io.Writer, results []Result) {
 	for _, r := range results {
 		build := "default"
 		var parts []string
-		for _, p := range strings.Split(strings.TrimPrefix(r.Key, peakPrefix), "/") {
+		for _, p := range strings.Split(strings.TrimPrefix(r.Key, prefix), "/") {
 			if b, ok := strings.CutPrefix(p, "build="); ok {
 				build = b
 				continue
 			}
 			parts = append(parts, p)
 		}
-		size := strings.TrimPrefix(strings.Join(parts, "/"), "size=")
+		size := strings.Join(parts, "/")
+		size = strings.TrimPrefix(strings.TrimPrefix(size, "size="), "model=")
 		if by[size] == nil {
 			by[size] = map[string]*peakSamples{}
 			sizes = append(sizes, size)
@@ -388,8 +404,9 @@ func renderPeak(w io.Writer, results []Result) {
 			base[build] = append(base[build], v)
 		}
 	}
-	fmt.Fprintf(w, "U-Net peak memory (fresh process per engine and size):\n\n")
-	fmt.Fprintf(w, "| size | Go peak RSS, default build | Go peak RSS, tensorflow build | TF peak RSS | PyTorch peak RSS | ORT peak RSS | Go/TF peak | Go/ORT peak | run: Go / TF | peak memory no higher |\n")
+	fmt.Fprintf(w, "%s:\n\n", title)
+	fmt.Fprintf(w, "| %s |", map[bool]string{true: "model", false: "size"}[prefix == corpusPrefix])
+	fmt.Fprintf(w, " Go peak RSS, default build | Go peak RSS, tensorflow build | TF peak RSS | PyTorch peak RSS | ORT peak RSS | Go/TF peak | Go/ORT peak | run: Go / TF | peak memory no higher |\n")
 	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, size := range sizes {
 		gd, gt, tf := by[size]["default/go"], by[size]["tensorflow/go"], by[size]["tensorflow/tensorflow"]
@@ -430,7 +447,7 @@ func renderPeak(w io.Writer, results []Result) {
 		row := []string{size, peakCell(gd), peakCell(gt), peakCell(tf), peakCell(pt), peakCell(ort), ratio, ortRatio, run, verdict}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 	}
-	fmt.Fprintf(w, "\nPeak RSS: VmHWM of a fresh process that loads the U-Net and runs it (BenchmarkUNetPeak), median (min–max) over n processes, Go runtime defaults (GOGC=100, no GOMEMLIMIT), so the Go heap's garbage between collections counts. run: the peak during the runs minus the RSS just before the first one. Go/TF and the first verdict use the default build (no libtensorflow in the Go engine's process); \"same binary\" compares within the -tags tensorflow binary, where libtensorflow is loaded and initialized whichever engine runs. PyTorch and ORT: scripts/bench_peers.py --peak and scripts/bench_ort.js --peak, ru_maxrss of a fresh Python or Node process that loads the rebuilt U-Net (the ONNX model) and runs it 5 times.")
+	fmt.Fprintf(w, "\nPeak RSS: VmHWM of a fresh process that loads the model and runs it 5 times (BenchmarkUNetPeak, BenchmarkCorpusPeak), median (min–max) over n processes, Go runtime defaults (GOGC=100, no GOMEMLIMIT), so the Go heap's garbage between collections counts. run: the peak during the runs minus the RSS just before the first one. Go/TF and the first verdict use the default build (no libtensorflow in the Go engine's process); \"same binary\" compares within the -tags tensorflow binary, where libtensorflow is loaded and initialized whichever engine runs. PyTorch and ORT: scripts/bench_peers.py --peak and scripts/bench_ort.js --peak, ru_maxrss of a fresh Python or Node process that loads the rebuilt U-Net (the ONNX model) and runs it 5 times.")
 	if len(builds) > 0 {
 		var parts []string
 		for _, b := range builds {

@@ -174,6 +174,22 @@ func TestRenderPeak(t *testing.T) {
 	assert.Contains(t, small, "| – | 165 MiB (165–165, n=1) | 150 MiB (150–150, n=1) | – | – | **1.1x** | – | 90 MiB / 101 MiB | Go ≤ TF: **not met** (same binary) |")
 }
 
+func TestRenderCorpusPeak(t *testing.T) {
+	rs, err := Parse(strings.NewReader(`BenchmarkCorpusPeak/build=default/engine=go/model=seg-lenny-unet-2 	1	29639221375 ns/op	11.83 base-MiB	36.66 load-MiB	688.4 peak-MiB	651.8 run-MiB
+BenchmarkCorpusPeak/build=tensorflow/engine=tensorflow/model=seg-lenny-unet-2 	1	29639221375 ns/op	65 base-MiB	100 load-MiB	600 peak-MiB	500 run-MiB
+BenchmarkCorpusPeak/build=default/engine=go/model=cnn-enhancer-2 	1	183526934 ns/op	11.96 base-MiB	17.47 load-MiB	28.74 peak-MiB	11.27 run-MiB
+BenchmarkUNetPeak/build=default/engine=go/size=1x572x572x1-2 	1	990160325 ns/op	11.42 base-MiB	22.43 load-MiB	267.0 peak-MiB	244.0 run-MiB
+`))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	Render(&buf, rs, Limits{})
+	out := buf.String()
+	assert.Contains(t, out, "U-Net peak memory (fresh process per engine and size):\n\n| size |")
+	assert.Contains(t, out, "Corpus models' peak memory (fresh process per engine and model, BenchmarkCorpusPeak):\n\n| model |")
+	assert.Contains(t, out, "| seg-lenny-unet | 688 MiB (688–688, n=1) | – | 600 MiB (600–600, n=1) | – | – | **1.15x** | – | 652 MiB / 500 MiB | Go ≤ TF: **not met** (default build) |")
+	assert.Contains(t, out, "| cnn-enhancer | 29 MiB (29–29, n=1) | – | – |")
+}
+
 func TestRunErrors(t *testing.T) {
 	var out, errw bytes.Buffer
 	for _, args := range [][]string{nil, {"nope"}, {"table"}, {"table", "/nonexistent/bench.txt"}, {"limits", "-threads", "0"}} {
