@@ -214,3 +214,14 @@ func (c *Context) AllocUninit(d tfops.DType, dims ...int) (*tfops.Tensor, error)
 	}
 	return tfops.FromSlice(c.arena.alloc(tfops.NumElements(dims)), dims...)
 }
+
+// scratch returns a float32 work buffer of n elements with unspecified
+// contents, from the session's pool when the run has one, and the function
+// that hands it back (after which the kernel must not touch it).
+func (c *Context) scratch(n int) ([]float32, func()) {
+	if c.arena == nil || n < minPooledFloats {
+		return make([]float32, n), func() {}
+	}
+	b := c.arena.pool.get(n)
+	return b[:n], func() { c.arena.pool.put(b) }
+}

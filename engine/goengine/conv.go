@@ -168,6 +168,10 @@ func padInput(g convGeom, x []float32) ([]float32, int, int) {
 	return xp, hp, wp
 }
 
+// colBlockFloats bounds the column buffer of a transposed convolution that
+// does not tile its output (conv2DBackpropInputFloat32): 8 MiB.
+var colBlockFloats = 1 << 21
+
 // shuffles reports whether Conv2DBackpropInput's filter is as large as its
 // stride, undilated and unpadded, so each product row lands in one place.
 func (g convGeom) shuffles() bool {
@@ -239,39 +243,55 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi
 	}
 	// B(o, (a, b, q)) = f[a, b, q, o]: rows of length o, so rs = 1, cs = o.
 	b := packPanels(f, g.o, ncol, 1, g.o)
-	colT, err := c.Alloc(tfops.Float, m, ncol)
-	if err != nil {
+	// The columns dy·fᵀ are made and added up block by block of at most
+	// colBlockFloats (as TensorFlow's Conv2DBackpropInput shards its col
+	// buffer by a working-set size): a whole image's columns, m·kh·kw·c
+	// floats, were 150 MB for a 3x3 stride-2 transposed convolution to
+	// 512x512x64. Every dx element still receives its terms in ascending
+	// product row r, so the sums are the same bits.
+	if err := c.checkAlloc(tfops.Float, []int{m, ncol}); err != nil {
 		return false, err
 	}
-	col := colT.Float32s()
+	// A block shorter than the micro-kernel's tile would run the Go
+	// fallback (other bits than the assembly's): blocks have at least mr
+	// rows, and a shorter tail joins the block before it.
+	mr := gemmActive.Load().mr
+	block := min(m, max(mr, colBlockFloats/ncol))
+	col, done := c.scratch(min(m, block+mr) * ncol)
+	defer done()
 	for n := 0; n < g.n; n++ {
-		job := gemmJob{a: dy, aOff: n * m * g.o, lda: g.o, kh: 1, ka: g.o, m: m, rows: denseRows(m, ncol)}
-		gemm([]gemmJob{job}, b, col, c.Threads(), false)
 		img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
-		// col2im, split over the input rows each goroutine owns.
-		parallelFor(c.Threads(), g.h, 1, func(y0, y1 int) {
-			for r := 0; r < m; r++ {
-				oh, ow := r/owd, r%owd
-				src := col[r*ncol:][:ncol]
-				for a := 0; a < g.kh; a++ {
-					y := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
-					if y < y0 || y >= y1 {
-						continue
-					}
-					for bb := 0; bb < g.kw; bb++ {
-						z := ow*g.ww.stride + bb*g.ww.dilation - g.ww.padBefore
-						if z < 0 || z >= g.w {
+		for r0, cnt := 0, 0; r0 < m; r0 += cnt {
+			if cnt = min(block, m-r0); m-r0-cnt < mr {
+				cnt = m - r0
+			}
+			job := gemmJob{a: dy, aOff: (n*m + r0) * g.o, lda: g.o, kh: 1, ka: g.o, m: cnt, rows: denseRows(cnt, ncol)}
+			gemm([]gemmJob{job}, b, col, c.Threads(), false)
+			// col2im, split over the input rows each goroutine owns.
+			parallelFor(c.Threads(), g.h, 1, func(y0, y1 int) {
+				for r := r0; r < r0+cnt; r++ {
+					oh, ow := r/owd, r%owd
+					src := col[(r-r0)*ncol:][:ncol]
+					for a := 0; a < g.kh; a++ {
+						y := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
+						if y < y0 || y >= y1 {
 							continue
 						}
-						d := img[(y*g.w+z)*g.c:][:g.c]
-						s := src[(a*g.kw+bb)*g.c:][:g.c]
-						for q := range d {
-							d[q] += s[q]
+						for bb := 0; bb < g.kw; bb++ {
+							z := ow*g.ww.stride + bb*g.ww.dilation - g.ww.padBefore
+							if z < 0 || z >= g.w {
+								continue
+							}
+							d := img[(y*g.w+z)*g.c:][:g.c]
+							s := src[(a*g.kw+bb)*g.c:][:g.c]
+							for q := range d {
+								d[q] += s[q]
+							}
 						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 	return false, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tfseg/tfseg/engine"
 )
 
 // TestPaddedConvInPlace checks that a padded unit-stride convolution read
@@ -71,6 +73,43 @@ func TestPaddedConvInPlace(t *testing.T) {
 					require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "element %d: %v, padded copy %v", i, got[i], want[i])
 				}
 			})
+		}
+	}
+}
+
+// TestBackpropInputColumnBlocks checks that a transposed convolution whose
+// column buffer is made block by block (colBlockFloats rows' worth at a
+// time, down to the micro-kernel's tile height) gives the bits of the whole-image buffer: 3x3
+// stride 2 SAME (overlapping windows, col2im adds), batch 2.
+func TestBackpropInputColumnBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	c := &Context{State: &State{threads: 2, limits: engine.Limits{}.WithDefaults()}}
+	// dx 2x17x15x5, dy 2x9x8x7, filter 3x3x5x7 (kh, kw, dx channels, dy channels).
+	g := convGeom{n: 2, h: 17, w: 15, c: 5, kh: 3, kw: 3, o: 7,
+		wh: window{in: 17, k: 3, stride: 2, dilation: 1, out: 9, padBefore: 1},
+		ww: window{in: 15, k: 3, stride: 2, dilation: 1, out: 8, padBefore: 1}}
+	require.False(t, g.shuffles())
+	f := make([]float32, 3*3*5*7)
+	dy := make([]float32, 2*9*8*7)
+	for _, s := range [][]float32{f, dy} {
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+	}
+	run := func(block int) []float32 {
+		defer func(old int) { colBlockFloats = old }(colBlockFloats)
+		colBlockFloats = block
+		dx := make([]float32, 2*17*15*5)
+		_, err := conv2DBackpropInputFloat32(c, g, f, dy, dx, convEpilogue{})
+		require.NoError(t, err)
+		return dx
+	}
+	want := run(1 << 21) // one block per image
+	ncol := 3 * 3 * 5
+	for _, rows := range []int{1, 7, 30, 50} {
+		got := run(rows * ncol)
+		for i := range want {
+			require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%d rows per block, element %d", rows, i)
 		}
 	}
 }
