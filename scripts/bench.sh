@@ -156,6 +156,8 @@ if [ "${BENCH_PEAK:-1}" != 0 ]; then
 		done
 		if [ "$peers" != 0 ]; then
 			for size in 1x572x572x1 4x188x188x1; do
+				# Only the sizes the peers ran (BENCH_PEERS_FILTER): their ONNX model.
+				[ -f "$out/peers/UNet_size-$size.onnx" ] || continue
 				/usr/bin/python3 scripts/bench_peers.py --data "$out/peers" --threads "$cpu" --peak "$size" | tee -a "$out/bench.txt"
 				node scripts/bench_ort.js --data "$out/peers" --threads "$cpu" --peak "$size" | tee -a "$out/bench.txt"
 			done
