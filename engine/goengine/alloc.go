@@ -98,6 +98,9 @@ type runArena struct {
 	// this run's AllocUninit that have not been pinned or recycled.
 	bufs map[*float32][]float32
 	refs map[*float32]int
+	// dying marks, while execute runs one node's kernel, the inputs whose
+	// value no later node or fetch reads (markDying).
+	dying []bool
 }
 
 func newRunArena(p *bufPool) *runArena {
@@ -224,4 +227,44 @@ func (c *Context) scratch(n int) ([]float32, func()) {
 	}
 	b := c.arena.pool.get(n)
 	return b[:n], func() { c.arena.pool.put(b) }
+}
+
+// markDying records which of a node's inputs in die with it: not fed, and
+// read by nothing after it (uses, execute's count of the consumers and
+// fetches still to read each value, is 1). execute calls it before each
+// kernel; nil in clears it.
+func (a *runArena) markDying(in []edge, uses map[edge]int, feeds map[edge]*tfops.Tensor) {
+	if a == nil {
+		return
+	}
+	a.dying = a.dying[:0]
+	for _, e := range in {
+		_, fed := feeds[e]
+		a.dying = append(a.dying, !fed && uses[e] == 1)
+	}
+}
+
+// reuseInput returns input i's float32 elements for the kernel to
+// overwrite with an output of the same size, and true, when nothing else
+// can read them: no later node or fetch reads the value, and it is a whole
+// buffer of this run's (from AllocUninit; not fed, pinned, fetched, or
+// shared with another live value). The kernel returns a tensor on them;
+// the executor then counts it as the buffer's one reference.
+func (c *Context) reuseInput(i int) ([]float32, bool) {
+	a := c.arena
+	if a == nil || i >= len(a.dying) || !a.dying[i] || i >= len(c.Inputs) {
+		return nil, false
+	}
+	t := c.Inputs[i]
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := a.owner(t)
+	if k == nil || a.refs[k] != 1 {
+		return nil, false
+	}
+	d := t.Float32s()
+	if len(d) == 0 || &d[0] != k {
+		return nil, false
+	}
+	return d, true
 }

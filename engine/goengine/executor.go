@@ -374,7 +374,9 @@ func execute(ctx context.Context, st *State, g *graph, feeds map[edge]*tfops.Ten
 				}
 				ins[k] = t
 			}
+			arena.markDying(nd.in, uses, feeds)
 			outs, err := runKernel(ctx, st, nd, ins, depth, arena)
+			arena.markDying(nil, nil, nil)
 			if err != nil {
 				return nil, err
 			}

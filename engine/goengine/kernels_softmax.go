@@ -29,7 +29,16 @@ func softmaxKernel(isLog bool) Kernel {
 		if x.Rank() < 1 {
 			return nil, c.Errorf("logits must have >= 1 dimension, got %s", dimsString(x.Shape()))
 		}
-		out, err := c.AllocUninit(x.DType(), x.Shape()...)
+		// In place when the logits die here (a segmentation head's
+		// 2x512x512x124 logits are 248 MiB): each row is read whole
+		// before any of it is written.
+		var out *tfops.Tensor
+		var err error
+		if d, ok := c.reuseInput(0); ok && x.DType() == tfops.Float {
+			out, err = tfops.FromSlice(d, x.Shape()...)
+		} else {
+			out, err = c.AllocUninit(x.DType(), x.Shape()...)
+		}
 		if err != nil {
 			return nil, err
 		}
