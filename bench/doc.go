@@ -45,6 +45,11 @@
 // (tensorflow) or not (default, the Go engine's own build). ns/op is the
 // child's wall time, not a figure to compare.
 //
+// BenchmarkCorpusPeak/build=.../engine=.../model=NAME is BenchmarkUNetPeak
+// for the published SavedModels of ../shared/fixtures/corpus (child:
+// TestCorpusPeakMemoryChild), at the sizes corpusPeakModels gives; a model
+// an engine cannot run is skipped on that engine.
+//
 // TestWritePeerData (skipped unless TFSEG_BENCH_PEERS_DIR names a
 // directory) writes what the peers of scripts/bench.sh need to run the same
 // work: the inputs of BenchmarkLoss and BenchmarkUNet, the Go engine's
