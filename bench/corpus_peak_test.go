@@ -20,8 +20,8 @@ const corpusPeakEnv = "TFSEG_CORPUS_PEAK"
 var corpusDir = filepath.Join("..", "..", "shared", "fixtures", "corpus")
 
 // corpusPeakModels are the corpus models BenchmarkCorpusPeak measures, with
-// the sizes their -1 dimensions get, in order (the rest: batch 1, other
-// dimensions 64), and whether their inputs are word indices below n
+// the sizes the -1 dimensions of each input get, in order (the rest: batch
+// 1, other dimensions 64), and whether their inputs are word indices below n
 // (tokens > 0) instead of uniform [0, 1) values. The segmentation models
 // run at their published sizes; seg-ship-unet (dynamic H/W) at Airbus'
 // 768x768.
@@ -46,11 +46,11 @@ var corpusPeakModels = []struct {
 func corpusInputs(sig tfseg.Signature, dims []int, tokens int) (map[string]*tfops.Tensor, error) {
 	r := rand.New(rand.NewPCG(7, 7))
 	in := map[string]*tfops.Tensor{}
-	unknown := 0
 	for _, s := range sig.Inputs {
 		if s.DType != tfops.Float || !s.Shape.RankKnown() {
 			return nil, fmt.Errorf("input %s: %v of shape %v (want float32 of known rank)", s.Name, s.DType, s.Shape)
 		}
+		unknown := 0 // every input's -1 dimensions take dims in order (one batch size for all)
 		d := make([]int, s.Shape.Rank())
 		for i, v := range s.Shape.Dims() {
 			d[i] = int(v)
