@@ -45,6 +45,20 @@
 // (tensorflow) or not (default, the Go engine's own build). ns/op is the
 // child's wall time, not a figure to compare.
 //
+// BenchmarkCorpusPeak/build=.../engine=.../model=NAME is BenchmarkUNetPeak
+// for the published SavedModels of ../shared/fixtures/corpus (child:
+// TestCorpusPeakMemoryChild), at the sizes corpusPeakModels gives; a model
+// an engine cannot run is skipped on that engine.
+//
+// TestWritePeerData (skipped unless TFSEG_BENCH_PEERS_DIR names a
+// directory) writes what the peers of scripts/bench.sh need to run the same
+// work: the inputs of BenchmarkLoss and BenchmarkUNet, the Go engine's
+// outputs on them (each peer's output is checked against them before it is
+// timed) and the U-Net fixture's variables read with package savedmodel,
+// as .npy files listed in manifest.json. scripts/bench_peers.py (PyTorch)
+// and scripts/bench_ort.js (ONNX Runtime) read them and print their results
+// as engine=pytorch and engine=onnxruntime benchmark lines.
+//
 // BenchmarkWeightmap/size=1024x1024/objects=50 lives in package weightmap;
 // scripts/bench.sh runs it from there.
 package bench

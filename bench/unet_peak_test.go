@@ -134,6 +134,25 @@ func TestUNetPeakMemoryChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	measurePeak(t, fmt.Sprintf("engine=%s size=%s", eng, sizeName(dims)), func() (func() error, func(), error) {
+		m, err := tfseg.Load(unetFixture(t), tfseg.WithEngine(eng), tfseg.WithThreads(threads()))
+		if err != nil {
+			return nil, nil, err
+		}
+		in := map[string]*tfops.Tensor{"inputs": unetInput(dims)}
+		run := func() error {
+			_, err := m.Run(context.Background(), "serving_default", in)
+			return err
+		}
+		return run, func() { m.Close() }, nil
+	}, runs)
+}
+
+// measurePeak is a peak-memory child's measurement: load (which loads a
+// model and makes its input, returning how to run it and close it), then
+// runs times run, and one line printed (see TestUNetPeakMemoryChild)
+// beginning with unetPeakPrefix and label.
+func measurePeak(t *testing.T, label string, load func() (run func() error, closeFn func(), err error), runs int) {
 	gogc := debug.SetGCPercent(100)
 	debug.SetGCPercent(gogc)
 	memLimit := debug.SetMemoryLimit(-1)
@@ -144,21 +163,18 @@ func TestUNetPeakMemoryChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := unetFixture(t)
-	m, err := tfseg.Load(dir, tfseg.WithEngine(eng), tfseg.WithThreads(threads()))
+	run, closeFn, err := load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	in := map[string]*tfops.Tensor{"inputs": unetInput(dims)}
+	defer closeFn()
 	loaded, err := readProcMem()
 	if err != nil {
 		t.Fatal(err)
 	}
 	hwmReset := resetHWM() == nil
-	ctx := context.Background()
 	for i := 0; i < runs; i++ {
-		if _, err := m.Run(ctx, "serving_default", in); err != nil {
+		if err := run(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -172,8 +188,8 @@ func TestUNetPeakMemoryChild(t *testing.T) {
 	runtime.GC() // after the measurements: what of the Go heap is still live
 	var live runtime.MemStats
 	runtime.ReadMemStats(&live)
-	fmt.Printf("%s engine=%s size=%s runs=%d base=%d load_hwm=%d before=%d run_hwm=%d peak=%d maxrss=%d hwm_reset=%t gogc=%d gomemlimit=off go_sys=%d go_released=%d num_gc=%d go_live=%d\n",
-		unetPeakPrefix, eng, sizeName(dims), runs, base.rss, loaded.hwm, loaded.rss, after.hwm, max(loaded.hwm, after.hwm), peakRSS,
+	fmt.Printf("%s %s runs=%d base=%d load_hwm=%d before=%d run_hwm=%d peak=%d maxrss=%d hwm_reset=%t gogc=%d gomemlimit=off go_sys=%d go_released=%d num_gc=%d go_live=%d\n",
+		unetPeakPrefix, label, runs, base.rss, loaded.hwm, loaded.rss, after.hwm, max(loaded.hwm, after.hwm), peakRSS,
 		hwmReset, gogc, ms.Sys>>10, ms.HeapReleased>>10, ms.NumGC, live.HeapAlloc>>10)
 }
 
@@ -185,16 +201,22 @@ type unetPeak map[string]int64
 // GOMEMLIMIT and GODEBUG removed from its environment (the runtime's
 // defaults), and returns its line.
 func runUNetPeakChild(eng string, dims []int, runs int) (unetPeak, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestUNetPeakMemoryChild$", "-test.count=1", "-test.timeout=10m")
+	return runPeakChild("TestUNetPeakMemoryChild", unetPeakEnv, fmt.Sprintf("engine=%s,size=%s,runs=%d", eng, sizeName(dims), runs))
+}
+
+// runPeakChild runs this test binary again as test, with env set to spec,
+// GOMAXPROCS threads and GOGC, GOMEMLIMIT and GODEBUG removed from its
+// environment, and returns its unetPeakPrefix line.
+func runPeakChild(test, env, spec string) (unetPeak, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.timeout=10m")
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS", unetPeakEnv:
+		case "GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS", unetPeakEnv, corpusPeakEnv:
 			continue
 		}
 		cmd.Env = append(cmd.Env, kv)
 	}
-	cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", threads()),
-		fmt.Sprintf("%s=engine=%s,size=%s,runs=%d", unetPeakEnv, eng, sizeName(dims), runs))
+	cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", threads()), env+"="+spec)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -262,12 +284,17 @@ func BenchmarkUNetPeak(b *testing.B) {
 						worst = p
 					}
 				}
-				mib := func(kib int64) float64 { return float64(kib) / 1024 }
-				b.ReportMetric(mib(worst["peak"]), "peak-MiB")
-				b.ReportMetric(mib(worst["run_hwm"]-worst["before"]), "run-MiB")
-				b.ReportMetric(mib(worst["load_hwm"]), "load-MiB")
-				b.ReportMetric(mib(worst["base"]), "base-MiB")
+				reportPeak(b, worst)
 			})
 		}
 	}
+}
+
+// reportPeak reports a child's line in MiB (see BenchmarkUNetPeak).
+func reportPeak(b *testing.B, p unetPeak) {
+	mib := func(kib int64) float64 { return float64(kib) / 1024 }
+	b.ReportMetric(mib(p["peak"]), "peak-MiB")
+	b.ReportMetric(mib(p["run_hwm"]-p["before"]), "run-MiB")
+	b.ReportMetric(mib(p["load_hwm"]), "load-MiB")
+	b.ReportMetric(mib(p["base"]), "base-MiB")
 }

@@ -14,10 +14,24 @@
 #      the default build (its own process, no libtensorflow) and from the
 #      -tags tensorflow binary, TensorFlow from the latter; BENCH_COUNT
 #      processes each, with GOGC and GOMEMLIMIT at the runtime's defaults
-#   4. prints per benchmark the Go and TensorFlow medians with their spread,
-#      Go/TF, each as a share of the machine's limit, and issue 7's targets,
-#      then the U-Net peak-memory table: Go's and TensorFlow's peak RSS and
-#      whether Go's is no higher (scripts/benchtable table)
+#   4. the peers (BENCH_PEERS=0 skips them): PyTorch (Debian's python3-torch,
+#      torch.set_num_threads(BENCH_CPU), OPENBLAS_NUM_THREADS=1) and ONNX
+#      Runtime (npm onnxruntime-node@1.31.1, installed with --ignore-scripts
+#      into BENCH_CACHE: the tarball ships the Linux library; BENCH_CPU
+#      intra-op threads) on the same work and inputs: TestWritePeerData
+#      (package bench) writes the inputs, the Go engine's outputs and the
+#      U-Net fixture's variables as .npy; scripts/bench_peers.py builds the
+#      losses in torch ops and the U-Net as torch modules with those weights,
+#      checks each output against Go's (1e-4 of its scale, or the run fails),
+#      exports each to ONNX and times it; scripts/bench_ort.js checks and
+#      times the ONNX models; both also report the U-Net's peak RSS in a
+#      fresh process
+#   5. prints per benchmark the Go, TensorFlow, PyTorch and ONNX Runtime
+#      medians with their spread, Go/TF, Go/PyTorch and Go/ORT, Go's and the
+#      best peer's share of the machine's limit, and issue 16's targets,
+#      then the U-Net peak-memory table: every engine's peak RSS and
+#      whether Go's is no higher than TensorFlow's and ONNX Runtime's
+#      (scripts/benchtable table)
 #
 # Environment:
 #   BENCH_COUNT   repeats per benchmark (default 5)
@@ -28,6 +42,11 @@
 #   BENCH_WEIGHTMAP  set to 0 to skip the weight-map benchmark
 #   BENCH_PEAK    set to 0 to skip the U-Net peak-memory step
 #   BENCH_OUT     directory for bench.txt, limits.json, table.md (default: a temp dir)
+#   BENCH_CORPUS  set to 0 to skip the corpus models' peak memory (BenchmarkCorpusPeak:
+#                 one process per model and engine, ../shared/fixtures/corpus)
+#   BENCH_PEERS   set to 0 to skip PyTorch and ONNX Runtime
+#   BENCH_PEERS_FILTER  run only the peer cases whose name contains this (e.g. UNet)
+#   BENCH_CACHE   where onnxruntime-node is installed (default ~/.cache/tfseg-bench)
 #   BENCH_PROFILE set to 1 to also CPU-profile the Go engine on focal
 #                 16x512x512x1 and U-Net 1x572x572x1 (focal.prof, unet.prof)
 #                 and print each profile's top 10 functions
@@ -64,12 +83,46 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 echo "== building (results in $out)"
 go build -o "$out/benchtable" ./scripts/benchtable
 go test -c -tags tensorflow -o "$out/bench.test" ./bench
-if [ "${BENCH_PEAK:-1}" != 0 ]; then
+if [ "${BENCH_PEAK:-1}" != 0 ] || [ "${BENCH_CORPUS:-1}" != 0 ]; then
 	go test -c -o "$out/bench-default.test" ./bench # the Go engine without libtensorflow
 fi
 if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
 	go test -c -o "$out/weightmap.test" ./weightmap
 fi
+
+# peers_setup installs what the peers need where it is missing: node and
+# npm, Debian's PyTorch and NumPy (apt-get, as root or through sudo), and
+# onnxruntime-node in the cache directory.
+ort_version=1.31.1
+ort_dir="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tfseg-bench}/onnxruntime-node-$ort_version"
+peers_setup() {
+	local sudo=""
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	local pkgs=()
+	command -v node >/dev/null || pkgs+=(nodejs)
+	command -v npm >/dev/null || pkgs+=(npm)
+	/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
+	if [ ${#pkgs[@]} -gt 0 ]; then
+		echo "== installing ${pkgs[*]} (apt-get)"
+		$sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null ||
+			fail "could not install ${pkgs[*]}: install them, or set BENCH_PEERS=0"
+	fi
+	if [ ! -f "$ort_dir/node_modules/onnxruntime-node/package.json" ]; then
+		echo "== installing onnxruntime-node@$ort_version into $ort_dir (npm, --ignore-scripts)"
+		mkdir -p "$ort_dir"
+		[ -f "$ort_dir/package.json" ] || echo '{"name": "tfseg-bench-ort", "private": true}' >"$ort_dir/package.json"
+		(cd "$ort_dir" && npm install --ignore-scripts --no-audit --no-fund "onnxruntime-node@$ort_version" >/dev/null) ||
+			fail "npm install onnxruntime-node@$ort_version failed"
+	fi
+	export NODE_PATH="$ort_dir/node_modules"
+	node -e 'require("onnxruntime-node")' || fail "onnxruntime-node does not load from $NODE_PATH"
+}
+peers="${BENCH_PEERS:-1}"
+if [ "$peers" != 0 ]; then
+	peers_setup
+fi
+# The peers' seconds per round, from BENCH_TIME ("1s", "500ms"; "Nx": one second).
+peer_time=$(awk -v t="$benchtime" 'BEGIN { if (t ~ /ms$/) print (t + 0) / 1000; else if (t ~ /s$/) print t + 0; else print 1 }')
 
 echo "== load average before: $(load) (on $(nproc) CPUs)"
 echo "== machine limits ($cpu threads)"
@@ -79,6 +132,19 @@ GOMAXPROCS="$cpu" "$out/benchtable" limits -threads "$cpu" -o "$out/limits.json"
 echo "== go test -bench '$filter' -count $count -cpu $cpu -benchtime $benchtime ./bench"
 (cd bench && "$out/bench.test" -test.run '^$' -test.bench "$filter" -test.skip '^BenchmarkUNetPeak$' \
 	-test.count "$count" -test.cpu "$cpu" -test.benchtime "$benchtime" -test.timeout 60m) | tee -a "$out/bench.txt"
+if [ "$peers" != 0 ]; then
+	echo "== peers: writing the inputs, the Go engine's outputs and the U-Net's weights (TestWritePeerData)"
+	(cd bench && TFSEG_BENCH_PEERS_DIR="$out/peers" "$out/bench.test" -test.run '^TestWritePeerData$' -test.count 1 -test.cpu "$cpu") >/dev/null ||
+		fail "TestWritePeerData failed"
+	echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'): scripts/bench_peers.py, $count rounds of ${peer_time}s, $cpu threads"
+	/usr/bin/python3 scripts/bench_peers.py --data "$out/peers" --count "$count" --time "$peer_time" --threads "$cpu" \
+		--filter "${BENCH_PEERS_FILTER:-}" | tee -a "$out/bench.txt"
+	[ "${PIPESTATUS[0]}" = 0 ] || fail "scripts/bench_peers.py failed"
+	echo "== ONNX Runtime $ort_version: scripts/bench_ort.js, $count rounds of ${peer_time}s, $cpu intra-op threads"
+	node scripts/bench_ort.js --data "$out/peers" --count "$count" --time "$peer_time" --threads "$cpu" \
+		--filter "${BENCH_PEERS_FILTER:-}" | tee -a "$out/bench.txt"
+	[ "${PIPESTATUS[0]}" = 0 ] || fail "scripts/bench_ort.js failed"
+fi
 if [ "${BENCH_PEAK:-1}" != 0 ]; then
 	# One child process per iteration (-benchtime 1x); the two builds take
 	# turns, BENCH_COUNT times.
@@ -88,7 +154,24 @@ if [ "${BENCH_PEAK:-1}" != 0 ]; then
 			(cd bench && "$out/$t" -test.run '^$' -test.bench '^BenchmarkUNetPeak$' -test.count 1 \
 				-test.cpu "$cpu" -test.benchtime 1x -test.timeout 30m) | tee -a "$out/bench.txt"
 		done
+		if [ "$peers" != 0 ]; then
+			for size in 1x572x572x1 4x188x188x1; do
+				# Only the sizes the peers ran (BENCH_PEERS_FILTER): their ONNX model.
+				[ -f "$out/peers/UNet_size-$size.onnx" ] || continue
+				/usr/bin/python3 scripts/bench_peers.py --data "$out/peers" --threads "$cpu" --peak "$size" | tee -a "$out/bench.txt"
+				node scripts/bench_ort.js --data "$out/peers" --threads "$cpu" --peak "$size" | tee -a "$out/bench.txt"
+			done
+		fi
 	done
+fi
+if [ "${BENCH_CORPUS:-1}" != 0 ]; then
+	# One fresh process per corpus model and engine: the Go engine in its
+	# own build, TensorFlow in the tensorflow build.
+	echo "== corpus models' peak memory: go test -bench '^BenchmarkCorpusPeak\$' -benchtime 1x"
+	(cd bench && "$out/bench-default.test" -test.run '^$' -test.bench '^BenchmarkCorpusPeak$' -test.count 1 \
+		-test.cpu "$cpu" -test.benchtime 1x -test.timeout 60m) | tee -a "$out/bench.txt"
+	(cd bench && "$out/bench.test" -test.run '^$' -test.bench '^BenchmarkCorpusPeak/build=tensorflow/engine=tensorflow/' -test.count 1 \
+		-test.cpu "$cpu" -test.benchtime 1x -test.timeout 60m) | tee -a "$out/bench.txt"
 fi
 if [ "${BENCH_WEIGHTMAP:-1}" != 0 ]; then
 	echo "== go test -bench 'Weightmap/size=1024x1024/objects=50' ./weightmap"

@@ -3,6 +3,7 @@ package goengine
 import (
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -20,8 +21,13 @@ import (
 // minPooledFloats is the smallest buffer worth pooling (16 KiB).
 const minPooledFloats = 4096
 
-// maxPooledBytes bounds the memory a session's pool keeps idle.
-const maxPooledBytes = 512 << 20
+// maxPooledBytes bounds the memory a session's pool keeps idle. A buffer
+// the pool refuses becomes garbage that the Go heap keeps until its next
+// collection, on top of the buffers allocated to replace it: at 512 MiB a
+// U-Net on 2x512x512 images (corpus seg-lenny-unet, about 650 MiB of
+// buffers in use at once) dropped and reallocated buffers every run and
+// peaked at 1355 MiB of RSS; without the drops, 628 MiB.
+const maxPooledBytes = 2 << 30
 
 // poisonUninit makes AllocUninit fill its buffers with NaN, so that a
 // kernel that leaves an element unwritten shows it in results. Tests set
@@ -41,8 +47,12 @@ func newBufPool() *bufPool { return &bufPool{} }
 // request takes the smallest free buffer of at least n and at most
 // maxPoolSlack·n elements. Layers of a network rarely repeat a size
 // exactly (a valid convolution takes two pixels off each side), so exact
-// sizes would keep one buffer per layer.
-const maxPoolSlack = 2
+// sizes would keep one buffer per layer; a U-Net's channel counts double
+// as its sizes halve, so 2 missed reuses that 3 makes (peak RSS, fresh
+// process, 5 runs: the Keras U-Net fixture at 1x572x572x1 170 -> 157 MiB,
+// corpus seg-p8-cityscapes at 2x256x512 321 -> 224 MiB; any size, 205 MiB
+// on the fixture: small requests took large buffers).
+const maxPoolSlack = 3
 
 // get returns a buffer of at least n elements (its length is its size)
 // with unspecified contents.
@@ -89,6 +99,9 @@ type runArena struct {
 	// this run's AllocUninit that have not been pinned or recycled.
 	bufs map[*float32][]float32
 	refs map[*float32]int
+	// dying marks, while execute runs one node's kernel, the inputs whose
+	// value no later node or fetch reads (markDying).
+	dying []bool
 }
 
 func newRunArena(p *bufPool) *runArena {
@@ -194,7 +207,7 @@ func (a *runArena) release(t *tfops.Tensor) {
 // AllocUninit is Alloc for kernels that write every element of the output:
 // a float32 tensor's contents are unspecified (a buffer released earlier in
 // this run or by an earlier run of the session). Other dtypes are zeroed.
-// The session keeps up to 512 MiB of released buffers for reuse until it
+// The session keeps up to 2 GiB of released buffers for reuse until it
 // is dropped.
 func (c *Context) AllocUninit(d tfops.DType, dims ...int) (*tfops.Tensor, error) {
 	if d != tfops.Float {
@@ -204,4 +217,60 @@ func (c *Context) AllocUninit(d tfops.DType, dims ...int) (*tfops.Tensor, error)
 		return nil, err
 	}
 	return tfops.FromSlice(c.arena.alloc(tfops.NumElements(dims)), dims...)
+}
+
+// scratch returns a float32 work buffer of n elements with unspecified
+// contents, from the session's pool when the run has one, and the function
+// that hands it back (after which the kernel must not touch it).
+func (c *Context) scratch(n int) ([]float32, func()) {
+	if c.arena == nil || n < minPooledFloats {
+		return make([]float32, n), func() {}
+	}
+	b := c.arena.pool.get(n)
+	return b[:n], func() { c.arena.pool.put(b) }
+}
+
+// markDying records which of a node's inputs in die with it: released
+// after the node (the schedule's release list for its step: not fed, not
+// fetched, read by nothing after it) and read once by the node. execute
+// calls it before each kernel; nil in clears it.
+func (a *runArena) markDying(in, released []edge) {
+	if a == nil {
+		return
+	}
+	a.dying = a.dying[:0]
+	for _, e := range in {
+		once := 0
+		for _, f := range in {
+			if f == e {
+				once++
+			}
+		}
+		a.dying = append(a.dying, once == 1 && slices.Contains(released, e))
+	}
+}
+
+// reuseInput returns input i's float32 elements for the kernel to
+// overwrite with an output of the same size, and true, when nothing else
+// can read them: no later node or fetch reads the value, and it is a whole
+// buffer of this run's (from AllocUninit; not fed, pinned, fetched, or
+// shared with another live value). The kernel returns a tensor on them;
+// the executor then counts it as the buffer's one reference.
+func (c *Context) reuseInput(i int) ([]float32, bool) {
+	a := c.arena
+	if a == nil || i >= len(a.dying) || !a.dying[i] || i >= len(c.Inputs) {
+		return nil, false
+	}
+	t := c.Inputs[i]
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := a.owner(t)
+	if k == nil || a.refs[k] != 1 {
+		return nil, false
+	}
+	d := t.Float32s()
+	if len(d) == 0 || &d[0] != k {
+		return nil, false
+	}
+	return d, true
 }

@@ -35,6 +35,10 @@ func conv2DFloat32(g convGeom, x, f, out []float32, epi convEpilogue, threads in
 		gemm([]gemmJob{job}, b, out, threads, false)
 		return
 	}
+	if jobs := paddedConvJobs(g, x, k); jobs != nil {
+		gemm(jobs, b, out, threads, false)
+		return
+	}
 	x, h, w := padInput(g, x)
 	var jobs []gemmJob
 	for n := 0; n < g.n; n++ {
@@ -57,6 +61,71 @@ func conv2DFloat32(g convGeom, x, f, out []float32, epi convEpilogue, threads in
 		}
 	}
 	gemm(jobs, b, out, threads, false)
+}
+
+// paddedConvJobs returns the GEMM jobs of a padded (SAME, EXPLICIT)
+// convolution with unit strides and dilations that read the input where it
+// is, without padInput's padded copy (a whole extra input-sized buffer,
+// the largest term of a U-Net's peak memory at 512x512): per image, the
+// interior output pixels, whose windows lie inside the input, are a VALID
+// convolution read in place (virtual rows of the input width, as
+// conv2DFloat32 does), and the border pixels of all images (the rows above
+// and below the interior, the columns left and right of it) are one job
+// whose tiles im2colRow packs, zeros for the padding. Both sum the same
+// products in the same order (filter row, then column and channel) with
+// the same micro-kernel as the padded copy's GEMM, so the results are its
+// bits; a job shorter than the micro-kernel's tile would run the Go
+// fallback instead, so such convolutions (tiny images) keep the copy. It
+// returns nil when the convolution is not of that kind.
+func paddedConvJobs(g convGeom, x []float32, k int) []gemmJob {
+	if g.wh.stride != 1 || g.ww.stride != 1 || g.wh.dilation != 1 || g.ww.dilation != 1 {
+		return nil
+	}
+	oh, ow := g.wh.out, g.ww.out
+	pt, pl := g.wh.padBefore, g.ww.padBefore
+	if pt == 0 && pl == 0 && oh+g.kh-1 <= g.h && ow+g.kw-1 <= g.w {
+		return nil // unpadded: conv2DFloat32's own jobs
+	}
+	// Interior: output rows [y0, y1) and columns [x0, x1), where the
+	// window starts at input row y - pt ≥ 0 and ends at y - pt + kh - 1 < h.
+	y0, y1 := pt, min(oh, pt+g.h-g.kh+1)
+	x0, x1 := pl, min(ow, pl+g.w-g.kw+1)
+	mr := gemmActive.Load().mr
+	interior := (y1-y0-1)*g.w + (x1 - x0)
+	border := g.n * (oh*ow - (y1-y0)*(x1-x0))
+	if y0 >= y1 || x0 >= x1 || pt < 0 || pl < 0 || interior < mr || (border > 0 && border < mr) {
+		return nil
+	}
+	pix := make([]int, 0, border) // output pixels of the border, n-major
+	for n := 0; n < g.n; n++ {
+		for y := 0; y < oh; y++ {
+			for xo := 0; xo < ow; xo++ {
+				if y < y0 || y >= y1 || xo < x0 || xo >= x1 {
+					pix = append(pix, (n*oh+y)*ow+xo)
+				}
+			}
+		}
+	}
+	jobs := make([]gemmJob, 0, g.n+1)
+	for n := 0; n < g.n; n++ {
+		jobs = append(jobs, gemmJob{a: x, aOff: n * g.h * g.w * g.c, lda: g.c, ldt: g.w * g.c, kh: g.kh, ka: g.kw * g.c,
+			m:    interior,
+			rows: rowMap{width: g.w, valid: x1 - x0, rowStride: ow * g.o, pixStride: g.o},
+			cOff: ((n*oh+y0)*ow + x0) * g.o})
+	}
+	if border > 0 {
+		coffs := make([]int, border)
+		for i, p := range pix {
+			coffs[i] = p * g.o
+		}
+		jobs = append(jobs, gemmJob{kh: 1, ka: k, m: border, coffs: coffs, rows: denseRows(border, g.o),
+			pack: func(r0, cnt int, dst []float32) {
+				for i := 0; i < cnt; i++ {
+					g.im2colRow(x, pix[r0+i], dst[i*k:(i+1)*k])
+				}
+			}})
+	}
+	return jobs
 }
 
 // convEpilogue is what a fused convolution does to each output element in
@@ -98,6 +167,10 @@ func padInput(g convGeom, x []float32) ([]float32, int, int) {
 	}
 	return xp, hp, wp
 }
+
+// colBlockFloats bounds the column buffer of a transposed convolution that
+// does not tile its output (conv2DBackpropInputFloat32): 8 MiB.
+var colBlockFloats = 1 << 21
 
 // shuffles reports whether Conv2DBackpropInput's filter is as large as its
 // stride, undilated and unpadded, so each product row lands in one place.
@@ -170,39 +243,55 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi
 	}
 	// B(o, (a, b, q)) = f[a, b, q, o]: rows of length o, so rs = 1, cs = o.
 	b := packPanels(f, g.o, ncol, 1, g.o)
-	colT, err := c.Alloc(tfops.Float, m, ncol)
-	if err != nil {
+	// The columns dy·fᵀ are made and added up block by block of at most
+	// colBlockFloats (as TensorFlow's Conv2DBackpropInput shards its col
+	// buffer by a working-set size): a whole image's columns, m·kh·kw·c
+	// floats, were 150 MB for a 3x3 stride-2 transposed convolution to
+	// 512x512x64. Every dx element still receives its terms in ascending
+	// product row r, so the sums are the same bits.
+	if err := c.checkAlloc(tfops.Float, []int{m, ncol}); err != nil {
 		return false, err
 	}
-	col := colT.Float32s()
+	// A block shorter than the micro-kernel's tile would run the Go
+	// fallback (other bits than the assembly's): blocks have at least mr
+	// rows, and a shorter tail joins the block before it.
+	mr := gemmActive.Load().mr
+	block := min(m, max(mr, colBlockFloats/ncol))
+	col, done := c.scratch(min(m, block+mr) * ncol)
+	defer done()
 	for n := 0; n < g.n; n++ {
-		job := gemmJob{a: dy, aOff: n * m * g.o, lda: g.o, kh: 1, ka: g.o, m: m, rows: denseRows(m, ncol)}
-		gemm([]gemmJob{job}, b, col, c.Threads(), false)
 		img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
-		// col2im, split over the input rows each goroutine owns.
-		parallelFor(c.Threads(), g.h, 1, func(y0, y1 int) {
-			for r := 0; r < m; r++ {
-				oh, ow := r/owd, r%owd
-				src := col[r*ncol:][:ncol]
-				for a := 0; a < g.kh; a++ {
-					y := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
-					if y < y0 || y >= y1 {
-						continue
-					}
-					for bb := 0; bb < g.kw; bb++ {
-						z := ow*g.ww.stride + bb*g.ww.dilation - g.ww.padBefore
-						if z < 0 || z >= g.w {
+		for r0, cnt := 0, 0; r0 < m; r0 += cnt {
+			if cnt = min(block, m-r0); m-r0-cnt < mr {
+				cnt = m - r0
+			}
+			job := gemmJob{a: dy, aOff: (n*m + r0) * g.o, lda: g.o, kh: 1, ka: g.o, m: cnt, rows: denseRows(cnt, ncol)}
+			gemm([]gemmJob{job}, b, col, c.Threads(), false)
+			// col2im, split over the input rows each goroutine owns.
+			parallelFor(c.Threads(), g.h, 1, func(y0, y1 int) {
+				for r := r0; r < r0+cnt; r++ {
+					oh, ow := r/owd, r%owd
+					src := col[(r-r0)*ncol:][:ncol]
+					for a := 0; a < g.kh; a++ {
+						y := oh*g.wh.stride + a*g.wh.dilation - g.wh.padBefore
+						if y < y0 || y >= y1 {
 							continue
 						}
-						d := img[(y*g.w+z)*g.c:][:g.c]
-						s := src[(a*g.kw+bb)*g.c:][:g.c]
-						for q := range d {
-							d[q] += s[q]
+						for bb := 0; bb < g.kw; bb++ {
+							z := ow*g.ww.stride + bb*g.ww.dilation - g.ww.padBefore
+							if z < 0 || z >= g.w {
+								continue
+							}
+							d := img[(y*g.w+z)*g.c:][:g.c]
+							s := src[(a*g.kw+bb)*g.c:][:g.c]
+							for q := range d {
+								d[q] += s[q]
+							}
 						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 	return false, nil
 }

@@ -346,7 +346,9 @@ func execute(ctx context.Context, st *State, g *graph, sc *schedule, feeds map[e
 			}
 			ins[k] = t
 		}
+		arena.markDying(nd.in, sc.release[k])
 		outs, err := runKernel(ctx, st, nd, ins, depth, arena)
+		arena.markDying(nil, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -229,6 +229,9 @@ type gemmJob struct {
 	m                      int
 	rows                   rowMap
 	cOff                   int
+	// coffs, when set, places row r of C at cOff + coffs[r] instead of
+	// rows (an arbitrary list of pixels, as a padded convolution's border).
+	coffs []int
 }
 
 // checkA verifies that the job reads only inside a.
@@ -303,21 +306,42 @@ func gemmWith(mk gemmMicro, jobs []gemmJob, b *gemmPanels, c []float32, threads 
 			o := j.cOff + q*rm.rowStride + sIdx*rm.pixStride
 			stored, limit := false, len(c)-colEnd
 			cf := coff[:rows]
-			for h := range cf {
-				cf[h] = -1
-				if h < skip {
-					continue
+			if j.coffs == nil && skip == 0 && sIdx+rows <= rm.valid {
+				// The common case, a tile inside one image row: evenly
+				// spaced rows (the general loop below cost a U-Net 10% of
+				// its time on the layers with few input channels).
+				if last := o + (rows-1)*rm.pixStride; o < 0 || last < 0 || last > limit {
+					panic(fmt.Errorf("gemm: C rows %d..%d reach element %d of %d", r0, r0+rows-1, max(o, last)+colEnd, len(c)))
 				}
-				if sIdx < rm.valid {
-					if o < 0 || o > limit {
-						panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+				for h := range cf {
+					cf[h] = o
+					o += rm.pixStride
+				}
+				stored = rows > 0
+			} else {
+				for h := range cf {
+					cf[h] = -1
+					if h < skip {
+						continue
 					}
-					cf[h], stored = o, true
-				}
-				o += rm.pixStride
-				if sIdx++; sIdx == rm.width {
-					q, sIdx = q+1, 0
-					o = j.cOff + q*rm.rowStride
+					if j.coffs != nil {
+						if o = j.cOff + j.coffs[r0+h]; o < 0 || o > limit {
+							panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+						}
+						cf[h], stored = o, true
+						continue
+					}
+					if sIdx < rm.valid {
+						if o < 0 || o > limit {
+							panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+						}
+						cf[h], stored = o, true
+					}
+					o += rm.pixStride
+					if sIdx++; sIdx == rm.width {
+						q, sIdx = q+1, 0
+						o = j.cOff + q*rm.rowStride
+					}
 				}
 			}
 			if !stored {

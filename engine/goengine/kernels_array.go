@@ -673,7 +673,7 @@ func tileKernel(c *Context) ([]*tfops.Tensor, error) {
 		ds = append(ds, x.Shape()[d]*ost[d], ost[d])
 		ss = append(ss, 0, xst[d])
 	}
-	out, err := c.Alloc(x.DType(), dims...)
+	out, err := c.AllocUninit(x.DType(), dims...) // copyStrided writes every element
 	if err != nil {
 		return nil, err
 	}

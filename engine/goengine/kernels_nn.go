@@ -569,6 +569,9 @@ func poolKernel(avg, v2 bool) Kernel {
 }
 
 func poolGeneric[T convElem](g convGeom, x, out []T, avg bool, threads int) {
+	if !avg && maxPool2x2(g, x, out, threads) {
+		return
+	}
 	parallelFor(threads, g.n*g.wh.out, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out

@@ -29,7 +29,16 @@ func softmaxKernel(isLog bool) Kernel {
 		if x.Rank() < 1 {
 			return nil, c.Errorf("logits must have >= 1 dimension, got %s", dimsString(x.Shape()))
 		}
-		out, err := c.AllocUninit(x.DType(), x.Shape()...)
+		// In place when the logits die here (a segmentation head's
+		// 2x512x512x124 logits are 248 MiB): each row is read whole
+		// before any of it is written.
+		var out *tfops.Tensor
+		var err error
+		if d, ok := c.reuseInput(0); ok && x.DType() == tfops.Float {
+			out, err = tfops.FromSlice(d, x.Shape()...)
+		} else {
+			out, err = c.AllocUninit(x.DType(), x.Shape()...)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -53,6 +62,14 @@ func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
 	}
 	rows := len(xs) / n
 	c.parallel(rows, max(1, grainHeavy/n), func(lo, hi int) {
+		// e holds a row's exp(x - m), computed once per element (the
+		// U-Net's 2-class rows spent half their time on a second Exp).
+		var small [16]float64
+		e := small[:]
+		if n > len(small) {
+			e = make([]float64, n)
+		}
+		e = e[:n]
 		for r := lo; r < hi; r++ {
 			x, y := xs[r*n:(r+1)*n], o[r*n:(r+1)*n]
 			m := math.Inf(-1)
@@ -60,8 +77,14 @@ func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
 				m = math.Max(m, float64(v)) // NaN propagates
 			}
 			sum := 0.0
-			for _, v := range x {
-				sum += math.Exp(float64(v) - m)
+			for i, v := range x {
+				// exp(0) is 1 exactly: the row's maximum needs no Exp.
+				if d := float64(v) - m; d == 0 {
+					e[i] = 1
+				} else {
+					e[i] = math.Exp(d)
+				}
+				sum += e[i]
 			}
 			if isLog {
 				ls := math.Log(sum)
@@ -70,8 +93,8 @@ func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
 				}
 				continue
 			}
-			for i, v := range x {
-				y[i] = fromF64[T](math.Exp(float64(v)-m) / sum)
+			for i := range y {
+				y[i] = fromF64[T](e[i] / sum)
 			}
 		}
 	})

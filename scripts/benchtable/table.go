@@ -90,57 +90,86 @@ func minMax(v []float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// Target is what the issue asks of the Go engine on a benchmark.
+// Target is what docs/design.md (Performance targets) asks of the Go engine on a benchmark.
 type Target struct {
-	MaxRatio float64 // Go time / TF time at most this (0: none)
+	MaxTF    float64 // Go time / TensorFlow's at most this (0: none)
+	MaxPeer  float64 // Go time / the fastest peer's (TensorFlow, PyTorch, ONNX Runtime) at most this (0: none)
+	MaxTorch float64 // Go time / PyTorch's at most this (0: none)
+	MaxORT   float64 // Go time / ONNX Runtime's at most this (0: none)
 	MinBW    float64 // fraction of read bandwidth at least this (0: none)
+	MinPeak  float64 // fraction of the FP32 peak at least this (0: none)
 }
 
+// peers are the engines other than Go in the table, in column order, with
+// their column names.
+var peers = []struct{ engine, name string }{{"tensorflow", "TF"}, {"pytorch", "PyTorch"}, {"onnxruntime", "ORT"}}
+
 // targetFor returns the target for a benchmark key (docs/design.md,
-// Performance targets).
+// Performance targets): the U-Net at most 0.8x ONNX Runtime's time and
+// 0.7x PyTorch's, at 70% of the FP32 peak at 1x572x572x1; every loss at
+// least 2x faster than the fastest peer, ce and ce_dice at most 0.25x
+// TensorFlow's time, dice_image and tversky_image at 70% of the read
+// bandwidth.
 func targetFor(key string) Target {
 	switch {
 	case strings.HasPrefix(key, "UNet/"):
-		return Target{MaxRatio: 1}
+		t := Target{MaxTorch: 0.7, MaxORT: 0.8}
+		if strings.HasSuffix(key, "size=1x572x572x1") {
+			t.MinPeak = 0.7
+		}
+		return t
 	case !strings.HasPrefix(key, "Loss/"):
 		return Target{}
 	}
+	t := Target{MaxPeer: 0.5}
 	switch {
 	case strings.Contains(key, "name=dice_image/"), strings.Contains(key, "name=tversky_image/"):
-		return Target{MaxRatio: 0.5, MinBW: 0.6}
-	case strings.Contains(key, "name=lovasz_hinge/"):
-		return Target{MaxRatio: 0.5}
-	case strings.Contains(key, "name=ce/"), strings.Contains(key, "name=focal/"),
-		strings.Contains(key, "name=keras_bce/"), strings.Contains(key, "name=ce_dice/"):
-		return Target{MaxRatio: 0.25}
+		t.MinBW = 0.7
+	case strings.Contains(key, "name=ce/"), strings.Contains(key, "name=ce_dice/"):
+		t.MaxTF = 0.25
 	}
-	return Target{}
+	return t
 }
 
-// peakPrefix starts the keys of BenchmarkUNetPeak, which renderPeak
-// prints as a table of its own.
-const peakPrefix = "UNetPeak/"
+// peakPrefix starts the keys of BenchmarkUNetPeak, corpusPrefix those of
+// BenchmarkCorpusPeak; renderPeak prints each as a table of its own.
+const (
+	peakPrefix   = "UNetPeak/"
+	corpusPrefix = "CorpusPeak/"
+)
 
 // Render writes the comparison table (Markdown) of results against lim,
 // then the U-Net peak-memory table when there are BenchmarkUNetPeak
-// results.
+// results, and the corpus one when there are BenchmarkCorpusPeak results.
 func Render(w io.Writer, results []Result, lim Limits) {
-	var main, peak []Result
+	var main, peak, corpus []Result
 	for _, r := range results {
-		if strings.HasPrefix(r.Key, peakPrefix) {
+		switch {
+		case strings.HasPrefix(r.Key, peakPrefix):
 			peak = append(peak, r)
-		} else {
+		case strings.HasPrefix(r.Key, corpusPrefix):
+			corpus = append(corpus, r)
+		default:
 			main = append(main, r)
 		}
 	}
+	sep := false
 	if len(main) > 0 {
 		renderMain(w, main, lim)
+		sep = true
 	}
-	if len(peak) > 0 {
-		if len(main) > 0 {
+	for _, t := range []struct {
+		rs            []Result
+		prefix, title string
+	}{{peak, peakPrefix, "U-Net peak memory (fresh process per engine and size)"}, {corpus, corpusPrefix, "Corpus models' peak memory (fresh process per engine and model, BenchmarkCorpusPeak)"}} {
+		if len(t.rs) == 0 {
+			continue
+		}
+		if sep {
 			fmt.Fprintln(w)
 		}
-		renderPeak(w, peak)
+		renderPeak(w, t.rs, t.prefix, t.title)
+		sep = true
 	}
 }
 
@@ -171,15 +200,49 @@ func renderMain(w io.Writer, results []Result, lim Limits) {
 			s.bytes = append(s.bytes, v)
 		}
 	}
-	fmt.Fprintf(w, "| benchmark | Go median (min–max) | TF median (min–max) | Go/TF (range) | Go | TF | Go B/op, allocs/op | target |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|\n")
+	head := []string{"benchmark", "Go median (min–max)"}
+	for _, p := range peers {
+		head = append(head, p.name+" median (min–max)")
+	}
+	for _, p := range peers {
+		head = append(head, "Go/"+p.name+" (range)")
+	}
+	head = append(head, "Go", "best peer", "Go B/op, allocs/op", "target")
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
 	for _, k := range keys {
-		g, t := by[k]["go"], by[k]["tensorflow"]
-		row := []string{k, timeCell(g), timeCell(t), ratioCell(g, t), limitCell(k, g, lim), limitCell(k, t, lim), allocCell(g), targetCell(k, g, t, lim)}
+		g := by[k]["go"]
+		row := []string{k, timeCell(g)}
+		for _, p := range peers {
+			row = append(row, timeCell(by[k][p.engine]))
+		}
+		for _, p := range peers {
+			row = append(row, ratioCell(g, by[k][p.engine]))
+		}
+		best, bestName := bestPeer(by[k])
+		row = append(row, limitCell(k, g, lim), bestCell(k, best, bestName, lim), allocCell(g), targetCell(k, by[k], lim))
 		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 	}
-	fmt.Fprintf(w, "\nGo and TF columns after the ratio: the median's share of this machine's limit: read bandwidth %.1f GB/s (%s) for the losses (MB/s = inputs read + output written), FP32 peak %.0f GFLOP/s (%s) for U-Net (its convolutions' FLOPs).\n",
+	fmt.Fprintf(w, "\nGo/peer: median over median, (range) from min/max to max/min. Go and best peer: the median's share of this machine's limit: read bandwidth %.1f GB/s (%s) for the losses (MB/s = inputs read + output written), FP32 peak %.0f GFLOP/s (%s) for U-Net (its convolutions' FLOPs). Peers: TF = TensorFlow 1.15 (libtensorflow, graft), PyTorch = torch ops (scripts/bench_peers.py), ORT = ONNX Runtime on the torch version exported to ONNX (scripts/bench_ort.js); each peer's output checked against the Go engine's before it is timed.\n",
 		lim.ReadGBps, lim.ReadKernel, lim.PeakGFLOPs, lim.PeakKernel)
+}
+
+// bestPeer returns the peer with the lowest median time on a benchmark.
+func bestPeer(by map[string]*stats) (*stats, string) {
+	var best *stats
+	name := ""
+	for _, p := range peers {
+		if s := by[p.engine]; s != nil && len(s.ns) > 0 && (best == nil || median(s.ns) < median(best.ns)) {
+			best, name = s, p.name
+		}
+	}
+	return best, name
+}
+
+func bestCell(key string, s *stats, name string, lim Limits) string {
+	if s == nil {
+		return "–"
+	}
+	return name + ": " + limitCell(key, s, lim)
 }
 
 func fmtDur(ns float64) string {
@@ -250,24 +313,40 @@ func fmtBytes(b float64) string {
 	return fmt.Sprintf("%.0f B", b)
 }
 
-// targetCell says whether the medians meet the issue's target.
-func targetCell(key string, g, t *stats, lim Limits) string {
+// targetCell says whether the medians meet the issue's target; a
+// comparison whose peer did not run is named as missing and not met.
+func targetCell(key string, by map[string]*stats, lim Limits) string {
 	tg := targetFor(key)
-	if tg.MaxRatio == 0 || g == nil {
+	g := by["go"]
+	if tg == (Target{}) || g == nil {
 		return "–"
 	}
 	var parts []string
 	ok := true
-	if t != nil {
-		r := median(g.ns) / median(t.ns)
-		ok = ok && r <= tg.MaxRatio
-		parts = append(parts, fmt.Sprintf("≤%gx", tg.MaxRatio))
-	} else {
-		parts = append(parts, fmt.Sprintf("≤%gx (no TF run)", tg.MaxRatio))
+	ratio := func(limit float64, what string, s *stats) {
+		if limit == 0 {
+			return
+		}
+		if s == nil || len(s.ns) == 0 {
+			ok = false
+			parts = append(parts, fmt.Sprintf("≤%gx %s (no run)", limit, what))
+			return
+		}
+		ok = ok && median(g.ns)/median(s.ns) <= limit
+		parts = append(parts, fmt.Sprintf("≤%gx %s", limit, what))
 	}
+	best, _ := bestPeer(by)
+	ratio(tg.MaxPeer, "best peer", best)
+	ratio(tg.MaxTF, "TF", by["tensorflow"])
+	ratio(tg.MaxTorch, "PyTorch", by["pytorch"])
+	ratio(tg.MaxORT, "ORT", by["onnxruntime"])
 	if tg.MinBW > 0 && lim.ReadGBps > 0 && len(g.mbs) > 0 {
 		ok = ok && median(g.mbs)/1e3/lim.ReadGBps >= tg.MinBW
 		parts = append(parts, fmt.Sprintf("≥%.0f%% BW", 100*tg.MinBW))
+	}
+	if tg.MinPeak > 0 && lim.PeakGFLOPs > 0 && len(g.gflops) > 0 {
+		ok = ok && median(g.gflops)/lim.PeakGFLOPs >= tg.MinPeak
+		parts = append(parts, fmt.Sprintf("≥%.0f%% peak", 100*tg.MinPeak))
 	}
 	verdict := "met"
 	if !ok {
@@ -283,10 +362,10 @@ type peakSamples struct{ peak, run []float64 }
 // renderPeak writes the U-Net peak-memory table: per size, the median peak
 // RSS of the Go engine in the default build (no libtensorflow in the
 // process) and in the tensorflow build (the same binary as TensorFlow),
-// TensorFlow's, what the runs add to the loaded process, and whether the
-// Go engine's peak is no higher than TensorFlow's (docs/design.md,
-// Performance targets).
-func renderPeak(w io.Writer, results []Result) {
+// TensorFlow's, PyTorch's and ONNX Runtime's, what the runs add to the
+// loaded process, and whether the Go engine's peak is no higher than
+// TensorFlow's and ONNX Runtime's (docs/design.md, Performance targets).
+func renderPeak(w io.Writer, results []Result, prefix, title string) {
 	var sizes []string
 	by := map[string]map[string]*peakSamples{} // size -> build/engine
 	base := map[string][]float64{}             // build -> base-MiB
@@ -294,14 +373,15 @@ func renderPeak(w io.Writer, results []Result) {
 	for _, r := range results {
 		build := "default"
 		var parts []string
-		for _, p := range strings.Split(strings.TrimPrefix(r.Key, peakPrefix), "/") {
+		for _, p := range strings.Split(strings.TrimPrefix(r.Key, prefix), "/") {
 			if b, ok := strings.CutPrefix(p, "build="); ok {
 				build = b
 				continue
 			}
 			parts = append(parts, p)
 		}
-		size := strings.TrimPrefix(strings.Join(parts, "/"), "size=")
+		size := strings.Join(parts, "/")
+		size = strings.TrimPrefix(strings.TrimPrefix(size, "size="), "model=")
 		if by[size] == nil {
 			by[size] = map[string]*peakSamples{}
 			sizes = append(sizes, size)
@@ -325,19 +405,18 @@ func renderPeak(w io.Writer, results []Result) {
 			base[build] = append(base[build], v)
 		}
 	}
-	fmt.Fprintf(w, "U-Net peak memory (fresh process per engine and size):\n\n")
-	fmt.Fprintf(w, "| size | Go peak RSS, default build | Go peak RSS, tensorflow build | TF peak RSS | Go/TF peak | run: Go / TF | peak memory no higher |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "%s:\n\n", title)
+	fmt.Fprintf(w, "| %s |", map[bool]string{true: "model", false: "size"}[prefix == corpusPrefix])
+	fmt.Fprintf(w, " Go peak RSS, default build | Go peak RSS, tensorflow build | TF peak RSS | PyTorch peak RSS | ORT peak RSS | Go/TF peak | Go/ORT peak | run: Go / TF | peak memory no higher |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, size := range sizes {
 		gd, gt, tf := by[size]["default/go"], by[size]["tensorflow/go"], by[size]["tensorflow/tensorflow"]
+		pt, ort := by[size]["pytorch/pytorch"], by[size]["onnxruntime/onnxruntime"]
 		g := gd // the Go engine's own process; the same binary as TF without it
 		if g == nil || len(g.peak) == 0 {
 			g = gt
 		}
-		ratio, run := "–", "–"
-		if g != nil && tf != nil && len(g.peak) > 0 && len(tf.peak) > 0 {
-			ratio = fmt.Sprintf("**%.3gx**", median(g.peak)/median(tf.peak))
-		}
+		ratio, ortRatio, run := peakRatio(g, tf), peakRatio(g, ort), "–"
 		if g != nil || tf != nil {
 			run = fmt.Sprintf("%s / %s", runCell(g), runCell(tf))
 		}
@@ -359,10 +438,17 @@ func renderPeak(w io.Writer, results []Result) {
 		if len(verdicts) > 0 {
 			verdict = "Go ≤ TF: " + strings.Join(verdicts, ", ")
 		}
-		row := []string{size, peakCell(gd), peakCell(gt), peakCell(tf), ratio, run, verdict}
+		if g != nil && ort != nil && len(g.peak) > 0 && len(ort.peak) > 0 {
+			v := "met"
+			if median(g.peak) > median(ort.peak) {
+				v = "**not met**"
+			}
+			verdict += "; Go ≤ ORT: " + v
+		}
+		row := []string{size, peakCell(gd), peakCell(gt), peakCell(tf), peakCell(pt), peakCell(ort), ratio, ortRatio, run, verdict}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 	}
-	fmt.Fprintf(w, "\nPeak RSS: VmHWM of a fresh process that loads the U-Net and runs it (BenchmarkUNetPeak), median (min–max) over n processes, Go runtime defaults (GOGC=100, no GOMEMLIMIT), so the Go heap's garbage between collections counts. run: the peak during the runs minus the RSS just before the first one. Go/TF and the first verdict use the default build (no libtensorflow in the Go engine's process); \"same binary\" compares within the -tags tensorflow binary, where libtensorflow is loaded and initialized whichever engine runs.")
+	fmt.Fprintf(w, "\nPeak RSS: VmHWM of a fresh process that loads the model and runs it 5 times (BenchmarkUNetPeak, BenchmarkCorpusPeak), median (min–max) over n processes, Go runtime defaults (GOGC=100, no GOMEMLIMIT), so the Go heap's garbage between collections counts. run: the peak during the runs minus the RSS just before the first one. Go/TF and the first verdict use the default build (no libtensorflow in the Go engine's process); \"same binary\" compares within the -tags tensorflow binary, where libtensorflow is loaded and initialized whichever engine runs. PyTorch and ORT: scripts/bench_peers.py --peak and scripts/bench_ort.js --peak, ru_maxrss of a fresh Python or Node process that loads the rebuilt U-Net (the ONNX model) and runs it 5 times.")
 	if len(builds) > 0 {
 		var parts []string
 		for _, b := range builds {
@@ -371,6 +457,14 @@ func renderPeak(w io.Writer, results []Result) {
 		fmt.Fprintf(w, " The process before loading the model: %s.", strings.Join(parts, ", "))
 	}
 	fmt.Fprintln(w)
+}
+
+// peakRatio is the ratio of g's and p's median peak RSS.
+func peakRatio(g, p *peakSamples) string {
+	if g == nil || p == nil || len(g.peak) == 0 || len(p.peak) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("**%.3gx**", median(g.peak)/median(p.peak))
 }
 
 // peakCell is the median peak RSS of s with its min–max and n, in MiB.

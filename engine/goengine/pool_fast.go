@@ -1,0 +1,31 @@
+package goengine
+
+// maxPool2x2 computes a 2x2 max-pool with stride 2 whose windows all lie
+// inside the input (VALID, or SAME on even sizes: no padding before) as
+// poolGeneric does, without its per-element window walk: each output
+// element is max(max(max(x00, x01), x10), x11), the order poolGeneric
+// takes (Go's max: NaN propagates, max(-0, +0) is +0). It reports false,
+// computing nothing, for any other pooling.
+func maxPool2x2[T convElem](g convGeom, x, out []T, threads int) bool {
+	if g.kh != 2 || g.kw != 2 || g.wh.stride != 2 || g.ww.stride != 2 || g.wh.padBefore != 0 || g.ww.padBefore != 0 ||
+		2*g.wh.out > g.h || 2*g.ww.out > g.w {
+		return false
+	}
+	c, ow := g.c, g.ww.out
+	parallelFor(threads, g.n*g.wh.out, max(1, grainCheap/max(1, 4*ow*c)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, oh := r/g.wh.out, r%g.wh.out
+			top := x[((n*g.h+2*oh)*g.w)*c:][:2*ow*c]
+			bot := x[((n*g.h+2*oh+1)*g.w)*c:][:2*ow*c]
+			dst := out[r*ow*c:][:ow*c]
+			for j := 0; j < ow; j++ {
+				a, b := top[2*j*c:][:2*c], bot[2*j*c:][:2*c]
+				d := dst[j*c:][:c]
+				for q := range d {
+					d[q] = max(max(max(a[q], a[c+q]), b[q]), b[c+q])
+				}
+			}
+		}
+	})
+	return true
+}
