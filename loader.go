@@ -197,17 +197,17 @@ func convertSignature(s savedmodel.Signature) Signature {
 func (m *Model) checkOps(sm *savedmodel.SavedModel, ol engine.OpLister, requested bool) error {
 	has := func(op string) bool { ok, _ := ol.OpInfo(op); return ok }
 	stateful := func(op string) bool { _, st := ol.OpInfo(op); return st }
-	if miss := sm.Reachable(sm.LoadRoots(), nil, stateful).Missing(has); len(miss) > 0 {
+	load, reach, err := sm.Reaches(m.keys, stateful)
+	if err != nil {
+		return err
+	}
+	if miss := load.Missing(has); len(miss) > 0 {
 		return fmt.Errorf("%w: %s: the %s engine lacks ops that restoring the variables or the init op needs: %s",
 			engine.ErrUnsupportedOp, sm.Dir, m.engine, strings.Join(miss, ", "))
 	}
 	var problems []string
 	for _, key := range m.keys {
-		outs, ins, err := sm.SignatureRoots(key)
-		if err != nil {
-			return err
-		}
-		miss := sm.Reachable(outs, ins, stateful).Missing(has)
+		miss := reach[key].Missing(has)
 		if len(miss) == 0 {
 			continue
 		}

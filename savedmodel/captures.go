@@ -26,7 +26,7 @@ import (
 // .bound_inputs). A session-based loader that only runs the SaverDef's
 // restore op (TensorFlow's C++ loader, and tfseg's) leaves the captured
 // handles uninitialized. CapturedVariables finds those handles, and
-// WithCaptureRestore adds to the graph the ops that restore them from the
+// CaptureRestoreGraph adds to the graph the ops that restore them from the
 // checkpoint, by the same object-graph route.
 
 // ObjectGraphKey is the checkpoint key of the serialized
@@ -71,27 +71,11 @@ func (m *SavedModel) CapturedVariables(b *Bundle) ([]CapturedVariable, error) {
 	for _, n := range gd.GetNode() {
 		byName[n.GetName()] = n
 	}
-	restored := map[string]bool{}
+	restored := map[string]bool{} // every VarHandleOp the restore op depends on is assigned by it
 	if sd := m.SaverDef(); sd != nil && sd.GetRestoreOpName() != "" {
-		// Every VarHandleOp the restore op depends on is assigned by it.
-		stack := []string{NodeName(sd.GetRestoreOpName())}
-		seen := map[string]bool{}
-		for len(stack) > 0 {
-			name := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			n := byName[name]
-			if n == nil {
-				continue
-			}
-			if n.GetOp() == "VarHandleOp" {
+		for name := range m.Reachable([]string{sd.GetRestoreOpName()}, nil, nil).Nodes {
+			if byName[name].GetOp() == "VarHandleOp" {
 				restored[name] = true
-			}
-			for _, in := range n.GetInput() {
-				stack = append(stack, NodeName(in))
 			}
 		}
 	}
@@ -171,15 +155,16 @@ func (m *SavedModel) CapturedVariables(b *Bundle) ([]CapturedVariable, error) {
 	return out, nil
 }
 
-// WithCaptureRestore returns a copy of the graph with ops that restore vars
-// from the bundle at prefix (a RestoreV2 whose file prefix is a constant,
-// one AssignVariableOp per variable) and the NoOp CaptureRestoreOp that runs
-// them all. The caller's GraphDef is not modified.
-func (m *SavedModel) WithCaptureRestore(vars []CapturedVariable, prefix string) (*graphpb.GraphDef, error) {
-	gd := proto.Clone(m.Graph()).(*graphpb.GraphDef)
+// CaptureRestoreGraph returns a copy of g (a SavedModel's graph, possibly
+// rewritten) with ops that restore vars from the bundle at prefix (a
+// RestoreV2 whose file prefix is a constant, one AssignVariableOp per
+// variable) and the NoOp CaptureRestoreOp that runs them all; with no vars
+// it returns g itself. g is not modified.
+func CaptureRestoreGraph(g *graphpb.GraphDef, vars []CapturedVariable, prefix string) (*graphpb.GraphDef, error) {
 	if len(vars) == 0 {
-		return gd, nil
+		return g, nil
 	}
+	gd := proto.Clone(g).(*graphpb.GraphDef)
 	abs, err := filepath.Abs(prefix)
 	if err != nil {
 		return nil, err
@@ -187,7 +172,7 @@ func (m *SavedModel) WithCaptureRestore(vars []CapturedVariable, prefix string) 
 	const ns = "tfseg_restore_captured/"
 	for _, n := range gd.GetNode() {
 		if len(n.GetName()) >= len(ns) && n.GetName()[:len(ns)] == ns {
-			return nil, fmt.Errorf("%w: %s: node %q is in the namespace tfseg uses to restore captured variables", ErrFormat, m.File, n.GetName())
+			return nil, fmt.Errorf("%w: node %q is in the namespace tfseg uses to restore captured variables", ErrFormat, n.GetName())
 		}
 	}
 	names := make([]string, len(vars))

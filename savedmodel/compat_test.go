@@ -153,7 +153,7 @@ func TestCapturedVariables(t *testing.T) {
 	_, err = sm.CapturedVariables(nil)
 	assert.ErrorIs(t, err, ErrNoVariables)
 
-	gd, err := sm.WithCaptureRestore(vars, sm.VariablesPrefix())
+	gd, err := CaptureRestoreGraph(sm.Graph(), vars, sm.VariablesPrefix())
 	require.NoError(t, err)
 	assert.Len(t, gd.GetNode(), len(sm.Graph().GetNode())+4+len(vars)+1)
 	assert.Equal(t, CaptureRestoreOp, gd.GetNode()[len(gd.GetNode())-1].GetName())

@@ -185,6 +185,22 @@ func (m *SavedModel) SignatureRoots(key string) (outputs, inputs []string, err e
 	return outputs, inputs, nil
 }
 
+// Reaches computes what loading (LoadRoots) and what each signature of keys
+// reaches (SignatureRoots, inputs fed), with stateful as in Reachable: what
+// a loader must check an engine runs before any input is read. An unknown
+// key is an error wrapping ErrNotFound.
+func (m *SavedModel) Reaches(keys []string, stateful func(op string) bool) (load *Reach, sigs map[string]*Reach, err error) {
+	sigs = make(map[string]*Reach, len(keys))
+	for _, key := range keys {
+		outs, ins, err := m.SignatureRoots(key)
+		if err != nil {
+			return nil, nil, err
+		}
+		sigs[key] = m.Reachable(outs, ins, stateful)
+	}
+	return m.Reachable(m.LoadRoots(), nil, stateful), sigs, nil
+}
+
 // LoadRoots returns the nodes a loader runs to bring the model up: the
 // SaverDef's restore op and the init op, those that exist.
 func (m *SavedModel) LoadRoots() []string {

@@ -14,53 +14,50 @@ import (
 // one, its index and every entry it holds parse, every checkpoint key the
 // restore op's RestoreV2 ops read is in it, and the variables that the
 // functions capture (Keras 3 exports, see CapturedVariables) can be found
-// through the object graph. It returns the number of checkpoint keys the
-// restore op reads and the first problem, wrapping ErrNoVariables,
-// ErrFormat, ErrChecksum or ErrNotFound.
-func (m *SavedModel) VerifyVariables() (int, error) {
+// through the object graph. It returns those captured variables (what
+// CapturedVariables returns; a loader restores them with
+// CaptureRestoreGraph), reading the bundle's index once, and the first
+// problem, wrapping ErrNoVariables, ErrFormat, ErrChecksum or ErrNotFound.
+func (m *SavedModel) VerifyVariables() ([]CapturedVariable, error) {
 	keys, err := m.restoreKeys()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if !m.HasVariables() {
 		if len(keys) > 0 {
-			return 0, fmt.Errorf("%w: %s: the restore op reads %d variables (the first %q) but %s does not exist",
+			return nil, fmt.Errorf("%w: %s: the restore op reads %d variables (the first %q) but %s does not exist",
 				ErrNoVariables, m.Dir, len(keys), keys[0], IndexFilename(m.VariablesPrefix()))
 		}
-		_, err := m.CapturedVariables(nil)
-		return 0, err
+		return m.CapturedVariables(nil)
 	}
 	b, err := m.OpenVariables(BundleOptions{})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer b.Close()
 	for _, k := range b.Keys() {
 		if _, err := b.Entry(k); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	for _, k := range keys {
 		if !b.Has(k) {
-			return 0, fmt.Errorf("%w: %s: the restore op reads variable %q, which the bundle %s lacks",
+			return nil, fmt.Errorf("%w: %s: the restore op reads variable %q, which the bundle %s lacks",
 				ErrNotFound, m.Dir, k, b.Prefix())
 		}
 	}
-	if _, err := m.CapturedVariables(b); err != nil {
-		return 0, err
-	}
-	return len(keys), nil
+	return m.CapturedVariables(b)
 }
 
 // restoreKeys lists the checkpoint keys that the RestoreV2 ops the restore
 // op reaches (in the graph and in the functions it calls) read from their
 // constant tensor_names.
 func (m *SavedModel) restoreKeys() ([]string, error) {
-	roots := m.LoadRoots()
-	if sd := m.SaverDef(); sd == nil || sd.GetRestoreOpName() == "" {
+	sd := m.SaverDef()
+	if sd == nil || sd.GetRestoreOpName() == "" {
 		return nil, nil
 	}
-	reach := m.Reachable(roots[:1], nil, nil)
+	reach := m.Reachable([]string{sd.GetRestoreOpName()}, nil, nil)
 	var keys []string
 	scan := func(scope string, nodes []*nodepb.NodeDef, inFunction bool) error {
 		byName := make(map[string]*nodepb.NodeDef, len(nodes))

@@ -118,13 +118,21 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	}
 	// What the Go engine lacks: per signature (what a run needs), for
 	// loading, and separately in what nothing reaches (training traces,
-	// augmentation, GPU-only functions), which no run needs.
-	funcs := map[string]bool{}
-	for _, f := range g.GetLibrary().GetFunction() {
-		funcs[f.GetSignature().GetName()] = true
-	}
-	has := func(op string) bool { ok, _ := goengine.Engine{}.OpInfo(op); return ok || funcs[op] }
+	// augmentation, GPU-only functions), which no run needs. The same
+	// reach and the same test as tfseg.Load's, so the lists are exactly
+	// what Load refuses.
+	has := func(op string) bool { ok, _ := goengine.Engine{}.OpInfo(op); return ok }
 	stateful := func(op string) bool { _, st := goengine.Engine{}.OpInfo(op); return st }
+	var keys []string
+	for _, is := range r.Signatures {
+		if is.Key != savedmodel.InitOpSignatureKey {
+			keys = append(keys, is.Key)
+		}
+	}
+	load, reach, err := sm.Reaches(keys, stateful)
+	if err != nil {
+		return err
+	}
 	needed := map[string]bool{}
 	addNeeded := func(reach *savedmodel.Reach) []string {
 		for _, op := range reach.OpNames() {
@@ -132,18 +140,14 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		}
 		return reach.Missing(has)
 	}
-	r.LoadMissing = addNeeded(sm.Reachable(sm.LoadRoots(), nil, stateful))
+	r.LoadMissing = addNeeded(load)
 	missing := map[string]bool{}
 	for i, is := range r.Signatures {
-		outs, ins, err := sm.SignatureRoots(is.Key)
-		if err != nil {
-			return err
-		}
 		if is.Key == savedmodel.InitOpSignatureKey {
 			r.Signatures[i].MissingGoOps = []string{}
 			continue
 		}
-		r.Signatures[i].MissingGoOps = addNeeded(sm.Reachable(outs, ins, stateful))
+		r.Signatures[i].MissingGoOps = addNeeded(reach[is.Key])
 		for _, m := range r.Signatures[i].MissingGoOps {
 			op, _, _ := strings.Cut(m, " ")
 			missing[op] = true

@@ -3,7 +3,6 @@ package goengine
 import (
 	"math"
 	"os"
-	"slices"
 	"sync"
 	"unsafe"
 
@@ -100,7 +99,7 @@ type runArena struct {
 	bufs map[*float32][]float32
 	refs map[*float32]int
 	// dying marks, while execute runs one node's kernel, the inputs whose
-	// value no later node or fetch reads (markDying).
+	// value no later node or fetch reads (markDying; shared, read only).
 	dying []bool
 }
 
@@ -230,23 +229,12 @@ func (c *Context) scratch(n int) ([]float32, func()) {
 	return b[:n], func() { c.arena.pool.put(b) }
 }
 
-// markDying records which of a node's inputs in die with it: released
-// after the node (the schedule's release list for its step: not fed, not
-// fetched, read by nothing after it) and read once by the node. execute
-// calls it before each kernel; nil in clears it.
-func (a *runArena) markDying(in, released []edge) {
-	if a == nil {
-		return
-	}
-	a.dying = a.dying[:0]
-	for _, e := range in {
-		once := 0
-		for _, f := range in {
-			if f == e {
-				once++
-			}
-		}
-		a.dying = append(a.dying, once == 1 && slices.Contains(released, e))
+// markDying records which of a node's inputs die with it (the
+// schedule's dying list for the step, computed once per plan); execute
+// sets it before each kernel and clears it (nil) after.
+func (a *runArena) markDying(dying []bool) {
+	if a != nil {
+		a.dying = dying
 	}
 }
 

@@ -346,9 +346,9 @@ func execute(ctx context.Context, st *State, g *graph, sc *schedule, feeds map[e
 			}
 			ins[k] = t
 		}
-		arena.markDying(nd.in, sc.release[k])
+		arena.markDying(sc.dying[k])
 		outs, err := runKernel(ctx, st, nd, ins, depth, arena)
-		arena.markDying(nil, nil)
+		arena.markDying(nil)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,8 @@
 package goengine
 
 import (
+	"slices"
+
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -27,6 +29,10 @@ type schedule struct {
 	order []int
 	// release[k] are the values whose last reader is order[k].
 	release [][]edge
+	// dying[k][j] says input j of order[k] dies with it: released after
+	// the step and read once by the node, so its kernel may overwrite it
+	// (Context.reuseInput). nil when no input of the step dies.
+	dying [][]bool
 	// cyclic counts the needed nodes that can never run (a cycle).
 	cyclic int
 }
@@ -79,6 +85,24 @@ func newSchedule(g *graph, feeds map[edge]*tfops.Tensor, fetches []edge, targets
 			uses[e]--
 			if uses[e] == 0 {
 				s.release[k] = append(s.release[k], e)
+			}
+		}
+	}
+	s.dying = make([][]bool, len(s.order))
+	for k, i := range s.order {
+		in := g.nodes[i].in
+		for j, e := range in {
+			reads := 0
+			for _, f := range in {
+				if f == e {
+					reads++
+				}
+			}
+			if reads == 1 && slices.Contains(s.release[k], e) {
+				if s.dying[k] == nil {
+					s.dying[k] = make([]bool, len(in))
+				}
+				s.dying[k][j] = true
 			}
 		}
 	}

@@ -110,17 +110,9 @@ func (Engine) LoadSavedModel(dir string, tags []string, opts engine.SessionOptio
 	if err != nil {
 		return nil, fmt.Errorf("%w: load SavedModel %s on TensorFlow %s: %w", engine.ErrUnsupportedOp, dir, tf.Version(), err)
 	}
-	var captured []savedmodel.CapturedVariable
-	if sm.HasVariables() {
-		b, err := sm.OpenVariables(savedmodel.BundleOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("%w: load SavedModel %s: the variables cannot be restored: %w", engine.ErrInvalidGraph, dir, err)
-		}
-		captured, err = sm.CapturedVariables(b)
-		b.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%w: load SavedModel %s: the variables cannot be restored: %w", engine.ErrInvalidGraph, dir, err)
-		}
+	captured, err := sm.VerifyVariables()
+	if err != nil {
+		return nil, fmt.Errorf("%w: load SavedModel %s: the variables cannot be restored: %w", engine.ErrInvalidGraph, dir, err)
 	}
 	loadDir := dir
 	if rewritten != nil || len(captured) > 0 {
@@ -129,8 +121,7 @@ func (Engine) LoadSavedModel(dir string, tags []string, opts engine.SessionOptio
 				MetaGraphs: []*corepb.MetaGraphDef{proto.Clone(sm.MetaGraph).(*corepb.MetaGraphDef)}}
 		}
 		if len(captured) > 0 {
-			gd, err := (&savedmodel.SavedModel{Dir: sm.Dir, File: sm.File, Proto: rewritten, MetaGraph: rewritten.MetaGraphs[0]}).
-				WithCaptureRestore(captured, sm.VariablesPrefix())
+			gd, err := savedmodel.CaptureRestoreGraph(rewritten.MetaGraphs[0].GetGraphDef(), captured, sm.VariablesPrefix())
 			if err != nil {
 				return nil, err
 			}

@@ -94,25 +94,11 @@ func Open(sm *savedmodel.SavedModel, eng engine.Engine, o Options) (engine.Sessi
 // restore the variables that the model's functions capture and its
 // SaverDef's restore op does not assign, as Keras 3 exports need.
 func captureRestoreGraph(sm *savedmodel.SavedModel) (*graphpb.GraphDef, []savedmodel.CapturedVariable, error) {
-	if _, err := sm.VerifyVariables(); err != nil {
-		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
-	}
-	if !sm.HasVariables() {
-		return sm.Graph(), nil, nil
-	}
-	b, err := sm.OpenVariables(savedmodel.BundleOptions{})
+	vars, err := sm.VerifyVariables()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
 	}
-	defer b.Close()
-	vars, err := sm.CapturedVariables(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w %s: the variables cannot be restored: %w", ErrLoad, sm.Dir, err)
-	}
-	if len(vars) == 0 {
-		return sm.Graph(), nil, nil
-	}
-	gd, err := sm.WithCaptureRestore(vars, sm.VariablesPrefix())
+	gd, err := savedmodel.CaptureRestoreGraph(sm.Graph(), vars, sm.VariablesPrefix())
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w %s: %w", ErrLoad, sm.Dir, err)
 	}
