@@ -130,145 +130,108 @@ func (c *Context) Threads() int { return c.State.threads }
 // Attr returns the named attr or nil.
 func (c *Context) Attr(name string) *attrpb.AttrValue { return c.Node.GetAttr()[name] }
 
-func (c *Context) missing(name, kind string) error {
-	return c.Errorf("missing %s attr %q", kind, name)
+// attrOf reads attr name as the AttrValue oneof wrapper W (for example
+// *attrpb.AttrValue_I). present is false, with no error, when the node has
+// no such attr; an attr of another kind is an error naming it and kind.
+func attrOf[W any](c *Context, name, kind string) (w W, present bool, err error) {
+	a := c.Attr(name)
+	if a == nil {
+		return w, false, nil
+	}
+	w, ok := a.GetValue().(W)
+	if !ok {
+		return w, true, c.Errorf("attr %q is not %s", name, kind)
+	}
+	return w, true, nil
 }
 
-// AttrType returns a type attr ("T", "dtype").
+// required reads a required attr: absent is an error naming it.
+func required[W, T any](c *Context, name, kind string, get func(W) T) (T, error) {
+	w, present, err := attrOf[W](c, name, kind)
+	if !present && err == nil {
+		err = c.Errorf("missing %s attr %q", kind, name)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(w), nil
+}
+
+// optional reads an optional attr: def when absent.
+func optional[W, T any](c *Context, name, kind string, def T, get func(W) T) (T, error) {
+	w, present, err := attrOf[W](c, name, kind)
+	if err != nil || !present {
+		return def, err
+	}
+	return get(w), nil
+}
+
+// The accessors below follow one naming rule: AttrX(name) for an attr the
+// op requires (absent is an error), AttrXOr(name, def) for one with a
+// default, and the list and shape accessors return TensorFlow's default
+// for an absent attr (an empty list, an unknown shape). Every one fails,
+// naming the attr, when the attr has another kind.
+
+// AttrType returns a required type attr ("T", "dtype").
 func (c *Context) AttrType(name string) (tfops.DType, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return 0, c.missing(name, "type")
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_Type)
-	if !ok {
-		return 0, c.Errorf("attr %q is not a type", name)
-	}
-	return tfops.DType(v.Type), nil
+	return required(c, name, "a type", func(v *attrpb.AttrValue_Type) tfops.DType { return tfops.DType(v.Type) })
 }
 
-// AttrInt returns an int attr.
+// AttrInt returns a required int attr.
 func (c *Context) AttrInt(name string) (int64, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return 0, c.missing(name, "int")
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_I)
-	if !ok {
-		return 0, c.Errorf("attr %q is not an int", name)
-	}
-	return v.I, nil
+	return required(c, name, "an int", func(v *attrpb.AttrValue_I) int64 { return v.I })
 }
 
 // AttrIntOr returns an int attr, or def when absent.
 func (c *Context) AttrIntOr(name string, def int64) (int64, error) {
-	if c.Attr(name) == nil {
-		return def, nil
-	}
-	return c.AttrInt(name)
+	return optional(c, name, "an int", def, func(v *attrpb.AttrValue_I) int64 { return v.I })
 }
 
-// AttrFloat returns a float attr.
+// AttrFloat returns a required float attr.
 func (c *Context) AttrFloat(name string) (float32, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return 0, c.missing(name, "float")
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_F)
-	if !ok {
-		return 0, c.Errorf("attr %q is not a float", name)
-	}
-	return v.F, nil
+	return required(c, name, "a float", func(v *attrpb.AttrValue_F) float32 { return v.F })
 }
 
 // AttrFloatOr returns a float attr, or def when absent.
 func (c *Context) AttrFloatOr(name string, def float32) (float32, error) {
-	if c.Attr(name) == nil {
-		return def, nil
-	}
-	return c.AttrFloat(name)
+	return optional(c, name, "a float", def, func(v *attrpb.AttrValue_F) float32 { return v.F })
 }
 
-// AttrBool returns a bool attr, or def when absent.
-func (c *Context) AttrBool(name string, def bool) (bool, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return def, nil
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_B)
-	if !ok {
-		return false, c.Errorf("attr %q is not a bool", name)
-	}
-	return v.B, nil
+// AttrBoolOr returns a bool attr, or def when absent.
+func (c *Context) AttrBoolOr(name string, def bool) (bool, error) {
+	return optional(c, name, "a bool", def, func(v *attrpb.AttrValue_B) bool { return v.B })
 }
 
-// AttrString returns a string attr, or def when absent.
-func (c *Context) AttrString(name string, def string) (string, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return def, nil
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_S)
-	if !ok {
-		return "", c.Errorf("attr %q is not a string", name)
-	}
-	return string(v.S), nil
+// AttrStringOr returns a string attr, or def when absent.
+func (c *Context) AttrStringOr(name string, def string) (string, error) {
+	return optional(c, name, "a string", def, func(v *attrpb.AttrValue_S) string { return string(v.S) })
 }
 
 // AttrInts returns a list(int) attr (nil when absent).
 func (c *Context) AttrInts(name string) ([]int64, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return nil, nil
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_List)
-	if !ok {
-		return nil, c.Errorf("attr %q is not a list", name)
-	}
-	return v.List.GetI(), nil
+	return optional(c, name, "a list", nil, func(v *attrpb.AttrValue_List) []int64 { return v.List.GetI() })
 }
 
 // AttrTypes returns a list(type) attr (nil when absent).
 func (c *Context) AttrTypes(name string) ([]tfops.DType, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return nil, nil
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_List)
-	if !ok {
-		return nil, c.Errorf("attr %q is not a list", name)
-	}
-	out := make([]tfops.DType, len(v.List.GetType()))
-	for i, t := range v.List.GetType() {
-		out[i] = tfops.DType(t)
-	}
-	return out, nil
+	return optional(c, name, "a list", nil, func(v *attrpb.AttrValue_List) []tfops.DType {
+		out := make([]tfops.DType, len(v.List.GetType()))
+		for i, t := range v.List.GetType() {
+			out[i] = tfops.DType(t)
+		}
+		return out
+	})
 }
 
-// AttrShape returns a shape attr (unknown shape when absent).
+// AttrShape returns a shape attr (an unknown shape when absent).
 func (c *Context) AttrShape(name string) (tfops.Shape, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return tfops.UnknownShape(), nil
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_Shape)
-	if !ok {
-		return tfops.Shape{}, c.Errorf("attr %q is not a shape", name)
-	}
-	return tfops.ShapeFromProto(v.Shape), nil
+	return optional(c, name, "a shape", tfops.UnknownShape(), func(v *attrpb.AttrValue_Shape) tfops.Shape { return tfops.ShapeFromProto(v.Shape) })
 }
 
-// AttrFunc returns a func attr.
+// AttrFunc returns a required func attr.
 func (c *Context) AttrFunc(name string) (*attrpb.NameAttrList, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return nil, c.missing(name, "func")
-	}
-	v, ok := a.GetValue().(*attrpb.AttrValue_Func)
-	if !ok {
-		return nil, c.Errorf("attr %q is not a func", name)
-	}
-	return v.Func, nil
+	return required(c, name, "a func", func(v *attrpb.AttrValue_Func) *attrpb.NameAttrList { return v.Func })
 }
 
 // CheckInputs returns an error unless the node has exactly n inputs.

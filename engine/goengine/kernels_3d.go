@@ -28,7 +28,7 @@ func init() {
 // op and computes the three spatial windows for kernel sizes k.
 func (c *Context) ndhwcWindows(in, k []int, useDilations bool) ([3]window, error) {
 	var ws [3]window
-	df, err := c.AttrString("data_format", "NDHWC")
+	df, err := c.AttrStringOr("data_format", "NDHWC")
 	if err != nil {
 		return ws, err
 	}
@@ -53,7 +53,7 @@ func (c *Context) ndhwcWindows(in, k []int, useDilations bool) ([3]window, error
 			dil = d
 		}
 	}
-	padding, err := c.AttrString("padding", "")
+	padding, err := c.AttrStringOr("padding", "")
 	if err != nil {
 		return ws, err
 	}

@@ -171,7 +171,7 @@ func depthSpaceKernel(toSpace bool) Kernel {
 		if bs > 1<<15 {
 			return nil, c.Errorf("block_size %d is too large (its square must fit in int32)", bs)
 		}
-		df, err := c.AttrString("data_format", "NHWC")
+		df, err := c.AttrStringOr("data_format", "NHWC")
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/tfops"
+	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
 )
 
 // Functional control flow (TensorFlow 2): While, If and Case run functions
@@ -226,11 +227,10 @@ func caseKernel(c *Context) ([]*tfops.Tensor, error) {
 	if len(c.Inputs) < 1 {
 		return nil, c.Errorf("expects the branch_index input")
 	}
-	a := c.Attr("branches")
-	if a == nil {
-		return nil, c.missing("branches", "list(func)")
+	branches, err := required(c, "branches", "a list(func)", func(v *attrpb.AttrValue_List) []*attrpb.NameAttrList { return v.List.GetFunc() })
+	if err != nil {
+		return nil, err
 	}
-	branches := a.GetList().GetFunc()
 	if len(branches) == 0 {
 		return nil, c.Errorf("attr branches is empty")
 	}

@@ -51,7 +51,7 @@ func parseSubscripts(sub string, rank int) (labels []int, ellRank int, ok bool, 
 }
 
 func einsumKernel(c *Context) ([]*tfops.Tensor, error) {
-	eq, err := c.AttrString("equation", "")
+	eq, err := c.AttrStringOr("equation", "")
 	if err != nil {
 		return nil, err
 	}

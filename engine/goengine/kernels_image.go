@@ -101,10 +101,10 @@ func (c *Context) resizeArgs() (x *tfops.Tensor, align, half bool, oh, ow int, e
 	if err = c.CheckInputs(2); err != nil {
 		return
 	}
-	if align, err = c.AttrBool("align_corners", false); err != nil {
+	if align, err = c.AttrBoolOr("align_corners", false); err != nil {
 		return
 	}
-	if half, err = c.AttrBool("half_pixel_centers", false); err != nil {
+	if half, err = c.AttrBoolOr("half_pixel_centers", false); err != nil {
 		return
 	}
 	if align && half {

@@ -96,7 +96,7 @@ func computeWindow(in, k, stride, dil int, padding string, before, after int) (w
 // attrs of a 4-D NHWC op and computes both spatial windows for an input of
 // height h and width w and a kh×kw window.
 func (c *Context) nhwcWindows(h, w, kh, kw int, stridesAttr []int64, useDilations bool) (window, window, error) {
-	df, err := c.AttrString("data_format", "NHWC")
+	df, err := c.AttrStringOr("data_format", "NHWC")
 	if err != nil {
 		return window{}, window{}, err
 	}
@@ -119,7 +119,7 @@ func (c *Context) nhwcWindows(h, w, kh, kw int, stridesAttr []int64, useDilation
 			dh, dw = dil[1], dil[2]
 		}
 	}
-	padding, err := c.AttrString("padding", "")
+	padding, err := c.AttrStringOr("padding", "")
 	if err != nil {
 		return window{}, window{}, err
 	}
@@ -632,7 +632,7 @@ func biasAddKernel(c *Context) ([]*tfops.Tensor, error) {
 	if x.Rank() < 2 || b.Rank() != 1 {
 		return nil, c.Errorf("value must have rank ≥ 2 and bias rank 1, got %v and %v", x.StaticShape(), b.StaticShape())
 	}
-	df, err := c.AttrString("data_format", "NHWC")
+	df, err := c.AttrStringOr("data_format", "NHWC")
 	if err != nil {
 		return nil, err
 	}
@@ -741,7 +741,7 @@ func fusedBatchNormKernel(nout int) Kernel {
 		if err := c.CheckInputs(5); err != nil {
 			return nil, err
 		}
-		training, err := c.AttrBool("is_training", true)
+		training, err := c.AttrBoolOr("is_training", true)
 		if err != nil {
 			return nil, err
 		}
@@ -749,7 +749,7 @@ func fusedBatchNormKernel(nout int) Kernel {
 		if err != nil {
 			return nil, err
 		}
-		df, err := c.AttrString("data_format", "NHWC")
+		df, err := c.AttrStringOr("data_format", "NHWC")
 		if err != nil {
 			return nil, err
 		}
@@ -820,11 +820,11 @@ func matMulKernel(c *Context) ([]*tfops.Tensor, error) {
 	if a.Rank() != 2 || b.Rank() != 2 {
 		return nil, c.Errorf("a and b must be matrices, got %v and %v", a.StaticShape(), b.StaticShape())
 	}
-	ta, err := c.AttrBool("transpose_a", false)
+	ta, err := c.AttrBoolOr("transpose_a", false)
 	if err != nil {
 		return nil, err
 	}
-	tb, err := c.AttrBool("transpose_b", false)
+	tb, err := c.AttrBoolOr("transpose_b", false)
 	if err != nil {
 		return nil, err
 	}
@@ -849,11 +849,11 @@ func batchMatMulKernel(broadcast bool) Kernel {
 		if !broadcast && x.Rank() != y.Rank() {
 			return nil, c.Errorf("x %v and y %v must have the same rank", x.StaticShape(), y.StaticShape())
 		}
-		ax, err := c.AttrBool("adj_x", false)
+		ax, err := c.AttrBoolOr("adj_x", false)
 		if err != nil {
 			return nil, err
 		}
-		ay, err := c.AttrBool("adj_y", false)
+		ay, err := c.AttrBoolOr("adj_y", false)
 		if err != nil {
 			return nil, err
 		}
@@ -1024,7 +1024,7 @@ func padKernel(mode padMode) Kernel {
 		}
 		reflect := false
 		if mode == padMirror {
-			m, err := c.AttrString("mode", "")
+			m, err := c.AttrStringOr("mode", "")
 			if err != nil {
 				return nil, err
 			}

@@ -253,7 +253,7 @@ func reduceKernel(op string) Kernel {
 		if err != nil {
 			return nil, err
 		}
-		keep, err := c.AttrBool("keep_dims", false)
+		keep, err := c.AttrBoolOr("keep_dims", false)
 		if err != nil {
 			return nil, err
 		}
@@ -430,11 +430,11 @@ func cumsumKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	excl, err := c.AttrBool("exclusive", false)
+	excl, err := c.AttrBoolOr("exclusive", false)
 	if err != nil {
 		return nil, err
 	}
-	rev, err := c.AttrBool("reverse", false)
+	rev, err := c.AttrBoolOr("reverse", false)
 	if err != nil {
 		return nil, err
 	}

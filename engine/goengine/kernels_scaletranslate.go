@@ -181,7 +181,7 @@ func scaleAndTranslateKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err := c.CheckInputs(4); err != nil {
 		return nil, err
 	}
-	kt, err := c.AttrString("kernel_type", "lanczos3")
+	kt, err := c.AttrStringOr("kernel_type", "lanczos3")
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func scaleAndTranslateKernel(c *Context) ([]*tfops.Tensor, error) {
 	if !ok {
 		return nil, c.Errorf("Unrecognized kernel type: %s", kt)
 	}
-	antialias, err := c.AttrBool("antialias", true)
+	antialias, err := c.AttrBoolOr("antialias", true)
 	if err != nil {
 		return nil, err
 	}

@@ -394,7 +394,7 @@ func tensorListSetItemKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	resize, err := c.AttrBool("resize_if_index_out_of_bounds", false)
+	resize, err := c.AttrBoolOr("resize_if_index_out_of_bounds", false)
 	if err != nil {
 		return nil, err
 	}

@@ -229,7 +229,7 @@ func applyMomentumKernel(keras bool) Kernel {
 		if err := c.CheckInputs(5); err != nil {
 			return nil, err
 		}
-		nesterov, err := c.AttrBool("use_nesterov", false)
+		nesterov, err := c.AttrBoolOr("use_nesterov", false)
 		if err != nil {
 			return nil, err
 		}
@@ -283,7 +283,7 @@ func applyAdamKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err := c.CheckInputs(10); err != nil {
 		return nil, err
 	}
-	nesterov, err := c.AttrBool("use_nesterov", false)
+	nesterov, err := c.AttrBoolOr("use_nesterov", false)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func maxPoolWithArgmaxKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	withBatch, err := c.AttrBool("include_batch_in_index", false)
+	withBatch, err := c.AttrBoolOr("include_batch_in_index", false)
 	if err != nil {
 		return nil, err
 	}

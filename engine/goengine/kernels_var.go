@@ -165,11 +165,11 @@ func addScaled[T convElem](dst, src []T, k T) {
 // shared_name as TensorFlow's ResourceMgr keys it, the node name when
 // shared_name is empty.
 func (c *Context) variableKey() (string, error) {
-	container, err := c.AttrString("container", "")
+	container, err := c.AttrStringOr("container", "")
 	if err != nil {
 		return "", err
 	}
-	shared, err := c.AttrString("shared_name", "")
+	shared, err := c.AttrStringOr("shared_name", "")
 	if err != nil {
 		return "", err
 	}
@@ -206,7 +206,7 @@ func varHandleKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, _ := c.AttrString("shared_name", "")
+	name, _ := c.AttrStringOr("shared_name", "")
 	if name == "" {
 		name = c.Node.GetName()
 	}
@@ -323,7 +323,7 @@ func destroyResourceKernel(c *Context) ([]*tfops.Tensor, error) {
 	if !ok {
 		return nil, c.Errorf("input is not a resource handle")
 	}
-	ignore, err := c.AttrBool("ignore_lookup_error", true)
+	ignore, err := c.AttrBoolOr("ignore_lookup_error", true)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +394,7 @@ func refAssignKernel(sign int) Kernel {
 		}
 		val := c.Inputs[1]
 		if sign == 0 {
-			validate, err := c.AttrBool("validate_shape", true)
+			validate, err := c.AttrBoolOr("validate_shape", true)
 			if err != nil {
 				return nil, err
 			}
@@ -540,7 +540,7 @@ func mergeV2CheckpointsKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	deleteOld, err := c.AttrBool("delete_old_dirs", true)
+	deleteOld, err := c.AttrBoolOr("delete_old_dirs", true)
 	if err != nil {
 		return nil, err
 	}
@@ -622,7 +622,7 @@ func scalarInt(t *tfops.Tensor) (int64, error) {
 // stringJoinKernel joins its string inputs elementwise with attr separator;
 // scalar inputs broadcast against the (common) shape of the others.
 func stringJoinKernel(c *Context) ([]*tfops.Tensor, error) {
-	sep, err := c.AttrString("separator", "")
+	sep, err := c.AttrStringOr("separator", "")
 	if err != nil {
 		return nil, err
 	}
@@ -687,7 +687,7 @@ func staticRegexFullMatchKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err := c.CheckInputs(1); err != nil {
 		return nil, err
 	}
-	pat, err := c.AttrString("pattern", "")
+	pat, err := c.AttrStringOr("pattern", "")
 	if err != nil {
 		return nil, err
 	}
