@@ -6,7 +6,7 @@
 # `go generate ./...` runs every generator:
 #   - engine/goengine/simd_gen.go (from simd.go): simd_amd64.s,
 #     vecops_gen.go, vecops_amd64_gen.go, from the table of fusible ops;
-#   - engine/goengine/gemm_gen.go (from gemm.go): gemm_amd64.s;
+#   - engine/goengine/internal/gemm/gemm_gen.go (from gemm.go): gemm_amd64.s;
 #   - graphs/internal/genmodels (from graphs/export.go): models/.
 # Not here: the goldens (scripts/check-goldens.sh, Python references) and
 # engine/goengine/opdefaults.txt (TestOpDefaultsMatchTensorFlow compares it

@@ -1,8 +1,12 @@
 package goengine
 
-import "github.com/tfseg/tfseg/tfops"
+import (
+	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
+	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
+	"github.com/tfseg/tfseg/tfops"
+)
 
-// Float32 convolutions as GEMMs (see gemm.go) on NHWC images and
+// Float32 convolutions as GEMMs (package internal/gemm) on NHWC images and
 // [kh, kw, in, out] filters.
 
 // conv2DFloat32 computes Conv2D (see conv2DKernel) as C[pixels × o] =
@@ -23,44 +27,44 @@ func conv2DFloat32(g convGeom, x, f, out []float32, epi convEpilogue, threads in
 	if g.n*oh*ow == 0 || g.o == 0 {
 		return
 	}
-	b := packPanels(f, k, g.o, g.o, 1)
+	b := gemm.PackPanels(f, k, g.o, g.o, 1)
 	epi.apply(b)
 	if g.ww.dilation != 1 {
 		m := g.n * oh * ow
-		job := gemmJob{kh: 1, ka: k, m: m, rows: denseRows(m, g.o), pack: func(r0, n int, dst []float32) {
+		job := gemm.Job{KH: 1, KA: k, M: m, Rows: gemm.DenseRows(m, g.o), Pack: func(r0, n int, dst []float32) {
 			for i := 0; i < n; i++ {
 				g.im2colRow(x, r0+i, dst[i*k:(i+1)*k])
 			}
 		}}
-		gemm([]gemmJob{job}, b, out, threads, false)
+		gemm.Run([]gemm.Job{job}, b, out, threads, false)
 		return
 	}
 	if jobs := paddedConvJobs(g, x, k); jobs != nil {
-		gemm(jobs, b, out, threads, false)
+		gemm.Run(jobs, b, out, threads, false)
 		return
 	}
 	x, h, w := padInput(g, x)
-	var jobs []gemmJob
+	var jobs []gemm.Job
 	for n := 0; n < g.n; n++ {
 		img := n * h * w * g.c
-		base := gemmJob{a: x, lda: g.ww.stride * g.c, ldt: g.wh.dilation * w * g.c, kh: g.kh, ka: g.kw * g.c}
+		base := gemm.Job{A: x, LDA: g.ww.stride * g.c, LDT: g.wh.dilation * w * g.c, KH: g.kh, KA: g.kw * g.c}
 		if g.wh.stride == 1 && g.ww.stride == 1 {
 			j := base
-			j.aOff, j.m = img, (oh-1)*w+ow
-			j.rows = rowMap{width: w, valid: ow, rowStride: ow * g.o, pixStride: g.o}
-			j.cOff = n * oh * ow * g.o
+			j.AOff, j.M = img, (oh-1)*w+ow
+			j.Rows = gemm.RowMap{Width: w, Valid: ow, RowStride: ow * g.o, PixStride: g.o}
+			j.COff = n * oh * ow * g.o
 			jobs = append(jobs, j)
 			continue
 		}
 		for i := 0; i < oh; i++ {
 			j := base
-			j.aOff, j.m = img+i*g.wh.stride*w*g.c, ow
-			j.rows = denseRows(ow, g.o)
-			j.cOff = (n*oh + i) * ow * g.o
+			j.AOff, j.M = img+i*g.wh.stride*w*g.c, ow
+			j.Rows = gemm.DenseRows(ow, g.o)
+			j.COff = (n*oh + i) * ow * g.o
 			jobs = append(jobs, j)
 		}
 	}
-	gemm(jobs, b, out, threads, false)
+	gemm.Run(jobs, b, out, threads, false)
 }
 
 // paddedConvJobs returns the GEMM jobs of a padded (SAME, EXPLICIT)
@@ -77,7 +81,7 @@ func conv2DFloat32(g convGeom, x, f, out []float32, epi convEpilogue, threads in
 // bits; a job shorter than the micro-kernel's tile would run the Go
 // fallback instead, so such convolutions (tiny images) keep the copy. It
 // returns nil when the convolution is not of that kind.
-func paddedConvJobs(g convGeom, x []float32, k int) []gemmJob {
+func paddedConvJobs(g convGeom, x []float32, k int) []gemm.Job {
 	if g.wh.stride != 1 || g.ww.stride != 1 || g.wh.dilation != 1 || g.ww.dilation != 1 {
 		return nil
 	}
@@ -90,7 +94,7 @@ func paddedConvJobs(g convGeom, x []float32, k int) []gemmJob {
 	// window starts at input row y - pt ≥ 0 and ends at y - pt + kh - 1 < h.
 	y0, y1 := pt, min(oh, pt+g.h-g.kh+1)
 	x0, x1 := pl, min(ow, pl+g.w-g.kw+1)
-	mr := gemmActive.Load().mr
+	mr := gemm.TileRows()
 	interior := (y1-y0-1)*g.w + (x1 - x0)
 	border := g.n * (oh*ow - (y1-y0)*(x1-x0))
 	if y0 >= y1 || x0 >= x1 || pt < 0 || pl < 0 || interior < mr || (border > 0 && border < mr) {
@@ -106,20 +110,20 @@ func paddedConvJobs(g convGeom, x []float32, k int) []gemmJob {
 			}
 		}
 	}
-	jobs := make([]gemmJob, 0, g.n+1)
+	jobs := make([]gemm.Job, 0, g.n+1)
 	for n := 0; n < g.n; n++ {
-		jobs = append(jobs, gemmJob{a: x, aOff: n * g.h * g.w * g.c, lda: g.c, ldt: g.w * g.c, kh: g.kh, ka: g.kw * g.c,
-			m:    interior,
-			rows: rowMap{width: g.w, valid: x1 - x0, rowStride: ow * g.o, pixStride: g.o},
-			cOff: ((n*oh+y0)*ow + x0) * g.o})
+		jobs = append(jobs, gemm.Job{A: x, AOff: n * g.h * g.w * g.c, LDA: g.c, LDT: g.w * g.c, KH: g.kh, KA: g.kw * g.c,
+			M:    interior,
+			Rows: gemm.RowMap{Width: g.w, Valid: x1 - x0, RowStride: ow * g.o, PixStride: g.o},
+			COff: ((n*oh+y0)*ow + x0) * g.o})
 	}
 	if border > 0 {
 		coffs := make([]int, border)
 		for i, p := range pix {
 			coffs[i] = p * g.o
 		}
-		jobs = append(jobs, gemmJob{kh: 1, ka: k, m: border, coffs: coffs, rows: denseRows(border, g.o),
-			pack: func(r0, cnt int, dst []float32) {
+		jobs = append(jobs, gemm.Job{KH: 1, KA: k, M: border, COffs: coffs, Rows: gemm.DenseRows(border, g.o),
+			Pack: func(r0, cnt int, dst []float32) {
 				for i := 0; i < cnt; i++ {
 					g.im2colRow(x, pix[r0+i], dst[i*k:(i+1)*k])
 				}
@@ -136,14 +140,14 @@ type convEpilogue struct {
 }
 
 // apply sets b's epilogue, spreading the bias over its panels.
-func (e convEpilogue) apply(b *gemmPanels) {
-	b.relu = e.relu
+func (e convEpilogue) apply(b *gemm.Panels) {
+	b.Relu = e.relu
 	if e.bias == nil {
 		return
 	}
-	b.bias = make([]float32, len(b.ncols)*gemmNR)
-	for p, n := range b.ncols {
-		copy(b.bias[p*gemmNR:p*gemmNR+n], e.bias[b.colOff[p]:])
+	b.Bias = make([]float32, len(b.NCols)*gemm.NR)
+	for p, n := range b.NCols {
+		copy(b.Bias[p*gemm.NR:p*gemm.NR+n], e.bias[b.ColOff[p]:])
 	}
 }
 
@@ -208,41 +212,41 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi
 	if g.shuffles() {
 		applied = g.tilesExactly()
 		// Panels per (a, b): B(o, q) = f[a, b, q, o].
-		per := (g.c + gemmNR - 1) / gemmNR
-		b := newPanels(g.o, g.kh*g.kw*per)
+		per := (g.c + gemm.NR - 1) / gemm.NR
+		b := gemm.NewPanels(g.o, g.kh*g.kw*per)
 		for ab := 0; ab < g.kh*g.kw; ab++ {
 			a, bb := ab/g.kw, ab%g.kw
 			for q := 0; q < per; q++ {
 				jp := ab*per + q
-				q0 := q * gemmNR
-				b.colOff[jp], b.ncols[jp] = (a*g.w+bb)*g.c+q0, min(gemmNR, g.c-q0)
+				q0 := q * gemm.NR
+				b.ColOff[jp], b.NCols[jp] = (a*g.w+bb)*g.c+q0, min(gemm.NR, g.c-q0)
 				if applied && epi.bias != nil {
-					if b.bias == nil {
-						b.bias = make([]float32, len(b.ncols)*gemmNR)
+					if b.Bias == nil {
+						b.Bias = make([]float32, len(b.NCols)*gemm.NR)
 					}
-					copy(b.bias[jp*gemmNR:jp*gemmNR+b.ncols[jp]], epi.bias[q0:])
+					copy(b.Bias[jp*gemm.NR:jp*gemm.NR+b.NCols[jp]], epi.bias[q0:])
 				}
-				panel := b.panel(jp)
-				for j := 0; j < b.ncols[jp]; j++ {
+				panel := b.Panel(jp)
+				for j := 0; j < b.NCols[jp]; j++ {
 					src := f[(ab*g.c+q0+j)*g.o:][:g.o]
 					for o, v := range src {
-						panel[o*gemmNR+j] = v
+						panel[o*gemm.NR+j] = v
 					}
 				}
 			}
 		}
-		jobs := make([]gemmJob, g.n)
+		jobs := make([]gemm.Job, g.n)
 		for n := range jobs {
-			jobs[n] = gemmJob{a: dy, aOff: n * m * g.o, lda: g.o, kh: 1, ka: g.o, m: m,
-				rows: rowMap{width: owd, valid: owd, rowStride: g.kh * g.w * g.c, pixStride: g.kw * g.c},
-				cOff: n * g.h * g.w * g.c}
+			jobs[n] = gemm.Job{A: dy, AOff: n * m * g.o, LDA: g.o, KH: 1, KA: g.o, M: m,
+				Rows: gemm.RowMap{Width: owd, Valid: owd, RowStride: g.kh * g.w * g.c, PixStride: g.kw * g.c},
+				COff: n * g.h * g.w * g.c}
 		}
-		b.relu = applied && epi.relu
-		gemm(jobs, b, dx, c.Threads(), false)
+		b.Relu = applied && epi.relu
+		gemm.Run(jobs, b, dx, c.Threads(), false)
 		return applied, nil
 	}
 	// B(o, (a, b, q)) = f[a, b, q, o]: rows of length o, so rs = 1, cs = o.
-	b := packPanels(f, g.o, ncol, 1, g.o)
+	b := gemm.PackPanels(f, g.o, ncol, 1, g.o)
 	// The columns dy·fᵀ are made and added up block by block of at most
 	// colBlockFloats (as TensorFlow's Conv2DBackpropInput shards its col
 	// buffer by a working-set size): a whole image's columns, m·kh·kw·c
@@ -255,7 +259,7 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi
 	// A block shorter than the micro-kernel's tile would run the Go
 	// fallback (other bits than the assembly's): blocks have at least mr
 	// rows, and a shorter tail joins the block before it.
-	mr := gemmActive.Load().mr
+	mr := gemm.TileRows()
 	block := min(m, max(mr, colBlockFloats/ncol))
 	col, done := c.scratch(min(m, block+mr) * ncol)
 	defer done()
@@ -265,10 +269,10 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi
 			if cnt = min(block, m-r0); m-r0-cnt < mr {
 				cnt = m - r0
 			}
-			job := gemmJob{a: dy, aOff: (n*m + r0) * g.o, lda: g.o, kh: 1, ka: g.o, m: cnt, rows: denseRows(cnt, ncol)}
-			gemm([]gemmJob{job}, b, col, c.Threads(), false)
+			job := gemm.Job{A: dy, AOff: (n*m + r0) * g.o, LDA: g.o, KH: 1, KA: g.o, M: cnt, Rows: gemm.DenseRows(cnt, ncol)}
+			gemm.Run([]gemm.Job{job}, b, col, c.Threads(), false)
 			// col2im, split over the input rows each goroutine owns.
-			parallelFor(c.Threads(), g.h, 1, func(y0, y1 int) {
+			parallel.For(c.Threads(), g.h, 1, func(y0, y1 int) {
 				for r := r0; r < r0+cnt; r++ {
 					oh, ow := r/owd, r%owd
 					src := col[(r-r0)*ncol:][:ncol]

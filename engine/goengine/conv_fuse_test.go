@@ -14,6 +14,7 @@ import (
 	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
 
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -109,11 +110,11 @@ func nodeOp(nodes []*nodepb.NodeDef, name string) string {
 // and checks that the fused graph gives the unfused graph's bits, on every
 // micro-kernel, and that the intermediate nodes can still be fetched.
 func TestFuseConvChainsKeepsResults(t *testing.T) {
-	for _, mk := range gemmKernels {
+	for _, mk := range gemm.KernelNames() {
 		for _, head := range []string{"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropInput_odd"} {
 			for _, dt := range []tfops.DType{tfops.Float, tfops.Double} {
 				for _, act := range []string{"", "Relu", "Relu6", "Elu", "LeakyRelu"} {
-					t.Run(fmt.Sprintf("kernel=%s/%s/%v/act=%s", mk.name, head, dt, act), func(t *testing.T) {
+					t.Run(fmt.Sprintf("kernel=%s/%s/%v/act=%s", mk, head, dt, act), func(t *testing.T) {
 						checkFusedChain(t, mk, head, dt, act)
 					})
 				}
@@ -124,9 +125,8 @@ func TestFuseConvChainsKeepsResults(t *testing.T) {
 
 // checkFusedChain compares the fused chain with a reference graph the
 // rewrite leaves alone.
-func checkFusedChain(t *testing.T, mk gemmMicro, head string, dt tfops.DType, act string) {
-	prev := gemmActive.Swap(&mk)
-	defer gemmActive.Store(prev)
+func checkFusedChain(t *testing.T, mk string, head string, dt tfops.DType, act string) {
+	defer gemm.Use(mk)()
 	gd := convChain(t, dt, head, act, "", false)
 	ref := convChain(t, dt, head, act, "", true)
 	_, blocked := fuseConvChains(ref.GetNode(), nil)
@@ -269,7 +269,7 @@ func TestBiasAddFloat32(t *testing.T) {
 				if generic {
 					defer useGenericKernels()()
 				}
-				x, b := randFloats(rng, tc.rows*tc.nc), randFloats(rng, tc.nc)
+				x, b := normals32(rng, tc.rows*tc.nc), normals32(rng, tc.nc)
 				out := make([]float32, len(x))
 				biasAddFloat32(x, b, out, 2)
 				for i, v := range x {
@@ -280,4 +280,13 @@ func TestBiasAddFloat32(t *testing.T) {
 			})
 		}
 	}
+}
+
+// normals32 returns n standard normal float32 values from rng.
+func normals32(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
 )
 
 // TestPaddedConvInPlace checks that a padded unit-stride convolution read
@@ -19,7 +20,7 @@ import (
 // odd sizes, images narrower than a tile, channel counts off 16.
 func TestPaddedConvInPlace(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
-	for _, mk := range gemmKernels {
+	for _, mk := range gemm.KernelNames() {
 		for _, tc := range []struct{ n, h, w, c, kh, kw, o, pt, pb, pl, pr int }{
 			{1, 20, 23, 16, 3, 3, 32, 1, 1, 1, 1},
 			{2, 9, 40, 3, 3, 3, 16, 1, 1, 1, 1},
@@ -29,9 +30,8 @@ func TestPaddedConvInPlace(t *testing.T) {
 			{1, 11, 14, 4, 4, 2, 9, 2, 1, 0, 1},  // even filter (SAME pads 1 before, 2 after ...)
 			{1, 30, 31, 8, 3, 3, 33, 3, 0, 2, 4},
 		} {
-			t.Run(fmt.Sprintf("%s/%v", mk.name, tc), func(t *testing.T) {
-				defer func(old *gemmMicro) { gemmActive.Store(old) }(gemmActive.Load())
-				gemmActive.Store(&mk)
+			t.Run(fmt.Sprintf("%s/%v", mk, tc), func(t *testing.T) {
+				defer gemm.Use(mk)()
 				x := make([]float32, tc.n*tc.h*tc.w*tc.c)
 				for i := range x {
 					x[i] = float32(r.NormFloat64())

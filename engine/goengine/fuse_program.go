@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -778,7 +779,7 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 		}
 	}
 	workers := min(c.Threads(), (nch+grab-1)/grab)
-	parallelFor(workers, workers, 1, func(lo, hi int) {
+	parallel.For(workers, workers, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			worker()
 		}

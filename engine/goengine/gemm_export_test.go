@@ -1,26 +1,11 @@
 package goengine
 
-import "fmt"
+import "github.com/tfseg/tfseg/engine/goengine/internal/gemm"
 
 // GEMMKernelNames lists the float32 GEMM micro-kernels this CPU and build
-// run, fastest first ("avx512", "avx2", "go"); tests run the convolution
-// goldens on each.
-func GEMMKernelNames() []string {
-	names := make([]string, len(gemmKernels))
-	for i, k := range gemmKernels {
-		names[i] = k.name
-	}
-	return names
-}
+// run, fastest first, for the external tests.
+func GEMMKernelNames() []string { return gemm.KernelNames() }
 
 // UseGEMMKernel makes the named micro-kernel the active one and returns a
 // function restoring the previous one: defer UseGEMMKernel("go")().
-func UseGEMMKernel(name string) func() {
-	for i := range gemmKernels {
-		if gemmKernels[i].name == name {
-			prev := gemmActive.Swap(&gemmKernels[i])
-			return func() { gemmActive.Store(prev) }
-		}
-	}
-	panic(fmt.Sprintf("no GEMM kernel %q (have %v)", name, GEMMKernelNames()))
-}
+func UseGEMMKernel(name string) func() { return gemm.Use(name) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -177,7 +178,7 @@ func resizeKernel(bilinear bool) Kernel {
 		}
 		yl := bilinearIndices(ih, oh, hs, half)
 		xl := bilinearIndices(iw, ow, ws, half)
-		parallelFor(c.Threads(), n*oh, 8, func(lo, hi int) {
+		parallel.For(c.Threads(), n*oh, 8, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				b, y := r/oh, r%oh
 				top := in[(b*ih+yl[y].lo)*iw*ch:]

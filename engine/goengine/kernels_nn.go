@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
+	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -14,7 +16,7 @@ import (
 //
 // Layouts are TensorFlow's CPU layouts: images NHWC, filters
 // [height, width, in, out]. Float32 convolutions and matrix products run as
-// GEMMs with SIMD micro-kernels split over goroutines (gemm.go; Conv2D
+// GEMMs with SIMD micro-kernels split over goroutines (internal/gemm; Conv2D
 // reads its patches in place and the stride-k transposed convolution
 // writes its pixels in place, conv.go); other dtypes use plain loops.
 
@@ -261,7 +263,7 @@ type convElem interface {
 
 func conv2DGeneric[T convElem](g convGeom, x, f, out []T, threads int) {
 	rows := g.n * g.wh.out
-	parallelFor(threads, rows, 1, func(lo, hi int) {
+	parallel.For(threads, rows, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out
 			for ow := 0; ow < g.ww.out; ow++ {
@@ -380,7 +382,7 @@ func (c *Context) backpropInput(sizes, f, dy *tfops.Tensor, epi convEpilogue) (o
 
 func conv2DBackpropInputGeneric[T convElem](g convGeom, f, dy, dx []T, threads int) {
 	per := g.wh.out * g.ww.out
-	parallelFor(threads, g.n, 1, func(n0, n1 int) {
+	parallel.For(threads, g.n, 1, func(n0, n1 int) {
 		for n := n0; n < n1; n++ {
 			img := dx[n*g.h*g.w*g.c : (n+1)*g.h*g.w*g.c]
 			for r := 0; r < per; r++ {
@@ -459,7 +461,7 @@ func depthwiseConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 func depthwiseGeneric[T convElem](g convGeom, x, f, out []T, threads int) {
 	mult := g.o
 	oc := g.c * mult
-	parallelFor(threads, g.n*g.wh.out, 1, func(lo, hi int) {
+	parallel.For(threads, g.n*g.wh.out, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out
 			for ow := 0; ow < g.ww.out; ow++ {
@@ -572,7 +574,7 @@ func poolGeneric[T convElem](g convGeom, x, out []T, avg bool, threads int) {
 	if !avg && maxPool2x2(g, x, out, threads) {
 		return
 	}
-	parallelFor(threads, g.n*g.wh.out, 1, func(lo, hi int) {
+	parallel.For(threads, g.n*g.wh.out, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out
 			h0 := oh*g.wh.stride - g.wh.padBefore
@@ -688,7 +690,7 @@ func biasAddFloat32(x, b, out []float32, threads int) {
 	}
 	add := kernels().add
 	blocks := (len(x) + len(rep) - 1) / len(rep)
-	parallelFor(threads, blocks, max(1, grainCheap/len(rep)), func(lo, hi int) {
+	parallel.For(threads, blocks, max(1, grainCheap/len(rep)), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			e0, e1 := i*len(rep), min((i+1)*len(rep), len(x))
 			add(out[e0:e1], x[e0:e1], rep[:e1-e0])
@@ -702,7 +704,7 @@ func biasAddGeneric[T convElem](x, b, out []T, nc, inner, threads int) {
 	}
 	// Split over runs of inner elements that share one bias value.
 	runs := len(x) / inner
-	parallelFor(threads, runs, max(1, grainCheap/inner), func(lo, hi int) {
+	parallel.For(threads, runs, max(1, grainCheap/inner), func(lo, hi int) {
 		if inner == 1 {
 			// NHWC: whole rows of nc channels where possible.
 			for r := lo; r < hi; {
@@ -926,10 +928,10 @@ func (c *Context) batchMatMul(a, b *tfops.Tensor, ta, tb, batched bool) (*tfops.
 	if tb {
 		brs, bcs = 1, bk
 	}
-	mm := matDims{m: am, k: ak, n: bn, ars: ars, acs: acs, brs: brs, bcs: bcs}
+	mm := gemm.MatDims{M: am, K: ak, N: bn, ARS: ars, ACS: acs, BRS: brs, BCS: bcs}
 	switch a.DType() {
 	case tfops.Float:
-		matMulFloat32(mm, nbatch, offA, offB, a.Float32s(), b.Float32s(), out.Float32s(), c.Threads())
+		gemm.MatMul(mm, nbatch, offA, offB, a.Float32s(), b.Float32s(), out.Float32s(), c.Threads())
 	case tfops.Double:
 		matMulGeneric(mm, nbatch, offA, offB, a.Float64s(), b.Float64s(), out.Float64s())
 	case tfops.Int32:
@@ -949,23 +951,17 @@ func tMark(t bool) string {
 	return ""
 }
 
-// matDims describes one product op(a)[m×k] · op(b)[k×n] by element strides.
-type matDims struct {
-	m, k, n            int
-	ars, acs, brs, bcs int
-}
-
-func matMulGeneric[T convElem](mm matDims, nbatch int, offA, offB []int, a, b, out []T) {
+func matMulGeneric[T convElem](mm gemm.MatDims, nbatch int, offA, offB []int, a, b, out []T) {
 	for i := 0; i < nbatch; i++ {
 		ab, bb := a[offA[i]:], b[offB[i]:]
-		o := out[i*mm.m*mm.n:]
-		for r := 0; r < mm.m; r++ {
-			for j := 0; j < mm.n; j++ {
+		o := out[i*mm.M*mm.N:]
+		for r := 0; r < mm.M; r++ {
+			for j := 0; j < mm.N; j++ {
 				var s T
-				for p := 0; p < mm.k; p++ {
-					s += ab[r*mm.ars+p*mm.acs] * bb[p*mm.brs+j*mm.bcs]
+				for p := 0; p < mm.K; p++ {
+					s += ab[r*mm.ARS+p*mm.ACS] * bb[p*mm.BRS+j*mm.BCS]
 				}
-				o[r*mm.n+j] = s
+				o[r*mm.N+j] = s
 			}
 		}
 	}

@@ -1,5 +1,7 @@
 package goengine
 
+import "github.com/tfseg/tfseg/engine/goengine/internal/parallel"
+
 // maxPool2x2 computes a 2x2 max-pool with stride 2 whose windows all lie
 // inside the input (VALID, or SAME on even sizes: no padding before) as
 // poolGeneric does, without its per-element window walk: each output
@@ -12,7 +14,7 @@ func maxPool2x2[T convElem](g convGeom, x, out []T, threads int) bool {
 		return false
 	}
 	c, ow := g.c, g.ww.out
-	parallelFor(threads, g.n*g.wh.out, max(1, grainCheap/max(1, 4*ow*c)), func(lo, hi int) {
+	parallel.For(threads, g.n*g.wh.out, max(1, grainCheap/max(1, 4*ow*c)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out
 			top := x[((n*g.h+2*oh)*g.w)*c:][:2*ow*c]

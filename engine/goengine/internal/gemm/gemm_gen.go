@@ -1,7 +1,7 @@
 //go:build ignore
 
 // gemm_gen.go writes gemm_amd64.s, the float32 GEMM micro-kernels for amd64
-// (Go/Plan 9 assembly). Run it with `go generate` in engine/goengine.
+// (Go/Plan 9 assembly). Run it with `go generate` in engine/goengine/internal/gemm.
 //
 // Both kernels compute one register tile of
 //
@@ -12,7 +12,7 @@
 // of 16 columns. Row i goes to C[coff[i] + j], or nowhere when coff[i] < 0.
 // bias may be nil (no bias); flags bit 0 adds to C instead of storing, bit
 // 1 makes act ReLU (max(x, 0), NaN and -0 kept), else act is the identity.
-// See gemmKernelGo in gemm.go for the reference loop.
+// See kernelGo in gemm.go for the reference loop.
 //
 //   - sgemmAVX512: MR = 28 rows × 16 columns, 28 zmm accumulators, each
 //     VFMADD231PS takes its A element as an embedded {1to16} broadcast.

@@ -1,11 +1,11 @@
 //go:build amd64 && !purego
 
-package goengine
+package gemm
 
 import "golang.org/x/sys/cpu"
 
 // sgemmAVX512 is the 28×16 AVX-512F micro-kernel (gemm_amd64.s, written by
-// gemm_gen.go); see gemmMicro for what it computes. lda and ldt are in
+// gemm_gen.go); see micro for what it computes. lda and ldt are in
 // elements; bias is nil or 16 values.
 //
 //go:noescape
@@ -19,24 +19,24 @@ func sgemmAVX2(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols
 // archKernels returns the assembly micro-kernels this CPU supports, fastest
 // first. x/sys/cpu reports AVX-512 and AVX only when the OS saves their
 // registers.
-func archKernels() []gemmMicro {
-	var ks []gemmMicro
+func archKernels() []micro {
+	var ks []micro
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, gemmMicro{name: "avx512", mr: 28, run: asmRun(sgemmAVX512)})
+		ks = append(ks, micro{name: "avx512", mr: 28, run: asmRun(sgemmAVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, gemmMicro{name: "avx2", mr: 6, run: asmRun(sgemmAVX2)})
+		ks = append(ks, micro{name: "avx2", mr: 6, run: asmRun(sgemmAVX2)})
 	}
 	return ks
 }
 
-// asmRun adapts an assembly kernel to gemmMicro.run; the caller has checked
+// asmRun adapts an assembly kernel to micro.run; the caller has checked
 // the bounds, and t.mr is the kernel's own tile height.
-func asmRun(k func(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)) func(*gemmTile) {
-	return func(t *gemmTile) {
+func asmRun(k func(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)) func(*microTile) {
+	return func(t *microTile) {
 		var bias *float32
 		if t.bias != nil {
-			bias = &t.bias[:gemmNR][0]
+			bias = &t.bias[:NR][0]
 		}
 		k(&t.a[0], t.lda, t.ldt, t.kh, t.ka, &t.b[0], &t.c[0], &t.coff[0], t.ncols, t.flags, bias)
 	}

@@ -1,4 +1,4 @@
-package goengine
+package gemm
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// gemmRef is gemmMicro's definition in float64: C[coff[i] + j] (+)=
+// gemmRef is micro's definition in float64: C[coff[i] + j] (+)=
 // act(Σ_t Σ_p a[t·ldt + i·lda + p]·b[(t·ka+p)·16 + j] + bias[j]). It also
 // returns, per element, Σ |terms|, the scale of the float32 rounding error.
-func gemmRef(t *gemmTile, c []float64) (scale []float64) {
+func gemmRef(t *microTile, c []float64) (scale []float64) {
 	scale = make([]float64, len(c))
 	for i := 0; i < t.mr; i++ {
 		if t.coff[i] < 0 {
@@ -22,7 +22,7 @@ func gemmRef(t *gemmTile, c []float64) (scale []float64) {
 			s, abs := 0.0, 0.0
 			for u := 0; u < t.kh; u++ {
 				for p := 0; p < t.ka; p++ {
-					v := float64(t.a[u*t.ldt+i*t.lda+p]) * float64(t.b[(u*t.ka+p)*gemmNR+j])
+					v := float64(t.a[u*t.ldt+i*t.lda+p]) * float64(t.b[(u*t.ka+p)*NR+j])
 					s += v
 					abs += math.Abs(v)
 				}
@@ -31,11 +31,11 @@ func gemmRef(t *gemmTile, c []float64) (scale []float64) {
 				s += float64(t.bias[j])
 				abs += math.Abs(float64(t.bias[j]))
 			}
-			if t.flags&gemmRelu != 0 && s < 0 {
+			if t.flags&flagRelu != 0 && s < 0 {
 				s = 0
 			}
 			o := t.coff[i] + j
-			if t.flags&gemmAccumulate != 0 {
+			if t.flags&flagAccumulate != 0 {
 				abs += math.Abs(c[o])
 				s += c[o]
 			}
@@ -66,7 +66,7 @@ func requireNear(t *testing.T, want []float64, scale []float64, got []float32, w
 
 func TestGEMMMicroKernels(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	for _, mk := range gemmKernels {
+	for _, mk := range kernels {
 		t.Run(mk.name, func(t *testing.T) {
 			for it := 0; it < 200; it++ {
 				mr := mk.mr
@@ -84,13 +84,13 @@ func TestGEMMMicroKernels(t *testing.T) {
 					ldt = rng.Intn(ka + 1) // blocks may overlap too
 				}
 				a := randFloats(rng, (mr-1)*lda+(kh-1)*ldt+ka)
-				b := randFloats(rng, kh*ka*gemmNR)
-				ncols := 1 + rng.Intn(gemmNR)
+				b := randFloats(rng, kh*ka*NR)
+				ncols := 1 + rng.Intn(NR)
 				if rng.Intn(2) == 0 {
-					ncols = gemmNR
+					ncols = NR
 				}
 				// Rows go to distinct places of a larger C, some nowhere.
-				ldc := gemmNR + rng.Intn(5)
+				ldc := NR + rng.Intn(5)
 				perm := rng.Perm(mr + 3)
 				coff := make([]int, mr)
 				for i := range coff {
@@ -104,9 +104,9 @@ func TestGEMMMicroKernels(t *testing.T) {
 				for i, v := range c {
 					want[i] = float64(v)
 				}
-				tile := &gemmTile{mr: mr, a: a, lda: lda, ldt: ldt, kh: kh, ka: ka, b: b, c: c, coff: coff, ncols: ncols, flags: rng.Intn(4)}
+				tile := &microTile{mr: mr, a: a, lda: lda, ldt: ldt, kh: kh, ka: ka, b: b, c: c, coff: coff, ncols: ncols, flags: rng.Intn(4)}
 				if rng.Intn(2) == 0 {
-					tile.bias = randFloats(rng, gemmNR)
+					tile.bias = randFloats(rng, NR)
 				}
 				scale := gemmRef(tile, want)
 				mk.run(tile)
@@ -122,58 +122,58 @@ func TestGEMMMicroKernels(t *testing.T) {
 // column panels, zero k) with each micro-kernel, against gemmRef.
 func TestGEMMJobs(t *testing.T) {
 	rng := rand.New(rand.NewSource(9))
-	for _, mk := range gemmKernels {
+	for _, mk := range kernels {
 		t.Run(mk.name, func(t *testing.T) {
 			for it := 0; it < 60; it++ {
 				kh, ka := 1+rng.Intn(3), rng.Intn(30)
 				k := kh * ka
 				npanel := 1 + rng.Intn(3)
 				// Panels land at scattered, non-overlapping column offsets.
-				pb := newPanels(k, npanel)
+				pb := NewPanels(k, npanel)
 				width := 0
-				for p := range pb.ncols {
-					pb.ncols[p] = 1 + rng.Intn(gemmNR)
-					pb.colOff[p] = width + rng.Intn(3)
-					width = pb.colOff[p] + pb.ncols[p]
+				for p := range pb.NCols {
+					pb.NCols[p] = 1 + rng.Intn(NR)
+					pb.ColOff[p] = width + rng.Intn(3)
+					width = pb.ColOff[p] + pb.NCols[p]
 				}
-				pb.data = randFloats(rng, len(pb.data))
+				pb.Data = randFloats(rng, len(pb.Data))
 				if rng.Intn(2) == 0 {
-					pb.bias = randFloats(rng, npanel*gemmNR)
+					pb.Bias = randFloats(rng, npanel*NR)
 				}
-				pb.relu = rng.Intn(2) == 0
+				pb.Relu = rng.Intn(2) == 0
 				lda := max(1, ka+rng.Intn(3)-1)
-				var jobs []gemmJob
+				var jobs []Job
 				var size int
 				var a []float32
 				aLen := 0
 				for jn := rng.Intn(3) + 1; jn > 0; jn-- {
 					m := rng.Intn(3 * mk.mr)
-					rows := denseRows(m, width)
+					rows := DenseRows(m, width)
 					if rng.Intn(2) == 0 {
 						w := 1 + rng.Intn(10)
-						rows = rowMap{width: w, valid: 1 + rng.Intn(w), rowStride: w * width, pixStride: width}
+						rows = RowMap{Width: w, Valid: 1 + rng.Intn(w), RowStride: w * width, PixStride: width}
 					}
-					j := gemmJob{aOff: aLen, lda: lda, ldt: lda*3 + 1, kh: kh, ka: ka, m: m, rows: rows, cOff: size}
+					j := Job{AOff: aLen, LDA: lda, LDT: lda*3 + 1, KH: kh, KA: ka, M: m, Rows: rows, COff: size}
 					if m > 0 {
-						aLen += (m-1)*lda + (kh-1)*j.ldt + ka
-						size += rows.offset(m-1-(m-1)%rows.width) + rows.width*rows.pixStride + width
+						aLen += (m-1)*lda + (kh-1)*j.LDT + ka
+						size += rows.Offset(m-1-(m-1)%rows.Width) + rows.Width*rows.PixStride + width
 					}
 					jobs = append(jobs, j)
 				}
 				a = randFloats(rng, aLen)
 				packed := rng.Intn(3) == 0
 				for i := range jobs {
-					jobs[i].a = a
+					jobs[i].A = a
 					if packed {
 						j := jobs[i]
-						jobs[i].pack = func(r0, n int, dst []float32) {
+						jobs[i].Pack = func(r0, n int, dst []float32) {
 							for h := 0; h < n; h++ {
-								for tt := 0; tt < j.kh; tt++ {
-									copy(dst[h*k+tt*j.ka:][:j.ka], a[j.aOff+(r0+h)*j.lda+tt*j.ldt:])
+								for tt := 0; tt < j.KH; tt++ {
+									copy(dst[h*k+tt*j.KA:][:j.KA], a[j.AOff+(r0+h)*j.LDA+tt*j.LDT:])
 								}
 							}
 						}
-						jobs[i].a = nil
+						jobs[i].A = nil
 					}
 				}
 				c := randFloats(rng, size)
@@ -184,21 +184,21 @@ func TestGEMMJobs(t *testing.T) {
 				}
 				acc := rng.Intn(2) == 0
 				for _, j := range jobs {
-					for r := 0; r < j.m; r++ {
-						o := j.rows.offset(r)
+					for r := 0; r < j.M; r++ {
+						o := j.Rows.Offset(r)
 						if o < 0 {
 							continue
 						}
-						for p := range pb.ncols {
-							ref := &gemmTile{mr: 1, a: a[j.aOff+r*j.lda:], ldt: j.ldt, kh: j.kh, ka: j.ka, b: pb.panel(p), coff: []int{j.cOff + o + pb.colOff[p]}, ncols: pb.ncols[p]}
+						for p := range pb.NCols {
+							ref := &microTile{mr: 1, a: a[j.AOff+r*j.LDA:], ldt: j.LDT, kh: j.KH, ka: j.KA, b: pb.Panel(p), coff: []int{j.COff + o + pb.ColOff[p]}, ncols: pb.NCols[p]}
 							if acc {
-								ref.flags |= gemmAccumulate
+								ref.flags |= flagAccumulate
 							}
-							if pb.relu {
-								ref.flags |= gemmRelu
+							if pb.Relu {
+								ref.flags |= flagRelu
 							}
-							if pb.bias != nil {
-								ref.bias = pb.bias[p*gemmNR:]
+							if pb.Bias != nil {
+								ref.bias = pb.Bias[p*NR:]
 							}
 							s := gemmRef(ref, want)
 							for e, v := range s {
@@ -207,26 +207,26 @@ func TestGEMMJobs(t *testing.T) {
 						}
 					}
 				}
-				gemmWith(mk, jobs, pb, c, 1+rng.Intn(3), acc)
-				requireNear(t, want, scale, c, fmt.Sprintf("case %d (kh %d, ka %d, %d panels, %d jobs, packed %v, bias %v, relu %v)", it, kh, ka, npanel, len(jobs), packed, pb.bias != nil, pb.relu))
+				runWith(mk, jobs, pb, c, 1+rng.Intn(3), acc)
+				requireNear(t, want, scale, c, fmt.Sprintf("case %d (kh %d, ka %d, %d panels, %d jobs, packed %v, bias %v, relu %v)", it, kh, ka, npanel, len(jobs), packed, pb.Bias != nil, pb.Relu))
 			}
 		})
 	}
 }
 
 func TestGEMMRejectsOutOfRangeJobs(t *testing.T) {
-	pb := newPanels(4, 1)
-	pb.ncols[0] = gemmNR
-	c := make([]float32, 10*gemmNR)
+	pb := NewPanels(4, 1)
+	pb.NCols[0] = NR
+	c := make([]float32, 10*NR)
 	a := make([]float32, 40)
-	ok := gemmJob{a: a, lda: 4, kh: 1, ka: 4, m: 10, rows: denseRows(10, gemmNR)}
-	require.NotPanics(t, func() { gemm([]gemmJob{ok}, pb, c, 1, false) })
-	for name, j := range map[string]gemmJob{
-		"a too short": {a: a[:39], lda: 4, kh: 1, ka: 4, m: 10, rows: denseRows(10, gemmNR)},
-		"c too short": {a: a, lda: 4, kh: 1, ka: 4, m: 10, rows: denseRows(10, gemmNR), cOff: 1},
-		"k mismatch":  {a: a, lda: 4, kh: 2, ka: 4, m: 5, rows: denseRows(5, gemmNR)},
+	ok := Job{A: a, LDA: 4, KH: 1, KA: 4, M: 10, Rows: DenseRows(10, NR)}
+	require.NotPanics(t, func() { Run([]Job{ok}, pb, c, 1, false) })
+	for name, j := range map[string]Job{
+		"a too short": {A: a[:39], LDA: 4, KH: 1, KA: 4, M: 10, Rows: DenseRows(10, NR)},
+		"c too short": {A: a, LDA: 4, KH: 1, KA: 4, M: 10, Rows: DenseRows(10, NR), COff: 1},
+		"k mismatch":  {A: a, LDA: 4, KH: 2, KA: 4, M: 5, Rows: DenseRows(5, NR)},
 	} {
-		require.Panics(t, func() { gemm([]gemmJob{j}, pb, c, 1, false) }, name)
+		require.Panics(t, func() { Run([]Job{j}, pb, c, 1, false) }, name)
 	}
 }
 
@@ -234,22 +234,22 @@ func TestGEMMRejectsOutOfRangeJobs(t *testing.T) {
 // and B in cache (k = 576, a 3×3×64 convolution's).
 func BenchmarkGEMMMicroKernel(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
-	for _, mk := range gemmKernels {
+	for _, mk := range kernels {
 		b.Run("kernel="+mk.name, func(b *testing.B) {
 			const kh, ka = 3, 192
 			lda := 64
 			a := randFloats(rng, (mk.mr-1)*lda+2*256*64+ka)
-			bp := randFloats(rng, kh*ka*gemmNR)
-			c := make([]float32, mk.mr*gemmNR)
+			bp := randFloats(rng, kh*ka*NR)
+			c := make([]float32, mk.mr*NR)
 			coff := make([]int, mk.mr)
 			for i := range coff {
-				coff[i] = i * gemmNR
+				coff[i] = i * NR
 			}
-			tile := &gemmTile{mr: mk.mr, a: a, lda: lda, ldt: 256 * 64, kh: kh, ka: ka, b: bp, c: c, coff: coff, ncols: gemmNR}
+			tile := &microTile{mr: mk.mr, a: a, lda: lda, ldt: 256 * 64, kh: kh, ka: ka, b: bp, c: c, coff: coff, ncols: NR}
 			for i := 0; i < b.N; i++ {
 				mk.run(tile)
 			}
-			b.ReportMetric(2*float64(mk.mr*kh*ka*gemmNR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(2*float64(mk.mr*kh*ka*NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

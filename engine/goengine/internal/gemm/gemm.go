@@ -1,0 +1,417 @@
+// Package gemm is the Go engine's float32 GEMM, for convolutions and
+// matrix products.
+//
+// C = A·B is computed in register tiles of MR rows × 16 columns by a
+// micro-kernel: AVX-512 (28×16) or AVX2/FMA (6×16) assembly on amd64 CPUs
+// that have them, otherwise kernelGo. B is packed once into panels of
+// NR columns ([k][NR] each, zero padded). A is read in place: row r
+// of A is the k = kh·ka elements
+//
+//	A[r, t·ka + p] = a[aOff + r·lda + t·ldt + p]   (t < kh, p < ka)
+//
+// which covers a row-major matrix (kh = 1, ka = k) and also a convolution's
+// patch matrix read straight from the NHWC input (t the filter row, p the
+// filter column and input channel, lda the input pixel stride): no im2col
+// buffer exists. Other A layouts are packed tile by tile into a small
+// per-goroutine buffer. Each element of C is the float32 sum over t then p,
+// in order, kept in registers for the whole k loop (so k is not blocked:
+// the B panels, kh·ka·16 floats each, stay in L2 for convolution-sized k).
+//
+// Row r of C goes to c[cOff + rows.Offset(r) + colOff(panel) + j], which
+// lets a tile skip rows (the "virtual" pixels past a convolution row's end)
+// and scatter them (the pixel shuffle of a stride-2 transposed convolution).
+//
+// The structure is the Goto/BLIS one (K. Goto and R. van de Geijn,
+// "Anatomy of High-Performance Matrix Multiplication", ACM TOMS 34(3),
+// 2008; F. Van Zee and R. van de Geijn, "BLIS", ACM TOMS 41(3), 2015): a
+// register-blocked micro-kernel over packed B panels, row blocks split over
+// threads. It departs from it where convolutions allow: A is not packed
+// (its rows are contiguous runs of the input, reused from L1 by the
+// overlapping windows) and k is not blocked, so C is written once, after
+// the epilogue.
+//
+// Run is the entry point: it computes C (+)= A·B for a list of Jobs (the
+// A operands) against one set of Panels (B, packed by PackPanels or built
+// by hand), and panics on a job that would read or write out of range.
+package gemm
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
+)
+
+//go:generate go run gemm_gen.go
+
+// NR is the column count of a packed B panel and of every micro-kernel.
+const NR = 16
+
+// micro is one micro-kernel. run computes one tile: for i < t.mr (the
+// kernel's tile height; kernelGo also accepts fewer) and j < t.ncols,
+//
+//	x = Σ_{t<kh} Σ_{p<ka} a[t·ldt + i·lda + p] · b[(t·ka+p)·NR + j]  (float32, in this order)
+//	x = x + bias[j]                           when bias is set
+//	x = max(x, 0) (NaN and -0 kept)           when flags has flagRelu
+//	C[coff[i] + j] = x, or += x with flagAccumulate
+//
+// skipping rows with coff[i] < 0. The caller guarantees that every element
+// read or written is in range.
+type micro struct {
+	name string
+	mr   int
+	run  func(t *microTile)
+}
+
+// microTile holds the arguments of one micro-kernel call.
+type microTile struct {
+	mr               int
+	a                []float32
+	lda, ldt, kh, ka int
+	b, c             []float32
+	coff             []int
+	ncols, flags     int
+	bias             []float32 // nil or NR values
+}
+
+// Micro-kernel flags.
+const (
+	flagAccumulate = 1 << iota
+	flagRelu
+)
+
+// goMicro is the portable micro-kernel, used where no assembly kernel runs
+// and for tiles shorter than an assembly kernel's height.
+var goMicro = micro{name: "go", mr: 8, run: kernelGo}
+
+// kernels lists the micro-kernels this CPU can run, fastest first; the
+// last is always goMicro.
+var kernels = append(archKernels(), goMicro)
+
+// active is the micro-kernel in use: kernels[0] unless a test
+// switches it.
+var active atomic.Pointer[micro]
+
+func init() { active.Store(&kernels[0]) }
+
+// kernelGo is the reference loop of micro in Go, two rows by four
+// columns at a time.
+func kernelGo(t *microTile) {
+	mr, a, lda, ldt, kh, ka, ncols := t.mr, t.a, t.lda, t.ldt, t.kh, t.ka, t.ncols
+	b := t.b[:kh*ka*NR]
+	var tile [2][NR]float32
+	for i0 := 0; i0 < mr; i0 += 2 {
+		rows := min(2, mr-i0)
+		for cg := 0; cg < ncols; cg += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for s := 0; s < kh && ka > 0; s++ {
+				a0 := a[s*ldt+i0*lda:][:ka]
+				a1 := a0
+				if rows == 2 {
+					a1 = a[s*ldt+(i0+1)*lda:][:ka]
+				}
+				bt := b[s*ka*NR : (s+1)*ka*NR]
+				for p, v0 := range a0 {
+					v1 := a1[p]
+					bb := bt[p*NR+cg : p*NR+cg+4 : p*NR+cg+4]
+					c00 += v0 * bb[0]
+					c01 += v0 * bb[1]
+					c02 += v0 * bb[2]
+					c03 += v0 * bb[3]
+					c10 += v1 * bb[0]
+					c11 += v1 * bb[1]
+					c12 += v1 * bb[2]
+					c13 += v1 * bb[3]
+				}
+			}
+			tile[0][cg], tile[0][cg+1], tile[0][cg+2], tile[0][cg+3] = c00, c01, c02, c03
+			tile[1][cg], tile[1][cg+1], tile[1][cg+2], tile[1][cg+3] = c10, c11, c12, c13
+		}
+		for h := 0; h < rows; h++ {
+			o := t.coff[i0+h]
+			if o < 0 {
+				continue
+			}
+			x := tile[h][:ncols]
+			if t.bias != nil {
+				for j := range x {
+					x[j] += t.bias[j]
+				}
+			}
+			if t.flags&flagRelu != 0 {
+				for j, v := range x {
+					if v < 0 {
+						x[j] = 0
+					}
+				}
+			}
+			dst := t.c[o : o+ncols]
+			if t.flags&flagAccumulate != 0 {
+				for j := range dst {
+					dst[j] += x[j]
+				}
+			} else {
+				copy(dst, x)
+			}
+		}
+	}
+}
+
+// Panels is B packed into panels of NR columns: panel j holds
+// B(p, col) at data[j·k·NR + p·NR + (col - first column of j)], zero
+// padded, and its columns go to C at column offset colOff[j] (elements,
+// added to each row's offset), ncols[j] of them.
+//
+// The epilogue applies to every tile: bias (nil, or NR values per
+// panel) is added and ReLU applied when relu is set (see micro).
+type Panels struct {
+	K      int
+	Data   []float32
+	ColOff []int
+	NCols  []int
+	Bias   []float32
+	Relu   bool
+}
+
+// panel returns the packed data of panel j.
+func (pb *Panels) Panel(j int) []float32 {
+	return pb.Data[j*pb.K*NR : (j+1)*pb.K*NR]
+}
+
+// NewPanels allocates np panels of k rows.
+func NewPanels(k, np int) *Panels {
+	return &Panels{K: k, Data: make([]float32, np*k*NR), ColOff: make([]int, np), NCols: make([]int, np)}
+}
+
+// PackPanels packs B(p, j) = b[p·rs + j·cs] for p < k, j < n into panels
+// whose columns land at C column j.
+func PackPanels(b []float32, k, n, rs, cs int) *Panels {
+	np := (n + NR - 1) / NR
+	pb := NewPanels(k, np)
+	for jp := 0; jp < np; jp++ {
+		j0 := jp * NR
+		pb.ColOff[jp], pb.NCols[jp] = j0, min(NR, n-j0)
+		panel := pb.Panel(jp)
+		if cs == 1 {
+			for p := 0; p < k; p++ {
+				copy(panel[p*NR:p*NR+pb.NCols[jp]], b[p*rs+j0:])
+			}
+			continue
+		}
+		for j := 0; j < pb.NCols[jp]; j++ {
+			for p := 0; p < k; p++ {
+				panel[p*NR+j] = b[p*rs+(j0+j)*cs]
+			}
+		}
+	}
+	return pb
+}
+
+// RowMap places row r of a GEMM's C: r = q·width + s is column s of
+// "image row" q, stored at q·rowStride + s·pixStride when s < valid and
+// not stored otherwise.
+type RowMap struct {
+	Width, Valid, RowStride, PixStride int
+}
+
+// DenseRows maps m rows of n columns to a row-major matrix.
+func DenseRows(m, n int) RowMap { return RowMap{Width: max(m, 1), Valid: max(m, 1), PixStride: n} }
+
+func (rm RowMap) Offset(r int) int {
+	q, s := r/rm.Width, r%rm.Width
+	if s >= rm.Valid {
+		return -1
+	}
+	return q*rm.RowStride + s*rm.PixStride
+}
+
+// Job is one product C(+)= A·B of m rows (see the package comment on
+// the A layout). When pack is set, A is not read from a: pack(r0, n, dst)
+// writes rows r0..r0+n-1 of A to dst, row-major with k = kh·ka columns.
+type Job struct {
+	A                      []float32
+	AOff, LDA, LDT, KH, KA int
+	Pack                   func(r0, n int, dst []float32)
+	M                      int
+	Rows                   RowMap
+	COff                   int
+	// coffs, when set, places row r of C at cOff + coffs[r] instead of
+	// rows (an arbitrary list of pixels, as a padded convolution's border).
+	COffs []int
+}
+
+// checkA verifies that the job reads only inside a.
+func (j *Job) checkA(k int) error {
+	if j.KH*j.KA != k {
+		return fmt.Errorf("gemm: A has %d·%d columns, B %d rows", j.KH, j.KA, k)
+	}
+	if j.Pack == nil && j.M > 0 && j.KA > 0 {
+		last := j.AOff + (j.M-1)*j.LDA + (j.KH-1)*j.LDT + j.KA
+		if j.AOff < 0 || j.LDA < 0 || j.LDT < 0 || last > len(j.A) {
+			return fmt.Errorf("gemm: A rows reach element %d of %d", last, len(j.A))
+		}
+	}
+	return nil
+}
+
+// gemm runs the jobs with the active micro-kernel, writing (accumulate
+// false) or adding to C, with the row tiles split over threads goroutines.
+// It panics on a job that would read or write out of range (the executor
+// turns the panic into an error).
+func Run(jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
+	runWith(*active.Load(), jobs, b, c, threads, accumulate)
+}
+
+func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
+	mr := mk.mr
+	colEnd := 0
+	for p, n := range b.NCols {
+		if b.ColOff[p] < 0 || n < 0 || n > NR {
+			panic(fmt.Errorf("gemm: panel %d has %d columns at offset %d", p, n, b.ColOff[p]))
+		}
+		colEnd = max(colEnd, b.ColOff[p]+n)
+	}
+	// Tile t of job i covers rows [r0, r0+mr); the last tile of a job is
+	// moved back to end at m, and the rows it repeats are not stored again.
+	start := make([]int, len(jobs)+1)
+	for i := range jobs {
+		if err := jobs[i].checkA(b.K); err != nil {
+			panic(err)
+		}
+		start[i+1] = start[i] + (jobs[i].M+mr-1)/mr
+	}
+	tiles := start[len(jobs)]
+	flops := 2 * mr * max(b.K, 1) * NR * len(b.NCols)
+	grain := max(1, (1<<18)/max(flops, 1)) // flops is 0 when B has no columns
+	parallel.For(threads, tiles, grain, func(t0, t1 int) {
+		coff := make([]int, mr)
+		var packed []float32
+		tile := &microTile{}
+		if accumulate {
+			tile.flags |= flagAccumulate
+		}
+		if b.Relu {
+			tile.flags |= flagRelu
+		}
+		i := 0
+		for t := t0; t < t1; t++ {
+			for t >= start[i+1] {
+				i++
+			}
+			j := &jobs[i]
+			r0 := (t - start[i]) * mr
+			rows, skip, kern := mr, 0, mk
+			if j.M < mr {
+				rows, kern = j.M, goMicro
+			} else if r0+mr > j.M {
+				skip = r0 + mr - j.M
+				r0 = j.M - mr
+			}
+			rm := j.Rows
+			q, sIdx := (r0+skip)/rm.Width, (r0+skip)%rm.Width
+			o := j.COff + q*rm.RowStride + sIdx*rm.PixStride
+			stored, limit := false, len(c)-colEnd
+			cf := coff[:rows]
+			if j.COffs == nil && skip == 0 && sIdx+rows <= rm.Valid {
+				// The common case, a tile inside one image row: evenly
+				// spaced rows (the general loop below cost a U-Net 10% of
+				// its time on the layers with few input channels).
+				if last := o + (rows-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
+					panic(fmt.Errorf("gemm: C rows %d..%d reach element %d of %d", r0, r0+rows-1, max(o, last)+colEnd, len(c)))
+				}
+				for h := range cf {
+					cf[h] = o
+					o += rm.PixStride
+				}
+				stored = rows > 0
+			} else {
+				for h := range cf {
+					cf[h] = -1
+					if h < skip {
+						continue
+					}
+					if j.COffs != nil {
+						if o = j.COff + j.COffs[r0+h]; o < 0 || o > limit {
+							panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+						}
+						cf[h], stored = o, true
+						continue
+					}
+					if sIdx < rm.Valid {
+						if o < 0 || o > limit {
+							panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+						}
+						cf[h], stored = o, true
+					}
+					o += rm.PixStride
+					if sIdx++; sIdx == rm.Width {
+						q, sIdx = q+1, 0
+						o = j.COff + q*rm.RowStride
+					}
+				}
+			}
+			if !stored {
+				continue
+			}
+			tile.mr = rows
+			tile.coff = coff[:rows]
+			tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
+			switch {
+			case b.K == 0:
+				kern, tile.a = goMicro, nil
+			case j.Pack != nil:
+				if packed == nil {
+					packed = make([]float32, mr*b.K)
+				}
+				tile.a = packed[:rows*b.K]
+				j.Pack(r0, rows, tile.a)
+				tile.lda, tile.ldt, tile.kh, tile.ka = b.K, 0, 1, b.K
+			default:
+				tile.a = j.A[j.AOff+r0*j.LDA:]
+			}
+			for p := range b.NCols {
+				tile.b, tile.c, tile.ncols = b.Panel(p), c[b.ColOff[p]:], b.NCols[p]
+				if b.Bias != nil {
+					tile.bias = b.Bias[p*NR : (p+1)*NR]
+				}
+				kern.run(tile)
+			}
+		}
+	})
+}
+
+// MatMul computes nbatch products op(a)·op(b) described by mm, the
+// i-th reading a from offA[i] and b from offB[i] and writing out[i·m·n:].
+func MatMul(mm MatDims, nbatch int, offA, offB []int, a, b, out []float32, threads int) {
+	var pb *Panels
+	for i := 0; i < nbatch; i++ {
+		if i == 0 || offB[i] != offB[i-1] {
+			pb = PackPanels(b[offB[i]:], mm.K, mm.N, mm.BRS, mm.BCS)
+		}
+		job := Job{A: a, AOff: offA[i], LDA: mm.ARS, KH: 1, KA: mm.K, M: mm.M, Rows: DenseRows(mm.M, mm.N), COff: i * mm.M * mm.N}
+		if mm.ACS != 1 {
+			base := a[offA[i]:]
+			job = Job{KH: 1, KA: mm.K, M: mm.M, Rows: job.Rows, COff: job.COff, Pack: func(r0, n int, dst []float32) {
+				for h := 0; h < n; h++ {
+					row := dst[h*mm.K : (h+1)*mm.K]
+					for p := range row {
+						row[p] = base[(r0+h)*mm.ARS+p*mm.ACS]
+					}
+				}
+			}}
+		}
+		Run([]Job{job}, pb, out, threads, false)
+	}
+}
+
+// MatDims describes one product op(a)[M×K] · op(b)[K×N] by element strides:
+// op(a)[r, p] = a[r·ARS + p·ACS], op(b)[p, j] = b[p·BRS + j·BCS].
+type MatDims struct {
+	M, K, N            int
+	ARS, ACS, BRS, BCS int
+}
+
+// TileRows is the tile height of the active micro-kernel: a job of fewer
+// rows runs the portable Go kernel, whose float32 sums may round
+// differently from the assembly's.
+func TileRows() int { return active.Load().mr }

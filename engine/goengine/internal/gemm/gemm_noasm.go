@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package gemm
+
+// archKernels returns no assembly micro-kernels: this build (another
+// architecture, or the purego tag) runs kernelGo only.
+func archKernels() []micro { return nil }
