@@ -4,8 +4,9 @@
 # regenerated after its generator or table changed).
 #
 # `go generate ./...` runs every generator:
-#   - engine/goengine/simd_gen.go (from simd.go): simd_amd64.s,
-#     vecops_gen.go, vecops_amd64_gen.go, from the table of fusible ops;
+#   - engine/goengine/internal/vec/simd_gen.go (from simd.go there):
+#     simd_amd64.s, vecops_gen.go, vecops_amd64_gen.go and
+#     vecops_ref_test.go, from the table of fusible ops;
 #   - engine/goengine/internal/gemm/gemm_gen.go (from gemm.go): gemm_amd64.s;
 #   - graphs/internal/genmodels (from graphs/export.go): models/.
 # Not here: the goldens (scripts/check-goldens.sh, Python references) and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -267,7 +268,7 @@ func TestBiasAddFloat32(t *testing.T) {
 		for _, tc := range []struct{ rows, nc int }{{1, 1}, {7, 3}, {2 * 33 * 31, 20}, {5000, 16}, {3, 5000}} {
 			t.Run(fmt.Sprintf("generic=%v/%dx%d", generic, tc.rows, tc.nc), func(t *testing.T) {
 				if generic {
-					defer useGenericKernels()()
+					defer vec.UseGeneric()()
 				}
 				x, b := normals32(rng, tc.rows*tc.nc), normals32(rng, tc.nc)
 				out := make([]float32, len(x))

@@ -8,6 +8,7 @@ import (
 
 	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -23,7 +24,7 @@ import (
 // replaced by one node (op "_Fused") that evaluates the members chunk by
 // chunk (fuse_program.go): inputs are read once, intermediates live in
 // small per-goroutine buffers, reductions add per-chunk partial sums in
-// the canonical summation order (sumBlock in simd.go). The results are the bits the unfused
+// the canonical summation order (vec.SumBlock in internal/vec). The results are the bits the unfused
 // kernels produce: the chunk program calls the same vector kernels (or,
 // for ops without one, the same per-element functions with the same
 // flush-to-zero handling), and the unfused Sum and Mean use the same
@@ -64,9 +65,9 @@ type fuseClass struct {
 var fuseClasses = map[string]fuseClass{}
 
 func init() {
-	// The ops of the vector kernel table (simd_gen.go's vecOps).
-	for op, v := range fusedVecOps {
-		fuseClasses[op] = fuseClass{kindElem, vecOpArity[v], "T"}
+	// The ops of the vector kernel table (internal/vec/simd_gen.go's vecOps).
+	for op, v := range vec.TFOps {
+		fuseClasses[op] = fuseClass{kindElem, v.Arity(), "T"}
 	}
 	// Ops that run per element in Go (under their flush mode), aliases
 	// and fills.
@@ -696,7 +697,7 @@ func (f *fuser) worthAlone(members []int) bool {
 	default:
 		return false
 	}
-	return !f.known[i] || tfops.NumElements(f.shapes[i]) >= 4*sumBlock
+	return !f.known[i] || tfops.NumElements(f.shapes[i]) >= 4*vec.SumBlock
 }
 
 // makeRegion turns a fuseRegion into the region the fused kernel runs:

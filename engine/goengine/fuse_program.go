@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -16,7 +17,7 @@ import (
 // elements (the element count every elementwise member has): a list of
 // instructions, each a vector kernel (or a per-element function) applied
 // to one chunk of every operand. Chunks are up to fuseChunkBlocks blocks of
-// sumBlock elements (aligned to the reduction runs when the region ends in
+// vec.SumBlock elements (aligned to the reduction runs when the region ends in
 // Sum or Mean, so that each block of the canonical summation order lies in
 // one chunk); goroutines take
 // chunks from a shared counter, keep intermediates in their own buffers,
@@ -138,9 +139,17 @@ func (r *region) runUnfused(c *Context) ([]*tfops.Tensor, error) {
 }
 
 // vop is a program instruction: one of the fused vector ops of
-// simd_gen.go's table (vAdd, ..., numVecOps-1: vecops_gen.go), or one of
-// the program's own instructions below.
+// internal/vec's table (a vec.Op, below numVecOps), or one of the
+// program's own instructions below.
 type vop int
+
+// The table ops the compiler emits itself, and the first of the program's
+// own instructions.
+const (
+	vAdd      = vop(vec.OpAdd)
+	vMul      = vop(vec.OpMul)
+	numVecOps = vop(vec.NumOps)
+)
 
 const (
 	vSqDiff vop = numVecOps + iota // (a - b)·(a - b): sub then mul
@@ -653,8 +662,8 @@ func (b *progBuilder) elemInstr(m *member, dst int, args []int) instr {
 	if len(args) > 2 {
 		in.c = args[2]
 	}
-	if op, ok := fusedVecOps[m.op]; ok {
-		in.op = op
+	if op, ok := vec.TFOps[m.op]; ok {
+		in.op = vop(op)
 		return in
 	}
 	switch m.op {
@@ -690,14 +699,14 @@ func (b *progBuilder) elemInstr(m *member, dst int, args []int) instr {
 const fuseChunkBlocks = 1
 
 // blocksPerRun is the number of summation blocks of a reduction run.
-func (p *program) blocksPerRun() int { return (p.count + sumBlock - 1) / sumBlock }
+func (p *program) blocksPerRun() int { return (p.count + vec.SumBlock - 1) / vec.SumBlock }
 
 // chunk returns the bounds of chunk j and the global index of its first
 // summation block (runs of p.count elements are cut into blocks of
-// sumBlock from their start; a chunk is up to fuseChunkBlocks blocks of
+// vec.SumBlock from their start; a chunk is up to fuseChunkBlocks blocks of
 // one run).
 func (p *program) chunk(j int) (lo, hi, block int) {
-	const size = fuseChunkBlocks * sumBlock
+	const size = fuseChunkBlocks * vec.SumBlock
 	if p.count > 1 {
 		nb := p.blocksPerRun()
 		cpr := (nb + fuseChunkBlocks - 1) / fuseChunkBlocks
@@ -714,7 +723,7 @@ func (p *program) chunks() int {
 		nb := p.blocksPerRun()
 		return p.n / p.count * ((nb + fuseChunkBlocks - 1) / fuseChunkBlocks)
 	}
-	return (p.n + fuseChunkBlocks*sumBlock - 1) / (fuseChunkBlocks * sumBlock)
+	return (p.n + fuseChunkBlocks*vec.SumBlock - 1) / (fuseChunkBlocks * vec.SumBlock)
 }
 
 // run executes the program on c's inputs.
@@ -756,7 +765,7 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 		nblocks = p.n / p.count * p.blocksPerRun()
 	}
 	partial := make([]float64, p.sinks*nblocks)
-	k := kernels()
+	k := vec.Current()
 	var next atomic.Int64
 	grab := max(1, nch/(8*c.Threads()))
 	worker := func() {
@@ -834,7 +843,7 @@ type progWorker struct {
 	// (a broadcast operand constant over the last chunks).
 	filled  []int
 	fillVal []float32
-	lanes   [sumLaneCount]float64
+	lanes   [vec.SumLaneCount]float64
 	// The runner (fuse_runner.go), when the kernels have one: its code,
 	// the operand table (the slots' chunk pointers, then sumLanes), the
 	// table for the elements after a chunk's whole tiles, and for several
@@ -844,19 +853,19 @@ type progWorker struct {
 	ptrsRest []unsafe.Pointer
 	mptrs    []unsafe.Pointer
 	mlanes   []float64
-	sumLanes [][sumLaneCount]float64
+	sumLanes [][vec.SumLaneCount]float64
 }
 
 // The runner keeps one lane buffer per sum: a chunk must lie in one
 // summation block.
 var _ [1]struct{} = [fuseChunkBlocks]struct{}{}
 
-func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
+func newProgWorker(p *program, scal []float32, k *vec.Kernels) *progWorker {
 	w := &progWorker{views: make([][]float32, len(p.slots)), filled: make([]int, p.temps), fillVal: make([]float32, p.temps)}
-	if k.prog != nil || k.chunks != nil {
+	if k.Prog != nil || k.Chunks != nil {
 		w.rc = p.runner(k, scal)
 		sums := len(w.rc.sinks)
-		w.sumLanes = make([][sumLaneCount]float64, sums)
+		w.sumLanes = make([][vec.SumLaneCount]float64, sums)
 		w.ptrs = make([]unsafe.Pointer, len(p.slots)+sums)
 		w.ptrsRest = make([]unsafe.Pointer, len(p.slots)+sums)
 		for j := range w.sumLanes {
@@ -865,10 +874,10 @@ func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 		}
 		if w.rc.unified != nil {
 			w.mptrs = make([]unsafe.Pointer, len(p.slots)+sums)
-			w.mlanes = make([]float64, maxMultiChunks*sums*sumLaneCount)
+			w.mlanes = make([]float64, maxMultiChunks*sums*vec.SumLaneCount)
 		}
 	}
-	const size = fuseChunkBlocks * sumBlock
+	const size = fuseChunkBlocks * vec.SumBlock
 	buf := make([]float32, (p.temps+len(scal))*size)
 	for t := 0; t < p.temps; t++ {
 		w.temps = append(w.temps, buf[t*size:(t+1)*size])
@@ -893,9 +902,9 @@ func newProgWorker(p *program, scal []float32, k *vecKernels) *progWorker {
 
 // chunk runs the program on elements [lo, hi), whose first summation block
 // is block (of nblocks per sink).
-func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
+func (w *progWorker) chunk(k *vec.Kernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
 	n := hi - lo
-	if k.prog != nil && w.rc != nil && !w.rc.hasGo {
+	if k.Prog != nil && w.rc != nil && !w.rc.hasGo {
 		w.runnerChunk(k, p, in, out, partial, nblocks, block, lo, hi)
 		return
 	}
@@ -914,7 +923,7 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 			w.views[s] = w.temps[sl.buf][:n]
 		}
 	}
-	if k.prog != nil && w.rc != nil {
+	if k.Prog != nil && w.rc != nil {
 		for s, v := range w.views {
 			w.ptrs[s] = unsafe.Pointer(unsafe.SliceData(v))
 		}
@@ -927,21 +936,21 @@ func (w *progWorker) chunk(k *vecKernels, p *program, in, out [][]float32, parti
 }
 
 // goInstr runs one instruction on the chunk whose views are set.
-func (w *progWorker) goInstr(k *vecKernels, in instr, partial []float64, nblocks, block int) {
+func (w *progWorker) goInstr(k *vec.Kernels, in instr, partial []float64, nblocks, block int) {
 	v := w.views
 	if in.op < numVecOps {
-		k.apply(in.op, v[in.dst], v[in.a], w.view(in.b), w.view(in.c))
+		k.Apply(vec.Op(in.op), v[in.dst], v[in.a], w.view(in.b), w.view(in.c))
 		return
 	}
 	switch in.op {
 	case vSqDiff:
-		k.sub(v[in.dst], v[in.a], v[in.b])
-		k.mul(v[in.dst], v[in.dst], v[in.dst])
+		k.Sub(v[in.dst], v[in.a], v[in.b])
+		k.Mul(v[in.dst], v[in.dst], v[in.dst])
 	case vCopy:
 		copy(v[in.dst], v[in.a])
 	case vPow:
 		if w.scalars[in.scalar][0] == 2 {
-			k.mul(v[in.dst], v[in.a], v[in.a])
+			k.Mul(v[in.dst], v[in.a], v[in.a])
 		} else {
 			applyFunc2(v[in.dst], v[in.a], v[in.b], in.unfusedPow, in.mode)
 		}
@@ -951,10 +960,10 @@ func (w *progWorker) goInstr(k *vecKernels, in instr, partial []float64, nblocks
 		applyFunc2(v[in.dst], v[in.a], v[in.b], in.f2, in.mode)
 	case vSum:
 		x := v[in.a]
-		for b, off := block, 0; off < len(x); b, off = b+1, off+sumBlock {
-			w.lanes = [sumLaneCount]float64{}
-			k.sumLanes(x[off:min(off+sumBlock, len(x))], &w.lanes)
-			partial[in.sink*nblocks+b] = combineLanes(&w.lanes)
+		for b, off := block, 0; off < len(x); b, off = b+1, off+vec.SumBlock {
+			w.lanes = [vec.SumLaneCount]float64{}
+			k.SumLanes(x[off:min(off+vec.SumBlock, len(x))], &w.lanes)
+			partial[in.sink*nblocks+b] = vec.CombineLanes(&w.lanes)
 		}
 	}
 }

@@ -1,9 +1,13 @@
 package goengine
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
+)
 
 // The assembly program runner. Where the kernel set has one
-// (vecKernels.prog: AVX-512), a worker translates its program into runner
+// (vec.Kernels.Prog: AVX-512), a worker translates its program into runner
 // code once per run, and each chunk then costs one call per run of
 // consecutive runner instructions instead of one kernel call per
 // instruction: the floating-point control register is set once per call,
@@ -15,10 +19,6 @@ import "unsafe"
 
 // noTiles turns register tiles off (tests compare both ways).
 var noTiles = false
-
-// progOp is a runner opcode: the constants and the map runnerOp from
-// instructions are generated with the assembly (vecops_gen.go).
-type progOp int32
 
 // progSeg is a run of runner code (code != nil) or one instruction for Go.
 // tile, when set, is the same run compiled for the tile runner.
@@ -33,23 +33,23 @@ type progSeg struct {
 // scal are the run's scalars (a Pow whose exponent is 2 is a Mul).
 func runnerInstrs(p *program, scal []float32, sumBase int) []rinstr {
 	var out []rinstr
-	add := func(op progOp, dst, a, b, c int) {
+	add := func(op vec.ProgOp, dst, a, b, c int) {
 		out = append(out, rinstr{op: op, goIdx: -1, dst: dst, a: a, b: b, c: c})
 	}
 	sums := 0
 	for i, in := range p.instrs {
-		if op, ok := runnerOp[in.op]; ok {
-			add(op, in.dst, in.a, in.b, in.c)
-			continue
-		}
 		switch {
+		case in.op < numVecOps:
+			add(vec.Op(in.op).Prog(), in.dst, in.a, in.b, in.c)
+		case in.op == vCopy:
+			add(vec.ProgCopy, in.dst, in.a, in.b, in.c)
 		case in.op == vSqDiff:
-			add(pSub, in.dst, in.a, in.b, -1)
-			add(pMul, in.dst, in.dst, in.dst, -1)
+			add(vec.ProgSub, in.dst, in.a, in.b, -1)
+			add(vec.ProgMul, in.dst, in.dst, in.dst, -1)
 		case in.op == vPow && scal[in.scalar] == 2:
-			add(pMul, in.dst, in.a, in.a, -1)
+			add(vec.ProgMul, in.dst, in.a, in.a, -1)
 		case in.op == vSum:
-			add(pSum, sumBase+sums, in.a, -1, -1)
+			add(vec.ProgSum, sumBase+sums, in.a, -1, -1)
 			sums++
 		default:
 			out = append(out, rinstr{op: -1, goIdx: i, dst: in.dst, a: in.a, b: in.b, c: in.c})
@@ -95,8 +95,8 @@ func runnerSegments(p *program, scal []float32, sumBase int, tiles bool) []progS
 			continue
 		}
 		j := i
-		t := tiles && tileable(ins[i].op)
-		for j < len(ins) && ins[j].goIdx < 0 && (!tiles || tileable(ins[j].op) == t) {
+		t := tiles && ins[i].op.Tileable()
+		for j < len(ins) && ins[j].goIdx < 0 && (!tiles || ins[j].op.Tileable() == t) {
 			j++
 		}
 		sg := progSeg{code: code(ins[i:j])}
@@ -118,12 +118,12 @@ func runnerSegments(p *program, scal []float32, sumBase int, tiles bool) []progS
 func tilesPay(run []rinstr, tile []int32) bool {
 	saved := 0
 	for _, r := range run {
-		if r.op != pSum {
+		if r.op != vec.ProgSum {
 			saved++
 		}
 	}
 	for i := 0; i < len(tile); i += 5 {
-		if tileOp(tile[i]) == tStore {
+		if vec.TileOp(tile[i]) == vec.TileStore {
 			saved--
 		}
 	}
@@ -137,7 +137,7 @@ func slotIndex(s int) int32 { return int32(max(s, 0)) }
 // instructions: the operand table is set from the inputs and outputs
 // (temps and scalars do not move), broadcast operands are gathered, and
 // the segments run.
-func (w *progWorker) runnerChunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
+func (w *progWorker) runnerChunk(k *vec.Kernels, p *program, in, out [][]float32, partial []float64, nblocks, block, lo, hi int) {
 	w.setDynPtrs(w.ptrs, p, in, out, lo, hi)
 	w.runSegments(k, p, partial, nblocks, block, hi-lo)
 }
@@ -177,16 +177,16 @@ func (w *progWorker) bcast(sl *slot, in [][]float32, lo, hi int) {
 // runSegments runs the worker's runner segments on a chunk of n elements
 // whose operand pointers are set, and stores each sum's block total in
 // partial.
-func (w *progWorker) runSegments(k *vecKernels, p *program, partial []float64, nblocks, block, n int) {
+func (w *progWorker) runSegments(k *vec.Kernels, p *program, partial []float64, nblocks, block, n int) {
 	for j := range w.sumLanes {
-		w.sumLanes[j] = [sumLaneCount]float64{}
+		w.sumLanes[j] = [vec.SumLaneCount]float64{}
 	}
-	ntiles := n / tileElems
-	rest := n - ntiles*tileElems
+	ntiles := n / vec.TileElems
+	rest := n - ntiles*vec.TileElems
 	if rest > 0 && ntiles > 0 {
 		// The operand table for the elements after the whole tiles.
 		for s := range p.slots {
-			w.ptrsRest[s] = unsafe.Add(w.ptrs[s], 4*ntiles*tileElems)
+			w.ptrsRest[s] = unsafe.Add(w.ptrs[s], 4*ntiles*vec.TileElems)
 		}
 	}
 	for _, sg := range w.rc.segs {
@@ -194,20 +194,20 @@ func (w *progWorker) runSegments(k *vecKernels, p *program, partial []float64, n
 		case sg.code == nil:
 			w.goInstr(k, p.instrs[sg.instr], partial, nblocks, block)
 		case sg.tile != nil && ntiles > 0:
-			k.tiles(&sg.tile[0], len(sg.tile)/5, &w.ptrs[0], ntiles)
+			k.Tiles(&sg.tile[0], len(sg.tile)/5, &w.ptrs[0], ntiles)
 			if rest > 0 {
-				k.prog(&sg.code[0], len(sg.code)/5, &w.ptrsRest[0], rest)
+				k.Prog(&sg.code[0], len(sg.code)/5, &w.ptrsRest[0], rest)
 			}
 		default:
-			k.prog(&sg.code[0], len(sg.code)/5, &w.ptrs[0], n)
+			k.Prog(&sg.code[0], len(sg.code)/5, &w.ptrs[0], n)
 		}
 	}
 	for j, sink := range w.rc.sinks {
-		partial[sink*nblocks+block] = combineLanes(&w.sumLanes[j])
+		partial[sink*nblocks+block] = vec.CombineLanes(&w.sumLanes[j])
 	}
 }
 
-// maxMultiChunks bounds the chunks of one vecKernels.chunks call (their
+// maxMultiChunks bounds the chunks of one vec.Kernels.Chunks call (their
 // lanes are in the worker's buffer).
 const maxMultiChunks = 64
 
@@ -233,9 +233,9 @@ type runnerCode struct {
 
 // runner returns p's runner code for kernels k and the run's scalars,
 // translated on first use.
-func (p *program) runner(k *vecKernels, scal []float32) *runnerCode {
+func (p *program) runner(k *vec.Kernels, scal []float32) *runnerCode {
 	// The scalars matter only through which Pow exponents are 2.
-	key := []byte(k.name)
+	key := []byte(k.Name)
 	if noTiles {
 		key = append(key, '-')
 	}
@@ -265,8 +265,8 @@ func b2i(b bool) int {
 }
 
 // buildRunner translates p for k's runner.
-func buildRunner(p *program, k *vecKernels, scal []float32) *runnerCode {
-	rc := &runnerCode{segs: runnerSegments(p, scal, len(p.slots), k.tiles != nil && !noTiles)}
+func buildRunner(p *program, k *vec.Kernels, scal []float32) *runnerCode {
+	rc := &runnerCode{segs: runnerSegments(p, scal, len(p.slots), k.Tiles != nil && !noTiles)}
 	for _, sg := range rc.segs {
 		rc.hasGo = rc.hasGo || sg.code == nil
 	}
@@ -280,7 +280,7 @@ func buildRunner(p *program, k *vecKernels, scal []float32) *runnerCode {
 			rc.dynSlots = append(rc.dynSlots, s)
 		}
 	}
-	if k.chunks == nil || rc.hasGo {
+	if k.Chunks == nil || rc.hasGo {
 		return rc
 	}
 	for s, sl := range p.slots {
@@ -297,7 +297,7 @@ func buildRunner(p *program, k *vecKernels, scal []float32) *runnerCode {
 	main := 0 // instructions per chunk in the main stream
 	for _, sg := range rc.segs {
 		if sg.tile != nil {
-			unified = append(unified, int32(pTileBlock), int32(len(sg.tile)/5), int32(len(sg.code)/5), 0, 0)
+			unified = append(unified, int32(vec.ProgTileBlock), int32(len(sg.tile)/5), int32(len(sg.code)/5), 0, 0)
 			unified = append(unified, sg.tile...)
 			main++
 		} else {
@@ -309,7 +309,7 @@ func buildRunner(p *program, k *vecKernels, scal []float32) *runnerCode {
 		return rc
 	}
 	rc.unified = unified
-	const chunkBytes = 4 * fuseChunkBlocks * sumBlock
+	const chunkBytes = 4 * fuseChunkBlocks * vec.SumBlock
 	sums := len(rc.sinks)
 	rc.steps = make([]int64, len(p.slots)+sums)
 	for s, sl := range p.slots {
@@ -321,7 +321,7 @@ func buildRunner(p *program, k *vecKernels, scal []float32) *runnerCode {
 		}
 	}
 	for j := 0; j < sums; j++ {
-		rc.steps[len(p.slots)+j] = int64(8 * sums * sumLaneCount)
+		rc.steps[len(p.slots)+j] = int64(8 * sums * vec.SumLaneCount)
 	}
 	if len(rc.pf) > 0 {
 		rc.pfBytes = (chunkBytes/main + 63) &^ 63
@@ -330,14 +330,14 @@ func buildRunner(p *program, k *vecKernels, scal []float32) *runnerCode {
 }
 
 // fullChunks returns how many chunks from j (before end, at most
-// maxMultiChunks) one vecKernels.chunks call can run: whole chunks, each
+// maxMultiChunks) one vec.Kernels.Chunks call can run: whole chunks, each
 // right after the previous in memory and in summation blocks. 0 when the
 // worker cannot, or fewer than two qualify.
 func (w *progWorker) fullChunks(p *program, j, end int) int {
 	if w.rc == nil || w.rc.unified == nil {
 		return 0
 	}
-	const size = fuseChunkBlocks * sumBlock
+	const size = fuseChunkBlocks * vec.SumBlock
 	cnt, prevHi, prevBlock := 0, 0, 0
 	var first []int // per broadcast slot: the element the first chunk reads
 	for ; j < end && cnt < maxMultiChunks; j++ {
@@ -367,27 +367,27 @@ func (w *progWorker) fullChunks(p *program, j, end int) int {
 
 // multiChunk runs cnt whole chunks from chunk j in one call and stores
 // each sum's block totals in partial.
-func (w *progWorker) multiChunk(k *vecKernels, p *program, in, out [][]float32, partial []float64, nblocks, j, cnt int) {
+func (w *progWorker) multiChunk(k *vec.Kernels, p *program, in, out [][]float32, partial []float64, nblocks, j, cnt int) {
 	lo, hi, block := p.chunk(j)
 	// Broadcast operands read one element for all cnt chunks (fullChunks
 	// checked), so the first chunk's gather serves them all.
 	copy(w.mptrs, w.ptrs[:len(p.slots)])
 	w.setDynPtrs(w.mptrs, p, in, out, lo, hi)
 	sums := len(w.rc.sinks)
-	lanes := w.mlanes[:cnt*sums*sumLaneCount]
+	lanes := w.mlanes[:cnt*sums*vec.SumLaneCount]
 	clear(lanes)
 	for i := 0; i < sums; i++ {
-		w.mptrs[len(p.slots)+i] = unsafe.Pointer(&w.mlanes[i*sumLaneCount])
+		w.mptrs[len(p.slots)+i] = unsafe.Pointer(&w.mlanes[i*vec.SumLaneCount])
 	}
 	var pf *int32
 	if len(w.rc.pf) > 0 {
 		pf = &w.rc.pf[0]
 	}
-	k.chunks(&w.rc.unified[0], len(w.rc.unified)/5, &w.mptrs[0], fuseChunkBlocks*sumBlock, cnt, &w.rc.steps[0], len(w.rc.steps), pf, len(w.rc.pf), w.rc.pfBytes)
+	k.Chunks(&w.rc.unified[0], len(w.rc.unified)/5, &w.mptrs[0], fuseChunkBlocks*vec.SumBlock, cnt, &w.rc.steps[0], len(w.rc.steps), pf, len(w.rc.pf), w.rc.pfBytes)
 	for c := 0; c < cnt; c++ {
 		for i, sink := range w.rc.sinks {
-			l := (*[sumLaneCount]float64)(lanes[(c*sums+i)*sumLaneCount:])
-			partial[sink*nblocks+block+c] = combineLanes(l)
+			l := (*[vec.SumLaneCount]float64)(lanes[(c*sums+i)*vec.SumLaneCount:])
+			partial[sink*nblocks+block+c] = vec.CombineLanes(l)
 		}
 	}
 }

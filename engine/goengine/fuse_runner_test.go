@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/graphs"
 )
 
@@ -21,7 +22,7 @@ func TestRunnerPaths(t *testing.T) {
 	params := map[string]graphs.Config{"wce": {"beta": "2"}, "balanced_ce": {"beta": "0.3"}}
 	sizes := [][]int{{8, 128, 64, 1}, {32, 32, 64, 1}, {5, 101, 130, 1}, {4, 64, 64, 1}, {3, 67, 61, 1}, {2, 10, 100, 1}, {1, 9, 11, 1}}
 	for _, k := range kernelSetsUnderTest() {
-		restore := useKernels(k)
+		restore := vec.Use(k)
 		for _, tiles := range []bool{true, false} {
 			noTiles = !tiles
 			for _, name := range losses {
@@ -30,7 +31,7 @@ func TestRunnerPaths(t *testing.T) {
 				for _, dims := range sizes {
 					feeds := lossFeeds(g, dims, name == "lovasz_hinge", 3)
 					fused, unfused, _ := runBoth(t, g.GraphDef, feeds, []string{g.Output}, 2)
-					requireSameTensors(t, fmt.Sprintf("%s %v kernels %s tiles %v", name, dims, k.name, tiles), fused, unfused)
+					requireSameTensors(t, fmt.Sprintf("%s %v kernels %s tiles %v", name, dims, k.Name, tiles), fused, unfused)
 				}
 			}
 		}
@@ -46,26 +47,26 @@ func TestTileCode(t *testing.T) {
 	// t2 = z*p; sum(t2); t3 = z+p; sum(t3); t4 = t2 + t3 (t2 read twice).
 	const z, p, t2, t3, t4, l0, l1 = 0, 1, 2, 3, 4, 10, 11
 	run := []rinstr{
-		{op: pMul, goIdx: -1, dst: t2, a: z, b: p, c: -1},
-		{op: pAdd, goIdx: -1, dst: t3, a: z, b: p, c: -1},
-		{op: pSum, goIdx: -1, dst: l0, a: t2, b: -1, c: -1},
-		{op: pSum, goIdx: -1, dst: l1, a: t3, b: -1, c: -1},
-		{op: pSub, goIdx: -1, dst: t4, a: t2, b: t3, c: -1},
+		{op: vec.ProgMul, goIdx: -1, dst: t2, a: z, b: p, c: -1},
+		{op: vec.ProgAdd, goIdx: -1, dst: t3, a: z, b: p, c: -1},
+		{op: vec.ProgSum, goIdx: -1, dst: l0, a: t2, b: -1, c: -1},
+		{op: vec.ProgSum, goIdx: -1, dst: l1, a: t3, b: -1, c: -1},
+		{op: vec.ProgSub, goIdx: -1, dst: t4, a: t2, b: t3, c: -1},
 	}
 	sched := tileSchedule(run)
-	var order []progOp
+	var order []vec.ProgOp
 	for _, r := range sched {
 		order = append(order, r.op)
 	}
-	require.Equal(t, []progOp{pMul, pSum, pAdd, pSum, pSub}, order)
+	require.Equal(t, []vec.ProgOp{vec.ProgMul, vec.ProgSum, vec.ProgAdd, vec.ProgSum, vec.ProgSub}, order)
 	code := tileCode(sched, func(s int) bool { return s == t4 })
-	var ops []tileOp
+	var ops []vec.TileOp
 	for i := 0; i < len(code); i += 5 {
-		ops = append(ops, tileOp(code[i]))
+		ops = append(ops, vec.TileOp(code[i]))
 	}
 	// t2 and t3 have two readers each (stored); the subtraction takes t3
 	// from the registers (reversed: t2 - acc); t4 is live after the run.
-	require.Equal(t, []tileOp{tLoad, tMul, tStore, tSum, tLoad, tAdd, tStore, tSum, tRSub, tStore}, ops)
+	require.Equal(t, []vec.TileOp{vec.TileLoad, vec.TileMul, vec.TileStore, vec.TileSum, vec.TileLoad, vec.TileAdd, vec.TileStore, vec.TileSum, vec.TileRSub, vec.TileStore}, ops)
 }
 
 // TestRunnerRandomGraphs runs random graphs of fusible ops (randomGraph)
@@ -79,8 +80,8 @@ func TestRunnerRandomGraphs(t *testing.T) {
 		n = 12
 	}
 	for _, k := range kernelSetsUnderTest() {
-		t.Run("kernels="+k.name, func(t *testing.T) {
-			defer useKernels(k)()
+		t.Run("kernels="+k.Name, func(t *testing.T) {
+			defer vec.Use(k)()
 			defer func() { noTiles = false }()
 			for i := 0; i < n; i++ {
 				dims := shapes[i%len(shapes)]

@@ -16,14 +16,16 @@ import (
 	graphpb "github.com/wamuir/graft/tensorflow/core/framework/graph_go_proto"
 
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec/vectest"
 	"github.com/tfseg/tfseg/graphs"
 	"github.com/tfseg/tfseg/tfops"
 )
 
 // kernelSetsUnderTest are the assembly kernel sets this CPU runs and the
 // pure-Go kernels.
-func kernelSetsUnderTest() []*vecKernels {
-	return append(archKernelSets(), &genericKernels)
+func kernelSetsUnderTest() []*vec.Kernels {
+	return append(vec.ArchSets(), vec.Generic())
 }
 
 // runBoth runs gd with fusion (threads goroutines) and without, and
@@ -77,7 +79,7 @@ func requireSameTensors(t *testing.T, what string, got, want []*tfops.Tensor) {
 			g := got[k].Float32s()
 			bad := 0
 			for i := range w {
-				if !sameBits(g[i], w[i]) {
+				if !vectest.SameBits(g[i], w[i]) {
 					if bad < 3 {
 						t.Errorf("%s fetch %d element %d: fused %g (%#08x), unfused %g (%#08x)", what, k, i, g[i], f32Bits(g[i]), w[i], f32Bits(w[i]))
 					}
@@ -120,8 +122,8 @@ func TestFusedLossesMatchUnfused(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &gf))
 	require.NotEmpty(t, gf.Results)
 	for _, k := range kernelSetsUnderTest() {
-		t.Run("kernels="+k.name, func(t *testing.T) {
-			defer useKernels(k)()
+		t.Run("kernels="+k.Name, func(t *testing.T) {
+			defer vec.Use(k)()
 			fusedLosses := map[string]bool{}
 			for _, r := range gf.Results {
 				g, err := graphs.Build(r.Loss, graphs.Config(r.Params))
@@ -311,7 +313,7 @@ func randomGraph(t *testing.T, r *rand.Rand, dims []int) (*graphpb.GraphDef, []s
 		}
 	}
 	mk := func(d []int) *tfops.Tensor {
-		v := simdInputs(tfops.NumElements(d), r.Uint64())
+		v := vectest.Inputs(tfops.NumElements(d), r.Uint64())
 		// simdInputs starts with its special values; shuffle them in.
 		r.Shuffle(len(v), func(i, j int) { v[i], v[j] = v[j], v[i] })
 		v = v[:tfops.NumElements(d)]
@@ -328,8 +330,8 @@ func TestFusedRandomGraphs(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	shapes := [][]int{{2, 3, 5}, {3, 40, 37}, {2, 33, 64}, {1, 1, 1}, {4, 1, 1025}}
 	for _, k := range kernelSetsUnderTest() {
-		t.Run("kernels="+k.name, func(t *testing.T) {
-			defer useKernels(k)()
+		t.Run("kernels="+k.Name, func(t *testing.T) {
+			defer vec.Use(k)()
 			fusedRuns := 0
 			for i := 0; i < 150; i++ {
 				dims := shapes[i%len(shapes)]
@@ -368,7 +370,9 @@ func TestFusedCommonSubexpressions(t *testing.T) {
 	c := tfops.AddV2(s, tfops.Exp(s, a), tfops.Exp(s, b))
 	gd, err := s.Finalize()
 	require.NoError(t, err)
-	mk := func(seed uint64) *tfops.Tensor { return tfops.MustFromSlice(simdInputs(3000, seed)[:3000], 3, 1000) }
+	mk := func(seed uint64) *tfops.Tensor {
+		return tfops.MustFromSlice(vectest.Inputs(3000, seed)[:3000], 3, 1000)
+	}
 	feeds := map[string]*tfops.Tensor{"x": mk(1), "y": mk(2)}
 	fused, unfused, regions := runBoth(t, gd, feeds, []string{c.Name(), b.Name()}, 2)
 	requireSameTensors(t, "cse", fused, unfused)
@@ -381,5 +385,5 @@ func TestFusedCommonSubexpressions(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, counts[vMul], "Mul instructions")
-	assert.Equal(t, 1, counts[vExp], "Exp instructions")
+	assert.Equal(t, 1, counts[vop(vec.OpExp)], "Exp instructions")
 }

@@ -1,8 +1,10 @@
 package goengine
 
+import "github.com/tfseg/tfseg/engine/goengine/internal/vec"
+
 // Register tiles. A run of consecutive runner instructions that are all
 // simple arithmetic (add, sub, mul, div, neg, abs) or sums is compiled a
-// second time, for the tile runner (vecKernels.tiles): the chunk is taken
+// second time, for the tile runner (vec.Kernels.Tiles): the chunk is taken
 // 256 elements at a time, the value being computed stays in 16 vector
 // registers from one instruction to the next, and only values that some
 // later instruction reads from memory (or that are region outputs) are
@@ -13,17 +15,10 @@ package goengine
 // canonical order, so the results are the runner's bits. Elements after
 // the last whole tile of a chunk run the run's ordinary runner code.
 
-// tileOp is a tile runner opcode (the constants, tLoad, tStore, tAdd,
-// ..., are generated with the assembly: vecops_gen.go).
-type tileOp int32
-
-// tileElems is the number of elements in a tile (16 registers of 16).
-const tileElems = 256
-
 // rinstr is a runner instruction (op >= 0) or an instruction that runs in
 // Go (goIdx >= 0), with its operand indices (-1: unused).
 type rinstr struct {
-	op           progOp
+	op           vec.ProgOp
 	goIdx        int
 	dst, a, b, c int
 }
@@ -40,8 +35,8 @@ func (r rinstr) reads() []int {
 }
 
 // binaryProgOp reports whether op is a binary op with a tile form.
-func binaryProgOp(op progOp) bool {
-	_, ok := tileDirect[op]
+func binaryProgOp(op vec.ProgOp) bool {
+	_, ok := vec.TileDirect[op]
 	return ok
 }
 
@@ -49,11 +44,11 @@ func binaryProgOp(op progOp) bool {
 // the accumulator, when the accumulator holds s.
 func consumesFromAcc(r rinstr, s int) bool {
 	switch {
-	case r.op == pSum || isTileUnary(r.op):
+	case r.op == vec.ProgSum || isTileUnary(r.op):
 		return r.a == s
 	case binaryProgOp(r.op):
 		if r.a == s && r.b == s {
-			return r.op == pMul
+			return r.op == vec.ProgMul
 		}
 		return r.a == s || r.b == s
 	}
@@ -96,7 +91,7 @@ func tileSchedule(run []rinstr) []rinstr {
 		}
 		done[pick] = true
 		out = append(out, run[pick])
-		if run[pick].op != pSum {
+		if run[pick].op != vec.ProgSum {
 			acc = run[pick].dst
 		}
 	}
@@ -122,8 +117,8 @@ func allDone(idx []int, done []bool) bool {
 }
 
 // isTileUnary reports whether op is a unary op with a tile form.
-func isTileUnary(op progOp) bool {
-	_, ok := tileUnary[op]
+func isTileUnary(op vec.ProgOp) bool {
+	_, ok := vec.TileUnary[op]
 	return ok
 }
 
@@ -132,7 +127,7 @@ func isTileUnary(op progOp) bool {
 // is stored unless only the next instruction reads it, from the registers.
 func tileCode(sched []rinstr, liveAfter func(slot int) bool) []int32 {
 	var code []int32
-	add := func(op tileOp, dst, a int) {
+	add := func(op vec.TileOp, dst, a int) {
 		if dst < 0 {
 			dst = 0
 		}
@@ -144,32 +139,32 @@ func tileCode(sched []rinstr, liveAfter func(slot int) bool) []int32 {
 	acc := -1
 	for k, r := range sched {
 		switch {
-		case r.op == pSum:
+		case r.op == vec.ProgSum:
 			if acc != r.a {
-				add(tLoad, -1, r.a)
+				add(vec.TileLoad, -1, r.a)
 				acc = r.a
 			}
-			add(tSum, r.dst, -1)
+			add(vec.TileSum, r.dst, -1)
 			continue
 		case isTileUnary(r.op):
 			if acc != r.a {
-				add(tLoad, -1, r.a)
+				add(vec.TileLoad, -1, r.a)
 			}
-			add(tileUnary[r.op], -1, -1)
+			add(vec.TileUnary[r.op], -1, -1)
 		default: // binary
-			direct, reverse := tileDirect[r.op], tileReverse[r.op]
+			direct, reverse := vec.TileDirect[r.op], vec.TileReverse[r.op]
 			switch {
-			case r.a == r.b && r.op == pMul:
+			case r.a == r.b && r.op == vec.ProgMul:
 				if acc != r.a {
-					add(tLoad, -1, r.a)
+					add(vec.TileLoad, -1, r.a)
 				}
-				add(tSquare, -1, -1)
+				add(vec.TileSquare, -1, -1)
 			case acc == r.a && r.b != r.a:
 				add(direct, -1, r.b)
 			case acc == r.b && r.a != r.b:
 				add(reverse, -1, r.a)
 			default:
-				add(tLoad, -1, r.a)
+				add(vec.TileLoad, -1, r.a)
 				add(direct, -1, r.b)
 			}
 		}
@@ -184,7 +179,7 @@ func tileCode(sched []rinstr, liveAfter func(slot int) bool) []int32 {
 					consumer = j
 				}
 			}
-			if sched[j].dst == r.dst && sched[j].op != pSum {
+			if sched[j].dst == r.dst && sched[j].op != vec.ProgSum {
 				overwritten = true
 				break
 			}
@@ -192,7 +187,7 @@ func tileCode(sched []rinstr, liveAfter func(slot int) bool) []int32 {
 		keep := readers == 1 && consumer == k+1 && consumesFromAcc(sched[k+1], r.dst) &&
 			(overwritten || !liveAfter(r.dst))
 		if !keep {
-			add(tStore, r.dst, -1)
+			add(vec.TileStore, r.dst, -1)
 		}
 	}
 	return code

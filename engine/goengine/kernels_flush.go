@@ -3,6 +3,7 @@ package goengine
 import (
 	"math"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -12,7 +13,8 @@ import (
 // denormal input as a zero of the same sign and writes a denormal result
 // as a signed zero. Data movement (copies, reshapes, gathers) keeps the
 // bits. The Go engine reproduces this in its arithmetic kernels: inputs go
-// through dazTensor, outputs through ftz.
+// through dazTensor, outputs through ftz; the vector kernels
+// (internal/vec) do the same in every instruction.
 
 // flushMode says how an elementwise kernel treats denormals.
 type flushMode int
@@ -36,16 +38,15 @@ var flushModes = map[string]flushMode{
 	"FloorMod": flushNone, "Pow": flushOutput,
 }
 
-// out32 rounds a float64 result to float32 the way the processor does in
-// flush-to-zero mode: a result whose magnitude, rounded to float32's
-// precision with an unbounded exponent, is below the smallest normal
-// float32 becomes a signed zero.
-func out32(v float64) float32 {
-	if v != 0 && v > -(0x1p-126-0x1p-151) && v < 0x1p-126-0x1p-151 {
-		return float32(math.Copysign(0, v))
-	}
-	return float32(v)
-}
+// out32 and flush32 are vec.Round32 and vec.Flush32 under the names the
+// kernels use: a float64 result rounded to float32 with flush-to-zero, a
+// denormal operand read as the zero of its sign.
+func out32(v float64) float32   { return vec.Round32(v) }
+func flush32(x float32) float32 { return vec.Flush32(x) }
+
+// f32Bits and f32From are short names for the bit conversions.
+func f32Bits(x float32) uint32 { return math.Float32bits(x) }
+func f32From(b uint32) float32 { return math.Float32frombits(b) }
 
 // fromF64 rounds a float64 result to T with flush-to-zero (out32 for
 // float32).
@@ -57,34 +58,9 @@ func fromF64[T ~float32 | ~float64](v float64) T {
 	return T(flush64(v))
 }
 
-// isDenormal32 reports whether x is a nonzero float32 with a zero exponent.
-func isDenormal32(x float32) bool {
-	b := math.Float32bits(x)
-	return b&0x7f800000 == 0 && b&0x007fffff != 0
-}
-
-// hasDenormal32Go is hasDenormal32 in Go: the reference, and the code
-// without AVX-512.
-func hasDenormal32Go(v []float32) bool {
-	for _, x := range v {
-		if isDenormal32(x) {
-			return true
-		}
-	}
-	return false
-}
-
 func isDenormal64(x float64) bool {
 	b := math.Float64bits(x)
 	return b&0x7ff0000000000000 == 0 && b&0x000fffffffffffff != 0
-}
-
-// flush32 maps a denormal to the zero of its sign.
-func flush32(x float32) float32 {
-	if b := math.Float32bits(x); b&0x7f800000 == 0 {
-		return math.Float32frombits(b & 0x80000000)
-	}
-	return x
 }
 
 func flush64(x float64) float64 {
@@ -99,11 +75,11 @@ func flush64(x float64) float64 {
 func dazTensor(t *tfops.Tensor) *tfops.Tensor {
 	switch v := t.Data().(type) {
 	case []float32:
-		if !hasDenormal32(v) {
+		if !vec.HasDenormal(v) {
 			return t
 		}
 		for i, x := range v {
-			if isDenormal32(x) {
+			if vec.IsDenormal32(x) {
 				w := append([]float32{}, v...)
 				for j := i; j < len(w); j++ {
 					w[j] = flush32(w[j])
@@ -132,7 +108,7 @@ func ftz(data any) {
 	switch v := data.(type) {
 	case []float32:
 		for i, x := range v {
-			if isDenormal32(x) {
+			if vec.IsDenormal32(x) {
 				v[i] = flush32(x)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfseg/tfseg/engine"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec/vectest"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -42,7 +43,7 @@ func TestTopKRadixMatchesSort(t *testing.T) {
 				topKRadix32(c, keys, xs, gv, gi, n, k)
 				require.Equal(t, wi, gi, "indices n=%d rows=%d k=%d", n, rows, k)
 				for j := range wv {
-					require.True(t, sameBits(wv[j], gv[j]), "value %d n=%d k=%d", j, n, k)
+					require.True(t, vectest.SameBits(wv[j], gv[j]), "value %d n=%d k=%d", j, n, k)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package goengine
 import (
 	"math"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -10,9 +11,9 @@ import (
 // (tensorflow/core/kernels/cwise_ops.h over Eigen):
 //
 //   - float32 Exp, Log, Log1p and Sigmoid are the vector kernels of
-//     simd.go (evaluated in float64 with polynomials accurate to about
-//     1e-16, rounded once: at most 1 ulp from the correctly rounded result,
-//     and equal to it on nearly all inputs); the other float32
+//     internal/vec (vec.Exp32, ...: float32 arithmetic with fused
+//     multiply-adds after the Cephes/Eigen designs, within 1.1, 0.9, 1.4
+//     and 2.3 ulp of the correctly rounded result); the other float32
 //     transcendental functions (Expm1, Tanh, Pow, Sqrt, Rsqrt) are computed
 //     with Go's math package on float64 and rounded once. Both are within
 //     TensorFlow's own error bounds (a few ulp) of its Eigen
@@ -53,17 +54,17 @@ func init() {
 	regUnary("Relu6", grainCheap, relu6[float32], relu6[float64], relu6[int32], relu6[int64])
 	regUnary("Reciprocal", grainCheap, viaF64[float32](recip[float64]), recip[float64], nil, nil)
 	regUnary("Inv", grainCheap, viaF64[float32](recip[float64]), recip[float64], nil, nil)
-	regUnary("Rint", grainCheap, rint32, math.RoundToEven, nil, nil)
+	regUnary("Rint", grainCheap, vec.Rint32, math.RoundToEven, nil, nil)
 	regUnary("Floor", grainCheap, viaF64[float32](math.Floor), math.Floor, nil, nil)
 	regUnary("Ceil", grainCheap, viaF64[float32](math.Ceil), math.Ceil, nil, nil)
-	regUnary("Exp", grainHeavy, exp32, math.Exp, nil, nil)
+	regUnary("Exp", grainHeavy, vec.Exp32, math.Exp, nil, nil)
 	// libm's expm1f and log1p return a tiny argument unchanged, denormals
 	// included; Eigen's double expm1 reads denormals as zero.
 	regUnary("Expm1", grainHeavy, tinyIdentity32(math.Expm1), func(x float64) float64 { return flush64(math.Expm1(flush64(x))) }, nil, nil)
-	regUnary("Log", grainHeavy, log32, math.Log, nil, nil)
-	regUnary("Log1p", grainHeavy, log1p32, tinyIdentity64(math.Log1p), nil, nil)
+	regUnary("Log", grainHeavy, vec.Log32, math.Log, nil, nil)
+	regUnary("Log1p", grainHeavy, vec.Log1p32, tinyIdentity64(math.Log1p), nil, nil)
 	regUnary("Tanh", grainHeavy, viaF64[float32](math.Tanh), math.Tanh, nil, nil)
-	regUnary("Sigmoid", grainHeavy, sigmoid32, sigmoid64, nil, nil)
+	regUnary("Sigmoid", grainHeavy, vec.Sigmoid32, sigmoid64, nil, nil)
 	regUnary("Sqrt", grainHeavy, viaF64[float32](math.Sqrt), math.Sqrt, nil, nil)
 	regUnary("Rsqrt", grainHeavy, viaF64[float32](rsqrt64), rsqrt64, nil, nil)
 	regUnary("Elu", grainHeavy, elu32, elu64, nil, nil)
@@ -89,8 +90,8 @@ func init() {
 		regBinary(name, bin32(div[float64]), div[float64], nil, nil)
 	}
 	regBinary("DivNoNan", bin32(divNoNan[float64]), divNoNan[float64], nil, nil)
-	regBinary("Maximum", maxF[float32], maxF[float64], maxI[int32], maxI[int64])
-	regBinary("Minimum", minF[float32], minF[float64], minI[int32], minI[int64])
+	regBinary("Maximum", vec.MaxNaN[float32], vec.MaxNaN[float64], maxI[int32], maxI[int64])
+	regBinary("Minimum", vec.MinNaN[float32], vec.MinNaN[float64], minI[int32], minI[int64])
 	regBinary("SquaredDifference", sqDiff32, sqDiff[float64], sqDiff[int32], sqDiff[int64])
 	regBinary("FloorDiv", floorDiv32, floorDivF[float64], floorDivI[int32], floorDivI[int64])
 	regBinary("FloorMod", floorModF[float32], floorModF[float64], floorModI[int32], floorModI[int64])
@@ -117,22 +118,22 @@ var (
 
 // regUnary registers a same-dtype elementwise kernel; nil entries mark
 // dtypes the op does not support. float32 runs through the op's vector
-// kernel when it has one (vecUnary32, generated from simd_gen.go's table).
+// kernel when it has one (vec.Unary32, generated from internal/vec's table).
 func regUnary(name string, grain int, f32 func(float32) float32, f64 func(float64) float64,
 	i32 func(int32) int32, i64 func(int64) int64) {
 	k := unaryKernel(grain, flushModes[name], typedFuncs(f32, f64, i32, i64, nil))
 	if f32 != nil {
 		unary32[name] = f32
 	}
-	if vec := vecUnary32[name]; vec != nil {
-		k = vecUnaryKernel(k, grain, vec)
+	if vk := vec.Unary32[name]; vk != nil {
+		k = vecUnaryKernel(k, grain, vk)
 	}
 	Register(name, k)
 }
 
 // vecUnaryKernel runs float32 inputs through a vector kernel, in parallel
 // chunks, and other dtypes through k.
-func vecUnaryKernel(k Kernel, grain int, vec func(*vecKernels) func(dst, x []float32)) Kernel {
+func vecUnaryKernel(k Kernel, grain int, kernelOf func(*vec.Kernels) func(dst, x []float32)) Kernel {
 	return func(c *Context) ([]*tfops.Tensor, error) {
 		if len(c.Inputs) != 1 || c.Inputs[0].DType() != tfops.Float {
 			return k(c)
@@ -142,7 +143,7 @@ func vecUnaryKernel(k Kernel, grain int, vec func(*vecKernels) func(dst, x []flo
 		if err != nil {
 			return nil, err
 		}
-		f := vec(kernels())
+		f := kernelOf(vec.Current())
 		xs, o := x.Float32s(), out.Float32s()
 		c.parallel(len(o), grain, func(lo, hi int) { f(o[lo:hi], xs[lo:hi]) })
 		return []*tfops.Tensor{out}, nil
@@ -356,7 +357,7 @@ func viaF64[T float](f func(float64) float64) func(T) T {
 // unchanged (the kernel runs with flushNone).
 func tinyIdentity32(f func(float64) float64) func(float32) float32 {
 	return func(x float32) float32 {
-		if isDenormal32(x) {
+		if vec.IsDenormal32(x) {
 			return x
 		}
 		return out32(f(float64(x)))
@@ -472,33 +473,6 @@ func divNoNan[T float](a, b T) T {
 		return 0
 	}
 	return a / b
-}
-
-// maxF is Eigen's scalar_max_op with PropagateNaN.
-func maxF[T float](a, b T) T {
-	if a != a {
-		return a
-	}
-	if b != b {
-		return b
-	}
-	if a < b {
-		return b
-	}
-	return a
-}
-
-func minF[T float](a, b T) T {
-	if a != a {
-		return a
-	}
-	if b != b {
-		return b
-	}
-	if b < a {
-		return b
-	}
-	return a
 }
 
 func maxI[T integer](a, b T) T {

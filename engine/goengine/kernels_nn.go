@@ -6,6 +6,7 @@ import (
 
 	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
 	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -688,7 +689,7 @@ func biasAddFloat32(x, b, out []float32, threads int) {
 	for r := 0; r < rows; r++ {
 		copy(rep[r*nc:], b)
 	}
-	add := kernels().add
+	add := vec.Current().Add
 	blocks := (len(x) + len(rep) - 1) / len(rep)
 	parallel.For(threads, blocks, max(1, grainCheap/len(rep)), func(lo, hi int) {
 		for i := lo; i < hi; i++ {

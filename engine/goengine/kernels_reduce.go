@@ -3,6 +3,7 @@ package goengine
 import (
 	"math"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -15,7 +16,7 @@ import (
 // accurate as TensorFlow's float32 Eigen reductions, and within 1e-6
 // relative of them in practice. When the elements of each output are
 // contiguous (all axes, or trailing ones), float32 Sum and Mean add them in
-// the canonical blocked order of sumBlock (simd.go), in parallel over blocks
+// the canonical blocked order of vec.SumBlock (internal/vec), in parallel over blocks
 // but independent of the thread count; fused regions reduce in the same
 // order, so fused and unfused results are the same bits. float64 accumulates in float64; integers
 // accumulate in int64 and wrap to the dtype like TensorFlow's. Max and Min
@@ -111,17 +112,17 @@ func (p reducePlan) contiguous() bool {
 }
 
 // sumRuns32 writes the canonical sum (or mean) of each run of count
-// elements of xs to o, parallel over blocks of sumBlock elements; the
+// elements of xs to o, parallel over blocks of vec.SumBlock elements; the
 // block sums of a run are added in order.
 func sumRuns32(c *Context, xs, o []float32, count int, mean bool) {
-	k := kernels()
-	blocks := (count + sumBlock - 1) / sumBlock
+	k := vec.Current()
+	blocks := (count + vec.SumBlock - 1) / vec.SumBlock
 	part := make([]float64, len(o)*blocks)
-	c.parallel(len(part), max(1, grainCheap/min(count, sumBlock)), func(lo, hi int) {
+	c.parallel(len(part), max(1, grainCheap/min(count, vec.SumBlock)), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			run, blk := j/blocks, j%blocks
-			start := run*count + blk*sumBlock
-			part[j] = sumBlockOf(k, xs[start:start+min(sumBlock, count-blk*sumBlock)])
+			start := run*count + blk*vec.SumBlock
+			part[j] = k.BlockSum(xs[start : start+min(vec.SumBlock, count-blk*vec.SumBlock)])
 		}
 	})
 	for i := range o {
@@ -312,9 +313,9 @@ func reduceFloat[T float](c *Context, op string, p reducePlan, xs, o []T) bool {
 	case "Prod":
 		reduceWith(c, p, xs, o, reducer[T, float64]{init: 1, add: func(a float64, v T) float64 { return a * float64(v) }, final: round})
 	case "Max":
-		reduceWith(c, p, xs, o, reducer[T, T]{init: T(math.Inf(-1)), add: maxF[T], final: func(a T, _ int) T { return a }})
+		reduceWith(c, p, xs, o, reducer[T, T]{init: T(math.Inf(-1)), add: vec.MaxNaN[T], final: func(a T, _ int) T { return a }})
 	case "Min":
-		reduceWith(c, p, xs, o, reducer[T, T]{init: T(math.Inf(1)), add: minF[T], final: func(a T, _ int) T { return a }})
+		reduceWith(c, p, xs, o, reducer[T, T]{init: T(math.Inf(1)), add: vec.MinNaN[T], final: func(a T, _ int) T { return a }})
 	default:
 		return false
 	}

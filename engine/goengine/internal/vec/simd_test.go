@@ -1,4 +1,4 @@
-package goengine
+package vec
 
 import (
 	"fmt"
@@ -10,61 +10,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec/vectest"
 )
-
-// simdInputs returns float32 test values: special values, values at the
-// edges of the normal range and of the transcendental functions' ranges,
-// probabilities, logits, and random bit patterns (every exponent,
-// denormals and NaNs included). The count is a multiple of no vector width,
-// so tails are exercised.
-func simdInputs(n int, seed uint64) []float32 {
-	inf := float32(math.Inf(1))
-	special := []float32{
-		0, f32From(1 << 31), 1, -1, 2, 0.5, -0.5, inf, -inf, float32(math.NaN()),
-		f32From(1), f32From(0x807fffff), f32From(0x007fffff), f32From(0x80000001),
-		0x1p-126, -0x1p-126, 0x1p-126 * (1 + 0x1p-23), 1 - 0x1p-24, 1 + 0x1p-23,
-		math.MaxFloat32, -math.MaxFloat32, 88.72283, 88.72284, 89, -87.33654, -87.33655,
-		-103.972, -103.973, -104, -110, 1e-7, 1 - 1e-7, 0.96875, 1.0625, 0.75, 1.5,
-		-0.03125, 0.03125, 0x1p-29, -0x1p-29, 0x1p-30, -0.999999, -1 + 0x1p-24, -2,
-		100, -100, 15.9424, 0x1p-5, -0x1p-5, 0x1.fffffep-6,
-	}
-	r := rand.New(rand.NewPCG(seed, 7))
-	out := make([]float32, 0, n+len(special))
-	out = append(out, special...)
-	for len(out) < n {
-		var v float32
-		switch r.IntN(6) {
-		case 0:
-			v = f32From(r.Uint32())
-		case 1:
-			v = float32(r.Float64())
-		case 2:
-			v = float32(r.NormFloat64() * 20)
-		case 3:
-			v = float32(math.Ldexp(r.Float64(), -r.IntN(40)))
-		case 4:
-			v = f32From(r.Uint32() & 0x807fffff) // denormals
-		default:
-			v = float32((r.Float64() - 0.5) * 250)
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-// sameBits reports whether a and b are the same float32, all NaNs equal.
-func sameBits(a, b float32) bool {
-	if a != a && b != b {
-		return true
-	}
-	return f32Bits(a) == f32Bits(b)
-}
 
 func checkSame(t *testing.T, what string, in [][]float32, got, want []float32) {
 	t.Helper()
 	bad := 0
 	for i := range want {
-		if !sameBits(got[i], want[i]) {
+		if !vectest.SameBits(got[i], want[i]) {
 			if bad < 5 {
 				args := ""
 				for _, s := range in {
@@ -85,20 +38,20 @@ func checkSame(t *testing.T, what string, in [][]float32, got, want []float32) {
 // the pure-Go ones on every input class, at every length up to two
 // vectors and on a long slice.
 func TestArchKernelsMatchGo(t *testing.T) {
-	sets := archKernelSets()
+	sets := ArchSets()
 	if len(sets) == 0 {
 		t.Skip("no assembly kernels on this CPU or build")
 	}
 	for _, arch := range sets {
-		t.Run(arch.name, func(t *testing.T) { testKernelsMatchGo(t, arch) })
+		t.Run(arch.Name, func(t *testing.T) { testKernelsMatchGo(t, arch) })
 	}
 }
 
-func testKernelsMatchGo(t *testing.T, arch *vecKernels) {
-	g := &genericKernels
-	a := simdInputs(20011, 1)
-	b := simdInputs(20011, 2)
-	c := simdInputs(20011, 3)
+func testKernelsMatchGo(t *testing.T, arch *Kernels) {
+	g := Generic()
+	a := vectest.Inputs(20011, 1)
+	b := vectest.Inputs(20011, 2)
+	c := vectest.Inputs(20011, 3)
 	// Pair the edge values with each other too.
 	copy(b[len(b)-60:], a[:60])
 	lengths := []int{len(a)}
@@ -106,8 +59,8 @@ func testKernelsMatchGo(t *testing.T, arch *vecKernels) {
 		lengths = append(lengths, n)
 	}
 	// Every kernel of simd_gen.go's table, by arity.
-	gu, gb, gt := g.vecKernelList()
-	au, ab, at := arch.vecKernelList()
+	gu, gb, gt := g.kernelList()
+	au, ab, at := arch.kernelList()
 	names := func(m map[string]func(dst, x []float32)) []string { return slices.Sorted(maps.Keys(m)) }
 	require.NotEmpty(t, names(gu))
 	for _, n := range lengths {
@@ -133,11 +86,11 @@ func testKernelsMatchGo(t *testing.T, arch *vecKernels) {
 			at[name](got, a[:n], b[:n], c[:n])
 			checkSame(t, fmt.Sprintf("%s/n=%d", name, n), [][]float32{a, b, c}, got, want)
 		}
-		var lw, lg [sumLaneCount]float64
+		var lw, lg [SumLaneCount]float64
 		for i := range lw {
 			lw[i], lg[i] = float64(i), float64(i)
 		}
-		x := a[:min(n, sumBlock)]
+		x := a[:min(n, SumBlock)]
 		for i := range x {
 			if x[i] != x[i] || math.IsInf(float64(x[i]), 0) || math.Abs(float64(x[i])) > 1e30 {
 				x[i] = 1
@@ -149,12 +102,45 @@ func testKernelsMatchGo(t *testing.T, arch *vecKernels) {
 	}
 }
 
+// testReferenceLoops checks every kernel of every kernel set against the
+// reference loops of their doc comments (vecops_ref_test.go): unary,
+// binary and ternary by name.
+func testReferenceLoops(t *testing.T, unary map[string]func(dst, x []float32), binary map[string]func(dst, a, b []float32), ternary map[string]func(dst, x, lo, hi []float32)) {
+	a, b, c := vectest.Inputs(5003, 11), vectest.Inputs(5003, 12), vectest.Inputs(5003, 13)
+	copy(b[len(b)-60:], a[:60])
+	n := len(a)
+	for _, k := range append([]*Kernels{Generic()}, ArchSets()...) {
+		ku, kb, kt := k.kernelList()
+		require.Len(t, ku, len(unary), k.Name)
+		require.Len(t, kb, len(binary), k.Name)
+		require.Len(t, kt, len(ternary), k.Name)
+		for name, ref := range unary {
+			want, got := make([]float32, n), make([]float32, n)
+			ref(want, a)
+			ku[name](got, a)
+			checkSame(t, k.Name+"/"+name, [][]float32{a}, got, want)
+		}
+		for name, ref := range binary {
+			want, got := make([]float32, n), make([]float32, n)
+			ref(want, a, b)
+			kb[name](got, a, b)
+			checkSame(t, k.Name+"/"+name, [][]float32{a, b}, got, want)
+		}
+		for name, ref := range ternary {
+			want, got := make([]float32, n), make([]float32, n)
+			ref(want, a, b, c)
+			kt[name](got, a, b, c)
+			checkSame(t, k.Name+"/"+name, [][]float32{a, b, c}, got, want)
+		}
+	}
+}
+
 // TestFTZRounding pins the flush-to-zero rounding both implementations
 // share: a product whose exact value is 2^-126 - 2^-150 rounds (with an
 // unbounded exponent) to a denormal and flushes, while one that rounds up
 // to 2^-126 stays.
 func TestFTZRounding(t *testing.T) {
-	for _, k := range append([]*vecKernels{&genericKernels}, archKernelSets()...) {
+	for _, k := range append([]*Kernels{Generic()}, ArchSets()...) {
 		a := []float32{1 - 0x1p-24, 1, 1 + 0x1p-23, 1 + 0x1p-22}
 		b := []float32{0x1p-126, 0x1p-126, 0x1p-127, 0x1p-127}
 		dst := make([]float32, len(a))
@@ -163,14 +149,14 @@ func TestFTZRounding(t *testing.T) {
 		for i, v := range dst {
 			got[i] = f32Bits(v)
 		}
-		assert.Equal(t, []uint32{0, 0x00800000, 0, 0}, got, k.name)
+		assert.Equal(t, []uint32{0, 0x00800000, 0, 0}, got, k.Name)
 	}
 }
 
 // ulpDiff is the distance in float32 steps between got and the float64
 // reference want rounded to float32 (with flush to zero).
 func ulpDiff(got float32, want float64) float64 {
-	w := out32(want)
+	w := Round32(want)
 	if got == w || (got != got && w != w) {
 		return 0
 	}
@@ -189,12 +175,12 @@ func ulp32(x float32) float64 {
 	return math.Ldexp(1, int(e)-127-23)
 }
 
-// TestTranscendentalAccuracy compares exp32, log32, log1p32 and sigmoid32
+// TestTranscendentalAccuracy compares Exp32, Log32, Log1p32 and Sigmoid32
 // with Go's float64 math rounded to float32: within 1.1 ulp for exp, 1
 // for log, 1.5 for log1p and 2.5 for sigmoid (the conformance bar is 4),
 // and correctly rounded on most inputs.
 func TestTranscendentalAccuracy(t *testing.T) {
-	xs := simdInputs(400000, 9)
+	xs := vectest.Inputs(400000, 9)
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 200000; i++ {
 		xs = append(xs, float32(r.Float64()), float32(1-r.Float64()*1e-3), float32(r.Float64()*1e-3),
@@ -207,18 +193,19 @@ func TestTranscendentalAccuracy(t *testing.T) {
 		maxUlp  float64
 		maxDiff float64 // fraction not correctly rounded
 	}{
-		{"exp", exp32, math.Exp, 1.1, 0.1},
-		{"log", log32, math.Log, 1, 0.05},
-		{"log1p", log1p32, math.Log1p, 1.5, 0.05},
-		{"sigmoid", sigmoid32, sigmoid64, 2.5, 0.3},
+		{"exp", Exp32, math.Exp, 1.1, 0.1},
+		{"log", Log32, math.Log, 1, 0.05},
+		{"log1p", Log1p32, math.Log1p, 1.5, 0.05},
+		// e^-x overflows only where the float32 result flushes to zero.
+		{"sigmoid", Sigmoid32, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, 2.5, 0.3},
 	}
 	for _, fn := range funcs {
 		worst, worstX, differ := 0.0, float32(0), 0
 		for _, x := range xs {
 			xf := x
 			if fn.name != "log1p" {
-				xf = flush32(x)
-			} else if isDenormal32(x) {
+				xf = Flush32(x)
+			} else if IsDenormal32(x) {
 				continue
 			}
 			d := ulpDiff(fn.f(x), fn.ref(float64(xf)))

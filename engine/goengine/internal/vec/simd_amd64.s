@@ -1807,7 +1807,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumLanesAVX512(x *float32, n int, lanes *[sumLaneCount]float64)
+// func sumLanesAVX512(x *float32, n int, lanes *[SumLaneCount]float64)
 TEXT ·sumLanesAVX512(SB), NOSPLIT, $8-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
@@ -6887,7 +6887,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumLanesAVX2(x *float32, n int, lanes *[sumLaneCount]float64)
+// func sumLanesAVX2(x *float32, n int, lanes *[SumLaneCount]float64)
 TEXT ·sumLanesAVX2(SB), NOSPLIT, $8-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX

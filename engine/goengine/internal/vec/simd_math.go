@@ -1,4 +1,4 @@
-package goengine
+package vec
 
 import "math"
 
@@ -67,9 +67,9 @@ var simdU32 = [8]uint32{0x3f3504f3, 127, 0x7f800000, 0x80000000, 0x7fc00000, 0xf
 
 // mul32, add32 and div32 are one float32 operation each, with
 // flush-to-zero rounding (operands are normal or zero here).
-func mul32(a, b float32) float32 { return out32(float64(a) * float64(b)) }
-func add32(a, b float32) float32 { return out32(float64(a) + float64(b)) }
-func div32(a, b float32) float32 { return out32(float64(a) / float64(b)) }
+func mul32(a, b float32) float32 { return Round32(float64(a) * float64(b)) }
+func add32(a, b float32) float32 { return Round32(float64(a) + float64(b)) }
+func div32(a, b float32) float32 { return Round32(float64(a) / float64(b)) }
 
 // fma32 is a·b + c rounded once to float32, as VFMADD…PS computes it.
 // a·b is exact in float64; the float64 sum s = a·b + c is rounded, and its
@@ -86,7 +86,7 @@ func fma32(a, b, c float32) float32 {
 	if f64Bits(s)&(1<<29-1) != 1<<28 || s != s {
 		// Not halfway between two float32 values (as a normal float32
 		// would be): rounding s is rounding the exact sum.
-		return flush32(float32(s))
+		return Flush32(float32(s))
 	}
 	r := float32(s)
 	bb := s - p
@@ -103,7 +103,7 @@ func fma32(a, b, c float32) float32 {
 			r = lo
 		}
 	}
-	return flush32(r)
+	return Flush32(r)
 }
 
 // pow2f is 2^n as a float32 for n in [-126, 127].
@@ -185,12 +185,16 @@ func logParts(u float32) (e int32, m float32) {
 	return e, f32From(b - uint32(e)<<23)
 }
 
-// exp32 is e^x for float32 (denormal x reads as zero).
-func exp32(x float32) float32 { return expCore32(clampExp32(flush32(x))) }
+// Exp32 is e^x for float32 (denormal x reads as zero; beyond [-104, 89]
+// the result is 0 or +Inf), within 1.1 ulp of the correctly rounded value:
+// the Cody-Waite reduction and degree-7 polynomial described above.
+func Exp32(x float32) float32 { return expCore32(clampExp32(Flush32(x))) }
 
-// log32 is log x for float32 (denormal x reads as zero).
-func log32(x float32) float32 {
-	x = flush32(x)
+// Log32 is log x for float32 (denormal x reads as zero; log(±0) = -Inf,
+// NaN below 0), within 0.9 ulp of the correctly rounded value: Cephes'
+// logf polynomial as described above.
+func Log32(x float32) float32 {
+	x = Flush32(x)
 	if v, ok := logSpecial(x); ok {
 		return v
 	}
@@ -198,9 +202,10 @@ func log32(x float32) float32 {
 	return logCore32(add32(m, -1), float32(e))
 }
 
-// log1p32 is log(1 + x) for float32; ±0 and denormals are returned as they
-// are.
-func log1p32(x float32) float32 {
+// Log1p32 is log(1 + x) for float32, within 1.4 ulp of the correctly
+// rounded value; ±0 and denormals are returned as they are (as libm and
+// TensorFlow return them).
+func Log1p32(x float32) float32 {
 	if f32Bits(x)&0x7f800000 == 0 {
 		return x
 	}
@@ -217,9 +222,11 @@ func log1p32(x float32) float32 {
 	return logCore32(f, float32(e))
 }
 
-// sigmoid32 is 1/(1 + e^-x) for float32 (denormal x reads as zero).
-func sigmoid32(x float32) float32 {
-	x = flush32(x)
+// Sigmoid32 is 1/(1 + e^-x) for float32 (denormal x reads as zero),
+// within 2.3 ulp of the correctly rounded value: 1/(1 + e) for x >= 0,
+// e/(1 + e) below, e = Exp32(-|x|).
+func Sigmoid32(x float32) float32 {
+	x = Flush32(x)
 	e := expCore32(clampExp32(f32From(f32Bits(x) | 1<<31)))
 	num := e
 	if x >= 0 {

@@ -1,32 +1,37 @@
 //go:build ignore
 
-// simd_gen.go generates the fused engine's vector layer from one table,
-// vecOps: each fusible vector op is one entry (its kernel name, the
-// TensorFlow ops it computes, its operands, its pure-Go kernel, its tile
-// forms and the bodies of its AVX-512 and AVX2 kernels). Run it with
-// `go generate` in engine/goengine; scripts/check-generated.sh fails when
-// its outputs are not what it writes. It writes:
+// simd_gen.go generates the fused engine's vector layer (package vec)
+// from one table, vecOps: each fusible vector op is one entry (its kernel
+// name, the TensorFlow ops it computes, its operands, its pure-Go kernel,
+// its reference loop, its tile forms and the bodies of its AVX-512 and
+// AVX2 kernels). Run it with `go generate` in engine/goengine/internal/vec
+// (`go generate ./...` from the repository root runs it too);
+// scripts/check-generated.sh fails when its outputs are not what it
+// writes. It writes:
 //
 //   - simd_amd64.s: the kernels (AVX-512 and AVX2/FMA), the AVX-512
 //     program runner runProgAVX512, the tile runner runTilesAVX512 and the
 //     chunk runners runChunksAVX512 and runChunksAVX2;
-//   - vecops_gen.go: the instruction, runner and tile opcodes (vop,
-//     progOp, tileOp, numbered in the order the assembly dispatches on),
-//     the vecOpKernels struct with the pure-Go kernels (genericVecOps),
-//     the maps from TensorFlow ops to instructions and from instructions
-//     to opcodes and tile opcodes, and the dispatch of the Go path;
+//   - vecops_gen.go: the op, runner and tile opcodes (Op, ProgOp, TileOp,
+//     numbered in the order the assembly dispatches on), the opKernels
+//     struct with the pure-Go kernels (genericOps), one Kernels method per
+//     op documented by its reference loop, the maps from TensorFlow ops to
+//     ops (TFOps) and from ops to runner and tile opcodes, and the
+//     dispatch of the Go path (Kernels.Apply);
 //   - vecops_amd64_gen.go: the Go declarations of every assembly function
-//     and the AVX-512 and AVX2 vecOpKernels.
+//     and the AVX-512 and AVX2 opKernels;
+//   - vecops_ref_test.go: each op's reference loop as a function, and
+//     TestReferenceLoops, which checks every kernel set against them.
 //
 // Adding a fusible op is one vecOps entry, its Go kernel (goRef) and its
-// assembly bodies; everything else follows from the table.
+// assembly bodies; everything else follows from the table (doc.go).
 //
 // Each kernel computes exactly what its pure-Go counterpart in
 // simd_generic.go and simd_math.go computes, operation for operation:
 //
 //   - float32 arithmetic runs with MXCSR's flush-to-zero and
 //     denormals-are-zero bits set for the duration of the call (and the
-//     caller's MXCSR restored), which is the out32/flush32 rounding of the
+//     caller's MXCSR restored), which is the Round32/Flush32 rounding of the
 //     Go code; kernels that move bits rather than compute (max, min, relu,
 //     clip, flush) flush their operands explicitly (integer tests on the exponent field);
 //   - exp, log, log1p and sigmoid run two interleaved groups of 16 lanes
@@ -35,8 +40,9 @@
 //     expC, logP, simdF32, simdU32);
 //   - sumLanes keeps the 32 float64 lanes in four zmm registers (four
 //     independent chains of additions);
-//   - the runners (fuse_runner.go, fuse_tiles.go) emit the kernels' own
-//     bodies as the code of their opcodes (asmFunc.inline).
+//   - the runners (Kernels.Prog, Tiles and Chunks; goengine's
+//     fuse_runner.go and fuse_tiles.go compile their code) emit the
+//     kernels' own bodies as the code of their opcodes (asmFunc.inline).
 //
 // Assembly functions are never preempted asynchronously, so the MXCSR
 // change cannot leak to another goroutine.
@@ -145,7 +151,7 @@ type asmBody struct {
 // vecOp is one fusible vector op (or, with no tf ops, a kernel the
 // fusion does not emit).
 type vecOp struct {
-	// name names the vecOpKernels field, the instruction v<Name>, the
+	// name names the opKernels field, the instruction v<Name>, the
 	// runner opcode p<Name> and the kernels <name>AVX512, <name>AVX2.
 	name string
 	// tf are the TensorFlow ops whose float32 value it computes in a fused
@@ -159,6 +165,11 @@ type vecOp struct {
 	// goRef is the pure-Go kernel (a Go expression of type
 	// func(dst, <params> []float32)), which defines the results.
 	goRef string
+	// loop is the body of the reference loop over i < len(dst) that the
+	// kernels compute (Go statements on dst[i] and the operands' [i]): the
+	// doc comment of the op's Kernels method, and the reference of the
+	// generated test vecops_ref_test.go.
+	loop string
 	// tile and tileRev are its tile opcodes (tileOps' op names): a unary
 	// op's, or a binary op's with the accumulator as first operand and as
 	// second; empty when it has no tile form.
@@ -176,23 +187,34 @@ var (
 // runner opcodes.
 var vecOps = []vecOp{
 	{name: "add", tf: []string{"AddV2", "Add"}, params: ab, doc: "a + b",
-		goRef: "binaryGo(func(a, b float32) float32 { return out32(float64(a) + float64(b)) })",
+		goRef: "binaryGo(func(a, b float32) float32 { return Round32(float64(a) + float64(b)) })",
+		loop:  "dst[i] = Round32(float64(Flush32(a[i])) + float64(Flush32(b[i])))",
 		tile:  "add", tileRev: "add",
 		avx512: asmBody{body: "VADDPS Z1, Z0, Z2"}, avx2: asmBody{body: "VADDPS Y1, Y0, Y2"}},
 	{name: "sub", tf: []string{"Sub"}, params: ab, doc: "a - b",
-		goRef: "binaryGo(func(a, b float32) float32 { return out32(float64(a) - float64(b)) })",
+		goRef: "binaryGo(func(a, b float32) float32 { return Round32(float64(a) - float64(b)) })",
+		loop:  "dst[i] = Round32(float64(Flush32(a[i])) - float64(Flush32(b[i])))",
 		tile:  "sub", tileRev: "rsub",
 		avx512: asmBody{body: "VSUBPS Z1, Z0, Z2"}, avx2: asmBody{body: "VSUBPS Y1, Y0, Y2"}},
 	{name: "mul", tf: []string{"Mul"}, params: ab, doc: "a · b",
-		goRef: "binaryGo(func(a, b float32) float32 { return out32(float64(a) * float64(b)) })",
+		goRef: "binaryGo(func(a, b float32) float32 { return Round32(float64(a) * float64(b)) })",
+		loop:  "dst[i] = Round32(float64(Flush32(a[i])) * float64(Flush32(b[i])))",
 		tile:  "mul", tileRev: "mul",
 		avx512: asmBody{body: "VMULPS Z1, Z0, Z2"}, avx2: asmBody{body: "VMULPS Y1, Y0, Y2"}},
 	{name: "div", tf: []string{"RealDiv", "Div"}, params: ab, doc: "a / b",
-		goRef: "binaryGo(func(a, b float32) float32 { return out32(float64(a) / float64(b)) })",
+		goRef: "binaryGo(func(a, b float32) float32 { return Round32(float64(a) / float64(b)) })",
+		loop:  "dst[i] = Round32(float64(Flush32(a[i])) / float64(Flush32(b[i])))",
 		tile:  "div", tileRev: "rdiv",
 		avx512: asmBody{body: "VDIVPS Z1, Z0, Z2"}, avx2: asmBody{body: "VDIVPS Y1, Y0, Y2"}},
 	{name: "divNoNan", tf: []string{"DivNoNan"}, params: ab, doc: "a / b, 0 where b is 0",
 		goRef: "binaryGo(divNoNan32)",
+		loop: `
+if d := Flush32(b[i]); d == 0 {
+	dst[i] = 0
+} else {
+	dst[i] = Round32(float64(Flush32(a[i])) / float64(d))
+}
+`,
 		avx512: asmBody{setup: "VPXORD Z30, Z30, Z30", body: `
 VDIVPS Z1, Z0, Z2
 VCMPPS $0x00, Z30, Z1, K2
@@ -200,7 +222,8 @@ VPXORD Z2, Z2, K2, Z2
 `},
 		avx2: asmBody{body: "VDIVPS Y1, Y0, Y2\nVCMPPS $0x00, Y15, Y1, Y3\nVANDNPS Y2, Y3, Y2"}},
 	{name: "max", tf: []string{"Maximum"}, params: ab, doc: "max(a, b), NaN from either",
-		goRef: "binaryGo(maxF[float32])",
+		goRef: "binaryGo(MaxNaN[float32])",
+		loop:  "dst[i] = MaxNaN(Flush32(a[i]), Flush32(b[i]))",
 		avx512: asmBody{body: flush("Z0") + flush("Z1") + `
 VMOVAPS Z0, Z2
 VCMPPS $0x11, Z1, Z0, K2
@@ -219,7 +242,8 @@ VCMPPS $0x03, Y0, Y0, Y3
 VBLENDVPS Y3, Y0, Y2, Y2
 `}},
 	{name: "min", tf: []string{"Minimum"}, params: ab, doc: "min(a, b), NaN from either",
-		goRef: "binaryGo(minF[float32])",
+		goRef: "binaryGo(MinNaN[float32])",
+		loop:  "dst[i] = MinNaN(Flush32(a[i]), Flush32(b[i]))",
 		avx512: asmBody{body: flush("Z0") + flush("Z1") + `
 VMOVAPS Z0, Z2
 VCMPPS $0x11, Z0, Z1, K2
@@ -239,16 +263,25 @@ VBLENDVPS Y3, Y0, Y2, Y2
 `}},
 	{name: "neg", tf: []string{"Neg"}, standalone: true, params: x, doc: "-x",
 		goRef:  "unaryGo(func(x float32) float32 { return 0 - x })",
+		loop:   "dst[i] = 0 - Flush32(x[i])",
 		tile:   "neg",
 		avx512: asmBody{setup: "VPXORD Z30, Z30, Z30", body: "VSUBPS Z0, Z30, Z2"},
 		avx2:   asmBody{body: "VSUBPS Y0, Y15, Y2"}},
 	{name: "abs", tf: []string{"Abs"}, standalone: true, params: x, doc: "|x| (the sign bit cleared)",
 		goRef:  "absGo",
+		loop:   "dst[i] = math.Float32frombits(math.Float32bits(x[i]) &^ (1 << 31))",
 		tile:   "abs",
 		avx512: asmBody{setup: "MOVL $0x7fffffff, AX\nVPBROADCASTD AX, Z30", body: "VANDPS Z30, Z0, Z2"},
 		avx2:   asmBody{body: "VANDNPS Y0, Y13, Y2"}},
 	{name: "relu", tf: []string{"Relu"}, standalone: true, params: x, doc: "max(x, 0)",
-		goRef: "unaryGo(relu[float32])",
+		goRef: "unaryGo(relu32)",
+		loop: `
+if v := Flush32(x[i]); v < 0 {
+	dst[i] = 0
+} else {
+	dst[i] = v
+}
+`,
 		avx512: asmBody{setup: "VPXORD Z30, Z30, Z30", body: flush("Z0") + `
 VMOVAPS Z0, Z2
 VCMPPS $0x11, Z30, Z0, K2
@@ -257,18 +290,21 @@ VPXORD Z2, Z2, K2, Z2
 		avx2: asmBody{body: flush2("Y0") + "VCMPPS $0x11, Y15, Y0, Y3\nVANDNPS Y0, Y3, Y2"}},
 	{name: "flush", params: x, doc: "x with denormals flushed (tests)",
 		goRef:  "unaryGo(func(x float32) float32 { return x })",
+		loop:   "dst[i] = Flush32(x[i])",
 		avx512: asmBody{body: flush("Z0") + "VMOVAPS Z0, Z2"},
 		avx2:   asmBody{body: flush2("Y0") + "VMOVAPS Y0, Y2"}},
-	{name: "exp", tf: []string{"Exp"}, standalone: true, params: x, doc: "e^x (exp32)",
-		goRef: "rawUnaryGo(exp32)",
+	{name: "exp", tf: []string{"Exp"}, standalone: true, params: x, doc: "e^x (Exp32)",
+		goRef: "rawUnaryGo(Exp32)",
+		loop:  "dst[i] = Exp32(x[i])",
 		avx512: asmBody{t: &tbody{setup: clampSetup,
 			main: "VMAXPS ZG0, Z26, ZG0\nVMINPS ZG0, Z27, ZG0\n" + expMain(0), result: "ZG5"}},
 		avx2: asmBody{t: &tbody{setup: "VBROADCASTSS ·simdF32+16(SB), Y12\nVBROADCASTSS ·simdF32+20(SB), Y13\nVBROADCASTSS ·simdF32+4(SB), Y14\n",
 			main: "VMAXPS Y0, Y12, Y0\nVMINPS Y0, Y13, Y0\n" + expMain2(0), result: "Y5"}}},
 	// log: e and m from the bits of x (garbage for the special lanes,
 	// which slow replaces).
-	{name: "log", tf: []string{"Log"}, standalone: true, params: x, doc: "ln x (log32)",
-		goRef: "rawUnaryGo(log32)",
+	{name: "log", tf: []string{"Log"}, standalone: true, params: x, doc: "ln x (Log32)",
+		goRef: "rawUnaryGo(Log32)",
+		loop:  "dst[i] = Log32(x[i])",
 		avx512: asmBody{t: &tbody{setup: zeroSetup, main: `
 VPSUBD.BCST ·simdU32+0(SB), ZG0, ZG1
 VPSRAD $23, ZG1, ZG1
@@ -290,8 +326,9 @@ VCVTDQ2PS Y1, Y1
 	// log1p: u = 1 + x in ZG1; e from u; f = x·2^-e + (2^-e - 1) where
 	// e < 24 (KS), else m - 1; ±0 and denormal inputs are returned
 	// unchanged (their raw bits, where the exponent field is zero).
-	{name: "log1p", tf: []string{"Log1p"}, standalone: true, params: x, doc: "ln(1 + x) (log1p32)",
-		goRef: "rawUnaryGo(log1p32)",
+	{name: "log1p", tf: []string{"Log1p"}, standalone: true, params: x, doc: "ln(1 + x) (Log1p32)",
+		goRef: "rawUnaryGo(Log1p32)",
+		loop:  "dst[i] = Log1p32(x[i])",
 		avx512: asmBody{t: &tbody{setup: zeroSetup + log1pSetup, main: `
 VADDPS.BCST ·simdF32+24(SB), ZG0, ZG1
 VPSUBD.BCST ·simdU32+0(SB), ZG1, ZG2
@@ -334,8 +371,9 @@ VPCMPEQD Y13, Y12, Y12
 VBLENDVPS Y12, Y0, Y10, Y10
 `}}},
 	// sigmoid: e = exp(-|x|) (clamped below); x >= 0: 1/(1+e), else e/(1+e).
-	{name: "sigmoid", tf: []string{"Sigmoid"}, standalone: true, params: x, doc: "1 / (1 + e^-x) (sigmoid32)",
-		goRef: "rawUnaryGo(sigmoid32)",
+	{name: "sigmoid", tf: []string{"Sigmoid"}, standalone: true, params: x, doc: "1 / (1 + e^-x) (Sigmoid32)",
+		goRef: "rawUnaryGo(Sigmoid32)",
+		loop:  "dst[i] = Sigmoid32(x[i])",
 		avx512: asmBody{t: &tbody{setup: clampSetup + zeroSetup,
 			main: "VPORD.BCST ·simdU32+12(SB), ZG0, ZG10\nVMAXPS ZG10, Z26, ZG10\n" + expMain(10) + `
 VADDPS.BCST ·simdF32+24(SB), ZG5, ZG6
@@ -357,12 +395,23 @@ VDIVPS Y6, Y5, Y5
 `, result: "Y5"}}},
 	// rint: TensorFlow's Rint (Eigen's numext::rint), rounding mode 0 of
 	// VRNDSCALEPS/VROUNDPS: to nearest, ties to even.
-	{name: "rint", tf: []string{"Rint"}, standalone: true, params: x, doc: "x rounded to an integer, ties to even (rint32)",
-		goRef:  "unaryGo(rint32)",
+	{name: "rint", tf: []string{"Rint"}, standalone: true, params: x, doc: "x rounded to an integer, ties to even (Rint32)",
+		goRef:  "unaryGo(Rint32)",
+		loop:   "dst[i] = Rint32(Flush32(x[i]))",
 		avx512: asmBody{body: "VRNDSCALEPS $0, Z0, Z2"},
 		avx2:   asmBody{body: "VROUNDPS $0, Y0, Y2"}},
-	{name: "clip", tf: []string{"ClipByValue"}, params: xlohi, doc: "min(x, hi) then max(·, lo) (clipOf)",
+	{name: "clip", tf: []string{"ClipByValue"}, params: xlohi, doc: "min(x, hi) then max(·, lo) (ClipByValue's order)",
 		goRef: "clipGo",
+		loop: `
+v, l, h := Flush32(x[i]), Flush32(lo[i]), Flush32(hi[i])
+if h < v {
+	v = h
+}
+if v < l {
+	v = l
+}
+dst[i] = v
+`,
 		avx512: asmBody{body: flush("Z0") + flush("Z1") + flush("Z3") + `
 VMOVAPS Z0, Z2
 VCMPPS $0x11, Z2, Z3, K2
@@ -817,8 +866,8 @@ JEQ %[2]s
 }
 
 // sumLanesAVX512: lanes[0:8] in Z4, [8:16] in Z5, [16:24] in Z6, [24:32] in Z7.
-var sumLanesAVX512 = asmFunc{name: "sumLanesAVX512", params: "x *float32, n int, lanes *[sumLaneCount]float64", frame: "$8-24",
-	doc:  "sumLanesAVX512 adds x[:n] into lanes (vecKernels.sumLanes).",
+var sumLanesAVX512 = asmFunc{name: "sumLanesAVX512", params: "x *float32, n int, lanes *[SumLaneCount]float64", frame: "$8-24",
+	doc:  "sumLanesAVX512 adds x[:n] into lanes (Kernels.SumLanes).",
 	load: "MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI", body: func() {
 		lines("VMOVUPD (DI), Z4\nVMOVUPD 64(DI), Z5\nVMOVUPD 128(DI), Z6\nVMOVUPD 192(DI), Z7")
 		label("loop")
@@ -866,8 +915,8 @@ VADDPD Z10, Z7, Z7
 	}}
 
 // sumLanesAVX2: lanes[4k:4k+4] in Y(4+k), k < 8; n is a multiple of 32.
-var sumLanesAVX2 = asmFunc{name: "sumLanesAVX2", params: "x *float32, n int, lanes *[sumLaneCount]float64", frame: "$8-24",
-	doc:  "sumLanesAVX2 adds x[:n] into lanes (vecKernels.sumLanes); n is a multiple of 32.",
+var sumLanesAVX2 = asmFunc{name: "sumLanesAVX2", params: "x *float32, n int, lanes *[SumLaneCount]float64", frame: "$8-24",
+	doc:  "sumLanesAVX2 adds x[:n] into lanes (Kernels.SumLanes); n is a multiple of 32.",
 	load: "MOVQ x+0(FP), SI\nMOVQ n+8(FP), CX\nMOVQ lanes+16(FP), DI", body: func() {
 		for k := 0; k < 8; k++ {
 			emit("\tVMOVUPD %d(DI), Y%d", 32*k, 4+k)
@@ -939,6 +988,7 @@ func main() {
 	write("simd_amd64.s", buf.Bytes())
 	write("vecops_gen.go", goSource(genericGo()))
 	write("vecops_amd64_gen.go", goSource(archGo()))
+	write("vecops_ref_test.go", goSource(refTest()))
 }
 
 func write(name string, b []byte) {
@@ -954,7 +1004,7 @@ func write(name string, b []byte) {
 // opcode, so results are the kernels' bits.
 func runner() asmFunc {
 	return asmFunc{name: "runProgAVX512", params: "code *int32, ninstr int, ptrs *unsafe.Pointer, n int", frame: "$8-32",
-		doc: "runProgAVX512 runs ninstr instructions of code on n elements (see\n// vecKernels.prog): the AVX-512 kernels, inlined, under one MXCSR\n// change.",
+		doc: "runProgAVX512 runs ninstr instructions of code on n elements (see\n// Kernels.Prog): the AVX-512 kernels, inlined, under one MXCSR\n// change.",
 		load: `
 MOVQ code+0(FP), R9
 MOVQ ninstr+8(FP), R10
@@ -1004,7 +1054,7 @@ var tileOps = []struct{ op, goName, body string }{
 // sumLanesAVX512 does.
 func tiles() asmFunc {
 	return asmFunc{name: "runTilesAVX512", params: "code *int32, ninstr int, ptrs *unsafe.Pointer, ntiles int", frame: "$8-32",
-		doc: "runTilesAVX512 runs ninstr tile instructions on ntiles tiles (see\n// vecKernels.tiles).",
+		doc: "runTilesAVX512 runs ninstr tile instructions on ntiles tiles (see\n// Kernels.Tiles).",
 		load: `
 MOVQ code+0(FP), R9
 MOVQ ptrs+16(FP), R11
@@ -1080,7 +1130,7 @@ func tileBodies(prefix, next, off string) {
 // set is the kernel set's suffix (AVX512, AVX2); only AVX-512 has tiles.
 func chunks(set string) asmFunc {
 	tiles := set == "AVX512"
-	doc := "runChunksAVX512 runs runner code with tile blocks on nchunks chunks (see\n// vecKernels.chunks)."
+	doc := "runChunksAVX512 runs runner code with tile blocks on nchunks chunks (see\n// Kernels.Chunks)."
 	if !tiles {
 		doc = "runChunksAVX2 is runChunksAVX512 with the AVX2 kernels and no tile\n// blocks; n must be a multiple of 32 (the AVX2 kernels leave tails to Go)."
 	}
@@ -1286,7 +1336,7 @@ func goSource(b []byte) []byte {
 func tileGoName(op string) string {
 	for _, t := range tileOps {
 		if t.op == op {
-			return "t" + t.goName
+			return "Tile" + t.goName
 		}
 	}
 	panic("no tile op " + op)
@@ -1297,9 +1347,9 @@ func genericGo() []byte {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("// Code generated by simd_gen.go; DO NOT EDIT.\n")
-	p("package goengine\n")
+	p("package vec\n")
 	p("// The fusible vector ops, one per entry of simd_gen.go's vecOps table.\n")
-	p("// Instructions of the table's fused ops (the program's own instructions\n// follow numVecOps, fuse_program.go).")
+	p("// The table's fused ops (a fused program's own instructions are\n// numbered from NumOps).")
 	p("const (")
 	first := true
 	for _, op := range vecOps {
@@ -1307,75 +1357,89 @@ func genericGo() []byte {
 			continue
 		}
 		if first {
-			p("v%s vop = iota // %s: %s", upper(op.name), strings.Join(op.tf, ", "), op.doc)
+			p("Op%s Op = iota // %s: %s", upper(op.name), strings.Join(op.tf, ", "), op.doc)
 			first = false
 		} else {
-			p("v%s // %s: %s", upper(op.name), strings.Join(op.tf, ", "), op.doc)
+			p("Op%s // %s: %s", upper(op.name), strings.Join(op.tf, ", "), op.doc)
 		}
 	}
-	p("numVecOps\n)\n")
-	p("// Runner opcodes (vecKernels.prog, vecKernels.chunks): the numbers the\n// assembly runners dispatch on.")
+	p("// NumOps is the number of table ops.\nNumOps\n)\n")
+	p("// Runner opcodes (Kernels.Prog, Kernels.Chunks): the numbers the\n// assembly runners dispatch on.")
 	p("const (")
 	for i, o := range runnerOps {
 		if i == 0 {
-			p("p%s progOp = iota", upper(o.op))
+			p("Prog%s ProgOp = iota", upper(o.op))
 		} else {
-			p("p%s", upper(o.op))
+			p("Prog%s", upper(o.op))
 		}
 	}
-	p("// pTileBlock heads a tile block in the code vecKernels.chunks runs.\npTileBlock\n)\n")
-	p("// Tile runner opcodes (vecKernels.tiles).")
+	p("// ProgTileBlock heads a tile block in the code Kernels.Chunks runs.\nProgTileBlock\n)\n")
+	p("// Tile runner opcodes (Kernels.Tiles).")
 	p("const (")
 	for i, t := range tileOps {
 		if i == 0 {
-			p("t%s tileOp = iota", t.goName)
+			p("Tile%s TileOp = iota", t.goName)
 		} else {
-			p("t%s", t.goName)
+			p("Tile%s", t.goName)
 		}
 	}
 	p(")\n")
-	p("// vecOpKernels holds one kernel per table op (vecKernels embeds it).")
-	p("type vecOpKernels struct {")
+	p("// opKernels holds one kernel per table op (Kernels embeds it).")
+	p("type opKernels struct {")
 	for _, op := range vecOps {
 		p("%s %s // dst = %s", op.name, kernelType(op.params), op.doc)
 	}
 	p("}\n")
-	p("// genericVecOps are the pure-Go kernels, which define the results.")
-	p("var genericVecOps = vecOpKernels{")
+	p("// genericOps are the pure-Go kernels, which define the results.")
+	p("var genericOps = opKernels{")
 	for _, op := range vecOps {
 		p("%s: %s,", op.name, op.goRef)
 	}
 	p("}\n")
-	p("// fusedVecOps maps the TensorFlow ops the table's kernels compute to\n// their instruction.")
-	p("var fusedVecOps = map[string]vop{")
+	for _, op := range vecOps {
+		what := "a kernel the fusion does not emit"
+		if op.fused() {
+			what = fmt.Sprintf("TensorFlow's %s (Op%s)", strings.Join(op.tf, " and "), upper(op.name))
+		}
+		p("// %s sets dst = %s, %s:\n//", upper(op.name), op.doc, what)
+		p("//\tfor i := range dst {")
+		for _, l := range strings.Split(strings.TrimSpace(op.loop), "\n") {
+			p("//\t\t%s", l)
+		}
+		p("//\t}\n//")
+		p("// The operands hold at least len(dst) elements; dst may alias them.")
+		p("func (k *Kernels) %s(dst, %s []float32) { k.%s(dst, %s) }\n", upper(op.name), strings.Join(op.params, ", "), op.name, strings.Join(op.params, ", "))
+	}
+	p("// TFOps maps the TensorFlow ops the table's kernels compute to their Op.")
+	p("var TFOps = map[string]Op{")
 	for _, op := range vecOps {
 		for _, tf := range op.tf {
-			p("%q: v%s,", tf, upper(op.name))
+			p("%q: Op%s,", tf, upper(op.name))
 		}
 	}
 	p("}\n")
-	p("// vecOpArity is the operand count of each fused op's instruction.")
-	p("var vecOpArity = [numVecOps]int{")
+	p("// opArity is the operand count of each op (Op.Arity).")
+	p("var opArity = [NumOps]int{")
 	for _, op := range vecOps {
 		if op.fused() {
-			p("v%s: %d,", upper(op.name), len(op.params))
+			p("Op%s: %d,", upper(op.name), len(op.params))
 		}
 	}
 	p("}\n")
-	p("// runnerOp maps the instructions with one runner opcode to it.")
-	p("var runnerOp = map[vop]progOp{")
+	p("// opProg is each op's runner opcode (Op.Prog).")
+	p("var opProg = [NumOps]ProgOp{")
 	for _, o := range runnerOps {
-		if o.op != "sum" {
-			p("v%[1]s: p%[1]s,", upper(o.op))
+		if o.op != "sum" && o.op != "copy" {
+			p("Op%[1]s: Prog%[1]s,", upper(o.op))
 		}
 	}
 	p("}\n")
-	p("// vecUnary32 maps unary ops to the vector kernel their float32 kernel\n// runs (regUnary).")
-	p("var vecUnary32 = map[string]func(*vecKernels) " + kernelType(x) + "{")
+	p("// Unary32 maps unary ops to the vector kernel their float32 kernel\n// runs outside fused regions.")
+	p("var Unary32 = map[string]func(*Kernels) " + kernelType(x) + "{")
 	for _, op := range vecOps {
 		if op.standalone {
 			for _, tf := range op.tf {
-				p("%q: func(k *vecKernels) %s { return k.%s },", tf, kernelType(x), op.name)
+				p("%q: func(k *Kernels) %s { return k.%s },", tf, kernelType(x), op.name)
 			}
 		}
 	}
@@ -1384,7 +1448,7 @@ func genericGo() []byte {
 	p("var (")
 	var un, di, re, tileable []string
 	for _, op := range vecOps {
-		P := "p" + upper(op.name)
+		P := "Prog" + upper(op.name)
 		switch {
 		case op.tile != "" && len(op.params) == 1:
 			un = append(un, P+": "+tileGoName(op.tile))
@@ -1396,25 +1460,25 @@ func genericGo() []byte {
 		}
 		tileable = append(tileable, P)
 	}
-	p("tileUnary = map[progOp]tileOp{%s}", strings.Join(un, ", "))
-	p("tileDirect = map[progOp]tileOp{%s}", strings.Join(di, ", "))
-	p("tileReverse = map[progOp]tileOp{%s}", strings.Join(re, ", "))
+	p("TileUnary = map[ProgOp]TileOp{%s}", strings.Join(un, ", "))
+	p("TileDirect = map[ProgOp]TileOp{%s}", strings.Join(di, ", "))
+	p("TileReverse = map[ProgOp]TileOp{%s}", strings.Join(re, ", "))
 	p(")\n")
-	p("// tileable reports whether op has a tile form.")
-	p("func tileable(op progOp) bool {\nswitch op {\ncase %s, pSum:\nreturn true\n}\nreturn false\n}\n", strings.Join(tileable, ", "))
-	p("// apply runs fused op op with k's kernel (unused operands nil).")
-	p("func (k *vecKernels) apply(op vop, dst, a, b, c []float32) {")
+	p("// Tileable reports whether op has a tile form.")
+	p("func (op ProgOp) Tileable() bool {\nswitch op {\ncase %s, ProgSum:\nreturn true\n}\nreturn false\n}\n", strings.Join(tileable, ", "))
+	p("// Apply runs op's kernel on dst and the op's operands among a, b and c\n// (the others unused, nil allowed).")
+	p("func (k *Kernels) Apply(op Op, dst, a, b, c []float32) {")
 	p("switch op {")
 	for _, op := range vecOps {
 		if !op.fused() {
 			continue
 		}
 		args := []string{"dst", "a", "b", "c"}[:len(op.params)+1]
-		p("case v%s:\nk.%s(%s)", upper(op.name), op.name, strings.Join(args, ", "))
+		p("case Op%s:\nk.%s(%s)", upper(op.name), op.name, strings.Join(args, ", "))
 	}
 	p("}\n}\n")
-	p("// vecKernelList lists k's kernels of each arity by name (tests).")
-	p("func (k *vecKernels) vecKernelList() (unary map[string]%s, binary map[string]%s, ternary map[string]%s) {", kernelType(x), kernelType(ab), kernelType(xlohi))
+	p("// kernelList lists k's kernels of each arity by name (tests).")
+	p("func (k *Kernels) kernelList() (unary map[string]%s, binary map[string]%s, ternary map[string]%s) {", kernelType(x), kernelType(ab), kernelType(xlohi))
 	for _, kind := range []struct {
 		name   string
 		params []string
@@ -1431,13 +1495,54 @@ func genericGo() []byte {
 	return b.Bytes()
 }
 
+// refTest is vecops_ref_test.go: each op's reference loop (the loop of its
+// doc comment) as a function, and a test that every kernel set computes
+// its bits.
+func refTest() []byte {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	p("// Code generated by simd_gen.go; DO NOT EDIT.\n")
+	p("package vec\n")
+	imports := `"testing"`
+	for _, op := range vecOps {
+		if strings.Contains(op.loop, "math.") {
+			imports = `"math"` + "\n" + imports
+			break
+		}
+	}
+	p("import (\n%s\n)\n", imports)
+	p("// The reference loops of the table's ops, as their doc comments give them.\n")
+	for _, op := range vecOps {
+		p("func ref%s(dst, %s []float32) {", upper(op.name), strings.Join(op.params, ", "))
+		p("for i := range dst {\n%s\n}\n}\n", strings.TrimSpace(op.loop))
+	}
+	p("// refLoops are the reference loops by op name, by arity.")
+	p("var refLoops = struct {\nunary map[string]%s\nbinary map[string]%s\nternary map[string]%s\n}{", kernelType(x), kernelType(ab), kernelType(xlohi))
+	for _, kind := range []struct {
+		name   string
+		params []string
+	}{{"unary", x}, {"binary", ab}, {"ternary", xlohi}} {
+		p("%s: map[string]%s{", kind.name, kernelType(kind.params))
+		for _, op := range vecOps {
+			if len(op.params) == len(kind.params) {
+				p("%q: ref%s,", op.name, upper(op.name))
+			}
+		}
+		p("},")
+	}
+	p("}\n")
+	p("// TestReferenceLoops checks every kernel of every set against the\n// reference loop of its doc comment.")
+	p("func TestReferenceLoops(t *testing.T) {\ntestReferenceLoops(t, refLoops.unary, refLoops.binary, refLoops.ternary)\n}\n")
+	return b.Bytes()
+}
+
 // archGo is vecops_amd64_gen.go.
 func archGo() []byte {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("// Code generated by simd_gen.go; DO NOT EDIT.\n")
 	p("//go:build amd64 && !purego\n")
-	p("package goengine\n")
+	p("package vec\n")
 	p("import \"unsafe\"\n")
 	p("// The functions of simd_amd64.s.\n")
 	for _, f := range funcs {
@@ -1448,13 +1553,13 @@ func archGo() []byte {
 	}
 	adapt := map[int]string{1: "unaryAsm", 2: "binaryAsm", 3: "ternaryAsm"}
 	for _, set := range []string{"AVX512", "AVX2"} {
-		p("// %s are the %s kernels.", map[string]string{"AVX512": "avx512VecOps", "AVX2": "avx2VecOps"}[set], set)
-		p("var %s = vecOpKernels{", map[string]string{"AVX512": "avx512VecOps", "AVX2": "avx2VecOps"}[set])
+		p("// %s are the %s kernels.", map[string]string{"AVX512": "avx512Ops", "AVX2": "avx2Ops"}[set], set)
+		p("var %s = opKernels{", map[string]string{"AVX512": "avx512Ops", "AVX2": "avx2Ops"}[set])
 		for _, op := range vecOps {
 			if set == "AVX512" {
 				p("%s: %s(%s%s),", op.name, adapt[len(op.params)], op.name, set)
 			} else {
-				p("%s: %sTail(%s%s, genericVecOps.%s),", op.name, adapt[len(op.params)], op.name, set, op.name)
+				p("%s: %sTail(%s%s, genericOps.%s),", op.name, adapt[len(op.params)], op.name, set, op.name)
 			}
 		}
 		p("}\n")

@@ -1,4 +1,4 @@
-package goengine
+package vec
 
 import (
 	"math"
@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestHasDenormal32 checks the scan against the Go loop at every length
+// TestHasDenormal checks the scan against the Go loop at every length
 // up to 200 and every position of one denormal (and of the values next to
 // the denormal range).
-func TestHasDenormal32(t *testing.T) {
+func TestHasDenormal(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	specials := []uint32{0x00000001, 0x007fffff, 0x80000001, 0x807fffff, 0x00400000}
 	normals := []uint32{0, 0x80000000, 0x00800000, 0x80800000, 0x7f800000, 0x7fc00000, 0xff800000}
@@ -18,13 +18,13 @@ func TestHasDenormal32(t *testing.T) {
 		for i := range v {
 			v[i] = math.Float32frombits(normals[r.IntN(len(normals))])
 		}
-		if got, want := hasDenormal32(v), hasDenormal32Go(v); got != want || got {
+		if got, want := HasDenormal(v), hasDenormalGo(v); got != want || got {
 			t.Fatalf("n=%d without denormals: got %v, Go %v", n, got, want)
 		}
 		for i := 0; i < n; i++ {
 			old := v[i]
 			v[i] = math.Float32frombits(specials[r.IntN(len(specials))])
-			if !hasDenormal32(v) || !hasDenormal32Go(v) {
+			if !HasDenormal(v) || !hasDenormalGo(v) {
 				t.Fatalf("n=%d: denormal at %d not found", n, i)
 			}
 			v[i] = old
@@ -37,17 +37,17 @@ func TestHasDenormal32(t *testing.T) {
 func TestCombineLanes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for trial := 0; trial < 1000; trial++ {
-		var l [sumLaneCount]float64
+		var l [SumLaneCount]float64
 		for j := range l {
 			l[j] = (r.Float64() - 0.5) * math.Pow(2, float64(r.IntN(80)-40))
 		}
 		want := l
-		for w := sumLaneCount / 2; w >= 1; w /= 2 {
+		for w := SumLaneCount / 2; w >= 1; w /= 2 {
 			for j := 0; j < w; j++ {
 				want[j] += want[j+w]
 			}
 		}
-		if got := combineLanes(&l); math.Float64bits(got) != math.Float64bits(want[0]) {
+		if got := CombineLanes(&l); math.Float64bits(got) != math.Float64bits(want[0]) {
 			t.Fatalf("lanes %v: got %v, want %v", l, got, want[0])
 		}
 	}

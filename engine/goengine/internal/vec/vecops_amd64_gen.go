@@ -2,7 +2,7 @@
 
 //go:build amd64 && !purego
 
-package goengine
+package vec
 
 import "unsafe"
 
@@ -63,40 +63,40 @@ func reluAVX512(dst, x *float32, n int)
 //go:noescape
 func flushAVX512(dst, x *float32, n int)
 
-// expAVX512 is the AVX512 kernel of exp: dst = e^x (exp32).
+// expAVX512 is the AVX512 kernel of exp: dst = e^x (Exp32).
 //
 //go:noescape
 func expAVX512(dst, x *float32, n int)
 
-// logAVX512 is the AVX512 kernel of log: dst = ln x (log32).
+// logAVX512 is the AVX512 kernel of log: dst = ln x (Log32).
 //
 //go:noescape
 func logAVX512(dst, x *float32, n int)
 
-// log1pAVX512 is the AVX512 kernel of log1p: dst = ln(1 + x) (log1p32).
+// log1pAVX512 is the AVX512 kernel of log1p: dst = ln(1 + x) (Log1p32).
 //
 //go:noescape
 func log1pAVX512(dst, x *float32, n int)
 
-// sigmoidAVX512 is the AVX512 kernel of sigmoid: dst = 1 / (1 + e^-x) (sigmoid32).
+// sigmoidAVX512 is the AVX512 kernel of sigmoid: dst = 1 / (1 + e^-x) (Sigmoid32).
 //
 //go:noescape
 func sigmoidAVX512(dst, x *float32, n int)
 
-// rintAVX512 is the AVX512 kernel of rint: dst = x rounded to an integer, ties to even (rint32).
+// rintAVX512 is the AVX512 kernel of rint: dst = x rounded to an integer, ties to even (Rint32).
 //
 //go:noescape
 func rintAVX512(dst, x *float32, n int)
 
-// clipAVX512 is the AVX512 kernel of clip: dst = min(x, hi) then max(·, lo) (clipOf).
+// clipAVX512 is the AVX512 kernel of clip: dst = min(x, hi) then max(·, lo) (ClipByValue's order).
 //
 //go:noescape
 func clipAVX512(dst, x, lo, hi *float32, n int)
 
-// sumLanesAVX512 adds x[:n] into lanes (vecKernels.sumLanes).
+// sumLanesAVX512 adds x[:n] into lanes (Kernels.SumLanes).
 //
 //go:noescape
-func sumLanesAVX512(x *float32, n int, lanes *[sumLaneCount]float64)
+func sumLanesAVX512(x *float32, n int, lanes *[SumLaneCount]float64)
 
 // copyAVX512 copies the bits of x (the runners' copy). The runners' assembly
 // calls it; this declaration is for the assembler's argument checks.
@@ -106,20 +106,20 @@ func sumLanesAVX512(x *float32, n int, lanes *[sumLaneCount]float64)
 func copyAVX512(dst, x *float32, n int)
 
 // runProgAVX512 runs ninstr instructions of code on n elements (see
-// vecKernels.prog): the AVX-512 kernels, inlined, under one MXCSR
+// Kernels.Prog): the AVX-512 kernels, inlined, under one MXCSR
 // change.
 //
 //go:noescape
 func runProgAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n int)
 
 // runTilesAVX512 runs ninstr tile instructions on ntiles tiles (see
-// vecKernels.tiles).
+// Kernels.Tiles).
 //
 //go:noescape
 func runTilesAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, ntiles int)
 
 // runChunksAVX512 runs runner code with tile blocks on nchunks chunks (see
-// vecKernels.chunks).
+// Kernels.Chunks).
 //
 //go:noescape
 func runChunksAVX512(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int, pf *int32, npf, pfBytes int)
@@ -179,40 +179,40 @@ func reluAVX2(dst, x *float32, n int)
 //go:noescape
 func flushAVX2(dst, x *float32, n int)
 
-// expAVX2 is the AVX2 kernel of exp: dst = e^x (exp32).
+// expAVX2 is the AVX2 kernel of exp: dst = e^x (Exp32).
 //
 //go:noescape
 func expAVX2(dst, x *float32, n int)
 
-// logAVX2 is the AVX2 kernel of log: dst = ln x (log32).
+// logAVX2 is the AVX2 kernel of log: dst = ln x (Log32).
 //
 //go:noescape
 func logAVX2(dst, x *float32, n int)
 
-// log1pAVX2 is the AVX2 kernel of log1p: dst = ln(1 + x) (log1p32).
+// log1pAVX2 is the AVX2 kernel of log1p: dst = ln(1 + x) (Log1p32).
 //
 //go:noescape
 func log1pAVX2(dst, x *float32, n int)
 
-// sigmoidAVX2 is the AVX2 kernel of sigmoid: dst = 1 / (1 + e^-x) (sigmoid32).
+// sigmoidAVX2 is the AVX2 kernel of sigmoid: dst = 1 / (1 + e^-x) (Sigmoid32).
 //
 //go:noescape
 func sigmoidAVX2(dst, x *float32, n int)
 
-// rintAVX2 is the AVX2 kernel of rint: dst = x rounded to an integer, ties to even (rint32).
+// rintAVX2 is the AVX2 kernel of rint: dst = x rounded to an integer, ties to even (Rint32).
 //
 //go:noescape
 func rintAVX2(dst, x *float32, n int)
 
-// clipAVX2 is the AVX2 kernel of clip: dst = min(x, hi) then max(·, lo) (clipOf).
+// clipAVX2 is the AVX2 kernel of clip: dst = min(x, hi) then max(·, lo) (ClipByValue's order).
 //
 //go:noescape
 func clipAVX2(dst, x, lo, hi *float32, n int)
 
-// sumLanesAVX2 adds x[:n] into lanes (vecKernels.sumLanes); n is a multiple of 32.
+// sumLanesAVX2 adds x[:n] into lanes (Kernels.SumLanes); n is a multiple of 32.
 //
 //go:noescape
-func sumLanesAVX2(x *float32, n int, lanes *[sumLaneCount]float64)
+func sumLanesAVX2(x *float32, n int, lanes *[SumLaneCount]float64)
 
 // copyAVX2 copies the bits of x (the runners' copy). The runners' assembly
 // calls it; this declaration is for the assembler's argument checks.
@@ -227,8 +227,8 @@ func copyAVX2(dst, x *float32, n int)
 //go:noescape
 func runChunksAVX2(code *int32, ninstr int, ptrs *unsafe.Pointer, n, nchunks int, steps *int64, ntab int, pf *int32, npf, pfBytes int)
 
-// avx512VecOps are the AVX512 kernels.
-var avx512VecOps = vecOpKernels{
+// avx512Ops are the AVX512 kernels.
+var avx512Ops = opKernels{
 	add:      binaryAsm(addAVX512),
 	sub:      binaryAsm(subAVX512),
 	mul:      binaryAsm(mulAVX512),
@@ -248,23 +248,23 @@ var avx512VecOps = vecOpKernels{
 	clip:     ternaryAsm(clipAVX512),
 }
 
-// avx2VecOps are the AVX2 kernels.
-var avx2VecOps = vecOpKernels{
-	add:      binaryAsmTail(addAVX2, genericVecOps.add),
-	sub:      binaryAsmTail(subAVX2, genericVecOps.sub),
-	mul:      binaryAsmTail(mulAVX2, genericVecOps.mul),
-	div:      binaryAsmTail(divAVX2, genericVecOps.div),
-	divNoNan: binaryAsmTail(divNoNanAVX2, genericVecOps.divNoNan),
-	max:      binaryAsmTail(maxAVX2, genericVecOps.max),
-	min:      binaryAsmTail(minAVX2, genericVecOps.min),
-	neg:      unaryAsmTail(negAVX2, genericVecOps.neg),
-	abs:      unaryAsmTail(absAVX2, genericVecOps.abs),
-	relu:     unaryAsmTail(reluAVX2, genericVecOps.relu),
-	flush:    unaryAsmTail(flushAVX2, genericVecOps.flush),
-	exp:      unaryAsmTail(expAVX2, genericVecOps.exp),
-	log:      unaryAsmTail(logAVX2, genericVecOps.log),
-	log1p:    unaryAsmTail(log1pAVX2, genericVecOps.log1p),
-	sigmoid:  unaryAsmTail(sigmoidAVX2, genericVecOps.sigmoid),
-	rint:     unaryAsmTail(rintAVX2, genericVecOps.rint),
-	clip:     ternaryAsmTail(clipAVX2, genericVecOps.clip),
+// avx2Ops are the AVX2 kernels.
+var avx2Ops = opKernels{
+	add:      binaryAsmTail(addAVX2, genericOps.add),
+	sub:      binaryAsmTail(subAVX2, genericOps.sub),
+	mul:      binaryAsmTail(mulAVX2, genericOps.mul),
+	div:      binaryAsmTail(divAVX2, genericOps.div),
+	divNoNan: binaryAsmTail(divNoNanAVX2, genericOps.divNoNan),
+	max:      binaryAsmTail(maxAVX2, genericOps.max),
+	min:      binaryAsmTail(minAVX2, genericOps.min),
+	neg:      unaryAsmTail(negAVX2, genericOps.neg),
+	abs:      unaryAsmTail(absAVX2, genericOps.abs),
+	relu:     unaryAsmTail(reluAVX2, genericOps.relu),
+	flush:    unaryAsmTail(flushAVX2, genericOps.flush),
+	exp:      unaryAsmTail(expAVX2, genericOps.exp),
+	log:      unaryAsmTail(logAVX2, genericOps.log),
+	log1p:    unaryAsmTail(log1pAVX2, genericOps.log1p),
+	sigmoid:  unaryAsmTail(sigmoidAVX2, genericOps.sigmoid),
+	rint:     unaryAsmTail(rintAVX2, genericOps.rint),
+	clip:     ternaryAsmTail(clipAVX2, genericOps.clip),
 }

@@ -1,11 +1,11 @@
 //go:build amd64 && !purego
 
-package goengine
+package vec
 
 import "golang.org/x/sys/cpu"
 
 // The Go declarations of the functions of simd_amd64.s and the kernel
-// tables avx512VecOps and avx2VecOps are in vecops_amd64_gen.go.
+// tables avx512Ops and avx2Ops are in vecops_amd64_gen.go.
 
 // hasAVX512 reports whether the AVX-512 kernels can run: they use the F,
 // DQ (VCVTQQ2PD, VFPCLASSPS, VEXTRACTF32X8) and VL (masked ymm moves)
@@ -15,19 +15,19 @@ var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
 // hasAVX2 reports whether the AVX2 kernels can run (they need FMA too).
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// archVecKernels returns the fastest assembly kernels the CPU runs: AVX-512,
+// archKernels returns the fastest assembly kernels the CPU runs: AVX-512,
 // else AVX2/FMA, else none.
-func archVecKernels() *vecKernels {
-	if k := archKernelSets(); len(k) > 0 {
+func archKernels() *Kernels {
+	if k := ArchSets(); len(k) > 0 {
 		return k[0]
 	}
 	return nil
 }
 
-// archKernelSets lists the assembly kernel sets this CPU runs, fastest
+// ArchSets lists the assembly kernel sets this CPU runs, fastest
 // first (tests check each against the Go kernels).
-func archKernelSets() []*vecKernels {
-	var ks []*vecKernels
+func ArchSets() []*Kernels {
+	var ks []*Kernels
 	if hasAVX512 {
 		ks = append(ks, &avx512Kernels)
 	}
@@ -37,18 +37,18 @@ func archKernelSets() []*vecKernels {
 	return ks
 }
 
-var avx512Kernels = vecKernels{
-	name:         "avx512",
-	vecOpKernels: avx512VecOps,
-	sumLanes: func(x []float32, lanes *[sumLaneCount]float64) {
+var avx512Kernels = Kernels{
+	Name:      "avx512",
+	opKernels: avx512Ops,
+	sumLanes: func(x []float32, lanes *[SumLaneCount]float64) {
 		if len(x) == 0 {
 			return
 		}
 		sumLanesAVX512(&x[0], len(x), lanes)
 	},
-	prog:   runProgAVX512,
-	tiles:  runTilesAVX512,
-	chunks: runChunksAVX512,
+	Prog:   runProgAVX512,
+	Tiles:  runTilesAVX512,
+	Chunks: runChunksAVX512,
 }
 
 // binaryAsm adapts a binary kernel to slices (bounds checked here).
@@ -84,18 +84,18 @@ func unaryAsm(k func(dst, x *float32, n int)) func(dst, x []float32) {
 	}
 }
 
-var avx2Kernels = vecKernels{
-	name:         "avx2",
-	vecOpKernels: avx2VecOps,
-	sumLanes: func(x []float32, lanes *[sumLaneCount]float64) {
-		n := len(x) &^ (sumLaneCount - 1)
+var avx2Kernels = Kernels{
+	Name:      "avx2",
+	opKernels: avx2Ops,
+	sumLanes: func(x []float32, lanes *[SumLaneCount]float64) {
+		n := len(x) &^ (SumLaneCount - 1)
 		if n > 0 {
 			sumLanesAVX2(&x[0], n, lanes)
 		}
 		// n is a multiple of the lane count: the tail starts at lane 0.
-		genericKernels.sumLanes(x[n:], lanes)
+		genericKernels.SumLanes(x[n:], lanes)
 	},
-	chunks: runChunksAVX2,
+	Chunks: runChunksAVX2,
 }
 
 // binaryAsmTail adapts an AVX2 binary kernel: the assembly takes the

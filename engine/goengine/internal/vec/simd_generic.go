@@ -1,14 +1,14 @@
-package goengine
+package vec
 
 import "math"
 
 // genericKernels are the pure-Go vector kernels. They define the results
 // (TensorFlow's float32 semantics with denormals flushed, see
-// kernels_flush.go); the assembly kernels reproduce them bit for bit.
-var genericKernels = vecKernels{
-	name:         "go",
-	vecOpKernels: genericVecOps,
-	sumLanes:     sumLanesGo,
+// flush.go); the assembly kernels reproduce them bit for bit.
+var genericKernels = Kernels{
+	Name:      "go",
+	opKernels: genericOps,
+	sumLanes:  sumLanesGo,
 }
 
 // binaryGo applies f to the operands read with denormals as zeros.
@@ -16,7 +16,7 @@ func binaryGo(f func(a, b float32) float32) func(dst, a, b []float32) {
 	return func(dst, a, b []float32) {
 		a, b = a[:len(dst)], b[:len(dst)]
 		for i := range dst {
-			dst[i] = f(flush32(a[i]), flush32(b[i]))
+			dst[i] = f(Flush32(a[i]), Flush32(b[i]))
 		}
 	}
 }
@@ -26,7 +26,7 @@ func unaryGo(f func(x float32) float32) func(dst, x []float32) {
 	return func(dst, x []float32) {
 		x = x[:len(dst)]
 		for i := range dst {
-			dst[i] = f(flush32(x[i]))
+			dst[i] = f(Flush32(x[i]))
 		}
 	}
 }
@@ -54,19 +54,28 @@ func divNoNan32(a, b float32) float32 {
 	if b == 0 {
 		return 0
 	}
-	return out32(float64(a) / float64(b))
+	return Round32(float64(a) / float64(b))
 }
 
-// rint32 is x rounded to the nearest integer, ties to even: TensorFlow's
-// Rint (cwise_ops.h: Eigen::numext::rint), exact in float32.
-func rint32(x float32) float32 { return float32(math.RoundToEven(float64(x))) }
+// relu32 is TensorFlow's Relu: x unless x < 0 (NaN and -0 stay).
+func relu32(x float32) float32 {
+	if x < 0 {
+		return 0
+	}
+	return x
+}
 
-// clipGo is clipOf's loop: min(x, hi) then max(·, lo), operands read with
+// Rint32 is x rounded to the nearest integer, ties to even: TensorFlow's
+// Rint (cwise_ops.h: Eigen::numext::rint), exact in float32.
+func Rint32(x float32) float32 { return float32(math.RoundToEven(float64(x))) }
+
+// clipGo is the loop of goengine's ClipByValue (clipOf,
+// kernels_select.go): min(x, hi) then max(·, lo), operands read with
 // denormals as zeros.
 func clipGo(dst, x, lo, hi []float32) {
 	x, lo, hi = x[:len(dst)], lo[:len(dst)], hi[:len(dst)]
 	for i := range dst {
-		v, l, h := flush32(x[i]), flush32(lo[i]), flush32(hi[i])
+		v, l, h := Flush32(x[i]), Flush32(lo[i]), Flush32(hi[i])
 		if h < v {
 			v = h
 		}
@@ -77,16 +86,16 @@ func clipGo(dst, x, lo, hi []float32) {
 	}
 }
 
-// sumLanesGo is the reference lane summation (see sumBlock).
-func sumLanesGo(x []float32, lanes *[sumLaneCount]float64) {
+// sumLanesGo is the reference lane summation (see SumBlock).
+func sumLanesGo(x []float32, lanes *[SumLaneCount]float64) {
 	i := 0
-	for ; i+sumLaneCount <= len(x); i += sumLaneCount {
-		v := x[i : i+sumLaneCount]
+	for ; i+SumLaneCount <= len(x); i += SumLaneCount {
+		v := x[i : i+SumLaneCount]
 		for j := range lanes {
-			lanes[j] += float64(flush32(v[j]))
+			lanes[j] += float64(Flush32(v[j]))
 		}
 	}
 	for j := 0; i < len(x); i, j = i+1, j+1 {
-		lanes[j] += float64(flush32(x[i]))
+		lanes[j] += float64(Flush32(x[i]))
 	}
 }
