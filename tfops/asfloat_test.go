@@ -2,6 +2,7 @@ package tfops_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,4 +41,24 @@ func TestAsFloat64s(t *testing.T) {
 	got, _ := d.AsFloat64s()
 	got[0] = 9
 	assert.Equal(t, []float64{2, 3}, d.Float64s(), "the result is a copy")
+}
+
+func TestIndexValues(t *testing.T) {
+	i32 := tfops.MustFromSlice([]int32{-3, 0, 1 << 30}, 3)
+	v, ok := i32.IndexValues()
+	if !ok || !slices.Equal(v, []int64{-3, 0, 1 << 30}) {
+		t.Fatalf("int32: %v %v", v, ok)
+	}
+	src := []int64{7, -1 << 40}
+	v, ok = tfops.MustFromSlice(src, 2).IndexValues()
+	if !ok || !slices.Equal(v, src) {
+		t.Fatalf("int64: %v %v", v, ok)
+	}
+	v[0] = 99
+	if w, _ := tfops.MustFromSlice(src, 2).IndexValues(); w[0] != 7 {
+		t.Fatal("IndexValues returned the tensor's own slice")
+	}
+	if _, ok := tfops.MustFromSlice([]float32{1}, 1).IndexValues(); ok {
+		t.Fatal("float32 accepted as an index type")
+	}
 }

@@ -180,17 +180,7 @@ func constInts(x Output) ([]int64, bool) {
 	if t == nil {
 		return nil, false
 	}
-	switch v := t.Data().(type) {
-	case []int32:
-		out := make([]int64, len(v))
-		for i, e := range v {
-			out[i] = int64(e)
-		}
-		return out, true
-	case []int64:
-		return append([]int64{}, v...), true
-	}
-	return nil, false
+	return t.IndexValues()
 }
 
 // constScalarInt returns the value of a scalar (or one-element) integer Const.

@@ -214,6 +214,22 @@ func Values[T Elem](t *Tensor) []T {
 	return v
 }
 
+// IndexValues returns the elements of an int32 or int64 tensor as a new
+// []int64 (TensorFlow's index types), and false for any other dtype.
+func (t *Tensor) IndexValues() ([]int64, bool) {
+	switch v := t.data.(type) {
+	case []int32:
+		out := make([]int64, len(v))
+		for i, e := range v {
+			out[i] = int64(e)
+		}
+		return out, true
+	case []int64:
+		return append([]int64(nil), v...), true
+	}
+	return nil, false
+}
+
 // AsFloat64s returns a copy of the elements of a numeric or bool tensor
 // as float64 (bools as 0 and 1; int64 and uint64 values beyond 2^53
 // rounded), and false for a string tensor.

@@ -344,17 +344,7 @@ func (f *fuser) constInts(nd *node, k int) ([]int64, bool) {
 	if err != nil {
 		return nil, false
 	}
-	switch v := t.Data().(type) {
-	case []int32:
-		out := make([]int64, len(v))
-		for i, x := range v {
-			out[i] = int64(x)
-		}
-		return out, true
-	case []int64:
-		return v, true
-	}
-	return nil, false
+	return t.IndexValues()
 }
 
 func keepDims(def *nodepb.NodeDef) bool { return def.GetAttr()["keep_dims"].GetB() }

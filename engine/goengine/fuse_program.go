@@ -281,17 +281,7 @@ func (b *progBuilder) axesOf(o operand) ([]int64, bool) {
 	if o.member >= 0 {
 		return nil, false
 	}
-	switch v := b.ins[o.input].Data().(type) {
-	case []int32:
-		out := make([]int64, len(v))
-		for i, x := range v {
-			out[i] = int64(x)
-		}
-		return out, true
-	case []int64:
-		return v, true
-	}
-	return nil, false
+	return b.ins[o.input].IndexValues()
 }
 
 // shapesAndChecks computes every member's shape and checks that the

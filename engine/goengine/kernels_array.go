@@ -37,15 +37,8 @@ func (c *Context) indexInput(i int, what string) ([]int64, error) {
 	if i >= len(c.Inputs) {
 		return nil, c.Errorf("missing input %d (%s)", i, what)
 	}
-	switch v := c.Inputs[i].Data().(type) {
-	case []int32:
-		out := make([]int64, len(v))
-		for k, e := range v {
-			out[k] = int64(e)
-		}
-		return out, nil
-	case []int64:
-		return append([]int64{}, v...), nil
+	if v, ok := c.Inputs[i].IndexValues(); ok {
+		return v, nil
 	}
 	return nil, c.Errorf("%s must be int32 or int64, got %v", what, c.Inputs[i].DType())
 }

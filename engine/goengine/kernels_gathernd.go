@@ -22,17 +22,8 @@ func init() {
 
 // indexValues returns an int32 or int64 tensor's values as int64s.
 func indexValues(t *tfops.Tensor) []int64 {
-	switch v := t.Data().(type) {
-	case []int32:
-		out := make([]int64, len(v))
-		for i, e := range v {
-			out[i] = int64(e)
-		}
-		return out
-	case []int64:
-		return v
-	}
-	return nil
+	v, _ := t.IndexValues()
+	return v
 }
 
 // resourceGatherKernel gathers rows of the variable behind input 0 with
