@@ -139,7 +139,11 @@ func fuseChainAt(last *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses m
 			}
 		}
 	}
-	return &nodepb.NodeDef{Name: last.GetName(), Op: head.op, Input: inputs, Device: last.GetDevice(), Attr: attrs}
+	fused := &nodepb.NodeDef{Name: last.GetName(), Op: head.op, Input: inputs, Device: last.GetDevice(), Attr: attrs}
+	if folded := foldConcatConv(fused, conv, byName, uses); folded != nil {
+		return folded
+	}
+	return fused
 }
 
 // fuseConvFunction returns fd with its convolution chains fused (fd itself
