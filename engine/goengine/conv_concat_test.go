@@ -335,3 +335,50 @@ func TestFoldConcatConvGuards(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkConcatConv times the U-Net fixture's two skip-connection layers
+// at 1x572x572x1 (crop + concatenation + 3x3 VALID convolution + bias +
+// ReLU), folded and not (an Identity after the concatenation blocks the
+// fold).
+func BenchmarkConcatConv(b *testing.B) {
+	for _, l := range []struct{ h, crop, c, o int }{{280, 272, 32, 32}, {568, 536, 16, 16}} {
+		for _, folded := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%dx%dx%d/folded=%v", l.crop, l.crop, 2*l.c, folded), func(b *testing.B) {
+				rng := rand.New(rand.NewSource(1))
+				s := tfops.NewScope()
+				out := []tfops.OutputInfo{{DType: tfops.Float, Shape: tfops.UnknownShape()}}
+				i32 := func(name string, v ...int32) tfops.Output {
+					return tfops.Const(s.WithOpName(name), tfops.MustFromSlice(v, len(v)))
+				}
+				a := tfops.Const(s.WithOpName("a"), tfops.MustFromSlice(normals32(rng, l.h*l.h*l.c), 1, l.h, l.h, l.c))
+				up := tfops.Const(s.WithOpName("b"), tfops.MustFromSlice(normals32(rng, l.crop*l.crop*l.c), 1, l.crop, l.crop, l.c))
+				off := int32(l.h-l.crop) / 2
+				crop := s.AddOp(tfops.OpSpec{Type: "StridedSlice", Name: "crop", Outputs: out,
+					Inputs: []any{a, i32("begin", 0, off, off, 0), i32("end", 0, off+int32(l.crop), off+int32(l.crop), 0), i32("strides", 1, 1, 1, 1)},
+					Attrs:  map[string]any{"T": tfops.Float, "Index": tfops.Int32, "begin_mask": 9, "end_mask": 9}}).Output(0)
+				cc := s.AddOp(tfops.OpSpec{Type: "ConcatV2", Name: "concat", Outputs: out,
+					Inputs: []any{crop, up, tfops.Const(s.WithOpName("axis"), tfops.MustFromSlice([]int32{-1}, []int{}...))},
+					Attrs:  map[string]any{"T": tfops.Float, "N": 2, "Tidx": tfops.Int32}}).Output(0)
+				if !folded {
+					cc = tfops.Identity(s.WithOpName("block"), cc)
+				}
+				f := tfops.Const(s.WithOpName("f"), tfops.MustFromSlice(normals32(rng, 9*2*l.c*l.o), 3, 3, 2*l.c, l.o))
+				conv := s.AddOp(tfops.OpSpec{Type: "Conv2D", Name: "conv", Inputs: []any{cc, f}, Outputs: out,
+					Attrs: map[string]any{"T": tfops.Float, "strides": []int{1, 1, 1, 1}, "padding": "VALID"}})
+				ba := s.AddOp(tfops.OpSpec{Type: "BiasAdd", Name: "bias", Outputs: out,
+					Inputs: []any{conv.Output(0), tfops.Const(s.WithOpName("bv"), tfops.MustFromSlice(normals32(rng, l.o), l.o))}, Attrs: map[string]any{"T": tfops.Float}})
+				s.AddOp(tfops.OpSpec{Type: "Relu", Name: "act", Inputs: []any{ba.Output(0)}, Outputs: out, Attrs: map[string]any{"T": tfops.Float}})
+				gd, err := s.Finalize()
+				require.NoError(b, err)
+				sess, err := Engine{}.NewSession(gd, engine.SessionOptions{})
+				require.NoError(b, err)
+				defer sess.Close()
+				for b.Loop() {
+					if _, err := sess.Run(context.Background(), nil, []string{"act"}, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
