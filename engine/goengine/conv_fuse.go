@@ -27,7 +27,9 @@ import (
 // prunes them, yet a caller that fetches one still gets it. A chain is
 // fused only when the Conv2D and the BiasAdd have no other use (data or
 // control, including the extra references given: function rets), both are
-// NHWC, and the dtype is float32 or float64.
+// NHWC, and the dtype is float32 or float64. A float32 Conv2D chain whose
+// input is a cropped concatenation becomes a _FusedConcatConv2D instead
+// (conv_concat.go: the crop and the concatenation are read in place).
 
 // convFusedHeads maps the convolutions that start a chain to their fused
 // op and their number of data inputs.
