@@ -27,7 +27,9 @@ import (
 // prunes them, yet a caller that fetches one still gets it. A chain is
 // fused only when the Conv2D and the BiasAdd have no other use (data or
 // control, including the extra references given: function rets), both are
-// NHWC, and the dtype is float32 or float64.
+// NHWC, and the dtype is float32 or float64. A float32 Conv2D chain whose
+// input is a cropped concatenation becomes a _FusedConcatConv2D instead
+// (conv_concat.go: the crop and the concatenation are read in place).
 
 // convFusedHeads maps the convolutions that start a chain to their fused
 // op and their number of data inputs.
@@ -139,7 +141,11 @@ func fuseChainAt(last *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses m
 			}
 		}
 	}
-	return &nodepb.NodeDef{Name: last.GetName(), Op: head.op, Input: inputs, Device: last.GetDevice(), Attr: attrs}
+	fused := &nodepb.NodeDef{Name: last.GetName(), Op: head.op, Input: inputs, Device: last.GetDevice(), Attr: attrs}
+	if folded := foldConcatConv(fused, conv, byName, uses); folded != nil {
+		return folded
+	}
+	return fused
 }
 
 // fuseConvFunction returns fd with its convolution chains fused (fd itself

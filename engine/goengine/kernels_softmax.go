@@ -18,8 +18,9 @@ func init() {
 
 // softmaxKernel computes, per row of the last axis, with m = max(x):
 // softmax = exp(x - m) / Σ exp(x - m) and log_softmax = (x - m) - log Σ
-// exp(x - m), as TensorFlow's SoftmaxEigenImpl does, but in float64 for
-// float32 inputs (rounded once).
+// exp(x - m), as TensorFlow's SoftmaxEigenImpl does: float32 Softmax in
+// float32 as TensorFlow computes it (softmaxRows32), LogSoftmax in float64
+// for float32 inputs (rounded once).
 func softmaxKernel(isLog bool) Kernel {
 	return func(c *Context) ([]*tfops.Tensor, error) {
 		if err := c.CheckInputs(1); err != nil {
@@ -45,6 +46,10 @@ func softmaxKernel(isLog bool) Kernel {
 		n := x.Shape()[x.Rank()-1]
 		switch xs := x.Data().(type) {
 		case []float32:
+			if !isLog {
+				softmaxRows32(c, xs, out.Float32s(), n)
+				break
+			}
 			softmaxRows(c, xs, out.Float32s(), n, isLog)
 		case []float64:
 			softmaxRows(c, xs, out.Float64s(), n, isLog)
@@ -95,6 +100,51 @@ func softmaxRows[T float](c *Context, xs, o []T, n int, isLog bool) {
 			}
 			for i := range y {
 				y[i] = fromF64[T](e[i] / sum)
+			}
+		}
+	})
+}
+
+// softmaxRows32 computes float32 Softmax rows of n as TensorFlow's
+// SoftmaxEigenImpl does (tensorflow/core/kernels/softmax_op_functor.h):
+// with m = max(x), e = exp(x - m) and y = e · (1 / Σ e), each step a
+// float32 operation, the exps by the vector exp kernel (exp32), a block of
+// rows at a time. The row sum is taken in float64 and rounded once (for
+// two classes, the U-Net's, that is the float32 sum e₀ + e₁ itself).
+func softmaxRows32(c *Context, xs, o []float32, n int) {
+	if n == 0 {
+		return
+	}
+	rows := len(xs) / n
+	block := max(1, 1024/n) // rows per exp call
+	c.parallel(rows, max(block, grainHeavy/n), func(lo, hi int) {
+		k := kernels()
+		for r0 := lo; r0 < hi; r0 += block {
+			r1 := min(hi, r0+block)
+			x, y := xs[r0*n:r1*n], o[r0*n:r1*n]
+			for r := 0; r < r1-r0; r++ {
+				row, d := x[r*n:(r+1)*n], y[r*n:(r+1)*n]
+				m := row[0]
+				for _, v := range row[1:] {
+					if v > m || v != v && m == m { // NaN propagates
+						m = v
+					}
+				}
+				for i, v := range row {
+					d[i] = v - m
+				}
+			}
+			k.exp(y, y)
+			for r := 0; r < r1-r0; r++ {
+				d := y[r*n : (r+1)*n]
+				sum := 0.0
+				for _, v := range d {
+					sum += float64(v)
+				}
+				inv := 1 / float32(sum)
+				for i := range d {
+					d[i] *= inv
+				}
 			}
 		}
 	})

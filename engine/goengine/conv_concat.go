@@ -1,0 +1,404 @@
+package goengine
+
+import (
+	"slices"
+
+	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
+	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
+	typespb "github.com/wamuir/graft/tensorflow/core/framework/types_go_proto"
+
+	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
+	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// Concatenation folded into a convolution: the U-Net's skip connection,
+//
+//	ConcatV2([crop(a), b], axis=-1) → Conv2D(VALID) → BiasAdd [→ activation]
+//
+// where crop is a StridedSlice or Slice of the spatial dimensions, becomes
+// one _FusedConcatConv2D node (an op internal to this engine) that reads
+// every part of the concatenation where it lies: since the convolution
+// sums over input channels,
+//
+//	Conv2D(concat([a₀, a₁, …]), W) = Σᵢ Conv2D(aᵢ, W[:, :, cᵢ:cᵢ₊₁, :])
+//
+// so each part is one GEMM pass into the same output (the first storing,
+// the others adding; the bias in the last one, the activation after it),
+// and a cropped part is read in place: the GEMM's A rows start at the
+// crop's first pixel and step by the uncropped tensor's pixel and row
+// strides. Neither the crop nor the concatenation is copied.
+//
+// The float32 sums are taken in another order than the unfused
+// convolution's (all filter taps of one part, then of the next, instead of
+// every channel of one filter tap in turn), so results may differ from it
+// by float32 rounding.
+//
+// The rewrite (foldConcatConv, called by fuseConvChains on each
+// _FusedConv2D it makes) applies only when the Conv2D is float32, NHWC,
+// VALID, with unit strides and dilations, its input is a ConcatV2 on the
+// last axis (a Const -1 or 3) used only by it, and each part that is a
+// StridedSlice (unit strides as a Const, no ellipsis, new-axis or shrink
+// masks) or Slice is used only by the concatenation; any other part is
+// read as it is. Whether a slice crops only height and width is known at
+// run time: when it does not (or the shapes do not line up), the kernel
+// computes the slices, the concatenation and the convolution with their
+// own kernels, the unfused graph's bits.
+
+// foldConcatConv returns fused (a _FusedConv2D node made from conv) as a
+// _FusedConcatConv2D when conv's input is a concatenation it can fold, or
+// nil.
+func foldConcatConv(fused, conv *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses map[string]int) *nodepb.NodeDef {
+	t := typespb.DataType_DT_FLOAT
+	if conv.GetOp() != "Conv2D" || conv.GetAttr()["T"].GetType() != t || !isNHWC(conv) ||
+		string(conv.GetAttr()["padding"].GetS()) != "VALID" || !unitInts(conv.GetAttr()["strides"], true) || !unitInts(conv.GetAttr()["dilations"], false) {
+		return nil
+	}
+	cdata := dataInputs(conv)
+	concat := byName[refNode(cdata[0])]
+	if concat == nil || concat.GetOp() != "ConcatV2" || !refIsOutput0(cdata[0]) || uses[concat.GetName()] != 1 ||
+		concat.GetAttr()["T"].GetType() != t {
+		return nil
+	}
+	values := dataInputs(concat)
+	if len(values) < 3 {
+		return nil
+	}
+	axis, values := values[len(values)-1], values[:len(values)-1]
+	if a, ok := constInts(byName[refNode(axis)]); !ok || len(a) != 1 || (a[0] != -1 && a[0] != 3) {
+		return nil
+	}
+	var inputs, controls []string
+	var ops [][]byte
+	var beginMasks, endMasks []int64
+	for _, v := range values {
+		n, ins := concatPart(v, byName, uses)
+		if n == nil {
+			ops, beginMasks, endMasks = append(ops, nil), append(beginMasks, 0), append(endMasks, 0)
+		} else {
+			ops = append(ops, []byte(n.GetOp()))
+			beginMasks = append(beginMasks, n.GetAttr()["begin_mask"].GetI())
+			endMasks = append(endMasks, n.GetAttr()["end_mask"].GetI())
+			controls = append(controls, controlInputs(n)...)
+		}
+		inputs = append(inputs, ins...)
+	}
+	controls = append(controls, controlInputs(concat)...)
+	fdata := dataInputs(fused)
+	inputs = append(inputs, fdata[1], fdata[2])
+	seen := map[string]bool{}
+	for _, in := range append(controlInputs(fused), controls...) {
+		if !seen[in] {
+			seen[in] = true
+			inputs = append(inputs, in)
+		}
+	}
+	attrs := make(map[string]*attrpb.AttrValue, len(fused.GetAttr())+3)
+	for k, v := range fused.GetAttr() {
+		attrs[k] = v
+	}
+	attrs["part_ops"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{S: ops}}}
+	attrs["part_begin_mask"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{I: beginMasks}}}
+	attrs["part_end_mask"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{I: endMasks}}}
+	return &nodepb.NodeDef{Name: fused.GetName(), Op: "_FusedConcatConv2D", Input: inputs, Device: fused.GetDevice(), Attr: attrs}
+}
+
+// concatPart returns how the fused node computes the concatenated value
+// v: the slice node (StridedSlice or Slice) it is and the slice's data
+// inputs, or nil and v itself.
+func concatPart(v string, byName map[string]*nodepb.NodeDef, uses map[string]int) (*nodepb.NodeDef, []string) {
+	n := byName[refNode(v)]
+	var plain *nodepb.NodeDef
+	if n == nil || !refIsOutput0(v) || uses[n.GetName()] != 1 || n.GetAttr()["T"].GetType() != typespb.DataType_DT_FLOAT {
+		return plain, []string{v}
+	}
+	ins := dataInputs(n)
+	switch {
+	case n.GetOp() == "Slice" && len(ins) == 3:
+	case n.GetOp() == "StridedSlice" && len(ins) == 4:
+		a := n.GetAttr()
+		if a["ellipsis_mask"].GetI() != 0 || a["new_axis_mask"].GetI() != 0 || a["shrink_axis_mask"].GetI() != 0 {
+			return plain, []string{v}
+		}
+		if s, ok := staticInts(ins[3], byName); !ok || len(s) != 4 || slices.ContainsFunc(s, func(x int64) bool { return x != 1 }) {
+			return plain, []string{v}
+		}
+	default:
+		return plain, []string{v}
+	}
+	return n, ins
+}
+
+// controlInputs returns n's control inputs.
+func controlInputs(n *nodepb.NodeDef) []string {
+	var out []string
+	for _, in := range n.GetInput() {
+		if len(in) > 0 && in[0] == '^' {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// unitInts reports whether a list(int) attr is four ones, or absent and
+// not required.
+func unitInts(a *attrpb.AttrValue, required bool) bool {
+	if a == nil {
+		return !required
+	}
+	v := a.GetList().GetI()
+	return len(v) == 4 && !slices.ContainsFunc(v, func(x int64) bool { return x != 1 })
+}
+
+// staticInts returns the values of an int vector known from the graph:
+// output 0 of a Const, or of a Pack (axis 0) of scalar Consts (as Keras
+// writes the strides of a slice whose bounds it computes).
+func staticInts(ref string, byName map[string]*nodepb.NodeDef) ([]int64, bool) {
+	n := byName[refNode(ref)]
+	if n == nil || !refIsOutput0(ref) {
+		return nil, false
+	}
+	if n.GetOp() != "Pack" {
+		return constInts(n)
+	}
+	ins := dataInputs(n)
+	if n.GetAttr()["axis"].GetI() != 0 || len(ins) != len(n.GetInput()) {
+		return nil, false
+	}
+	var out []int64
+	for _, in := range ins {
+		v, ok := constInts(byName[refNode(in)])
+		if !ok || len(v) != 1 || !refIsOutput0(in) || len(byName[refNode(in)].GetAttr()["value"].GetTensor().GetTensorShape().GetDim()) != 0 {
+			return nil, false
+		}
+		out = append(out, v[0])
+	}
+	return out, true
+}
+
+// constInts returns the values of an int32 or int64 Const node.
+func constInts(n *nodepb.NodeDef) ([]int64, bool) {
+	if n == nil || n.GetOp() != "Const" {
+		return nil, false
+	}
+	t, err := tfops.FromProto(n.GetAttr()["value"].GetTensor())
+	if err != nil {
+		return nil, false
+	}
+	switch t.DType() {
+	case tfops.Int32:
+		out := make([]int64, 0, t.NumElements())
+		for _, x := range t.Int32s() {
+			out = append(out, int64(x))
+		}
+		return out, true
+	case tfops.Int64:
+		return append([]int64{}, t.Int64s()...), true
+	}
+	return nil, false
+}
+
+// concatView is one part of a folded concatenation as the GEMM reads it:
+// the n·hc·wc·ch pixels of x (n × h × w × ch) starting at element off of
+// each image.
+type concatView struct {
+	x                   []float32
+	n, h, w, ch, hc, wc int
+	off                 int
+}
+
+// concatBandRows is the number of output rows fusedConcatConv2DKernel
+// computes at a time, all passes over them while they are in the cache.
+const concatBandRows = 8
+
+// fusedConcatConv2DKernel computes _FusedConcatConv2D (see foldConcatConv):
+// inputs the data inputs of each part in turn, then the filter and the
+// bias; attrs those of _FusedConv2D and, per part, part_ops (the slice op,
+// or "" for a value read as it is), part_begin_mask and part_end_mask (a
+// StridedSlice's masks).
+func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
+	ops, err := c.attrStrings("part_ops")
+	if err != nil {
+		return nil, err
+	}
+	bm, err1 := c.AttrInts("part_begin_mask")
+	em, err2 := c.AttrInts("part_end_mask")
+	if err1 != nil || err2 != nil || len(bm) != len(ops) || len(em) != len(ops) {
+		return nil, c.Errorf("attrs part_begin_mask and part_end_mask must list %d masks (one per part_ops)", len(ops))
+	}
+	parts := make([]*attrpb.NameAttrList, len(ops))
+	for i, op := range ops {
+		parts[i] = &attrpb.NameAttrList{Name: op, Attr: map[string]*attrpb.AttrValue{
+			"begin_mask": {Value: &attrpb.AttrValue_I{I: bm[i]}}, "end_mask": {Value: &attrpb.AttrValue_I{I: em[i]}}}}
+	}
+	fo, err := c.convFusedOps(len(c.Inputs))
+	if err != nil {
+		return nil, err
+	}
+	f := c.Inputs[len(c.Inputs)-2]
+	partIns := make([][]*tfops.Tensor, len(parts))
+	next := 0
+	for i, p := range parts {
+		n := map[string]int{"": 1, "Slice": 3, "StridedSlice": 4}[p.GetName()]
+		if n == 0 || next+n > len(c.Inputs)-2 {
+			return nil, c.Errorf("part %d (%q) does not match the %d inputs", i, p.GetName(), len(c.Inputs))
+		}
+		partIns[i], next = c.Inputs[next:next+n], next+n
+	}
+	if next != len(c.Inputs)-2 {
+		return nil, c.Errorf("%d parts take %d inputs, got %d", len(parts), next+2, len(c.Inputs))
+	}
+	views, ok := c.concatViews(parts, partIns, f)
+	if !ok || fo.checkBias(c, tfops.Float, f.Shape()[3]) != nil {
+		return c.concatConvUnfolded(parts, partIns, f, fo.bias)
+	}
+	v0 := views[0]
+	kh, kw, o := f.Shape()[0], f.Shape()[1], f.Shape()[3]
+	oh, ow := v0.hc-kh+1, v0.wc-kw+1
+	out, err := c.AllocUninit(tfops.Float, v0.n, oh, ow, o)
+	if err != nil {
+		return nil, err
+	}
+	if out.NumElements() == 0 {
+		return []*tfops.Tensor{out}, nil
+	}
+	// B of part i: the filter's input channels [c0, c0 + ch), packed.
+	panels := make([]*gemm.Panels, len(views))
+	fw, cin, c0 := f.Float32s(), f.Shape()[2], 0
+	for i, v := range views {
+		sub := make([]float32, kh*kw*v.ch*o)
+		for tap := 0; tap < kh*kw; tap++ {
+			copy(sub[tap*v.ch*o:(tap+1)*v.ch*o], fw[(tap*cin+c0)*o:])
+		}
+		c0 += v.ch
+		panels[i] = gemm.PackPanels(sub, kh*kw*v.ch, o, o, 1)
+	}
+	epi := fo.epilogue()
+	epi.relu = false
+	epi.apply(panels[len(panels)-1])
+	dst := out.Float32s()
+	relu := fo.act == "Relu"
+	nb := (oh + concatBandRows - 1) / concatBandRows
+	parallel.For(c.Threads(), v0.n*nb, 1, func(b0, b1 int) {
+		for bi := b0; bi < b1; bi++ {
+			img, y0 := bi/nb, bi%nb*concatBandRows
+			y1 := min(oh, y0+concatBandRows)
+			coff := (img*oh + y0) * ow * o
+			for i, v := range views {
+				job := gemm.Job{A: v.x, AOff: img*v.h*v.w*v.ch + v.off + y0*v.w*v.ch,
+					LDA: v.ch, LDT: v.w * v.ch, KH: kh, KA: kw * v.ch, M: (y1-y0-1)*v.w + ow,
+					Rows: gemm.RowMap{Width: v.w, Valid: ow, RowStride: ow * o, PixStride: o}, COff: coff}
+				gemm.Run([]gemm.Job{job}, panels[i], dst, 1, i > 0)
+			}
+			if relu {
+				band := dst[coff : coff+(y1-y0)*ow*o]
+				kernels().relu(band, band)
+			}
+		}
+	})
+	if !relu {
+		fo.finish(c, out, true)
+	}
+	return []*tfops.Tensor{out}, nil
+}
+
+// concatViews returns the parts of a folded concatenation as views of
+// their tensors, or false when one is not a float32 NHWC tensor or a crop
+// of its height and width, or the parts and the filter do not line up.
+func (c *Context) concatViews(parts []*attrpb.NameAttrList, ins [][]*tfops.Tensor, f *tfops.Tensor) ([]concatView, bool) {
+	if f.DType() != tfops.Float || f.Rank() != 4 {
+		return nil, false
+	}
+	if s, _ := c.AttrStringOr("padding", ""); s != "VALID" || !unitInts(c.Attr("strides"), true) || !unitInts(c.Attr("dilations"), false) {
+		return nil, false
+	}
+	views := make([]concatView, len(parts))
+	cin := 0
+	for i, p := range parts {
+		x := ins[i][0]
+		if x.DType() != tfops.Float || x.Rank() != 4 {
+			return nil, false
+		}
+		d := x.Shape()
+		v := concatView{x: x.Float32s(), n: d[0], h: d[1], w: d[2], ch: d[3], hc: d[1], wc: d[2]}
+		begin, size := []int{0, 0, 0, 0}, d
+		switch p.GetName() {
+		case "StridedSlice":
+			sub := c.sub(p, ins[i])
+			sizes, sv, dims, err := sub.stridedSliceView(d)
+			if err != nil || !slices.Equal(sizes, dims) || !slices.Equal(sv.strides, rowMajorStrides(d)) {
+				return nil, false
+			}
+			size = sizes
+			begin = []int{0, sv.off / (d[2] * d[3]) % d[1], sv.off / d[3] % d[2], sv.off % d[3]}
+		case "Slice":
+			sub := c.sub(p, ins[i])
+			b, err1 := sub.vectorIndexInput(1, "begin")
+			s, err2 := sub.vectorIndexInput(2, "size")
+			if err1 != nil || err2 != nil || len(b) != 4 || len(s) != 4 {
+				return nil, false
+			}
+			size = make([]int, 4)
+			for k := range 4 {
+				if s[k] == -1 {
+					s[k] = int64(d[k]) - b[k]
+				}
+				if b[k] < 0 || s[k] < 0 || b[k]+s[k] > int64(d[k]) {
+					return nil, false
+				}
+				begin[k], size[k] = int(b[k]), int(s[k])
+			}
+		}
+		if size[0] != d[0] || size[3] != d[3] || begin[0] != 0 || begin[3] != 0 {
+			return nil, false
+		}
+		v.hc, v.wc, v.off = size[1], size[2], (begin[1]*d[2]+begin[2])*d[3]
+		if v.n*v.hc*v.wc*v.ch == 0 {
+			return nil, false
+		}
+		if i > 0 && (v.n != views[0].n || v.hc != views[0].hc || v.wc != views[0].wc) {
+			return nil, false
+		}
+		views[i], cin = v, cin+v.ch
+	}
+	fs := f.Shape()
+	if fs[2] != cin || fs[0] > views[0].hc || fs[1] > views[0].wc || fs[3] == 0 {
+		return nil, false
+	}
+	return views, true
+}
+
+// sub returns a context for running part p's op on ins.
+func (c *Context) sub(p *attrpb.NameAttrList, ins []*tfops.Tensor) *Context {
+	s := *c
+	s.Node = &nodepb.NodeDef{Name: c.Node.GetName(), Op: p.GetName(), Attr: p.GetAttr()}
+	s.Inputs = ins
+	return &s
+}
+
+// concatConvUnfolded computes a _FusedConcatConv2D as the graph it
+// replaces: each slice, the concatenation, then the fused convolution,
+// with their kernels.
+func (c *Context) concatConvUnfolded(parts []*attrpb.NameAttrList, ins [][]*tfops.Tensor, f, bias *tfops.Tensor) ([]*tfops.Tensor, error) {
+	values := make([]*tfops.Tensor, 0, len(parts)+1)
+	for i, p := range parts {
+		if p.GetName() == "" {
+			values = append(values, ins[i][0])
+			continue
+		}
+		d, _ := LookupOp(p.GetName())
+		out, err := d.Kernel(c.sub(p, ins[i]))
+		if err != nil {
+			return nil, err
+		}
+		values = append(values, out[0])
+	}
+	values = append(values, tfops.MustFromSlice([]int32{3}, []int{}...))
+	cc, err := concatKernel(c.sub(&attrpb.NameAttrList{Name: "ConcatV2"}, values))
+	if err != nil {
+		return nil, err
+	}
+	conv := *c
+	conv.Inputs = []*tfops.Tensor{cc[0], f, bias}
+	return fusedConv2DKernel(&conv)
+}

@@ -1,0 +1,77 @@
+package goengine
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// TestSoftmaxFloat32 checks float32 Softmax against a float64 loop of
+// TensorFlow's formula, exp(d) / Σ exp(d) with d = x - m rounded to
+// float32 (TensorFlow subtracts in float32; that rounding alone moves
+// exp(d) by up to |d|·2⁻²⁴), within the other float32 steps' rounding
+// (exp32 within 1.1 ulp, the sum, the reciprocal and the product),
+// on the vector kernels and the pure-Go ones, which must agree bit for
+// bit; rows of every length around the block size, with -Inf, +Inf and
+// NaN rows.
+func TestSoftmaxFloat32(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for _, n := range []int{1, 2, 3, 16, 37, 1023, 1025} {
+		rows := max(3, 3000/n)
+		v := normals32(rng, rows*n)
+		for i := range v {
+			v[i] *= 8
+		}
+		inf, nan := float32(math.Inf(1)), float32(math.NaN())
+		v[0] = float32(math.Inf(-1)) // a row with -Inf
+		if n > 1 {
+			v[n+1] = inf // a row with +Inf: NaN where x is Inf too (Inf - Inf), else 0
+			v[2*n+n-1] = nan
+		}
+		var got [2][]float32
+		for g, generic := range []bool{false, true} {
+			t.Run(fmt.Sprintf("n=%d/generic=%v", n, generic), func(t *testing.T) {
+				if generic {
+					defer useGenericKernels()()
+				}
+				s := tfops.NewScope()
+				tfops.Softmax(s.WithOpName("y"), tfops.Const(s.WithOpName("x"), tfops.MustFromSlice(append([]float32{}, v...), rows, n)))
+				gd, err := s.Finalize()
+				require.NoError(t, err)
+				got[g] = runGraph(t, gd, "y")[0].Float32s()
+			})
+		}
+		for i := range got[0] {
+			if math.Float32bits(got[0][i]) != math.Float32bits(got[1][i]) {
+				t.Fatalf("n=%d element %d: vector kernels %v, pure Go %v", n, i, got[0][i], got[1][i])
+			}
+		}
+		for r := 0; r < rows; r++ {
+			x, y := v[r*n:(r+1)*n], got[0][r*n:(r+1)*n]
+			m := math.Inf(-1)
+			for _, e := range x {
+				m = math.Max(m, float64(e))
+			}
+			d := func(e float32) float64 { return float64(e - float32(m)) }
+			sum := 0.0
+			for _, e := range x {
+				sum += math.Exp(d(e))
+			}
+			for i, e := range x {
+				want := math.Exp(d(e)) / sum
+				if math.IsNaN(want) {
+					require.True(t, math.IsNaN(float64(y[i])), "n=%d row %d element %d: %v, want NaN", n, r, i, y[i])
+					continue
+				}
+				if d := math.Abs(float64(y[i]) - want); d > 8*0x1p-24*want+1e-45 {
+					t.Fatalf("n=%d row %d element %d: %v, want %v (%.2g ulp)", n, r, i, y[i], want, d/(0x1p-24*want))
+				}
+			}
+		}
+	}
+}
