@@ -9,6 +9,7 @@ import (
 
 	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
 	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -292,7 +293,7 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 			}
 			if relu {
 				band := dst[coff : coff+(y1-y0)*ow*o]
-				kernels().relu(band, band)
+				vec.Current().Relu(band, band)
 			}
 		}
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tfseg/tfseg/engine"
 	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -256,7 +257,7 @@ func TestFoldConcatConv(t *testing.T) {
 				t.Run(fmt.Sprintf("kernel=%s/generic=%v/%+v", mk, generic, tc), func(t *testing.T) {
 					defer gemm.Use(mk)()
 					if generic {
-						defer useGenericKernels()()
+						defer vec.UseGeneric()()
 					}
 					nodes := checkConcatConv(t, tc, "_FusedConcatConv2D")
 					last := nodes[slices.IndexFunc(nodes, func(n *nodepb.NodeDef) bool { return n.GetOp() == "_FusedConcatConv2D" })]

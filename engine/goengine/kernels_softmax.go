@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -118,7 +119,7 @@ func softmaxRows32(c *Context, xs, o []float32, n int) {
 	rows := len(xs) / n
 	block := max(1, 1024/n) // rows per exp call
 	c.parallel(rows, max(block, grainHeavy/n), func(lo, hi int) {
-		k := kernels()
+		k := vec.Current()
 		for r0 := lo; r0 < hi; r0 += block {
 			r1 := min(hi, r0+block)
 			x, y := xs[r0*n:r1*n], o[r0*n:r1*n]
@@ -134,7 +135,7 @@ func softmaxRows32(c *Context, xs, o []float32, n int) {
 					d[i] = v - m
 				}
 			}
-			k.exp(y, y)
+			k.Exp(y, y)
 			for r := 0; r < r1-r0; r++ {
 				d := y[r*n : (r+1)*n]
 				sum := 0.0

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -37,7 +38,7 @@ func TestSoftmaxFloat32(t *testing.T) {
 		for g, generic := range []bool{false, true} {
 			t.Run(fmt.Sprintf("n=%d/generic=%v", n, generic), func(t *testing.T) {
 				if generic {
-					defer useGenericKernels()()
+					defer vec.UseGeneric()()
 				}
 				s := tfops.NewScope()
 				tfops.Softmax(s.WithOpName("y"), tfops.Const(s.WithOpName("x"), tfops.MustFromSlice(append([]float32{}, v...), rows, n)))
