@@ -163,6 +163,29 @@ func avx512Group(prefix string, rows, np int) {
 	for i := 0; i < rows*np; i++ {
 		emit("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
+	// Prefetch the tile's C rows (PREFETCHT0: Go's assembler has no
+	// PREFETCHW; a line no other core holds arrives exclusive), so that their misses are
+	// served during the k loop: the epilogue's stores then hit L1 and
+	// drain at once, instead of filling the store buffer while the caller
+	// prepares the next tile (which then waits for them).
+	emit("\tMOVQ pidx-8(SP), CX")
+	emit("\tMOVQ asmTile_colOff(R14), SI")
+	for q := 0; q < np; q++ {
+		r := []string{"R10", "DI"}[q]
+		emit("\tMOVQ %d(SI)(CX*8), %s", 8*q, r)
+		emit("\tSHLQ $2, %s", r)
+		emit("\tADDQ asmTile_c(R14), %s", r)
+	}
+	emit("\tMOVQ asmTile_coff(R14), SI")
+	for i := 0; i < rows; i++ {
+		emit("\tMOVQ %d(SI), CX", 8*i)
+		emit("\tTESTQ CX, CX")
+		emit("\tJS %s_pf%d", prefix, i)
+		for q := 0; q < np; q++ {
+			emit("\tPREFETCHT0 (%s)(CX*4)", []string{"R10", "DI"}[q])
+		}
+		emit("%s_pf%d:", prefix, i)
+	}
 	// Rows 8g .. 8g+7 are addressed from bases[g]; R11 is free for a
 	// base when np = 1.
 	bases := []string{"SI", "DI", "R10", "R11"}[:(rows+7)/8]
