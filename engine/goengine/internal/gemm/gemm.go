@@ -2,7 +2,7 @@
 // matrix products.
 //
 // C = A·B is computed in register tiles of MR rows by a micro-kernel:
-// AVX-512 (28×16, or 14×32 over panel pairs when k ≥ 512) or AVX2/FMA
+// AVX-512 (14×32 over panel pairs, 28×16 for a single panel) or AVX2/FMA
 // (6×16) assembly on amd64 CPUs that have them, otherwise kernelGo. B is packed once into panels of
 // NR columns ([k][NR] each, zero padded). A is read in place: row r
 // of A is the k = kh·ka elements
@@ -55,12 +55,12 @@ const NR = 16
 //	x = max(x, 0) (NaN and -0 kept)           when flags has flagRelu
 //	C[coff[i] + pb.ColOff[p] + j] = x, or += x with flagAccumulate
 //
-// skipping rows with coff[i] < 0. rows(k, np) is the tile height the
-// kernel runs with np panels of k rows (kernelGo accepts fewer rows than that). The caller
+// skipping rows with coff[i] < 0. rows(np) is the tile height the kernel
+// runs with np panels (kernelGo also accepts fewer rows). The caller
 // guarantees that every element read or written is in range.
 type micro struct {
 	name string
-	rows func(k, np int) int
+	rows func(np int) int
 	run  func(t *microTile)
 }
 
@@ -84,7 +84,7 @@ const (
 
 // goMicro is the portable micro-kernel, used where no assembly kernel runs
 // and for tiles shorter than an assembly kernel's height.
-var goMicro = micro{name: "go", rows: func(int, int) int { return 8 }, run: kernelGo}
+var goMicro = micro{name: "go", rows: func(int) int { return 8 }, run: kernelGo}
 
 // kernels lists the micro-kernels this CPU can run, fastest first; the
 // last is always goMicro.
@@ -276,7 +276,7 @@ func Run(jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
 }
 
 func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
-	mr := mk.rows(b.K, len(b.NCols))
+	mr := mk.rows(len(b.NCols))
 	if b.Bias != nil && len(b.Bias) < len(b.NCols)*NR {
 		panic(fmt.Errorf("gemm: %d bias values for %d panels", len(b.Bias), len(b.NCols)))
 	}
@@ -430,4 +430,4 @@ type MatDims struct {
 // TileRows is the largest tile height of the active micro-kernel: a job of
 // fewer rows may run the portable Go kernel, whose float32 sums may round
 // differently from the assembly's.
-func TileRows() int { return active.Load().rows(0, 1) }
+func TileRows() int { return active.Load().rows(1) }

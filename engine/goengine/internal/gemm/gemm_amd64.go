@@ -57,22 +57,23 @@ func archKernels() []micro {
 	var ks []micro
 	if cpu.X86.HasAVX512F {
 		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512},
-			micro{name: "avx512x28", rows: func(int, int) int { return 28 }, run: runAVX512})
+			micro{name: "avx512x28", rows: func(int) int { return 28 }, run: runAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, micro{name: "avx2", rows: func(int, int) int { return 6 }, run: runAVX2})
+		ks = append(ks, micro{name: "avx2", rows: func(int) int { return 6 }, run: runAVX2})
 	}
 	return ks
 }
 
-// avx512Rows is the tile height of the "avx512" kernel for k rows of B
-// and np panels: 14 (14×32 tiles over panel pairs, one A load per two
-// FMAs instead of one per FMA, and half as many A rows in L1, whose
-// rows of 2-4 KiB conflict in L1 sets) when there are several panels and
-// k ≥ 512; else 28 (28×16 tiles, which measured faster at small k:
-// 16→32 channels, k = 144, 180 against 150 GFLOP/s on one thread).
-func avx512Rows(k, np int) int {
-	if np >= 2 && k >= 512 {
+// avx512Rows is the tile height of the "avx512" kernel for np panels: 14
+// (14×32 tiles over panel pairs: one A load per two FMAs instead of one
+// per FMA, and half as many A rows in L1, where rows 2-4 KiB apart
+// conflict in its sets) when there are several panels, else 28 (28×16).
+// Measured on the U-Net's shapes (BenchmarkGEMMConvLayersAlternating, 1
+// thread): 14×32 against 28×16 tiles 230 vs 216 GFLOP/s at 16→32
+// channels (k = 144), 238 vs 220 at 32→32, 220 vs 154 at 512→512.
+func avx512Rows(np int) int {
+	if np >= 2 {
 		return 14
 	}
 	return 28

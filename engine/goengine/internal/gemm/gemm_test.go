@@ -99,10 +99,10 @@ func TestGEMMMicroKernels(t *testing.T) {
 				if ka == 0 {
 					ka = 1
 				}
-				if rng.Intn(3) == 0 { // k ≥ 512: the avx512 kernel's 14×32 tiles
+				if rng.Intn(3) == 0 { // k ≥ 512, as the large convolutions have
 					kh, ka = 3, 171+rng.Intn(40)
 				}
-				mr := mk.rows(kh*ka, np)
+				mr := mk.rows(np)
 				if mk.name == "go" {
 					mr = 1 + rng.Intn(mr)
 				}
@@ -147,7 +147,7 @@ func TestGEMMJobs(t *testing.T) {
 		t.Run(mk.name, func(t *testing.T) {
 			for it := 0; it < 60; it++ {
 				kh, ka := 1+rng.Intn(3), rng.Intn(30)
-				if rng.Intn(4) == 0 { // k ≥ 512: the avx512 kernel's 14×32 tiles
+				if rng.Intn(4) == 0 { // k ≥ 512, as the large convolutions have
 					kh, ka = 3, 171+rng.Intn(40)
 				}
 				k := kh * ka
@@ -161,7 +161,7 @@ func TestGEMMJobs(t *testing.T) {
 				var a []float32
 				aLen := 0
 				for jn := rng.Intn(3) + 1; jn > 0; jn-- {
-					m := rng.Intn(3 * mk.rows(k, npanel))
+					m := rng.Intn(3 * mk.rows(npanel))
 					rows := DenseRows(m, width)
 					if rng.Intn(2) == 0 {
 						w := 1 + rng.Intn(10)
@@ -247,7 +247,7 @@ func BenchmarkGEMMMicroKernel(b *testing.B) {
 		b.Run("kernel="+mk.name, func(b *testing.B) {
 			const kh, ka = 3, 192
 			lda := 64
-			mr := mk.rows(kh*ka, 1)
+			mr := mk.rows(1)
 			a := randFloats(rng, (mr-1)*lda+2*256*64+ka)
 			pb := PackPanels(randFloats(rng, kh*ka*NR), kh*ka, NR, NR, 1)
 			c := make([]float32, mr*NR)
@@ -283,7 +283,7 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	for _, s := range []convShape{{"64to48@40", 40, 40, 3, 64, 48, false}, {"T512to32@12", 12, 12, 2, 512, 32, true}} {
 		j, pb, _, _ := s.job(rng)
-		require.Equal(t, 14, wide.rows(pb.K, len(pb.NCols)), s.name)
+		require.Equal(t, 14, wide.rows(len(pb.NCols)), s.name)
 		pb.Bias, pb.Relu = randFloats(rng, len(pb.NCols)*NR), true
 		_, _, out, _ := s.job(rng)
 		c1, c2 := randFloats(rng, len(out)), make([]float32, len(out))
