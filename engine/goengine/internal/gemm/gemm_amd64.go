@@ -29,6 +29,7 @@ type asmTile struct {
 	npanel   int
 	flags    int
 	bias     *float32
+	ready    bool // the fields after a, lda, ldt, kh and ka are set
 }
 
 // sgemmAVX512x28 runs 28×16 AVX-512F register tiles over t's panels one by
@@ -83,21 +84,24 @@ func avx512Rows(np int) int {
 // tiles panel by panel, as the "avx512x28" kernel always does, else 14×32
 // tiles); the caller has checked the bounds.
 func runAVX512(t *microTile) {
-	pb := t.pb
 	// The block lives in t and is written field by field, 8 bytes at a
 	// time, as the kernel reads it: a local literal is zeroed and copied
 	// 16 bytes at a time, and the kernel's 8-byte loads from those wider
 	// stores miss store forwarding and wait behind the previous tile's C
 	// stores (this cost the 1→16 channel layer a third of its speed).
+	// What stays the same for all of t's tiles is written once.
 	at := &t.arch
-	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
-	at.b, at.bstride = &pb.Data[0], pb.K*NR*4
-	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
-	at.colOff, at.ncols, at.npanel, at.flags = &pb.ColOff[0], &pb.NCols[0], len(pb.NCols), t.flags
-	at.bias = nil
-	if pb.Bias != nil {
-		at.bias = &pb.Bias[0]
+	if !at.ready {
+		pb := t.pb
+		at.b, at.bstride = &pb.Data[0], pb.K*NR*4
+		at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
+		at.colOff, at.ncols, at.npanel, at.flags = &pb.ColOff[0], &pb.NCols[0], len(pb.NCols), t.flags
+		if pb.Bias != nil {
+			at.bias = &pb.Bias[0]
+		}
+		at.ready = true
 	}
+	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
 	if t.mr == 28 {
 		sgemmAVX512x28(at)
 	} else {
