@@ -1,9 +1,9 @@
 // Package gemm is the Go engine's float32 GEMM, for convolutions and
 // matrix products.
 //
-// C = A·B is computed in register tiles of MR rows × 16 columns by a
-// micro-kernel: AVX-512 (28×16) or AVX2/FMA (6×16) assembly on amd64 CPUs
-// that have them, otherwise kernelGo. B is packed once into panels of
+// C = A·B is computed in register tiles of MR rows by a micro-kernel:
+// AVX-512 (14×32 over panel pairs, 28×16 for a single panel) or AVX2/FMA
+// (6×16) assembly on amd64 CPUs that have them, otherwise kernelGo. B is packed once into panels of
 // NR columns ([k][NR] each, zero padded). A is read in place: row r
 // of A is the k = kh·ka elements
 //
@@ -47,19 +47,20 @@ import (
 // NR is the column count of a packed B panel and of every micro-kernel.
 const NR = 16
 
-// micro is one micro-kernel. run computes one tile: for i < t.mr (the
-// kernel's tile height; kernelGo also accepts fewer) and j < t.ncols,
+// micro is one micro-kernel. run computes one tile against every panel
+// p of t.pb: for i < t.mr and j < ncols = pb.NCols[p],
 //
-//	x = Σ_{t<kh} Σ_{p<ka} a[t·ldt + i·lda + p] · b[(t·ka+p)·NR + j]  (float32, in this order)
-//	x = x + bias[j]                           when bias is set
+//	x = Σ_{t<kh} Σ_{p<ka} a[t·ldt + i·lda + p] · B_p[(t·ka+p)·NR + j]  (float32, in this order)
+//	x = x + pb.Bias[p·NR + j]                 when pb.Bias is set
 //	x = max(x, 0) (NaN and -0 kept)           when flags has flagRelu
-//	C[coff[i] + j] = x, or += x with flagAccumulate
+//	C[coff[i] + pb.ColOff[p] + j] = x, or += x with flagAccumulate
 //
-// skipping rows with coff[i] < 0. The caller guarantees that every element
-// read or written is in range.
+// skipping rows with coff[i] < 0. rows(np) is the tile height the kernel
+// runs with np panels (kernelGo also accepts fewer rows). The caller
+// guarantees that every element read or written is in range.
 type micro struct {
 	name string
-	mr   int
+	rows func(np int) int
 	run  func(t *microTile)
 }
 
@@ -68,10 +69,11 @@ type microTile struct {
 	mr               int
 	a                []float32
 	lda, ldt, kh, ka int
-	b, c             []float32
+	pb               *Panels
+	c                []float32
 	coff             []int
-	ncols, flags     int
-	bias             []float32 // nil or NR values
+	flags            int
+	arch             archTile // the assembly kernels' arguments
 }
 
 // Micro-kernel flags.
@@ -82,7 +84,7 @@ const (
 
 // goMicro is the portable micro-kernel, used where no assembly kernel runs
 // and for tiles shorter than an assembly kernel's height.
-var goMicro = micro{name: "go", mr: 8, run: kernelGo}
+var goMicro = micro{name: "go", rows: func(int) int { return 8 }, run: kernelGo}
 
 // kernels lists the micro-kernels this CPU can run, fastest first; the
 // last is always goMicro.
@@ -94,11 +96,22 @@ var active atomic.Pointer[micro]
 
 func init() { active.Store(&kernels[0]) }
 
-// kernelGo is the reference loop of micro in Go, two rows by four
-// columns at a time.
+// kernelGo is the reference loop of micro in Go, panel by panel.
 func kernelGo(t *microTile) {
-	mr, a, lda, ldt, kh, ka, ncols := t.mr, t.a, t.lda, t.ldt, t.kh, t.ka, t.ncols
-	b := t.b[:kh*ka*NR]
+	for p := range t.pb.NCols {
+		var bias []float32
+		if t.pb.Bias != nil {
+			bias = t.pb.Bias[p*NR : (p+1)*NR]
+		}
+		panelGo(t, t.pb.Panel(p), t.c[t.pb.ColOff[p]:], t.pb.NCols[p], bias)
+	}
+}
+
+// panelGo computes t's tile against one panel b, storing at c, two rows by
+// four columns at a time.
+func panelGo(t *microTile, b, c []float32, ncols int, bias []float32) {
+	mr, a, lda, ldt, kh, ka := t.mr, t.a, t.lda, t.ldt, t.kh, t.ka
+	b = b[:kh*ka*NR]
 	var tile [2][NR]float32
 	for i0 := 0; i0 < mr; i0 += 2 {
 		rows := min(2, mr-i0)
@@ -133,9 +146,9 @@ func kernelGo(t *microTile) {
 				continue
 			}
 			x := tile[h][:ncols]
-			if t.bias != nil {
+			if bias != nil {
 				for j := range x {
-					x[j] += t.bias[j]
+					x[j] += bias[j]
 				}
 			}
 			if t.flags&flagRelu != 0 {
@@ -145,7 +158,7 @@ func kernelGo(t *microTile) {
 					}
 				}
 			}
-			dst := t.c[o : o+ncols]
+			dst := c[o : o+ncols]
 			if t.flags&flagAccumulate != 0 {
 				for j := range dst {
 					dst[j] += x[j]
@@ -263,7 +276,13 @@ func Run(jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
 }
 
 func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
-	mr := mk.mr
+	mr := mk.rows(len(b.NCols))
+	if b.Bias != nil && len(b.Bias) < len(b.NCols)*NR {
+		panic(fmt.Errorf("gemm: %d bias values for %d panels", len(b.Bias), len(b.NCols)))
+	}
+	if len(b.ColOff) != len(b.NCols) || len(b.Data) < len(b.NCols)*b.K*NR {
+		panic(fmt.Errorf("gemm: %d panels of %d rows in %d floats, %d column offsets", len(b.NCols), b.K, len(b.Data), len(b.ColOff)))
+	}
 	colEnd := 0
 	for p, n := range b.NCols {
 		if b.ColOff[p] < 0 || n < 0 || n > NR {
@@ -286,7 +305,7 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 	parallel.For(threads, tiles, grain, func(t0, t1 int) {
 		coff := make([]int, mr)
 		var packed []float32
-		tile := &microTile{}
+		tile := &microTile{pb: b, c: c}
 		if accumulate {
 			tile.flags |= flagAccumulate
 		}
@@ -301,6 +320,9 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 			j := &jobs[i]
 			r0 := (t - start[i]) * mr
 			rows, skip, kern := mr, 0, mk
+			if b.K == 0 {
+				kern = goMicro
+			}
 			if j.M < mr {
 				rows, kern = j.M, goMicro
 			} else if r0+mr > j.M {
@@ -358,7 +380,7 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 			tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
 			switch {
 			case b.K == 0:
-				kern, tile.a = goMicro, nil
+				tile.a = nil
 			case j.Pack != nil:
 				if packed == nil {
 					packed = make([]float32, mr*b.K)
@@ -369,13 +391,7 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 			default:
 				tile.a = j.A[j.AOff+r0*j.LDA:]
 			}
-			for p := range b.NCols {
-				tile.b, tile.c, tile.ncols = b.Panel(p), c[b.ColOff[p]:], b.NCols[p]
-				if b.Bias != nil {
-					tile.bias = b.Bias[p*NR : (p+1)*NR]
-				}
-				kern.run(tile)
-			}
+			kern.run(tile)
 		}
 	})
 }
@@ -411,7 +427,7 @@ type MatDims struct {
 	ARS, ACS, BRS, BCS int
 }
 
-// TileRows is the tile height of the active micro-kernel: a job of fewer
-// rows runs the portable Go kernel, whose float32 sums may round
+// TileRows is the largest tile height of the active micro-kernel: a job of
+// fewer rows may run the portable Go kernel, whose float32 sums may round
 // differently from the assembly's.
-func TileRows() int { return active.Load().mr }
+func TileRows() int { return active.Load().rows(1) }

@@ -3,23 +3,32 @@
 // gemm_gen.go writes gemm_amd64.s, the float32 GEMM micro-kernels for amd64
 // (Go/Plan 9 assembly). Run it with `go generate` in engine/goengine/internal/gemm.
 //
-// Both kernels compute one register tile of
+// The kernels compute, for each packed panel P of 16 columns,
 //
-//	C[i, j] (+)= act(Σ_{t<kh} Σ_{p<ka} A[t·ldt + i·lda + p] · B[(t·ka + p)·16 + j] + bias[j])
+//	C[i, j] (+)= act(Σ_{t<kh} Σ_{p<ka} A[t·ldt + i·lda + p] · P[(t·ka + p)·16 + j] + bias[j])
 //
 // for rows i < MR and columns j < ncols ≤ 16, where A is read in place with
-// row stride lda and block stride ldt (elements), and B is one packed panel
-// of 16 columns. Row i goes to C[coff[i] + j], or nowhere when coff[i] < 0.
-// bias may be nil (no bias); flags bit 0 adds to C instead of storing, bit
-// 1 makes act ReLU (max(x, 0), NaN and -0 kept), else act is the identity.
-// See kernelGo in gemm.go for the reference loop.
+// row stride lda and block stride ldt (elements). Row i goes to C[coff[i] +
+// colOff + j], or nowhere when coff[i] < 0. bias may be nil (no bias);
+// flags bit 0 adds to C instead of storing, bit 1 makes act ReLU (max(x,
+// 0), NaN and -0 kept), else act is the identity. Each C element is one
+// chain of FMAs in t then p order, whatever the tile shape, so all the
+// AVX-512 tiles give the same bits. See kernelGo in gemm.go for the
+// reference loop.
 //
-//   - sgemmAVX512: MR = 28 rows × 16 columns, 28 zmm accumulators, each
-//     VFMADD231PS takes its A element as an embedded {1to16} broadcast.
-//   - sgemmAVX2: MR = 6 rows × 16 columns (two ymm per row), 12 ymm
-//     accumulators, VBROADCASTSS + VFMADD231PS.
+//   - sgemmAVX512x28(t *asmTile): every panel of t in turn, MR = 28 rows ×
+//     16 columns, 28 zmm accumulators, each VFMADD231PS takes its A
+//     element as an embedded {1to16} broadcast (one load per FMA).
+//   - sgemmAVX512x14(t *asmTile): panel pairs, MR = 14 rows × 32 columns,
+//     28 zmm accumulators, each A element broadcast once (VBROADCASTSS) for
+//     two FMAs; a 14×16 tile for an odd last panel.
+//   - sgemmAVX2: one panel, MR = 6 rows × 16 columns (two ymm per row), 12
+//     ymm accumulators, VBROADCASTSS + VFMADD231PS.
 //
-// Both unroll the p loop by 4 and address the A rows as base + {0, 1, 2, 3,
+// The AVX-512 kernels read their arguments from an asmTile (gemm_amd64.go;
+// field offsets from go_asm.h) and loop over the panels themselves, so one
+// call computes a whole row tile of C. All unroll the p loop by 4 (the
+// loop aligned to 64 bytes) and address the A rows as base + {0, 1, 2, 3,
 // 4, 5, 6, 7}·lda with lda, 3·lda, 5·lda and 7·lda in index registers.
 package main
 
@@ -52,7 +61,7 @@ func rowAddr(disp int, base string, i int) string {
 	return fmt.Sprintf("%s(%s)%s", d, base, idx)
 }
 
-// prologue loads the arguments shared by both kernels: BX = a, R8/R9/R12/R13
+// prologue loads sgemmAVX2's arguments: BX = a, R8/R9/R12/R13
 // = 1/3/5/7 × lda in bytes, DX = b, AX = kh.
 func prologue() {
 	emit("\tMOVQ a+0(FP), BX")
@@ -67,12 +76,13 @@ func prologue() {
 
 // kloop emits the loop over t < kh and p < ka; step(u) emits one p step
 // reading A at displacement 4u and B at 64u; bump advances the A bases.
-func kloop(prefix string, setBases func(), step func(u int), bases []string) {
+func kloop(prefix, ka, ldt string, setBases func(), step func(u int), bases []string) {
 	emit("%s_tloop:", prefix)
 	setBases()
-	emit("\tMOVQ ka+32(FP), CX")
+	emit("\tMOVQ %s, CX", ka)
 	emit("\tCMPQ CX, $4")
 	emit("\tJLT %s_rem", prefix)
+	emit("\tPCALIGN $64")
 	emit("%s_loop4:", prefix)
 	for u := 0; u < 4; u++ {
 		step(u)
@@ -96,77 +106,179 @@ func kloop(prefix string, setBases func(), step func(u int), bases []string) {
 	emit("\tDECQ CX")
 	emit("\tJNZ %s_loop1", prefix)
 	emit("%s_tnext:", prefix)
-	emit("\tMOVQ ldt+16(FP), CX")
+	emit("\tMOVQ %s, CX", ldt)
 	emit("\tSHLQ $2, CX")
 	emit("\tADDQ CX, BX")
 	emit("\tDECQ AX")
 	emit("\tJNZ %s_tloop", prefix)
 }
 
-func avx512() {
-	emit("// func sgemmAVX512(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols, flags int, bias *float32)")
-	emit("TEXT ·sgemmAVX512(SB), NOSPLIT, $0-88")
-	prologue()
-	for i := 0; i < mr512; i++ {
+// avx512Kernel emits fn(t *asmTile), the AVX-512 kernel over all of t's
+// panels: tiles of rows × 16 columns one panel at a time (wide false), or
+// rows × 32 columns over panel pairs and rows × 16 for an odd last panel
+// (wide true). R14 holds t; the panel index lives in the frame.
+func avx512Kernel(fn string, rows int, wide bool) {
+	emit("// func %s(t *asmTile)", fn)
+	emit("TEXT ·%s(SB), NOSPLIT, $8-8", fn)
+	emit("\tMOVQ t+0(FP), R14")
+	emit("\tMOVQ $0, pidx-8(SP)")
+	emit("%s_panel:", fn)
+	emit("\tMOVQ pidx-8(SP), AX")
+	emit("\tMOVQ asmTile_npanel(R14), CX")
+	emit("\tSUBQ AX, CX")
+	emit("\tJLE %s_done", fn)
+	if wide {
+		emit("\tCMPQ CX, $2")
+		emit("\tJLT %s_np1", fn)
+		avx512Group(fn+"_np2", rows, 2)
+		emit("\tJMP %s_panel", fn)
+		emit("%s_np1:", fn)
+	}
+	avx512Group(fn+"_np1", rows, 1)
+	emit("\tJMP %s_panel", fn)
+	emit("%s_done:", fn)
+	emit("\tVZEROUPPER")
+	emit("\tRET")
+}
+
+// avx512Group emits one register tile of rows × 16·np columns, panels
+// pidx .. pidx+np-1 (AX = pidx on entry), and advances pidx by np.
+// Accumulator of row i, panel q: Z(np·i + q). With np = 1 each FMA takes
+// its A element as an embedded {1to16} broadcast; with np = 2 the element
+// is broadcast once into Z30 for two register FMAs, B in Z28 and Z29 (the
+// second panel bstride bytes after the first, in R11).
+func avx512Group(prefix string, rows, np int) {
+	acc := func(i, q int) int { return np*i + q }
+	emit("\tMOVQ asmTile_a(R14), BX")
+	emit("\tMOVQ asmTile_lda(R14), R8")
+	emit("\tSHLQ $2, R8")
+	emit("\tLEAQ (R8)(R8*2), R9")
+	emit("\tLEAQ (R8)(R8*4), R12")
+	emit("\tLEAQ (R9)(R8*4), R13")
+	emit("\tMOVQ asmTile_bstride(R14), R11")
+	emit("\tMOVQ R11, DX")
+	emit("\tIMULQ AX, DX")
+	emit("\tADDQ asmTile_b(R14), DX")
+	emit("\tMOVQ asmTile_kh(R14), AX")
+	for i := 0; i < rows*np; i++ {
 		emit("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
-	bases := []string{"SI", "DI", "R10", "R11"}
-	kloop("avx512", func() {
+	// Prefetch the tile's C rows (PREFETCHT0: Go's assembler has no
+	// PREFETCHW; a line no other core holds arrives exclusive), so that their misses are
+	// served during the k loop: the epilogue's stores then hit L1 and
+	// drain at once, instead of filling the store buffer while the caller
+	// prepares the next tile (which then waits for them).
+	emit("\tMOVQ pidx-8(SP), CX")
+	emit("\tMOVQ asmTile_colOff(R14), SI")
+	for q := 0; q < np; q++ {
+		r := []string{"R10", "DI"}[q]
+		emit("\tMOVQ %d(SI)(CX*8), %s", 8*q, r)
+		emit("\tSHLQ $2, %s", r)
+		emit("\tADDQ asmTile_c(R14), %s", r)
+	}
+	emit("\tMOVQ asmTile_coff(R14), SI")
+	for i := 0; i < rows; i++ {
+		emit("\tMOVQ %d(SI), CX", 8*i)
+		emit("\tTESTQ CX, CX")
+		emit("\tJS %s_pf%d", prefix, i)
+		for q := 0; q < np; q++ {
+			emit("\tPREFETCHT0 (%s)(CX*4)", []string{"R10", "DI"}[q])
+		}
+		emit("%s_pf%d:", prefix, i)
+	}
+	// Rows 8g .. 8g+7 are addressed from bases[g]; R11 is free for a
+	// base when np = 1.
+	bases := []string{"SI", "DI", "R10", "R11"}[:(rows+7)/8]
+	if np == 2 && rows > 16 {
+		panic("avx512Group: two panels take at most 16 rows")
+	}
+	kloop(prefix, "asmTile_ka(R14)", "asmTile_ldt(R14)", func() {
 		emit("\tMOVQ BX, SI")
-		emit("\tLEAQ (SI)(R8*8), DI")
-		emit("\tLEAQ (DI)(R8*8), R10")
-		emit("\tLEAQ (R10)(R8*8), R11")
+		for i := 1; i < len(bases); i++ {
+			emit("\tLEAQ (%s)(R8*8), %s", bases[i-1], bases[i])
+		}
 	}, func(u int) {
-		z := 28 + u%2
-		emit("\tVMOVUPS %d(DX), Z%d", 64*u, z)
-		for i := 0; i < mr512; i++ {
-			emit("\tVFMADD231PS.BCST %s, Z%d, Z%d", rowAddr(4*u, bases[i/8], i), z, i)
+		if np == 1 {
+			z := 28 + u%2
+			emit("\tVMOVUPS %d(DX), Z%d", 64*u, z)
+			for i := 0; i < rows; i++ {
+				emit("\tVFMADD231PS.BCST %s, Z%d, Z%d", rowAddr(4*u, bases[i/8], i), z, acc(i, 0))
+			}
+			return
+		}
+		emit("\tVMOVUPS %d(DX), Z28", 64*u)
+		emit("\tVMOVUPS %d(DX)(R11*1), Z29", 64*u)
+		for i := 0; i < rows; i++ {
+			z := 30 + i%2
+			emit("\tVBROADCASTSS %s, Z%d", rowAddr(4*u, bases[i/8], i), z)
+			emit("\tVFMADD231PS Z28, Z%d, Z%d", z, acc(i, 0))
+			emit("\tVFMADD231PS Z29, Z%d, Z%d", z, acc(i, 1))
 		}
 	}, bases)
 	// Epilogue: + bias, then max(0, x) keeping NaN and -0 (VMAXPS returns
 	// its second source, x, when either is NaN or both are zero).
-	emit("\tMOVQ bias+80(FP), AX")
+	emit("\tMOVQ pidx-8(SP), CX")
+	emit("\tMOVQ asmTile_bias(R14), AX")
 	emit("\tTESTQ AX, AX")
-	emit("\tJZ avx512_nobias")
-	emit("\tVMOVUPS (AX), Z28")
-	for i := 0; i < mr512; i++ {
-		emit("\tVADDPS Z28, Z%d, Z%d", i, i)
+	emit("\tJZ %s_nobias", prefix)
+	emit("\tMOVQ CX, DX")
+	emit("\tSHLQ $6, DX")
+	for q := 0; q < np; q++ {
+		emit("\tVMOVUPS %d(AX)(DX*1), Z%d", 64*q, 28+q)
 	}
-	emit("avx512_nobias:")
-	emit("\tMOVQ flags+72(FP), BX")
+	for i := 0; i < rows; i++ {
+		for q := 0; q < np; q++ {
+			emit("\tVADDPS Z%d, Z%d, Z%d", 28+q, acc(i, q), acc(i, q))
+		}
+	}
+	emit("%s_nobias:", prefix)
+	emit("\tMOVQ asmTile_flags(R14), BX")
 	emit("\tTESTQ $2, BX")
-	emit("\tJZ avx512_norelu")
+	emit("\tJZ %s_norelu", prefix)
 	emit("\tVPXORD Z28, Z28, Z28")
-	for i := 0; i < mr512; i++ {
+	for i := 0; i < rows*np; i++ {
 		emit("\tVMAXPS Z%d, Z28, Z%d", i, i)
 	}
-	emit("avx512_norelu:")
-	emit("\tMOVQ c+48(FP), DX")
-	emit("\tMOVQ coff+56(FP), SI")
-	emit("\tMOVQ ncols+64(FP), CX")
-	emit("\tMOVL $1, AX")
-	emit("\tSHLL CX, AX")
-	emit("\tDECL AX")
-	emit("\tKMOVW AX, K1")
+	emit("%s_norelu:", prefix)
+	// Panel q stores through K(1+q) (its ncols low lanes) at C + colOff.
+	emit("\tMOVQ CX, DX")
+	emit("\tMOVQ asmTile_ncols(R14), DI")
+	emit("\tMOVQ asmTile_colOff(R14), R10")
+	for q := 0; q < np; q++ {
+		emit("\tMOVQ %d(DI)(DX*8), CX", 8*q)
+		emit("\tMOVL $1, AX")
+		emit("\tSHLL CX, AX")
+		emit("\tDECL AX")
+		emit("\tKMOVW AX, K%d", 1+q)
+		emit("\tMOVQ %d(R10)(DX*8), R%d", 8*q, 8+q)
+		emit("\tSHLQ $2, R%d", 8+q)
+		emit("\tADDQ asmTile_c(R14), R%d", 8+q)
+	}
+	emit("\tADDQ $%d, pidx-8(SP)", np)
+	emit("\tMOVQ asmTile_coff(R14), SI")
 	emit("\tTESTQ $1, BX")
-	emit("\tJNZ avx512_acc")
-	for _, acc := range []bool{false, true} {
-		if acc {
-			emit("avx512_acc:")
+	emit("\tJNZ %s_acc", prefix)
+	for _, accum := range []bool{false, true} {
+		if accum {
+			emit("%s_acc:", prefix)
 		}
-		for i := 0; i < mr512; i++ {
+		for i := 0; i < rows; i++ {
 			emit("\tMOVQ %d(SI), AX", 8*i)
 			emit("\tTESTQ AX, AX")
-			emit("\tJS avx512_skip%v%d", acc, i)
-			if acc {
-				emit("\tVADDPS (DX)(AX*4), Z%d, K1, Z%d", i, i)
+			emit("\tJS %s_skip%v%d", prefix, accum, i)
+			for q := 0; q < np; q++ {
+				if accum {
+					emit("\tVADDPS (R%d)(AX*4), Z%d, K%d, Z%d", 8+q, acc(i, q), 1+q, acc(i, q))
+				}
+				emit("\tVMOVUPS Z%d, K%d, (R%d)(AX*4)", acc(i, q), 1+q, 8+q)
 			}
-			emit("\tVMOVUPS Z%d, K1, (DX)(AX*4)", i)
-			emit("avx512_skip%v%d:", acc, i)
+			emit("%s_skip%v%d:", prefix, accum, i)
 		}
-		emit("\tVZEROUPPER")
-		emit("\tRET")
+		if !accum {
+			emit("\tJMP %s_end", prefix)
+		}
 	}
+	emit("%s_end:", prefix)
 }
 
 func avx2() {
@@ -176,7 +288,7 @@ func avx2() {
 	for i := 0; i < 2*mr256; i++ {
 		emit("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
-	kloop("avx2", func() {
+	kloop("avx2", "ka+32(FP)", "ldt+16(FP)", func() {
 		emit("\tMOVQ BX, SI")
 	}, func(u int) {
 		emit("\tVMOVUPS %d(DX), Y12", 64*u)
@@ -271,9 +383,12 @@ func main() {
 	emit("")
 	emit("//go:build amd64 && !purego")
 	emit("")
+	emit("#include \"go_asm.h\"")
 	emit("#include \"textflag.h\"")
 	emit("")
-	avx512()
+	avx512Kernel("sgemmAVX512x28", mr512, false)
+	emit("")
+	avx512Kernel("sgemmAVX512x14", mr512/2, true)
 	emit("")
 	avx2()
 	if err := os.WriteFile("gemm_amd64.s", buf.Bytes(), 0o644); err != nil {

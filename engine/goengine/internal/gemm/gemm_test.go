@@ -9,37 +9,42 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// gemmRef is micro's definition in float64: C[coff[i] + j] (+)=
-// act(Σ_t Σ_p a[t·ldt + i·lda + p]·b[(t·ka+p)·16 + j] + bias[j]). It also
-// returns, per element, Σ |terms|, the scale of the float32 rounding error.
+// gemmRef is micro's definition in float64: for every panel p,
+// C[coff[i] + ColOff[p] + j] (+)= act(Σ_t Σ_q a[t·ldt + i·lda + q]·B_p[(t·ka+q)·16 + j] + bias[p·16 + j]).
+// It also returns, per element, Σ |terms|, the scale of the float32
+// rounding error.
 func gemmRef(t *microTile, c []float64) (scale []float64) {
 	scale = make([]float64, len(c))
+	pb := t.pb
 	for i := 0; i < t.mr; i++ {
 		if t.coff[i] < 0 {
 			continue
 		}
-		for j := 0; j < t.ncols; j++ {
-			s, abs := 0.0, 0.0
-			for u := 0; u < t.kh; u++ {
-				for p := 0; p < t.ka; p++ {
-					v := float64(t.a[u*t.ldt+i*t.lda+p]) * float64(t.b[(u*t.ka+p)*NR+j])
-					s += v
-					abs += math.Abs(v)
+		for p := range pb.NCols {
+			b := pb.Panel(p)
+			for j := 0; j < pb.NCols[p]; j++ {
+				s, abs := 0.0, 0.0
+				for u := 0; u < t.kh; u++ {
+					for q := 0; q < t.ka; q++ {
+						v := float64(t.a[u*t.ldt+i*t.lda+q]) * float64(b[(u*t.ka+q)*NR+j])
+						s += v
+						abs += math.Abs(v)
+					}
 				}
+				if pb.Bias != nil {
+					s += float64(pb.Bias[p*NR+j])
+					abs += math.Abs(float64(pb.Bias[p*NR+j]))
+				}
+				if t.flags&flagRelu != 0 && s < 0 {
+					s = 0
+				}
+				o := t.coff[i] + pb.ColOff[p] + j
+				if t.flags&flagAccumulate != 0 {
+					abs += math.Abs(c[o])
+					s += c[o]
+				}
+				c[o], scale[o] = s, abs
 			}
-			if t.bias != nil {
-				s += float64(t.bias[j])
-				abs += math.Abs(float64(t.bias[j]))
-			}
-			if t.flags&flagRelu != 0 && s < 0 {
-				s = 0
-			}
-			o := t.coff[i] + j
-			if t.flags&flagAccumulate != 0 {
-				abs += math.Abs(c[o])
-				s += c[o]
-			}
-			c[o], scale[o] = s, abs
 		}
 	}
 	return scale
@@ -64,18 +69,42 @@ func requireNear(t *testing.T, want []float64, scale []float64, got []float32, w
 	}
 }
 
+// randPanels returns np panels of k rows with random data, widths
+// (full or not) and non-overlapping column offsets, and their width.
+func randPanels(rng *rand.Rand, k, np int) (*Panels, int) {
+	pb := NewPanels(k, np)
+	width := 0
+	for p := range pb.NCols {
+		pb.NCols[p] = NR
+		if rng.Intn(2) == 0 {
+			pb.NCols[p] = 1 + rng.Intn(NR)
+		}
+		pb.ColOff[p] = width + rng.Intn(3)
+		width = pb.ColOff[p] + pb.NCols[p]
+	}
+	pb.Data = randFloats(rng, len(pb.Data))
+	if rng.Intn(2) == 0 {
+		pb.Bias = randFloats(rng, np*NR)
+	}
+	return pb, width
+}
+
 func TestGEMMMicroKernels(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	for _, mk := range kernels {
 		t.Run(mk.name, func(t *testing.T) {
-			for it := 0; it < 200; it++ {
-				mr := mk.mr
-				if mk.name == "go" {
-					mr = 1 + rng.Intn(mk.mr)
-				}
+			for it := 0; it < 300; it++ {
+				np := 1 + rng.Intn(5)
 				kh, ka := 1+rng.Intn(3), rng.Intn(40)
 				if ka == 0 {
 					ka = 1
+				}
+				if rng.Intn(3) == 0 { // k ≥ 512, as the large convolutions have
+					kh, ka = 3, 171+rng.Intn(40)
+				}
+				mr := mk.rows(np)
+				if mk.name == "go" {
+					mr = 1 + rng.Intn(mr)
 				}
 				lda := ka + rng.Intn(5) - 2 // rows may overlap, as convolution rows do
 				lda = max(lda, 1)
@@ -84,13 +113,9 @@ func TestGEMMMicroKernels(t *testing.T) {
 					ldt = rng.Intn(ka + 1) // blocks may overlap too
 				}
 				a := randFloats(rng, (mr-1)*lda+(kh-1)*ldt+ka)
-				b := randFloats(rng, kh*ka*NR)
-				ncols := 1 + rng.Intn(NR)
-				if rng.Intn(2) == 0 {
-					ncols = NR
-				}
+				pb, width := randPanels(rng, kh*ka, np)
 				// Rows go to distinct places of a larger C, some nowhere.
-				ldc := NR + rng.Intn(5)
+				ldc := width + rng.Intn(5)
 				perm := rng.Perm(mr + 3)
 				coff := make([]int, mr)
 				for i := range coff {
@@ -104,14 +129,10 @@ func TestGEMMMicroKernels(t *testing.T) {
 				for i, v := range c {
 					want[i] = float64(v)
 				}
-				tile := &microTile{mr: mr, a: a, lda: lda, ldt: ldt, kh: kh, ka: ka, b: b, c: c, coff: coff, ncols: ncols, flags: rng.Intn(4)}
-				if rng.Intn(2) == 0 {
-					tile.bias = randFloats(rng, NR)
-				}
+				tile := &microTile{mr: mr, a: a, lda: lda, ldt: ldt, kh: kh, ka: ka, pb: pb, c: c, coff: coff, flags: rng.Intn(4)}
 				scale := gemmRef(tile, want)
 				mk.run(tile)
-				acc := tile.flags
-				requireNear(t, want, scale, c, fmt.Sprintf("case %d (mr %d, kh %d, ka %d, lda %d, ldt %d, ncols %d, flags %d, bias %v)", it, mr, kh, ka, lda, ldt, ncols, acc, tile.bias != nil))
+				requireNear(t, want, scale, c, fmt.Sprintf("case %d (mr %d, kh %d, ka %d, lda %d, ldt %d, panels %v at %v, flags %d, bias %v)", it, mr, kh, ka, lda, ldt, pb.NCols, pb.ColOff, tile.flags, pb.Bias != nil))
 			}
 		})
 	}
@@ -126,20 +147,13 @@ func TestGEMMJobs(t *testing.T) {
 		t.Run(mk.name, func(t *testing.T) {
 			for it := 0; it < 60; it++ {
 				kh, ka := 1+rng.Intn(3), rng.Intn(30)
+				if rng.Intn(4) == 0 { // k ≥ 512, as the large convolutions have
+					kh, ka = 3, 171+rng.Intn(40)
+				}
 				k := kh * ka
-				npanel := 1 + rng.Intn(3)
+				npanel := 1 + rng.Intn(4)
 				// Panels land at scattered, non-overlapping column offsets.
-				pb := NewPanels(k, npanel)
-				width := 0
-				for p := range pb.NCols {
-					pb.NCols[p] = 1 + rng.Intn(NR)
-					pb.ColOff[p] = width + rng.Intn(3)
-					width = pb.ColOff[p] + pb.NCols[p]
-				}
-				pb.Data = randFloats(rng, len(pb.Data))
-				if rng.Intn(2) == 0 {
-					pb.Bias = randFloats(rng, npanel*NR)
-				}
+				pb, width := randPanels(rng, k, npanel)
 				pb.Relu = rng.Intn(2) == 0
 				lda := max(1, ka+rng.Intn(3)-1)
 				var jobs []Job
@@ -147,7 +161,7 @@ func TestGEMMJobs(t *testing.T) {
 				var a []float32
 				aLen := 0
 				for jn := rng.Intn(3) + 1; jn > 0; jn-- {
-					m := rng.Intn(3 * mk.mr)
+					m := rng.Intn(3 * mk.rows(npanel))
 					rows := DenseRows(m, width)
 					if rng.Intn(2) == 0 {
 						w := 1 + rng.Intn(10)
@@ -189,21 +203,16 @@ func TestGEMMJobs(t *testing.T) {
 						if o < 0 {
 							continue
 						}
-						for p := range pb.NCols {
-							ref := &microTile{mr: 1, a: a[j.AOff+r*j.LDA:], ldt: j.LDT, kh: j.KH, ka: j.KA, b: pb.Panel(p), coff: []int{j.COff + o + pb.ColOff[p]}, ncols: pb.NCols[p]}
-							if acc {
-								ref.flags |= flagAccumulate
-							}
-							if pb.Relu {
-								ref.flags |= flagRelu
-							}
-							if pb.Bias != nil {
-								ref.bias = pb.Bias[p*NR:]
-							}
-							s := gemmRef(ref, want)
-							for e, v := range s {
-								scale[e] = max(scale[e], v)
-							}
+						ref := &microTile{mr: 1, a: a[j.AOff+r*j.LDA:], ldt: j.LDT, kh: j.KH, ka: j.KA, pb: pb, coff: []int{j.COff + o}}
+						if acc {
+							ref.flags |= flagAccumulate
+						}
+						if pb.Relu {
+							ref.flags |= flagRelu
+						}
+						s := gemmRef(ref, want)
+						for e, v := range s {
+							scale[e] = max(scale[e], v)
 						}
 					}
 				}
@@ -238,18 +247,53 @@ func BenchmarkGEMMMicroKernel(b *testing.B) {
 		b.Run("kernel="+mk.name, func(b *testing.B) {
 			const kh, ka = 3, 192
 			lda := 64
-			a := randFloats(rng, (mk.mr-1)*lda+2*256*64+ka)
-			bp := randFloats(rng, kh*ka*NR)
-			c := make([]float32, mk.mr*NR)
-			coff := make([]int, mk.mr)
+			mr := mk.rows(1)
+			a := randFloats(rng, (mr-1)*lda+2*256*64+ka)
+			pb := PackPanels(randFloats(rng, kh*ka*NR), kh*ka, NR, NR, 1)
+			c := make([]float32, mr*NR)
+			coff := make([]int, mr)
 			for i := range coff {
 				coff[i] = i * NR
 			}
-			tile := &microTile{mr: mk.mr, a: a, lda: lda, ldt: 256 * 64, kh: kh, ka: ka, b: bp, c: c, coff: coff, ncols: NR}
+			tile := &microTile{mr: mr, a: a, lda: lda, ldt: 256 * 64, kh: kh, ka: ka, pb: pb, c: c, coff: coff}
 			for i := 0; i < b.N; i++ {
 				mk.run(tile)
 			}
-			b.ReportMetric(2*float64(mk.mr*kh*ka*NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(2*float64(mr*kh*ka*NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// TestGEMMTileShapesSameBits checks that the avx512 kernel's 14×32 tiles
+// give the bits of avx512x28's 28×16 tiles: each element is the same
+// chain of FMAs in the same order, whatever the tile.
+func TestGEMMTileShapesSameBits(t *testing.T) {
+	var wide, narrow micro
+	for _, mk := range kernels {
+		switch mk.name {
+		case "avx512":
+			wide = mk
+		case "avx512x28":
+			narrow = mk
+		}
+	}
+	if wide.run == nil || narrow.run == nil {
+		t.Skip("no AVX-512 on this CPU or build")
+	}
+	rng := rand.New(rand.NewSource(3))
+	for _, s := range []convShape{{"64to48@40", 40, 40, 3, 64, 48, false}, {"T512to32@12", 12, 12, 2, 512, 32, true}} {
+		j, pb, _, _ := s.job(rng)
+		require.Equal(t, 14, wide.rows(len(pb.NCols)), s.name)
+		pb.Bias, pb.Relu = randFloats(rng, len(pb.NCols)*NR), true
+		_, _, out, _ := s.job(rng)
+		c1, c2 := randFloats(rng, len(out)), make([]float32, len(out))
+		copy(c2, c1)
+		runWith(wide, []Job{j}, pb, c1, 2, true)
+		runWith(narrow, []Job{j}, pb, c2, 2, true)
+		for i := range c1 {
+			if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+				t.Fatalf("%s: element %d is %v with 14×32 tiles, %v with 28×16", s.name, i, c1[i], c2[i])
+			}
+		}
 	}
 }
