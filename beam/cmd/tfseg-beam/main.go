@@ -165,6 +165,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	res, err := beam.Run(ctx, runner, p)
 	stopProgress()
+	if !*jobopts.Async {
+		// The part files of failed or retried bundles, or of a failed run.
+		if cerr := tfsegbeam.Cleanup(ctx, cfg); cerr != nil {
+			fmt.Fprintf(stderr, "tfseg-beam: %v\n", cerr)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tfseg-beam: the pipeline failed: %s\n", cause(err))
 		return 1
