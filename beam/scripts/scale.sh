@@ -7,18 +7,18 @@
 # PROCESS workers (the runner starts this same binary as the SDK worker) on
 # the first 2,000 and on all 20,000 images, with --workers 1 and 2. For each
 # run: wall time, images per second, the peak RSS (VmHWM) of the worker
-# process, the largest Go heap (HeapAlloc, sampled every half second: live
+# process, the largest Go heap (HeapAlloc, sampled every 100 ms: live
 # data and garbage not yet collected) and the largest live heap (what the
 # garbage collector kept) of the worker, and the peak RSS of Prism and of
 # the launcher. WORKDIR/worker-series-SIZE-WORKERS holds the worker's
 # memory over time (TFSEG_BEAM_WORKER_SERIES), WORKDIR/worker-heap-SIZE-
-# WORKERS.pprof its heap profile at its largest RSS.
+# WORKERS.pprof its heap profile at its largest RSS (and .T every 10 s).
 #
 #   beam/scripts/scale.sh [WORKDIR]    (default: a new temporary directory)
 #
 # N=20000 SIZES="2000 20000" WORKERS="1 2" override the defaults;
-# LIMITS="0 128" also runs each with the worker's GOMEMLIMIT at 128 MiB
-# (0: none, the default).
+# LIMITS="0 64" also runs each with the worker's GOMEMLIMIT at 64 MiB
+# (0: none, the default; the README's table).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work="${1:-$(mktemp -d -t tfseg-beam-scale-XXXXXX)}"
