@@ -39,9 +39,11 @@ type Config struct {
 	Losses, Metrics []string
 	// Batch is the number of images per model run within a bundle (default 8).
 	Batch int
-	// Workers is the number of batches a DoFn instance evaluates at once
-	// (default 2, as tfseg eval's --workers); each has its own sessions
-	// on the worker process's one model.
+	// Workers is the number of batches a worker process evaluates at once
+	// (default 2, as tfseg eval's --workers), whatever the number of
+	// bundles it runs at once: its Workers evaluators, each with its own
+	// sessions on the process's one model, are shared by its DoFn
+	// instances.
 	Workers int
 	// SkipBad sends images that cannot be evaluated to the dead-letter
 	// output instead of failing the pipeline.

@@ -73,14 +73,9 @@ func readFile(ctx context.Context, path string) ([]byte, error) {
 
 // writeFile writes a file on its Beam filesystem through w.
 func writeFile(ctx context.Context, path string, w func(io.Writer) error) error {
-	fs, err := filesystem.New(ctx, path)
+	f, err := openWrite(ctx, path)
 	if err != nil {
 		return err
-	}
-	defer fs.Close()
-	f, err := fs.OpenWrite(ctx, path)
-	if err != nil {
-		return fmt.Errorf("tfsegbeam: write %s: %w", path, err)
 	}
 	if err := w(f); err != nil {
 		f.Close()
@@ -178,6 +173,75 @@ func loadModel(ctx context.Context, c Config) (*eval.Model, error) {
 		}
 	})
 	return l.model, l.err
+}
+
+// evaluators holds the evaluators of this process, by configuration:
+// Config.Workers of them, shared by all the DoFn instances that run
+// bundles at once in the process. A runner may run several bundles of the
+// evaluation at once in one worker (Prism splits a bundle whose progress
+// stalls, and runs the rest as a new bundle, on a new DoFn instance):
+// with evaluators per instance, each split added Workers evaluators (their
+// measures, engine sessions and pooled buffers) and Workers batches in
+// flight, so the worker's memory grew with the number of splits, that is
+// with the run's length. Shared, Workers batches are evaluated at once per
+// process, however many bundles run.
+var evaluators struct {
+	sync.Mutex
+	m map[string]*evalPool
+}
+
+type evalPool struct {
+	free  chan *eval.Evaluator
+	all   []*eval.Evaluator
+	users int
+}
+
+func poolKey(c Config) string { return fmt.Sprintf("%#v", c.withDefaults()) }
+
+// acquireEvaluators returns the process's evaluators for c (making them
+// the first time); releaseEvaluators closes them after the last user.
+func acquireEvaluators(m *eval.Model, c Config, opts eval.Options) (*evalPool, error) {
+	key := poolKey(c)
+	evaluators.Lock()
+	defer evaluators.Unlock()
+	if evaluators.m == nil {
+		evaluators.m = map[string]*evalPool{}
+	}
+	p := evaluators.m[key]
+	if p == nil {
+		n := c.withDefaults().Workers
+		p = &evalPool{free: make(chan *eval.Evaluator, n)}
+		for range n {
+			ev, err := eval.NewEvaluator(m, opts)
+			if err != nil {
+				for _, e := range p.all {
+					e.Close()
+				}
+				return nil, err
+			}
+			p.all = append(p.all, ev)
+			p.free <- ev
+		}
+		evaluators.m[key] = p
+	}
+	p.users++
+	return p, nil
+}
+
+func releaseEvaluators(c Config) {
+	key := poolKey(c)
+	evaluators.Lock()
+	defer evaluators.Unlock()
+	p := evaluators.m[key]
+	if p == nil {
+		return
+	}
+	if p.users--; p.users == 0 {
+		for _, ev := range p.all {
+			ev.Close()
+		}
+		delete(evaluators.m, key)
+	}
 }
 
 // slicer names an image's slice.

@@ -103,30 +103,35 @@ func (f *pairFn) ProcessElement(ctx context.Context, key string, images, masks f
 }
 
 // evalFn reads and evaluates pairs in batches of up to Cfg.Batch images of
-// one size within a bundle, Cfg.Workers batches at once. The model is
-// loaded once per worker process (shared by the DoFn instances), the
-// measures once per instance and evaluation worker.
+// one size within a bundle, Cfg.Workers batches at once, and writes the
+// rows to the bundle's part files in TempDir (emitting their names when
+// the bundle finishes). The model is loaded once per worker process
+// (shared by the DoFn instances), and so are its Cfg.Workers evaluators
+// (acquireEvaluators): Cfg.Workers batches are evaluated at once in a
+// worker process, whatever the number of bundles it runs.
 type evalFn struct {
-	Cfg Config
+	Cfg     Config
+	TempDir string
 
-	evs      chan *eval.Evaluator
-	all      []*eval.Evaluator
+	pool     *evalPool
+	cols     []eval.Column
 	opts     eval.Options
 	slicer   *slicer
 	pending  map[[3]int][]*dataset.Sample
+	parts    *partWriter
 	inflight int
 	results  chan result
 	index    int
-	header   bool
 	done     beam.Counter
 	skipped  beam.Counter
 }
 
-// result is a batch evaluated by a worker goroutine.
+// result is a batch evaluated by a worker goroutine, with the header of
+// its evaluator.
 type result struct {
-	rows *eval.Rows
-	ev   *eval.Evaluator
-	err  error
+	rows   *eval.Rows
+	header *eval.Report
+	err    error
 }
 
 func (f *evalFn) Setup(ctx context.Context) error {
@@ -137,17 +142,10 @@ func (f *evalFn) Setup(ctx context.Context) error {
 	if f.opts, err = f.Cfg.evalOptions(); err != nil {
 		return err
 	}
-	n := f.Cfg.withDefaults().Workers
-	f.evs = make(chan *eval.Evaluator, n)
-	f.results = make(chan result, n)
-	for range n {
-		ev, err := eval.NewEvaluator(m, f.opts)
-		if err != nil {
-			return err
-		}
-		f.all = append(f.all, ev)
-		f.evs <- ev
+	if f.pool, err = acquireEvaluators(m, f.Cfg, f.opts); err != nil {
+		return err
 	}
+	f.results = make(chan result, f.Cfg.withDefaults().Workers)
 	if f.slicer, err = newSlicer(ctx, f.Cfg); err != nil {
 		return err
 	}
@@ -156,11 +154,17 @@ func (f *evalFn) Setup(ctx context.Context) error {
 	return nil
 }
 
-func (f *evalFn) StartBundle(_ context.Context, _ func(Outcome), _ func(Header)) {
+func (f *evalFn) StartBundle(_ context.Context, _ func(Outcome), _ func(Header), _ func(int, string)) error {
 	f.pending = map[[3]int][]*dataset.Sample{}
+	if f.parts != nil {
+		_ = f.parts.close(true, nil) // the parts of a bundle that failed
+	}
+	var err error
+	f.parts, err = newPartWriter(f.TempDir, f.Cfg.withDefaults().Shards)
+	return err
 }
 
-func (f *evalFn) ProcessElement(ctx context.Context, p dataset.Pair, emit func(Outcome), header func(Header)) error {
+func (f *evalFn) ProcessElement(ctx context.Context, p dataset.Pair, emit func(Outcome), header func(Header), _ func(int, string)) error {
 	s := dataset.ReadWith(p, func(path string) ([]byte, error) { return readFile(ctx, path) }, f.opts.Image, f.opts.Mask)
 	s.Index = f.index
 	f.index++
@@ -177,7 +181,7 @@ func (f *evalFn) ProcessElement(ctx context.Context, p dataset.Pair, emit func(O
 	return nil
 }
 
-func (f *evalFn) FinishBundle(ctx context.Context, emit func(Outcome), header func(Header)) error {
+func (f *evalFn) FinishBundle(ctx context.Context, emit func(Outcome), header func(Header), part func(int, string)) error {
 	keys := make([][3]int, 0, len(f.pending))
 	for k := range f.pending {
 		keys = append(keys, k)
@@ -195,23 +199,44 @@ func (f *evalFn) FinishBundle(ctx context.Context, emit func(Outcome), header fu
 			first = err
 		}
 	}
+	if err := f.parts.close(first != nil, part); err != nil && first == nil {
+		first = err
+	}
 	return first
 }
 
-// submit starts the evaluation of b on a free evaluation worker (waiting
-// for one when all are busy) and emits the results of finished batches.
-// Emitting happens here, in the bundle's goroutine, as Beam requires.
+// submit starts the evaluation of b on a free evaluator of the process
+// (waiting for one when all are busy) and emits the results of finished
+// batches. Emitting happens here, in the bundle's goroutine, as Beam
+// requires. An evaluator goes back to the pool as soon as its batch is
+// evaluated, so that bundles sharing the pool never wait on each other's
+// emitting.
 func (f *evalFn) submit(ctx context.Context, b *dataset.Batch, emit func(Outcome), header func(Header)) error {
-	for f.inflight >= cap(f.evs) {
+	for f.inflight >= cap(f.results) {
 		if err := f.collect(ctx, <-f.results, emit, header); err != nil {
 			return f.drain(err)
 		}
 	}
-	ev := <-f.evs
+	var ev *eval.Evaluator
+	for ev == nil {
+		select {
+		case ev = <-f.pool.free:
+		case r := <-f.results:
+			if err := f.collect(ctx, r, emit, header); err != nil {
+				return f.drain(err)
+			}
+		}
+	}
 	f.inflight++
+	needHeader := f.cols == nil
 	go func() {
 		rows, err := ev.Evaluate(context.Background(), b)
-		f.results <- result{rows: rows, ev: ev, err: err}
+		r := result{rows: rows, err: err}
+		if needHeader && err == nil {
+			r.header, _ = ev.Header()
+		}
+		f.pool.free <- ev
+		f.results <- r
 	}()
 	for {
 		select {
@@ -228,24 +253,35 @@ func (f *evalFn) submit(ctx context.Context, b *dataset.Batch, emit func(Outcome
 // drain waits for the batches in flight after an error.
 func (f *evalFn) drain(err error) error {
 	for f.inflight > 0 {
-		r := <-f.results
+		<-f.results
 		f.inflight--
-		f.evs <- r.ev
 	}
 	return err
 }
 
-// collect emits one finished batch.
+// collect writes the rows of one finished batch to the bundle's parts and
+// emits its outcomes (and, the first time, the header).
 func (f *evalFn) collect(ctx context.Context, r result, emit func(Outcome), header func(Header)) error {
 	f.inflight--
-	f.evs <- r.ev
 	if r.err != nil {
 		return r.err
+	}
+	if h := r.header; h != nil && f.cols == nil {
+		f.cols = h.Columns
+		header(Header{Model: h.Model, Classes: h.Classes, Columns: h.Columns, Notes: h.Notes})
 	}
 	rows := r.rows
 	crop := ""
 	for k := range rows.Crops {
 		crop = k // one batch: one image size, one output size
+	}
+	if len(rows.Images) > 0 && f.cols == nil {
+		return fmt.Errorf("tfsegbeam: no header after a batch of %d images", len(rows.Images))
+	}
+	for _, im := range rows.Images {
+		if err := f.parts.write(ctx, f.cols, im); err != nil {
+			return err
+		}
 	}
 	for _, im := range rows.Images {
 		o := Outcome{Name: im.Name, Image: im.Image, Mask: im.Mask, Height: im.Height, Width: im.Width, Cropped: im.Cropped,
@@ -261,17 +297,12 @@ func (f *evalFn) collect(ctx context.Context, r result, emit func(Outcome), head
 	}
 	f.done.Inc(ctx, int64(len(rows.Images)+len(rows.Skipped)))
 	f.skipped.Inc(ctx, int64(len(rows.Skipped)))
-	if !f.header {
-		if h, ok := r.ev.Header(); ok {
-			header(Header{Model: h.Model, Classes: h.Classes, Columns: h.Columns, Notes: h.Notes})
-			f.header = true
-		}
-	}
 	return nil
 }
 
 func (f *evalFn) Teardown() {
-	for _, ev := range f.all {
-		ev.Close()
+	if f.pool != nil {
+		releaseEvaluators(f.Cfg)
+		f.pool = nil
 	}
 }

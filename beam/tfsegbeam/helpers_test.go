@@ -312,6 +312,11 @@ func sortedCSV(t *testing.T, text string) string {
 // relative.
 func compareWithEval(t *testing.T, out, refCSV string, ref refJSON) {
 	t.Helper()
+	// The rows' part files (written by the evaluating bundles) are
+	// concatenated into the shards, then removed with their directory.
+	if left, _ := filepath.Glob(filepath.Join(out, ".tfseg-beam-tmp-*")); len(left) > 0 {
+		t.Errorf("part files left after the run: %v", left)
+	}
 	gotCSV, gotVals := beamRows(t, out)
 	if want := sortedCSV(t, refCSV); gotCSV != want {
 		t.Errorf("CSV rows differ from tfseg eval's:\n got %.2000s\nwant %.2000s", gotCSV, want)

@@ -11,9 +11,11 @@ func sortStrings(s []string) { sort.Strings(s) }
 // Build adds the evaluation of c to the pipeline's scope s:
 //
 //	match images, match masks (Beam filesystem List) -> key by pairing name
-//	-> CoGroupByKey -> dataset.Pairing.Pair -> read and evaluate in batches
-//	-> per-image rows (sharded CSV and JSON Lines), dead letters,
-//	   summary (combiner) and per-slice summaries (combiner per key).
+//	-> CoGroupByKey -> dataset.Pairing.Pair -> read and evaluate in batches,
+//	   writing the per-image rows to each bundle's part files
+//	-> the parts' names grouped by shard -> sharded CSV and JSON Lines;
+//	   dead letters, summary (combiner) and per-slice summaries (combiner
+//	   per key) from the outcomes.
 //
 // It returns the outcomes (one per image) for callers that want more.
 func Build(s beam.Scope, c Config) (beam.PCollection, error) {
@@ -32,11 +34,9 @@ func Build(s beam.Scope, c Config) (beam.PCollection, error) {
 	masksKV := beam.ParDo(s, &keyFn{Cfg: c, Mask: true}, masks)
 	grouped := beam.CoGroupByKey(s, imagesKV, masksKV)
 	pairs, notes := beam.ParDo2(s.Scope("pair"), &pairFn{Cfg: c}, grouped)
-	outcomes, headers := beam.ParDo2(s.Scope("evaluate"), &evalFn{Cfg: c}, pairs)
+	outcomes, headers, parts := beam.ParDo3(s.Scope("evaluate"), &evalFn{Cfg: c, TempDir: TempDir(c)}, pairs)
 
-	rows := beam.ParDo(s, isRow, outcomes)
-	sharded := beam.GroupByKey(s, beam.ParDo(s, &shardFn{Shards: c.Shards}, rows))
-	beam.ParDo0(s.Scope("write-rows"), &writeRowsFn{Out: c.Out, Shards: c.Shards}, sharded, beam.SideInput{Input: headers})
+	beam.ParDo0(s.Scope("write-rows"), &writeRowsFn{Out: c.Out, Shards: c.Shards}, beam.GroupByKey(s, parts), beam.SideInput{Input: headers})
 
 	if c.SkipBad {
 		dead := beam.GroupByKey(s, beam.ParDo(s, deadKey, beam.ParDo(s, isDead, outcomes)))

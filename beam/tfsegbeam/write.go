@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"net/url"
@@ -21,11 +20,9 @@ import (
 )
 
 func init() {
-	beam.RegisterType(reflect.TypeOf((*shardFn)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*writeRowsFn)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*writeDeadFn)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*writeSummaryFn)(nil)).Elem())
-	beam.RegisterFunction(isRow)
 	beam.RegisterFunction(isDead)
 	beam.RegisterFunction(bySlice)
 	beam.RegisterFunction(globalKey)
@@ -47,12 +44,6 @@ func ShardName(i, n int, ext string) string {
 
 func join(dir, name string) string { return strings.TrimRight(dir, "/") + "/" + name }
 
-func isRow(o Outcome, emit func(Outcome)) {
-	if o.Reason == "" {
-		emit(o)
-	}
-}
-
 func isDead(o Outcome, emit func(Outcome)) {
 	if o.Reason != "" {
 		emit(o)
@@ -65,17 +56,6 @@ func globalKey(a *Acc) (string, *Acc) { return "", a }
 
 func deadKey(o Outcome) (int, Outcome) { return 0, o }
 
-// shardFn spreads rows over Shards files by a hash of the name.
-type shardFn struct {
-	Shards int
-}
-
-func (f *shardFn) ProcessElement(o Outcome) (int, Outcome) {
-	h := fnv.New32a()
-	h.Write([]byte(o.Name))
-	return int(h.Sum32() % uint32(f.Shards)), o
-}
-
 // firstHeader returns a header of the side input (all are the same).
 func firstHeader(headers func(*Header) bool) Header {
 	var h Header
@@ -84,37 +64,42 @@ func firstHeader(headers func(*Header) bool) Header {
 }
 
 // writeRowsFn writes one shard as tfseg eval's CSV (eval.Report.WriteCSV)
-// and as JSON Lines with the same columns.
+// and as JSON Lines with the same columns: the header line, then the
+// shard's parts (written by the evaluating bundles) one after the other,
+// copied as they are read; the parts are removed after.
 type writeRowsFn struct {
 	Out    string
 	Shards int
 }
 
-func (f *writeRowsFn) ProcessElement(ctx context.Context, shard int, rows func(*Outcome) bool, headers func(*Header) bool) error {
+func (f *writeRowsFn) ProcessElement(ctx context.Context, shard int, parts func(*string) bool, headers func(*Header) bool) error {
 	h := firstHeader(headers)
-	// Both files are written as the rows come: memory does not grow with
-	// the shard.
-	return writeFile(ctx, join(f.Out, ShardName(shard, f.Shards, "csv")), func(wc io.Writer) error {
+	names := partsOf(parts)
+	err := writeFile(ctx, join(f.Out, ShardName(shard, f.Shards, "csv")), func(wc io.Writer) error {
 		return writeFile(ctx, join(f.Out, ShardName(shard, f.Shards, "jsonl")), func(wj io.Writer) error {
-			head := true
-			var o Outcome
-			for rows(&o) {
-				im := eval.ImageResult{Name: o.Name, Image: o.Image, Mask: o.Mask,
-					Height: o.Height, Width: o.Width, Cropped: o.Cropped, Values: o.Values}
-				if err := writeCSVRow(wc, h.Columns, im, head); err != nil {
-					return err
-				}
-				head = false
-				if _, err := wj.Write(append(jsonRow(h.Columns, im), '\n')); err != nil {
-					return err
-				}
+			if err := (&eval.Report{Columns: h.Columns}).WriteCSV(wc); err != nil { // the header line
+				return err
 			}
-			if head { // no row: the header alone
-				return (&eval.Report{Columns: h.Columns}).WriteCSV(wc)
+			for _, p := range names {
+				if err := appendFile(ctx, wc, p+".csv"); err != nil {
+					return err
+				}
+				if err := appendFile(ctx, wj, p+".jsonl"); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
 	})
+	if err != nil {
+		return err
+	}
+	for _, p := range names {
+		if err := removeFiles(ctx, p+".csv", p+".jsonl"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeCSVRow writes im as eval.Report.WriteCSV writes it (the same code:

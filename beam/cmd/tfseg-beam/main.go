@@ -66,7 +66,7 @@ func init() {
 	flag.Var(&losses, "loss", "loss `NAME[:key=value,...]` per image (repeatable; default keras_bce or keras_cce; none for no loss)")
 	flag.Var(&metricList, "metric", "metric `NAME[:key=value,...]` (repeatable; default iou, dice_coef, precision, recall, pixel_accuracy; none for none)")
 	flag.IntVar(&cfg.Batch, "batch", 8, "images per model run, within a bundle")
-	flag.IntVar(&cfg.Workers, "workers", 2, "batches evaluated at once in each DoFn instance (as tfseg eval's --workers)")
+	flag.IntVar(&cfg.Workers, "workers", 2, "batches evaluated at once in each worker process, shared by the bundles it runs (as tfseg eval's --workers)")
 	flag.BoolVar(&cfg.SkipBad, "skip-bad", false, "write images that cannot be evaluated to dead-letter.jsonl (default: the pipeline fails naming the first)")
 	flag.IntVar(&cfg.Worst, "worst", 5, "how many worst images the summary lists")
 	flag.StringVar(&cfg.Scale, "scale", "unit", "PNG/JPEG samples: unit (v/255, v/65535) or raw")
@@ -165,6 +165,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	res, err := beam.Run(ctx, runner, p)
 	stopProgress()
+	if !*jobopts.Async {
+		// The part files of failed or retried bundles, or of a failed run.
+		if cerr := tfsegbeam.Cleanup(ctx, cfg); cerr != nil {
+			fmt.Fprintf(stderr, "tfseg-beam: %v\n", cerr)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tfseg-beam: the pipeline failed: %s\n", cause(err))
 		return 1

@@ -182,7 +182,7 @@ func bootProcessWorker() bool {
 		}
 	}
 	if path := os.Getenv("TFSEG_BEAM_WORKER_RSS"); path != "" {
-		go recordPeakRSS(path)
+		recordPeakRSS(path)
 	}
 	initHarness()
 	return true
