@@ -233,6 +233,10 @@ type program struct {
 	// runners caches the runner code per kernel set and Pow exponents.
 	mu      sync.Mutex
 	runners map[string]*runnerCode
+	// workers keeps the goroutine buffers of earlier runs (*progWorker):
+	// a program that runs once per image would otherwise allocate them
+	// (their lane buffers alone are 16 KiB per sum) on every run.
+	workers sync.Pool
 	count   int // reduction run length (0: no reductions with count > 1)
 	slots   []slot
 	instrs  []instr
@@ -759,7 +763,8 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 	var next atomic.Int64
 	grab := max(1, nch/(8*c.Threads()))
 	worker := func() {
-		w := newProgWorker(p, scal, k)
+		w := p.worker(scal, k)
+		defer p.release(w)
 		for {
 			j0 := int(next.Add(int64(grab))) - grab
 			if j0 >= nch {
@@ -826,6 +831,7 @@ func metaOutput(c *Context, o outSpec) (*tfops.Tensor, error) {
 
 // progWorker is one goroutine's buffers.
 type progWorker struct {
+	k       *vec.Kernels // the kernel set the buffers were made for
 	temps   [][]float32
 	scalars [][]float32
 	views   [][]float32
@@ -850,8 +856,41 @@ type progWorker struct {
 // summation block.
 var _ [1]struct{} = [fuseChunkBlocks]struct{}{}
 
+// worker returns a goroutine's buffers for one run with the scalars scal
+// on the kernel set k: one kept from an earlier run of p when it was made
+// for the same kernel set and runner code (the scalars refilled, no
+// broadcast fill assumed), else new ones.
+func (p *program) worker(scal []float32, k *vec.Kernels) *progWorker {
+	w, _ := p.workers.Get().(*progWorker)
+	if w == nil || w.k != k || (w.rc != nil && w.rc != p.runner(k, scal)) {
+		return newProgWorker(p, scal, k)
+	}
+	clear(w.filled)
+	for s, v := range scal {
+		fill32(w.scalars[s], v)
+	}
+	return w
+}
+
+// release keeps w for the next run of p, without its references to this
+// run's inputs and outputs (a kept worker must not hold tensors alive).
+func (p *program) release(w *progWorker) {
+	clear(w.views)
+	for s, sl := range p.slots {
+		if sl.kind == slotTemp || sl.kind == slotScalar {
+			continue
+		}
+		for _, t := range [][]unsafe.Pointer{w.ptrs, w.ptrsRest, w.mptrs} {
+			if t != nil {
+				t[s] = nil
+			}
+		}
+	}
+	p.workers.Put(w)
+}
+
 func newProgWorker(p *program, scal []float32, k *vec.Kernels) *progWorker {
-	w := &progWorker{views: make([][]float32, len(p.slots)), filled: make([]int, p.temps), fillVal: make([]float32, p.temps)}
+	w := &progWorker{k: k, views: make([][]float32, len(p.slots)), filled: make([]int, p.temps), fillVal: make([]float32, p.temps)}
 	if k.Prog != nil || k.Chunks != nil {
 		w.rc = p.runner(k, scal)
 		sums := len(w.rc.sinks)

@@ -28,7 +28,9 @@ func castKernel(c *Context) ([]*tfops.Tensor, error) {
 	if x.DType() == to {
 		return []*tfops.Tensor{x}, nil
 	}
-	out, err := c.Alloc(to, x.Shape()...)
+	// Every element is written below: a float32 output can come from the
+	// session's pool.
+	out, err := c.AllocUninit(to, x.Shape()...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +68,18 @@ func castKernel(c *Context) ([]*tfops.Tensor, error) {
 	case []uint64:
 		ok = castFrom(c, s, out)
 	case []bool:
+		if d, isF32 := out.Data().([]float32); isF32 {
+			// The common case (a comparison counted as 0/1) without the
+			// uint8 copy below.
+			for i, b := range s {
+				d[i] = 0
+				if b {
+					d[i] = 1
+				}
+			}
+			ok = true
+			break
+		}
 		u := make([]uint8, len(s))
 		for i, b := range s {
 			if b {

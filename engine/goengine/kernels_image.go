@@ -162,7 +162,7 @@ func resizeKernel(bilinear bool) Kernel {
 					}
 				}
 			}
-			if err := gatherInto(out, x, src); err != nil {
+			if err := gatherInto(out, x, src, 0); err != nil {
 				return nil, c.Errorf("%w", err)
 			}
 			return []*tfops.Tensor{out}, nil

@@ -1098,10 +1098,16 @@ func padKernel(mode padMode) Kernel {
 			}
 			maps[i] = m
 		}
-		src := make([]int, out.NumElements())
-		fillPadIndex(src, maps, xs, outDims)
-		if err := gatherInto(out, x, src); err != nil {
-			return nil, c.Errorf("%w", err)
+		// Gathered a block of padPixelBlock output elements at a time, so
+		// that the index map is not as large as the output.
+		total := out.NumElements()
+		src := make([]int, min(total, padPixelBlock))
+		for f0 := 0; f0 < total; f0 += len(src) {
+			blk := src[:min(len(src), total-f0)]
+			fillPadIndex(blk, f0, maps, xs, outDims)
+			if err := gatherInto(out, x, blk, f0); err != nil {
+				return nil, c.Errorf("%w", err)
+			}
 		}
 		return []*tfops.Tensor{out}, nil
 	}
@@ -1171,9 +1177,9 @@ func flatten(t *tfops.Tensor) *tfops.Tensor {
 	return v
 }
 
-// fillPadIndex writes, for each output element, the flat source index (or
-// -1 for a padding position).
-func fillPadIndex(dst []int, maps [][]int, in, out []int) {
+// fillPadIndex writes, for output elements f0, f0+1, ..., the flat source
+// index (or -1 for a padding position) into dst.
+func fillPadIndex(dst []int, f0 int, maps [][]int, in, out []int) {
 	rank := len(out)
 	if rank == 0 {
 		if len(dst) > 0 {
@@ -1188,6 +1194,9 @@ func fillPadIndex(dst []int, maps [][]int, in, out []int) {
 		s *= in[i]
 	}
 	idx := make([]int, rank)
+	for i, r := rank-1, f0; i >= 0; i-- { // the coordinates of element f0
+		idx[i], r = r%out[i], r/out[i]
+	}
 	for f := range dst {
 		off := 0
 		for i := 0; i < rank; i++ {
@@ -1209,33 +1218,33 @@ func fillPadIndex(dst []int, maps [][]int, in, out []int) {
 	}
 }
 
-// gatherInto sets out[i] = x[src[i]] where src[i] >= 0.
-func gatherInto(out, x *tfops.Tensor, src []int) error {
+// gatherInto sets out[off+i] = x[src[i]] where src[i] >= 0.
+func gatherInto(out, x *tfops.Tensor, src []int, off int) error {
 	switch o := out.Data().(type) {
 	case []float32:
-		gatherSlice(o, x.Data().([]float32), src)
+		gatherSlice(o[off:], x.Data().([]float32), src)
 	case []float64:
-		gatherSlice(o, x.Data().([]float64), src)
+		gatherSlice(o[off:], x.Data().([]float64), src)
 	case []int32:
-		gatherSlice(o, x.Data().([]int32), src)
+		gatherSlice(o[off:], x.Data().([]int32), src)
 	case []int64:
-		gatherSlice(o, x.Data().([]int64), src)
+		gatherSlice(o[off:], x.Data().([]int64), src)
 	case []uint8:
-		gatherSlice(o, x.Data().([]uint8), src)
+		gatherSlice(o[off:], x.Data().([]uint8), src)
 	case []int8:
-		gatherSlice(o, x.Data().([]int8), src)
+		gatherSlice(o[off:], x.Data().([]int8), src)
 	case []int16:
-		gatherSlice(o, x.Data().([]int16), src)
+		gatherSlice(o[off:], x.Data().([]int16), src)
 	case []uint16:
-		gatherSlice(o, x.Data().([]uint16), src)
+		gatherSlice(o[off:], x.Data().([]uint16), src)
 	case []uint32:
-		gatherSlice(o, x.Data().([]uint32), src)
+		gatherSlice(o[off:], x.Data().([]uint32), src)
 	case []uint64:
-		gatherSlice(o, x.Data().([]uint64), src)
+		gatherSlice(o[off:], x.Data().([]uint64), src)
 	case []bool:
-		gatherSlice(o, x.Data().([]bool), src)
+		gatherSlice(o[off:], x.Data().([]bool), src)
 	case []string:
-		gatherSlice(o, x.Data().([]string), src)
+		gatherSlice(o[off:], x.Data().([]string), src)
 	default:
 		return fmt.Errorf("unsupported dtype %v", out.DType())
 	}
@@ -1252,9 +1261,19 @@ func gatherSlice[T any](dst, src []T, idx []int) {
 
 // fillWith sets every element of t to the scalar v.
 func fillWith(t, v *tfops.Tensor) error {
-	idx := make([]int, t.NumElements())
-	return gatherInto(t, v, idx)
+	n := t.NumElements()
+	idx := make([]int, min(n, padPixelBlock)) // all 0: element 0 of v
+	for off := 0; off < n; off += len(idx) {
+		if err := gatherInto(t, v, idx[:min(len(idx), n-off)], off); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// padPixelBlock is how many output elements Pad and MirrorPad map at a
+// time on their general path (an index buffer of this many ints).
+const padPixelBlock = 4096
 
 // ---------------------------------------------------------------------------
 // LeakyRelu
