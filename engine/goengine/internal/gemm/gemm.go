@@ -58,11 +58,20 @@ const NR = 16
 // skipping rows with coff[i] < 0. rows(np) is the tile height the kernel
 // runs with np panels (kernelGo also accepts fewer rows). The caller
 // guarantees that every element read or written is in range.
+//
+// narrow, when set, is the kernel run instead for a B of one panel of at
+// most narrowCols columns (same sums, bit for bit). anyRows says run takes
+// tiles of any height up to rows(np).
 type micro struct {
-	name string
-	rows func(np int) int
-	run  func(t *microTile)
+	name    string
+	rows    func(np int) int
+	run     func(t *microTile)
+	narrow  *micro
+	anyRows bool
 }
+
+// narrowCols is the widest B that a micro's narrow kernel computes.
+const narrowCols = 4
 
 // microTile holds the arguments of one micro-kernel call.
 type microTile struct {
@@ -276,6 +285,9 @@ func Run(jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
 }
 
 func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
+	if mk.narrow != nil && len(b.NCols) == 1 && b.NCols[0] <= narrowCols {
+		mk = *mk.narrow
+	}
 	mr := mk.rows(len(b.NCols))
 	if b.Bias != nil && len(b.Bias) < len(b.NCols)*NR {
 		panic(fmt.Errorf("gemm: %d bias values for %d panels", len(b.Bias), len(b.NCols)))
@@ -324,7 +336,10 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 				kern = goMicro
 			}
 			if j.M < mr {
-				rows, kern = j.M, goMicro
+				rows = j.M
+				if !mk.anyRows {
+					kern = goMicro
+				}
 			} else if r0+mr > j.M {
 				skip = r0 + mr - j.M
 				r0 = j.M - mr

@@ -29,6 +29,7 @@ type asmTile struct {
 	npanel   int
 	flags    int
 	bias     *float32
+	rows     int  // sgemmAVX512N's row count
 	ready    bool // the fields after a, lda, ldt, kh and ka are set
 }
 
@@ -45,6 +46,12 @@ func sgemmAVX512x28(t *asmTile)
 //go:noescape
 func sgemmAVX512x14(t *asmTile)
 
+// sgemmAVX512N computes t.rows rows of one panel of at most 4 columns,
+// the rows in the vector lanes (A transposed in registers 16×16).
+//
+//go:noescape
+func sgemmAVX512N(t *asmTile)
+
 // sgemmAVX2 is the 6×16 AVX2/FMA micro-kernel for one panel. lda and ldt
 // are in elements; bias is nil or 16 values.
 //
@@ -57,7 +64,11 @@ func sgemmAVX2(a *float32, lda, ldt, kh, ka int, b, c *float32, coff *int, ncols
 func archKernels() []micro {
 	var ks []micro
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512},
+		var narrow *micro
+		if cpu.X86.HasAVX512VL { // its row stores are masked 128-bit stores
+			narrow = &avx512Narrow
+		}
+		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512, narrow: narrow},
 			micro{name: "avx512x28", rows: func(int) int { return 28 }, run: runAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -80,6 +91,22 @@ func avx512Rows(np int) int {
 	return 28
 }
 
+// setRun writes the fields of at that stay the same for all of t's
+// tiles, once.
+func (at *asmTile) setRun(t *microTile) {
+	if at.ready {
+		return
+	}
+	pb := t.pb
+	at.b, at.bstride = &pb.Data[0], pb.K*NR*4
+	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
+	at.colOff, at.ncols, at.npanel, at.flags = &pb.ColOff[0], &pb.NCols[0], len(pb.NCols), t.flags
+	if pb.Bias != nil {
+		at.bias = &pb.Bias[0]
+	}
+	at.ready = true
+}
+
 // runAVX512 runs t with the AVX-512 kernel of its height (28 rows: 28×16
 // tiles panel by panel, as the "avx512x28" kernel always does, else 14×32
 // tiles); the caller has checked the bounds.
@@ -91,22 +118,26 @@ func runAVX512(t *microTile) {
 	// stores (this cost the 1→16 channel layer a third of its speed).
 	// What stays the same for all of t's tiles is written once.
 	at := &t.arch
-	if !at.ready {
-		pb := t.pb
-		at.b, at.bstride = &pb.Data[0], pb.K*NR*4
-		at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
-		at.colOff, at.ncols, at.npanel, at.flags = &pb.ColOff[0], &pb.NCols[0], len(pb.NCols), t.flags
-		if pb.Bias != nil {
-			at.bias = &pb.Bias[0]
-		}
-		at.ready = true
-	}
+	at.setRun(t)
 	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
 	if t.mr == 28 {
 		sgemmAVX512x28(at)
 	} else {
 		sgemmAVX512x14(at)
 	}
+}
+
+// avx512Narrow is the kernel the AVX-512 kernels hand a B of one panel of
+// at most narrowCols columns (a convolution to a few output channels):
+// rows in the vector lanes, 64 per call, or fewer (any count).
+var avx512Narrow = micro{name: "avx512n", rows: func(int) int { return 64 }, run: runAVX512N, anyRows: true}
+
+// runAVX512N runs t with sgemmAVX512N.
+func runAVX512N(t *microTile) {
+	at := &t.arch
+	at.setRun(t)
+	at.a, at.lda, at.ldt, at.kh, at.ka, at.rows = &t.a[0], t.lda, t.ldt, t.kh, t.ka, t.mr
+	sgemmAVX512N(at)
 }
 
 // runAVX2 runs t panel by panel with the AVX2 kernel.

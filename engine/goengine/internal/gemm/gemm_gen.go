@@ -22,6 +22,14 @@
 //   - sgemmAVX512x14(t *asmTile): panel pairs, MR = 14 rows × 32 columns,
 //     28 zmm accumulators, each A element broadcast once (VBROADCASTSS) for
 //     two FMAs; a 14×16 tile for an odd last panel.
+//   - sgemmAVX512N(t *asmTile): one panel of at most 4 columns (a
+//     convolution to a few output channels), rows in the vector lanes:
+//     16 rows at a time, a 16×16 block of A (16 rows, 16 consecutive
+//     columns) loaded and transposed in registers (64 shuffles), each
+//     column then multiplied by a broadcast B element into one zmm
+//     accumulator per C column; the accumulators transposed back (8
+//     shuffles) and each row stored with a masked 128-bit store. t.rows
+//     rows (any count), in groups of 16, the last one partial.
 //   - sgemmAVX2: one panel, MR = 6 rows × 16 columns (two ymm per row), 12
 //     ymm accumulators, VBROADCASTSS + VFMADD231PS.
 //
@@ -246,10 +254,7 @@ func avx512Group(prefix string, rows, np int) {
 	emit("\tMOVQ asmTile_colOff(R14), R10")
 	for q := 0; q < np; q++ {
 		emit("\tMOVQ %d(DI)(DX*8), CX", 8*q)
-		emit("\tMOVL $1, AX")
-		emit("\tSHLL CX, AX")
-		emit("\tDECL AX")
-		emit("\tKMOVW AX, K%d", 1+q)
+		lowMask(fmt.Sprintf("K%d", 1+q))
 		emit("\tMOVQ %d(R10)(DX*8), R%d", 8*q, 8+q)
 		emit("\tSHLQ $2, R%d", 8+q)
 		emit("\tADDQ asmTile_c(R14), R%d", 8+q)
@@ -279,6 +284,279 @@ func avx512Group(prefix string, rows, np int) {
 		}
 	}
 	emit("%s_end:", prefix)
+}
+
+// avx512Narrow emits sgemmAVX512N (see the file comment). Registers: R14
+// t, R10 the A address of the group's row 0, R11 the rows left (from the
+// group's row 0), BX the A address of block t, SI and DI rows 0 and 8 of
+// the current 16-column block, DX B, CX the columns of block t left,
+// R8/R9/R12/R13 1/3/5/7·lda bytes, Z28-Z31 the accumulators of columns
+// 0-3 (lane i: row i). The frame holds the kh count and the coff address
+// of the group.
+func avx512Narrow() {
+	const fn = "sgemmAVX512N"
+	emit("// func %s(t *asmTile)", fn)
+	emit("TEXT ·%s(SB), NOSPLIT, $16-8", fn)
+	emit("\tMOVQ t+0(FP), R14")
+	emit("\tMOVQ asmTile_lda(R14), R8")
+	emit("\tSHLQ $2, R8")
+	emit("\tLEAQ (R8)(R8*2), R9")
+	emit("\tLEAQ (R8)(R8*4), R12")
+	emit("\tLEAQ (R9)(R8*4), R13")
+	emit("\tMOVQ asmTile_a(R14), R10")
+	emit("\tMOVQ asmTile_rows(R14), R11")
+	emit("\tMOVQ asmTile_coff(R14), AX")
+	emit("\tMOVQ AX, cp-16(SP)")
+	emit("%s_group:", fn)
+	// Prefetch the group's C rows (see avx512Group) while the k loop runs.
+	narrowRows(fn+"_pfd", fn+"_pf", func(int) { emit("\tPREFETCHT0 (DI)(AX*4)") })
+	emit("%s_pfd:", fn)
+	for j := 28; j < 32; j++ {
+		emit("\tVPXORD Z%d, Z%d, Z%d", j, j, j)
+	}
+	emit("\tMOVQ asmTile_b(R14), DX")
+	emit("\tMOVQ asmTile_kh(R14), AX")
+	emit("\tMOVQ AX, khc-8(SP)")
+	emit("\tMOVQ R10, BX")
+	emit("%s_tloop:", fn)
+	emit("\tMOVQ BX, SI")
+	emit("\tLEAQ (SI)(R8*8), DI")
+	emit("\tMOVQ asmTile_ka(R14), CX")
+	emit("%s_blk:", fn)
+	emit("\tTESTQ CX, CX")
+	emit("\tJLE %s_tnext", fn)
+	// K2: the block's columns, min(16, CX).
+	emit("\tMOVL $0xffff, AX")
+	emit("\tCMPQ CX, $16")
+	emit("\tJGE %s_kfull", fn)
+	emit("\tMOVL $1, AX")
+	emit("\tSHLL CX, AX")
+	emit("\tDECL AX")
+	emit("%s_kfull:", fn)
+	emit("\tKMOVW AX, K2")
+	// Z0-Z15: rows 0-15 of the block (zero past the rows left).
+	emit("\tCMPQ R11, $16")
+	emit("\tJLT %s_lpart", fn)
+	emit("\tCMPQ CX, $16")
+	emit("\tJLT %s_lmask", fn)
+	// Whole 16×16 blocks: plain loads (masked ones that miss the cache
+	// ran the 1×1 16→2 convolution at half the speed on Zen 4).
+	for i := 0; i < 16; i++ {
+		emit("\tVMOVUPS %s, Z%d", rowAddr(0, []string{"SI", "DI"}[i/8], i), i)
+	}
+	emit("\tJMP %s_loaded", fn)
+	emit("%s_lmask:", fn)
+	for i := 0; i < 16; i++ {
+		emit("\tVMOVUPS.Z %s, K2, Z%d", rowAddr(0, []string{"SI", "DI"}[i/8], i), i)
+	}
+	emit("\tJMP %s_loaded", fn)
+	emit("%s_lpart:", fn)
+	for i := 0; i < 16; i++ {
+		emit("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	for i := 0; i < 16; i++ {
+		emit("\tCMPQ R11, $%d", i)
+		emit("\tJLE %s_loaded", fn)
+		emit("\tVMOVUPS.Z %s, K2, Z%d", rowAddr(0, []string{"SI", "DI"}[i/8], i), i)
+	}
+	emit("%s_loaded:", fn)
+	v := transpose16()
+	// v[p]: column p of the block, lane i row i. FMAs for p < CX; the
+	// column count of the panel (≤ 2 or ≤ 4) picks the FMA sequence.
+	emit("\tMOVQ asmTile_ncols(R14), AX")
+	emit("\tCMPQ (AX), $2")
+	emit("\tJGT %s_fma4", fn)
+	for _, nc := range []int{2, 4} {
+		if nc == 4 {
+			emit("%s_fma4:", fn)
+		}
+		for p := 0; p < 16; p++ {
+			if p > 0 {
+				emit("\tCMPQ CX, $%d", p)
+				emit("\tJLE %s_fmad", fn)
+			}
+			for j := 0; j < nc; j++ {
+				emit("\tVFMADD231PS.BCST %d(DX), Z%d, Z%d", 64*p+4*j, v[p], 28+j)
+			}
+		}
+		if nc == 2 {
+			emit("\tJMP %s_fmad", fn)
+		}
+	}
+	emit("%s_fmad:", fn)
+	emit("\tSUBQ $16, CX")
+	emit("\tJLE %s_blkend", fn)
+	emit("\tADDQ $1024, DX")
+	emit("\tADDQ $64, SI")
+	emit("\tADDQ $64, DI")
+	emit("\tJMP %s_blk", fn)
+	emit("%s_blkend:", fn)
+	emit("\tADDQ $16, CX")
+	emit("\tSHLQ $6, CX")
+	emit("\tADDQ CX, DX")
+	emit("%s_tnext:", fn)
+	emit("\tMOVQ asmTile_ldt(R14), CX")
+	emit("\tSHLQ $2, CX")
+	emit("\tADDQ CX, BX")
+	emit("\tDECQ khc-8(SP)")
+	emit("\tJNZ %s_tloop", fn)
+	// Epilogue as avx512Group's: + bias, then ReLU keeping NaN and -0.
+	emit("\tMOVQ asmTile_bias(R14), AX")
+	emit("\tTESTQ AX, AX")
+	emit("\tJZ %s_nobias", fn)
+	for j := 0; j < 4; j++ {
+		emit("\tVADDPS.BCST %d(AX), Z%d, Z%d", 4*j, 28+j, 28+j)
+	}
+	emit("%s_nobias:", fn)
+	emit("\tMOVQ asmTile_flags(R14), BX")
+	emit("\tTESTQ $2, BX")
+	emit("\tJZ %s_norelu", fn)
+	emit("\tVPXORD Z24, Z24, Z24")
+	for j := 28; j < 32; j++ {
+		emit("\tVMAXPS Z%d, Z24, Z%d", j, j)
+	}
+	emit("%s_norelu:", fn)
+	// Rows to lanes: Z16+q holds, in 128-bit lane L, the columns 0-3 of
+	// row 4L+q.
+	emit("\tVUNPCKLPS Z29, Z28, Z20")
+	emit("\tVUNPCKHPS Z29, Z28, Z21")
+	emit("\tVUNPCKLPS Z31, Z30, Z22")
+	emit("\tVUNPCKHPS Z31, Z30, Z23")
+	emit("\tVUNPCKLPD Z22, Z20, Z16")
+	emit("\tVUNPCKHPD Z22, Z20, Z17")
+	emit("\tVUNPCKLPD Z23, Z21, Z18")
+	emit("\tVUNPCKHPD Z23, Z21, Z19")
+	// Row i stores its ncols columns (mask K3) at C + colOff + coff[i].
+	emit("\tMOVQ asmTile_ncols(R14), AX")
+	emit("\tMOVQ (AX), CX")
+	lowMask("K3")
+	emit("\tTESTQ $1, BX")
+	emit("\tJNZ %s_acc", fn)
+	for _, accum := range []bool{false, true} {
+		if accum {
+			emit("%s_acc:", fn)
+		}
+		narrowRows(fn+"_stored", fmt.Sprintf("%s_skip%v", fn, accum), func(i int) {
+			x := 16 + i%4
+			if i >= 4 {
+				emit("\tVEXTRACTF32X4 $%d, Z%d, X24", i/4, x)
+				x = 24
+			}
+			if accum {
+				// Into X24: writing X16-X19 would zero the upper lanes
+				// that rows 4-15 still read.
+				emit("\tVADDPS (DI)(AX*4), X%d, K3, X24", x)
+				x = 24
+			}
+			emit("\tVMOVUPS X%d, K3, (DI)(AX*4)", x)
+		})
+		if !accum {
+			emit("\tJMP %s_stored", fn)
+		}
+	}
+	emit("%s_stored:", fn)
+	emit("\tSUBQ $16, R11")
+	emit("\tJLE %s_done", fn)
+	emit("\tADDQ $128, cp-16(SP)")
+	emit("\tLEAQ (R10)(R8*8), R10")
+	emit("\tLEAQ (R10)(R8*8), R10")
+	emit("\tJMP %s_group", fn)
+	emit("%s_done:", fn)
+	emit("\tVZEROUPPER")
+	emit("\tRET")
+}
+
+// lowMask sets mask register k to the CX (< 32) low lanes, using AX.
+func lowMask(k string) {
+	emit("\tMOVL $1, AX")
+	emit("\tSHLL CX, AX")
+	emit("\tDECL AX")
+	emit("\tKMOVW AX, %s", k)
+}
+
+// narrowRows emits, for each row i < 16 of sgemmAVX512N's group that
+// exists (i < R11, else on to label end) and is stored (coff[i] ≥ 0, else
+// on to label skip+i), body(i) with DI = C + colOff and AX = coff[i]
+// (elements). It uses SI.
+func narrowRows(end, skip string, body func(i int)) {
+	emit("\tMOVQ asmTile_colOff(R14), DI")
+	emit("\tMOVQ (DI), DI")
+	emit("\tSHLQ $2, DI")
+	emit("\tADDQ asmTile_c(R14), DI")
+	emit("\tMOVQ cp-16(SP), SI")
+	for i := 0; i < 16; i++ {
+		if i > 0 {
+			emit("\tCMPQ R11, $%d", i)
+			emit("\tJLE %s", end)
+		}
+		emit("\tMOVQ %d(SI), AX", 8*i)
+		emit("\tTESTQ AX, AX")
+		emit("\tJS %s%d", skip, i)
+		body(i)
+		emit("%s%d:", skip, i)
+	}
+}
+
+// transpose16 emits the transposition of Z0-Z15 (row i in Z(i), 16
+// columns) with Z16-Z27 as scratch, and returns the register of each
+// column p (lane i: row i).
+func transpose16() [16]int {
+	var r [16]int
+	free := []int{}
+	for i := range r {
+		r[i] = i
+	}
+	for z := 16; z < 28; z++ {
+		free = append(free, z)
+	}
+	// op emits dst = instr(src1 = a, src2 = b) into a free register.
+	op := func(instr string, a, b int) int {
+		d := free[0]
+		free = free[1:]
+		emit("\t%s Z%d, Z%d, Z%d", instr, b, a, d)
+		return d
+	}
+	release := func(zs ...int) { free = append(free, zs...) }
+	// Elements 4L+0/1 and 4L+2/3 of row pairs interleaved.
+	var t [16]int
+	for k := 0; k < 8; k++ {
+		a, b := r[2*k], r[2*k+1]
+		t[2*k] = op("VUNPCKLPS", a, b)
+		t[2*k+1] = op("VUNPCKHPS", a, b)
+		release(a, b)
+	}
+	// u[4k+c], 128-bit lane L: column 4L+c of rows 4k..4k+3.
+	var u [16]int
+	for k := 0; k < 4; k++ {
+		a, b := t[4*k], t[4*k+2]
+		u[4*k] = op("VUNPCKLPD", a, b)
+		u[4*k+1] = op("VUNPCKHPD", a, b)
+		release(a, b)
+		a, b = t[4*k+1], t[4*k+3]
+		u[4*k+2] = op("VUNPCKLPD", a, b)
+		u[4*k+3] = op("VUNPCKHPD", a, b)
+		release(a, b)
+	}
+	// The 4×4 transposition of 128-bit lanes of u[c], u[4+c], u[8+c], u[12+c].
+	var v [16]int
+	for c := 0; c < 4; c++ {
+		A, B, C, D := u[c], u[4+c], u[8+c], u[12+c]
+		shuf := func(imm string, a, b int) int {
+			d := free[0]
+			free = free[1:]
+			emit("\tVSHUFF32X4 $%s, Z%d, Z%d, Z%d", imm, b, a, d)
+			return d
+		}
+		e0, e1 := shuf("0x44", A, B), shuf("0xEE", A, B)
+		release(A, B)
+		e2, e3 := shuf("0x44", C, D), shuf("0xEE", C, D)
+		release(C, D)
+		v[c], v[4+c] = shuf("0x88", e0, e2), shuf("0xDD", e0, e2)
+		release(e0, e2)
+		v[8+c], v[12+c] = shuf("0x88", e1, e3), shuf("0xDD", e1, e3)
+		release(e1, e3)
+	}
+	return v
 }
 
 func avx2() {
@@ -389,6 +667,8 @@ func main() {
 	avx512Kernel("sgemmAVX512x28", mr512, false)
 	emit("")
 	avx512Kernel("sgemmAVX512x14", mr512/2, true)
+	emit("")
+	avx512Narrow()
 	emit("")
 	avx2()
 	if err := os.WriteFile("gemm_amd64.s", buf.Bytes(), 0o644); err != nil {

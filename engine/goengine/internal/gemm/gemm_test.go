@@ -89,12 +89,37 @@ func randPanels(rng *rand.Rand, k, np int) (*Panels, int) {
 	return pb, width
 }
 
+// testKernels is kernels and the narrow kernels they hand small B to.
+func testKernels() []micro {
+	ks := append([]micro(nil), kernels...)
+	for _, mk := range kernels {
+		if mk.narrow != nil {
+			ks = append(ks, *mk.narrow)
+		}
+	}
+	return ks
+}
+
+// narrowPanels makes pb one panel of 1 to narrowCols columns, the B that
+// a narrow kernel (anyRows) is given.
+func narrowPanels(rng *rand.Rand, pb *Panels) (*Panels, int) {
+	pb.NCols, pb.ColOff = pb.NCols[:1], pb.ColOff[:1]
+	pb.NCols[0] = 1 + rng.Intn(narrowCols)
+	if pb.Bias != nil {
+		pb.Bias = pb.Bias[:NR]
+	}
+	return pb, pb.ColOff[0] + pb.NCols[0]
+}
+
 func TestGEMMMicroKernels(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	for _, mk := range kernels {
+	for _, mk := range testKernels() {
 		t.Run(mk.name, func(t *testing.T) {
 			for it := 0; it < 300; it++ {
 				np := 1 + rng.Intn(5)
+				if mk.anyRows {
+					np = 1
+				}
 				kh, ka := 1+rng.Intn(3), rng.Intn(40)
 				if ka == 0 {
 					ka = 1
@@ -103,7 +128,7 @@ func TestGEMMMicroKernels(t *testing.T) {
 					kh, ka = 3, 171+rng.Intn(40)
 				}
 				mr := mk.rows(np)
-				if mk.name == "go" {
+				if mk.name == "go" || mk.anyRows {
 					mr = 1 + rng.Intn(mr)
 				}
 				lda := ka + rng.Intn(5) - 2 // rows may overlap, as convolution rows do
@@ -114,10 +139,13 @@ func TestGEMMMicroKernels(t *testing.T) {
 				}
 				a := randFloats(rng, (mr-1)*lda+(kh-1)*ldt+ka)
 				pb, width := randPanels(rng, kh*ka, np)
+				if mk.anyRows {
+					pb, width = narrowPanels(rng, pb)
+				}
 				// Rows go to distinct places of a larger C, some nowhere.
 				ldc := width + rng.Intn(5)
 				perm := rng.Perm(mr + 3)
-				coff := make([]int, mr)
+				coff := make([]int, mr, (mr+15)/16*16) // sgemmAVX512N reads groups of 16
 				for i := range coff {
 					coff[i] = perm[i] * ldc
 					if rng.Intn(6) == 0 {
@@ -143,7 +171,7 @@ func TestGEMMMicroKernels(t *testing.T) {
 // column panels, zero k) with each micro-kernel, against gemmRef.
 func TestGEMMJobs(t *testing.T) {
 	rng := rand.New(rand.NewSource(9))
-	for _, mk := range kernels {
+	for _, mk := range testKernels() {
 		t.Run(mk.name, func(t *testing.T) {
 			for it := 0; it < 60; it++ {
 				kh, ka := 1+rng.Intn(3), rng.Intn(30)
@@ -152,8 +180,14 @@ func TestGEMMJobs(t *testing.T) {
 				}
 				k := kh * ka
 				npanel := 1 + rng.Intn(4)
+				if mk.anyRows || (mk.narrow != nil && rng.Intn(3) == 0) {
+					npanel = 1
+				}
 				// Panels land at scattered, non-overlapping column offsets.
 				pb, width := randPanels(rng, k, npanel)
+				if npanel == 1 && (mk.anyRows || rng.Intn(2) == 0) {
+					pb, width = narrowPanels(rng, pb)
+				}
 				pb.Relu = rng.Intn(2) == 0
 				lda := max(1, ka+rng.Intn(3)-1)
 				var jobs []Job
@@ -264,9 +298,10 @@ func BenchmarkGEMMMicroKernel(b *testing.B) {
 	}
 }
 
-// TestGEMMTileShapesSameBits checks that the avx512 kernel's 14×32 tiles
-// give the bits of avx512x28's 28×16 tiles: each element is the same
-// chain of FMAs in the same order, whatever the tile.
+// TestGEMMTileShapesSameBits checks that the avx512 kernel's 14×32 tiles,
+// and its rows-in-lanes kernel for B of at most 4 columns, give the bits
+// of avx512x28's 28×16 tiles: each element is the same chain of FMAs in
+// the same order, whatever the tile.
 func TestGEMMTileShapesSameBits(t *testing.T) {
 	var wide, narrow micro
 	for _, mk := range kernels {
@@ -281,9 +316,12 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 		t.Skip("no AVX-512 on this CPU or build")
 	}
 	rng := rand.New(rand.NewSource(3))
-	for _, s := range []convShape{{"64to48@40", 40, 40, 3, 64, 48, false}, {"T512to32@12", 12, 12, 2, 512, 32, true}} {
+	for _, s := range []convShape{{"64to48@40", 40, 40, 3, 64, 48, false}, {"T512to32@12", 12, 12, 2, 512, 32, true},
+		{"1x1:16to2@61", 61, 61, 1, 16, 2, false}, {"32to3@37", 37, 37, 3, 32, 3, false}, {"T8to1@9", 9, 9, 2, 8, 1, true}} {
 		j, pb, _, _ := s.job(rng)
-		require.Equal(t, 14, wide.rows(len(pb.NCols)), s.name)
+		if len(pb.NCols) > 1 {
+			require.Equal(t, 14, wide.rows(len(pb.NCols)), s.name)
+		}
 		pb.Bias, pb.Relu = randFloats(rng, len(pb.NCols)*NR), true
 		_, _, out, _ := s.job(rng)
 		c1, c2 := randFloats(rng, len(out)), make([]float32, len(out))
