@@ -849,6 +849,7 @@ type progWorker struct {
 	ptrsRest []unsafe.Pointer
 	mptrs    []unsafe.Pointer
 	mlanes   []float64
+	msums    []float64 // multiChunk's block sums, chunk-major (CombineLanesN)
 	sumLanes [][vec.SumLaneCount]float64
 }
 
@@ -904,6 +905,7 @@ func newProgWorker(p *program, scal []float32, k *vec.Kernels) *progWorker {
 		if w.rc.unified != nil {
 			w.mptrs = make([]unsafe.Pointer, len(p.slots)+sums)
 			w.mlanes = make([]float64, maxMultiChunks*sums*vec.SumLaneCount)
+			w.msums = make([]float64, maxMultiChunks*sums)
 		}
 	}
 	const size = fuseChunkBlocks * vec.SumBlock

@@ -384,10 +384,13 @@ func (w *progWorker) multiChunk(k *vec.Kernels, p *program, in, out [][]float32,
 		pf = &w.rc.pf[0]
 	}
 	k.Chunks(&w.rc.unified[0], len(w.rc.unified)/5, &w.mptrs[0], fuseChunkBlocks*vec.SumBlock, cnt, &w.rc.steps[0], len(w.rc.steps), pf, len(w.rc.pf), w.rc.pfBytes)
+	// The lanes of sum i in chunk c are set c*sums+i: combine all of them
+	// in one call.
+	bs := w.msums[:cnt*sums]
+	vec.CombineLanesN(lanes, bs)
 	for c := 0; c < cnt; c++ {
 		for i, sink := range w.rc.sinks {
-			l := (*[vec.SumLaneCount]float64)(lanes[(c*sums+i)*vec.SumLaneCount:])
-			partial[sink*nblocks+block+c] = vec.CombineLanes(l)
+			partial[sink*nblocks+block+c] = bs[c*sums+i]
 		}
 	}
 }

@@ -12,20 +12,46 @@ import (
 // reference loop per window, bit for bit, on inputs with NaNs, signed
 // zeros and odd sizes (the last row and column dropped), float32 and int32.
 // (TensorFlow itself checks MaxPool in the conformance tests.)
+//
+// On amd64 it runs once per assembly row kernel (AVX-512, AVX2) and once
+// with the Go loop only, with channel counts on both sides of the vector
+// widths and inputs that also hold ±Inf, denormals of both signs (kept,
+// not flushed: Go's max and TensorFlow's MaxPool compare them as they
+// are) and NaNs with payloads and sign bits.
 func TestMaxPool2x2(t *testing.T) {
+	saved := maxPoolRowF32
+	defer func() { maxPoolRowF32 = saved }()
+	maxPoolRowF32 = nil
+	t.Run("kernel=go", checkMaxPool2x2)
+	for _, k := range maxPoolRowKernels {
+		maxPoolRowF32 = k.run
+		t.Run("kernel="+k.name, checkMaxPool2x2)
+	}
+}
+
+func checkMaxPool2x2(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
-	for _, dims := range [][4]int{{1, 4, 4, 1}, {2, 7, 9, 3}, {1, 10, 6, 16}, {3, 5, 5, 33}} {
+	special := []float32{
+		float32(math.NaN()), math.Float32frombits(0xffc00001), math.Float32frombits(0x7f800123),
+		float32(math.Copysign(0, -1)), 0, float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(1), math.Float32frombits(0x80000001), math.Float32frombits(0x007fffff),
+		math.Float32frombits(0x807fffff), math.SmallestNonzeroFloat32 * 3,
+	}
+	for _, dims := range [][4]int{{1, 4, 4, 1}, {2, 7, 9, 3}, {1, 10, 6, 16}, {3, 5, 5, 33},
+		{1, 4, 6, 8}, {1, 5, 4, 9}, {2, 4, 5, 15}, {1, 3, 7, 17}, {1, 4, 4, 31}, {1, 6, 6, 64}, {1, 4, 3, 100}} {
 		n, h, w, c := dims[0], dims[1], dims[2], dims[3]
 		x := make([]float32, n*h*w*c)
 		xi := make([]int32, len(x))
 		for i := range x {
 			switch r.IntN(10) {
 			case 0:
-				x[i] = float32(math.NaN())
+				x[i] = special[r.IntN(len(special))]
 			case 1:
 				x[i] = float32(math.Copysign(0, -1))
 			case 2:
 				x[i] = 0
+			case 3:
+				x[i] = special[r.IntN(len(special))]
 			default:
 				x[i] = float32(r.NormFloat64())
 			}
@@ -77,5 +103,32 @@ func poolReference[T convElem](g convGeom, x, out []T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkMaxPool2x2 times the 2x2 max-pool of the Keras U-Net fixture's
+// first pooling layer (1x568x568x64 to 1x284x284x64, on 2 threads) with
+// the Go loop and with each assembly row kernel.
+func BenchmarkMaxPool2x2(b *testing.B) {
+	const h, w, c = 568, 568, 64
+	g := convGeom{n: 1, h: h, w: w, c: c, kh: 2, kw: 2,
+		wh: window{k: 2, stride: 2, dilation: 1, out: h / 2}, ww: window{k: 2, stride: 2, dilation: 1, out: w / 2}}
+	r := rand.New(rand.NewPCG(1, 1))
+	x := make([]float32, h*w*c)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	out := make([]float32, (h/2)*(w/2)*c)
+	saved := maxPoolRowF32
+	defer func() { maxPoolRowF32 = saved }()
+	kernels := append([]maxPoolRowKernel{{name: "go"}}, maxPoolRowKernels...)
+	for _, k := range kernels {
+		b.Run("kernel="+k.name, func(b *testing.B) {
+			maxPoolRowF32 = k.run
+			b.SetBytes(int64(4 * (len(x) + len(out))))
+			for b.Loop() {
+				maxPool2x2(g, x, out, 2)
+			}
+		})
 	}
 }

@@ -11,7 +11,9 @@
 //     use. Each table op is a method (Add, Sub, ..., Exp, Clip) whose doc
 //     comment gives the loop it computes, as gonum's internal/asm/f32
 //     does; SumLanes, BlockSum and CombineLanes give the summation order
-//     (SumBlock); Prog, Tiles and Chunks run runner code.
+//     (SumBlock), CombineLanesN combines many blocks' lanes at once (AVX
+//     assembly, combine_amd64.s, same bits); Prog, Tiles and Chunks run
+//     runner code.
 //   - The instruction set (isa.go, vecops_gen.go): Op, the fusible ops,
 //     with TFOps from TensorFlow op names; ProgOp, the runner opcodes; and
 //     TileOp, the tile runner opcodes. goengine's fusion planner and

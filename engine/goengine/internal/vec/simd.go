@@ -119,12 +119,17 @@ func (k *Kernels) SumLanes(x []float32, lanes *[SumLaneCount]float64) { k.sumLan
 // written out so that the partial sums stay in registers (l is not
 // changed).
 func CombineLanes(l *[SumLaneCount]float64) float64 {
-	var a [16]float64
-	for j := range a {
-		a[j] = l[j] + l[j+16]
-	}
-	b0, b1, b2, b3 := a[0]+a[8], a[1]+a[9], a[2]+a[10], a[3]+a[11]
-	b4, b5, b6, b7 := a[4]+a[12], a[5]+a[13], a[6]+a[14], a[7]+a[15]
+	// b_k is (l[k] + l[k+16]) + (l[k+8] + l[k+24]): the first two rounds
+	// (w = 16, 8) for lane k, computed together so that only eight partial
+	// sums are live (no spills, no stack array).
+	b0 := (l[0] + l[16]) + (l[8] + l[24])
+	b1 := (l[1] + l[17]) + (l[9] + l[25])
+	b2 := (l[2] + l[18]) + (l[10] + l[26])
+	b3 := (l[3] + l[19]) + (l[11] + l[27])
+	b4 := (l[4] + l[20]) + (l[12] + l[28])
+	b5 := (l[5] + l[21]) + (l[13] + l[29])
+	b6 := (l[6] + l[22]) + (l[14] + l[30])
+	b7 := (l[7] + l[23]) + (l[15] + l[31])
 	c0, c1, c2, c3 := b0+b4, b1+b5, b2+b6, b3+b7
 	d0, d1 := c0+c2, c1+c3
 	return d0 + d1
@@ -145,3 +150,10 @@ func (k *Kernels) BlockSum(x []float32) float64 {
 func f32Bits(x float32) uint32 { return math.Float32bits(x) }
 func f32From(b uint32) float32 { return math.Float32frombits(b) }
 func f64Bits(x float64) uint64 { return math.Float64bits(x) }
+
+// combineLanesGo is CombineLanesN in Go.
+func combineLanesGo(lanes, out []float64) {
+	for i := range out {
+		out[i] = CombineLanes((*[SumLaneCount]float64)(lanes[i*SumLaneCount:]))
+	}
+}
