@@ -164,7 +164,23 @@ func (f *evalFn) StartBundle(_ context.Context, _ func(Outcome), _ func(Header),
 	return err
 }
 
-func (f *evalFn) ProcessElement(ctx context.Context, p dataset.Pair, emit func(Outcome), header func(Header), _ func(int, string)) error {
+// ProcessElement evaluates the pairs of a chunk file, in order.
+func (f *evalFn) ProcessElement(ctx context.Context, c Chunk, emit func(Outcome), header func(Header), _ func(int, string)) error {
+	pairs, err := readChunk(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, p := range pairs {
+		if err := f.evalPair(ctx, p, emit, header); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evalPair reads a pair and queues it for its size's batch, or emits its
+// failure.
+func (f *evalFn) evalPair(ctx context.Context, p dataset.Pair, emit func(Outcome), header func(Header)) error {
 	s := dataset.ReadWith(p, func(path string) ([]byte, error) { return readFile(ctx, path) }, f.opts.Image, f.opts.Mask)
 	s.Index = f.index
 	f.index++

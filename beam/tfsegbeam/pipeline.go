@@ -11,7 +11,8 @@ func sortStrings(s []string) { sort.Strings(s) }
 // Build adds the evaluation of c to the pipeline's scope s:
 //
 //	match images, match masks (Beam filesystem List) -> key by pairing name
-//	-> CoGroupByKey -> dataset.Pairing.Pair -> read and evaluate in batches,
+//	-> CoGroupByKey -> dataset.Pairing.Pair -> chunk files of pairs
+//	   (chunks.go) -> Reshuffle -> read and evaluate in batches,
 //	   writing the per-image rows to each bundle's part files
 //	-> the parts' names grouped by shard -> sharded CSV and JSON Lines;
 //	   dead letters, summary (combiner) and per-slice summaries (combiner
@@ -34,7 +35,9 @@ func Build(s beam.Scope, c Config) (beam.PCollection, error) {
 	masksKV := beam.ParDo(s, &keyFn{Cfg: c, Mask: true}, masks)
 	grouped := beam.CoGroupByKey(s, imagesKV, masksKV)
 	pairs, notes := beam.ParDo2(s.Scope("pair"), &pairFn{Cfg: c}, grouped)
-	outcomes, headers, parts := beam.ParDo3(s.Scope("evaluate"), &evalFn{Cfg: c, TempDir: TempDir(c)}, pairs)
+	chunks := beam.ParDo(s.Scope("stage-pairs"), &stagePairsFn{TempDir: TempDir(c)}, pairs)
+	chunks = beam.Reshuffle(s, chunks)
+	outcomes, headers, parts := beam.ParDo3(s.Scope("evaluate"), &evalFn{Cfg: c, TempDir: TempDir(c)}, chunks)
 
 	beam.ParDo0(s.Scope("write-rows"), &writeRowsFn{Out: c.Out, Shards: c.Shards}, beam.GroupByKey(s, parts), beam.SideInput{Input: headers})
 
