@@ -1,7 +1,6 @@
 package bench_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/tfseg/tfseg"
+	"github.com/tfseg/tfseg/internal/procmem"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -27,39 +27,6 @@ const unetPeakRuns = 5
 
 // unetPeakPrefix starts the one line a child prints.
 const unetPeakPrefix = "unet-peak:"
-
-// procMem is the resident memory of this process, from /proc/self/status,
-// in KiB: VmRSS now, VmHWM the high-water mark (the peak since the process
-// started or since resetHWM).
-type procMem struct{ rss, hwm int64 }
-
-func readProcMem() (procMem, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return procMem{}, err
-	}
-	var m procMem
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 2 {
-			continue
-		}
-		switch f[0] {
-		case "VmRSS:":
-			m.rss, err = strconv.ParseInt(f[1], 10, 64)
-		case "VmHWM:":
-			m.hwm, err = strconv.ParseInt(f[1], 10, 64)
-		}
-		if err != nil {
-			return procMem{}, fmt.Errorf("/proc/self/status: %q: %w", sc.Text(), err)
-		}
-	}
-	if m.rss == 0 || m.hwm == 0 {
-		return procMem{}, fmt.Errorf("/proc/self/status has no VmRSS or VmHWM")
-	}
-	return m, nil
-}
 
 // resetHWM sets VmHWM to the current VmRSS (Linux 4.0 and later), so that
 // the next VmHWM is the peak of what ran in between.
@@ -159,7 +126,7 @@ func measurePeak(t *testing.T, label string, load func() (run func() error, clos
 	if gogc != 100 || memLimit != math.MaxInt64 {
 		t.Fatalf("GOGC=%d GOMEMLIMIT=%d: the peak is measured with the Go runtime's defaults (GOGC=100, no limit)", gogc, memLimit)
 	}
-	base, err := readProcMem()
+	base, err := procmem.Read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +135,7 @@ func measurePeak(t *testing.T, label string, load func() (run func() error, clos
 		t.Fatal(err)
 	}
 	defer closeFn()
-	loaded, err := readProcMem()
+	loaded, err := procmem.Read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +145,7 @@ func measurePeak(t *testing.T, label string, load func() (run func() error, clos
 			t.Fatal(err)
 		}
 	}
-	after, err := readProcMem()
+	after, err := procmem.Read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +156,7 @@ func measurePeak(t *testing.T, label string, load func() (run func() error, clos
 	var live runtime.MemStats
 	runtime.ReadMemStats(&live)
 	fmt.Printf("%s %s runs=%d base=%d load_hwm=%d before=%d run_hwm=%d peak=%d maxrss=%d hwm_reset=%t gogc=%d gomemlimit=off go_sys=%d go_released=%d num_gc=%d go_live=%d\n",
-		unetPeakPrefix, label, runs, base.rss, loaded.hwm, loaded.rss, after.hwm, max(loaded.hwm, after.hwm), peakRSS,
+		unetPeakPrefix, label, runs, base.RSS, loaded.HWM, loaded.RSS, after.HWM, max(loaded.HWM, after.HWM), peakRSS,
 		hwmReset, gogc, ms.Sys>>10, ms.HeapReleased>>10, ms.NumGC, live.HeapAlloc>>10)
 }
 

@@ -186,17 +186,7 @@ func constInts(n *nodepb.NodeDef) ([]int64, bool) {
 	if err != nil {
 		return nil, false
 	}
-	switch t.DType() {
-	case tfops.Int32:
-		out := make([]int64, 0, t.NumElements())
-		for _, x := range t.Int32s() {
-			out = append(out, int64(x))
-		}
-		return out, true
-	case tfops.Int64:
-		return append([]int64{}, t.Int64s()...), true
-	}
-	return nil, false
+	return t.IndexValues()
 }
 
 // concatView is one part of a folded concatenation as the GEMM reads it:
@@ -218,7 +208,7 @@ const concatBandRows = 8
 // or "" for a value read as it is), part_begin_mask and part_end_mask (a
 // StridedSlice's masks).
 func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
-	ops, err := c.attrStrings("part_ops")
+	ops, err := c.AttrStrings("part_ops")
 	if err != nil {
 		return nil, err
 	}

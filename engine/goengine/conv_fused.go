@@ -88,7 +88,7 @@ func (c *Context) convFusedOps(n int) (convFusedOps, error) {
 	if len(c.Inputs) != n {
 		return fo, c.Errorf("expects %d inputs (the last one the bias), got %d (only fused_ops [BiasAdd] and [BiasAdd, activation] are supported)", n, len(c.Inputs))
 	}
-	fused, err := c.attrStrings("fused_ops")
+	fused, err := c.AttrStrings("fused_ops")
 	if err != nil {
 		return fo, err
 	}
@@ -185,21 +185,4 @@ var convActivations = map[string]func(v, alpha float64, f32 bool) float64{
 		}
 		return v * alpha
 	},
-}
-
-// attrStrings returns a list(string) attr (nil when absent).
-func (c *Context) attrStrings(name string) ([]string, error) {
-	a := c.Attr(name)
-	if a == nil {
-		return nil, nil
-	}
-	l := a.GetList()
-	if l == nil {
-		return nil, c.Errorf("attr %q is not a list", name)
-	}
-	out := make([]string, len(l.GetS()))
-	for i, s := range l.GetS() {
-		out[i] = string(s)
-	}
-	return out, nil
 }

@@ -337,14 +337,10 @@ func (f *fuser) constInts(nd *node, k int) ([]int64, bool) {
 		return nil, false
 	}
 	e := nd.in[k]
-	if _, fed := f.feeds[e]; fed || e.out != 0 || f.g.nodes[e.node].op != "Const" {
+	if _, fed := f.feeds[e]; fed || e.out != 0 {
 		return nil, false
 	}
-	t, err := tfops.FromProto(f.g.nodes[e.node].def.GetAttr()["value"].GetTensor())
-	if err != nil {
-		return nil, false
-	}
-	return t.IndexValues()
+	return constInts(f.g.nodes[e.node].def)
 }
 
 func keepDims(def *nodepb.NodeDef) bool { return def.GetAttr()["keep_dims"].GetB() }

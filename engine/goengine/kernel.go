@@ -213,6 +213,17 @@ func (c *Context) AttrInts(name string) ([]int64, error) {
 	return optional(c, name, "a list", nil, func(v *attrpb.AttrValue_List) []int64 { return v.List.GetI() })
 }
 
+// AttrStrings returns a list(string) attr (nil when absent).
+func (c *Context) AttrStrings(name string) ([]string, error) {
+	return optional(c, name, "a list", nil, func(v *attrpb.AttrValue_List) []string {
+		out := make([]string, len(v.List.GetS()))
+		for i, b := range v.List.GetS() {
+			out[i] = string(b)
+		}
+		return out
+	})
+}
+
 // AttrTypes returns a list(type) attr (nil when absent).
 func (c *Context) AttrTypes(name string) ([]tfops.DType, error) {
 	return optional(c, name, "a list", nil, func(v *attrpb.AttrValue_List) []tfops.DType {

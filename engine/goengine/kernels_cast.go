@@ -1,6 +1,8 @@
 package goengine
 
 import (
+	"unsafe"
+
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -68,25 +70,9 @@ func castKernel(c *Context) ([]*tfops.Tensor, error) {
 	case []uint64:
 		ok = castFrom(c, s, out)
 	case []bool:
-		if d, isF32 := out.Data().([]float32); isF32 {
-			// The common case (a comparison counted as 0/1) without the
-			// uint8 copy below.
-			for i, b := range s {
-				d[i] = 0
-				if b {
-					d[i] = 1
-				}
-			}
-			ok = true
-			break
-		}
-		u := make([]uint8, len(s))
-		for i, b := range s {
-			if b {
-				u[i] = 1
-			}
-		}
-		ok = castFrom(c, u, out)
+		// A bool is one byte holding 0 or 1: cast its bytes as uint8s,
+		// without a copy.
+		ok = castFrom(c, unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(s))), len(s)), out)
 	}
 	if !ok {
 		return nil, c.Errorf("Cast %v to %v is not supported", x.DType(), to)

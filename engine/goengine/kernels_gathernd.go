@@ -20,8 +20,12 @@ func init() {
 	Register("ResourceGather", resourceGatherKernel)
 }
 
-// indexValues returns an int32 or int64 tensor's values as int64s.
+// indexValues returns an int32 or int64 tensor's values as int64s: an
+// int64 tensor's own values (read only), an int32 one's converted.
 func indexValues(t *tfops.Tensor) []int64 {
+	if v, ok := t.Data().([]int64); ok {
+		return v
+	}
 	v, _ := t.IndexValues()
 	return v
 }

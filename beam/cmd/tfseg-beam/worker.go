@@ -6,39 +6,13 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/tfseg/tfseg/internal/procmem"
 )
 
 func initHarness() { beam.Init() }
-
-// procStatus returns the kB values of /proc/self/status's VmRSS and VmHWM.
-func procStatus() (rss, hwm int) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || k != "VmRSS" && k != "VmHWM" {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		n, _ := strconv.Atoi(f[0])
-		if k == "VmRSS" {
-			rss = n
-		} else {
-			hwm = n
-		}
-	}
-	return rss, hwm
-}
 
 // recordPeakRSS writes this process's peak resident set size (VmHWM, from
 // /proc/self/status), the largest Go heap (HeapAlloc: live data and garbage
@@ -66,7 +40,7 @@ func record(path, prof string) {
 	}
 	start := time.Now()
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	last := 0
+	var last int64
 	var maxAlloc, maxLive uint64
 	for i := 0; ; i++ {
 		var ms runtime.MemStats
@@ -74,7 +48,8 @@ func record(path, prof string) {
 		metrics.Read(live)
 		l := live[0].Value.Uint64()
 		maxAlloc, maxLive = max(maxAlloc, ms.HeapAlloc), max(maxLive, l)
-		rss, hwm := procStatus()
+		m, _ := procmem.Read() // zeros where there is no /proc/self/status
+		rss, hwm := m.RSS, m.HWM
 		if series != nil {
 			fmt.Fprintf(series, "%.1f %d %.1f %.1f %.1f %.1f %d\n", time.Since(start).Seconds(), rss,
 				float64(ms.HeapAlloc)/(1<<20), float64(l)/(1<<20), float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), ms.NumGC)

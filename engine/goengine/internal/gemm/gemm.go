@@ -247,9 +247,10 @@ func (rm RowMap) Offset(r int) int {
 	return q*rm.RowStride + s*rm.PixStride
 }
 
-// Job is one product C(+)= A·B of m rows (see the package comment on
-// the A layout). When pack is set, A is not read from a: pack(r0, n, dst)
-// writes rows r0..r0+n-1 of A to dst, row-major with k = kh·ka columns.
+// Job is one product C(+)= A·B of M rows (see the package comment on
+// the A layout). When Pack is set, A is not read from the field A:
+// Pack(r0, n, dst) writes rows r0..r0+n-1 of A to dst, row-major with
+// k = KH·KA columns.
 type Job struct {
 	A                      []float32
 	AOff, LDA, LDT, KH, KA int
@@ -257,12 +258,12 @@ type Job struct {
 	M                      int
 	Rows                   RowMap
 	COff                   int
-	// coffs, when set, places row r of C at cOff + coffs[r] instead of
-	// rows (an arbitrary list of pixels, as a padded convolution's border).
+	// COffs, when set, places row r of C at COff + COffs[r] instead of
+	// Rows (an arbitrary list of pixels, as a padded convolution's border).
 	COffs []int
 }
 
-// checkA verifies that the job reads only inside a.
+// checkA verifies that the job reads only inside A.
 func (j *Job) checkA(k int) error {
 	if j.KH*j.KA != k {
 		return fmt.Errorf("gemm: A has %d·%d columns, B %d rows", j.KH, j.KA, k)
@@ -276,7 +277,7 @@ func (j *Job) checkA(k int) error {
 	return nil
 }
 
-// gemm runs the jobs with the active micro-kernel, writing (accumulate
+// Run runs the jobs with the active micro-kernel, writing (accumulate
 // false) or adding to C, with the row tiles split over threads goroutines.
 // It panics on a job that would read or write out of range (the executor
 // turns the panic into an error).
