@@ -270,20 +270,22 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	dst := out.Float32s()
 	relu := fo.act == "Relu"
 	nb := (oh + concatBandRows - 1) / concatBandRows
-	parallel.For(c.Threads(), v0.n*nb, 1, func(b0, b1 int) {
-		for bi := b0; bi < b1; bi++ {
-			img, y0 := bi/nb, bi%nb*concatBandRows
-			y1 := min(oh, y0+concatBandRows)
-			coff := (img*oh + y0) * ow * o
-			for i, v := range views {
-				job := gemm.Job{A: v.x, AOff: img*v.h*v.w*v.ch + v.off + y0*v.w*v.ch,
-					LDA: v.ch, LDT: v.w * v.ch, KH: kh, KA: kw * v.ch, M: (y1-y0-1)*v.w + ow,
-					Rows: gemm.RowMap{Width: v.w, Valid: ow, RowStride: ow * o, PixStride: o}, COff: coff}
-				gemm.Run([]gemm.Job{job}, panels[i], dst, 1, i > 0)
-			}
-			if relu {
-				band := dst[coff : coff+(y1-y0)*ow*o]
-				vec.Current().Relu(band, band)
+	parallel.Dynamic(c.Threads(), v0.n*nb, 1, func() func(b0, b1 int) {
+		return func(b0, b1 int) {
+			for bi := b0; bi < b1; bi++ {
+				img, y0 := bi/nb, bi%nb*concatBandRows
+				y1 := min(oh, y0+concatBandRows)
+				coff := (img*oh + y0) * ow * o
+				for i, v := range views {
+					job := gemm.Job{A: v.x, AOff: img*v.h*v.w*v.ch + v.off + y0*v.w*v.ch,
+						LDA: v.ch, LDT: v.w * v.ch, KH: kh, KA: kw * v.ch, M: (y1-y0-1)*v.w + ow,
+						Rows: gemm.RowMap{Width: v.w, Valid: ow, RowStride: ow * o, PixStride: o}, COff: coff}
+					gemm.Run([]gemm.Job{job}, panels[i], dst, 1, i > 0)
+				}
+				if relu {
+					band := dst[coff : coff+(y1-y0)*ow*o]
+					vec.Current().Relu(band, band)
+				}
 			}
 		}
 	})

@@ -315,7 +315,10 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 	tiles := start[len(jobs)]
 	flops := 2 * mr * max(b.K, 1) * NR * len(b.NCols)
 	grain := max(1, (1<<18)/max(flops, 1)) // flops is 0 when B has no columns
-	parallel.For(threads, tiles, grain, func(t0, t1 int) {
+	// Chunks of about an eighth of a thread's share, taken as threads
+	// finish their last (see parallel.Dynamic).
+	chunk := max(grain, tiles/(8*max(threads, 1)))
+	parallel.Dynamic(threads, tiles, chunk, func() func(t0, t1 int) {
 		coff := make([]int, mr)
 		var packed []float32
 		tile := &microTile{pb: b, c: c}
@@ -325,89 +328,91 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 		if b.Relu {
 			tile.flags |= flagRelu
 		}
-		i := 0
-		for t := t0; t < t1; t++ {
-			for t >= start[i+1] {
-				i++
-			}
-			j := &jobs[i]
-			r0 := (t - start[i]) * mr
-			rows, skip, kern := mr, 0, mk
-			if b.K == 0 {
-				kern = goMicro
-			}
-			if j.M < mr {
-				rows = j.M
-				if !mk.anyRows {
+		return func(t0, t1 int) {
+			i := 0
+			for t := t0; t < t1; t++ {
+				for t >= start[i+1] {
+					i++
+				}
+				j := &jobs[i]
+				r0 := (t - start[i]) * mr
+				rows, skip, kern := mr, 0, mk
+				if b.K == 0 {
 					kern = goMicro
 				}
-			} else if r0+mr > j.M {
-				skip = r0 + mr - j.M
-				r0 = j.M - mr
-			}
-			rm := j.Rows
-			q, sIdx := (r0+skip)/rm.Width, (r0+skip)%rm.Width
-			o := j.COff + q*rm.RowStride + sIdx*rm.PixStride
-			stored, limit := false, len(c)-colEnd
-			cf := coff[:rows]
-			if j.COffs == nil && skip == 0 && sIdx+rows <= rm.Valid {
-				// The common case, a tile inside one image row: evenly
-				// spaced rows (the general loop below cost a U-Net 10% of
-				// its time on the layers with few input channels).
-				if last := o + (rows-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
-					panic(fmt.Errorf("gemm: C rows %d..%d reach element %d of %d", r0, r0+rows-1, max(o, last)+colEnd, len(c)))
-				}
-				for h := range cf {
-					cf[h] = o
-					o += rm.PixStride
-				}
-				stored = rows > 0
-			} else {
-				for h := range cf {
-					cf[h] = -1
-					if h < skip {
-						continue
+				if j.M < mr {
+					rows = j.M
+					if !mk.anyRows {
+						kern = goMicro
 					}
-					if j.COffs != nil {
-						if o = j.COff + j.COffs[r0+h]; o < 0 || o > limit {
-							panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+				} else if r0+mr > j.M {
+					skip = r0 + mr - j.M
+					r0 = j.M - mr
+				}
+				rm := j.Rows
+				q, sIdx := (r0+skip)/rm.Width, (r0+skip)%rm.Width
+				o := j.COff + q*rm.RowStride + sIdx*rm.PixStride
+				stored, limit := false, len(c)-colEnd
+				cf := coff[:rows]
+				if j.COffs == nil && skip == 0 && sIdx+rows <= rm.Valid {
+					// The common case, a tile inside one image row: evenly
+					// spaced rows (the general loop below cost a U-Net 10% of
+					// its time on the layers with few input channels).
+					if last := o + (rows-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
+						panic(fmt.Errorf("gemm: C rows %d..%d reach element %d of %d", r0, r0+rows-1, max(o, last)+colEnd, len(c)))
+					}
+					for h := range cf {
+						cf[h] = o
+						o += rm.PixStride
+					}
+					stored = rows > 0
+				} else {
+					for h := range cf {
+						cf[h] = -1
+						if h < skip {
+							continue
 						}
-						cf[h], stored = o, true
-						continue
-					}
-					if sIdx < rm.Valid {
-						if o < 0 || o > limit {
-							panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+						if j.COffs != nil {
+							if o = j.COff + j.COffs[r0+h]; o < 0 || o > limit {
+								panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+							}
+							cf[h], stored = o, true
+							continue
 						}
-						cf[h], stored = o, true
-					}
-					o += rm.PixStride
-					if sIdx++; sIdx == rm.Width {
-						q, sIdx = q+1, 0
-						o = j.COff + q*rm.RowStride
+						if sIdx < rm.Valid {
+							if o < 0 || o > limit {
+								panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
+							}
+							cf[h], stored = o, true
+						}
+						o += rm.PixStride
+						if sIdx++; sIdx == rm.Width {
+							q, sIdx = q+1, 0
+							o = j.COff + q*rm.RowStride
+						}
 					}
 				}
-			}
-			if !stored {
-				continue
-			}
-			tile.mr = rows
-			tile.coff = coff[:rows]
-			tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
-			switch {
-			case b.K == 0:
-				tile.a = nil
-			case j.Pack != nil:
-				if packed == nil {
-					packed = make([]float32, mr*b.K)
+				if !stored {
+					continue
 				}
-				tile.a = packed[:rows*b.K]
-				j.Pack(r0, rows, tile.a)
-				tile.lda, tile.ldt, tile.kh, tile.ka = b.K, 0, 1, b.K
-			default:
-				tile.a = j.A[j.AOff+r0*j.LDA:]
+				tile.mr = rows
+				tile.coff = coff[:rows]
+				tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
+				switch {
+				case b.K == 0:
+					tile.a = nil
+				case j.Pack != nil:
+					if packed == nil {
+						packed = make([]float32, mr*b.K)
+					}
+					tile.a = packed[:rows*b.K]
+					j.Pack(r0, rows, tile.a)
+					tile.lda, tile.ldt, tile.kh, tile.ka = b.K, 0, 1, b.K
+				default:
+					tile.a = j.A[j.AOff+r0*j.LDA:]
+				}
+				kern.run(tile)
 			}
-			kern.run(tile)
 		}
 	})
 }
