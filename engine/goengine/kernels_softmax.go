@@ -123,6 +123,10 @@ func softmaxRows32(c *Context, xs, o []float32, n int) {
 		for r0 := lo; r0 < hi; r0 += block {
 			r1 := min(hi, r0+block)
 			x, y := xs[r0*n:r1*n], o[r0*n:r1*n]
+			if n == 2 {
+				softmaxPairs32(k, x, y)
+				continue
+			}
 			for r := 0; r < r1-r0; r++ {
 				row, d := x[r*n:(r+1)*n], y[r*n:(r+1)*n]
 				m := row[0]
@@ -149,6 +153,29 @@ func softmaxRows32(c *Context, xs, o []float32, n int) {
 			}
 		}
 	})
+}
+
+// softmaxPairs32 is softmaxRows32's loop for rows of two (a two-class
+// segmentation's output, where the general loop's per-row slicing cost
+// more than the exps): the same float32 steps, m = max(x₀, x₁) (NaN
+// propagating), e = exp(x - m), y = e · (1 / (e₀ + e₁)); the float32 sum
+// e₀ + e₁ is the float64 sum rounded once, as the general loop takes it.
+func softmaxPairs32(k *vec.Kernels, x, y []float32) {
+	y = y[:len(x)]
+	for i := 0; i+1 < len(x); i += 2 {
+		a, b := x[i], x[i+1]
+		m := a
+		if b > m || b != b && m == m {
+			m = b
+		}
+		y[i], y[i+1] = a-m, b-m
+	}
+	k.Exp(y, y)
+	for i := 0; i+1 < len(y); i += 2 {
+		inv := 1 / (y[i] + y[i+1])
+		y[i] *= inv
+		y[i+1] *= inv
+	}
 }
 
 // topKKernel returns the k largest values of each row of the last axis and

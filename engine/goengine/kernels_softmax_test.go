@@ -76,3 +76,39 @@ func TestSoftmaxFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmaxPairsIsTheRowLoop checks softmaxPairs32 against softmaxRows32's
+// general row loop (max, subtract, exp, float64 row sum, reciprocal,
+// product) bit for bit, with NaN, ±Inf, ties and values far apart.
+func TestSoftmaxPairsIsTheRowLoop(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	x := normals32(rng, 4096)
+	for i := range x {
+		x[i] *= float32(int(1) << (i % 7 * 4)) // up to 2²⁴: e₁ far below e₀
+	}
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	copy(x, []float32{nan, 1, 1, nan, inf, 1, 1, inf, -inf, 1, -inf, -inf, inf, inf, 3, 3, 0, float32(math.Copysign(0, -1))})
+	k := vec.Current()
+	got := make([]float32, len(x))
+	softmaxPairs32(k, x, got)
+	want := make([]float32, len(x))
+	for r := 0; r < len(x); r += 2 {
+		row, d := x[r:r+2], want[r:r+2]
+		m := row[0]
+		if v := row[1]; v > m || v != v && m == m {
+			m = v
+		}
+		for i, v := range row {
+			d[i] = v - m
+		}
+		k.Exp(d, d)
+		inv := 1 / float32(float64(d[0])+float64(d[1]))
+		d[0] *= inv
+		d[1] *= inv
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+			t.Fatalf("element %d (row %v): %v, the row loop gives %v", i, x[i&^1:i&^1+2], got[i], want[i])
+		}
+	}
+}
