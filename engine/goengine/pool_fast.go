@@ -15,8 +15,17 @@ func maxPool2x2[T convElem](g convGeom, x, out []T, threads int) bool {
 		2*g.wh.out > g.h || 2*g.ww.out > g.w {
 		return false
 	}
+	rows, maxPoolRows := g.n*g.wh.out, maxPool2x2Rows(g, x, out)
+	chunk := max(grainCheap/max(1, 4*g.ww.out*g.c), rows/(8*max(threads, 1)), 1)
+	parallel.Dynamic(threads, rows, chunk, func() func(lo, hi int) { return maxPoolRows })
+	return true
+}
+
+// maxPool2x2Rows returns the function that computes maxPool2x2's output
+// rows [lo, hi).
+func maxPool2x2Rows[T convElem](g convGeom, x, out []T) func(lo, hi int) {
 	c, ow := g.c, g.ww.out
-	parallel.For(threads, g.n*g.wh.out, max(1, grainCheap/max(1, 4*ow*c)), func(lo, hi int) {
+	return func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/g.wh.out, r%g.wh.out
 			top := x[((n*g.h+2*oh)*g.w)*c:][:2*ow*c]
@@ -36,8 +45,7 @@ func maxPool2x2[T convElem](g convGeom, x, out []T, threads int) bool {
 				}
 			}
 		}
-	})
-	return true
+	}
 }
 
 // maxPoolRowKernel is one assembly 2x2 max-pool row kernel (pool_amd64.go):
