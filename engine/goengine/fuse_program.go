@@ -237,13 +237,15 @@ type program struct {
 	// a program that runs once per image would otherwise allocate them
 	// (their lane buffers alone are 16 KiB per sum) on every run.
 	workers sync.Pool
-	count   int // reduction run length (0: no reductions with count > 1)
-	slots   []slot
-	instrs  []instr
-	scalars []scalarSrc
-	temps   int // goroutine buffers (temps and broadcast gathers)
-	outs    []outSpec
-	sinks   int
+	// partialPool keeps the per-block sums of earlier runs (*[]float64).
+	partialPool sync.Pool
+	count       int // reduction run length (0: no reductions with count > 1)
+	slots       []slot
+	instrs      []instr
+	scalars     []scalarSrc
+	temps       int // goroutine buffers (temps and broadcast gathers)
+	outs        []outSpec
+	sinks       int
 }
 
 // compileRegion compiles r for inputs of these shapes; nil when it cannot.
@@ -758,42 +760,39 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 	if p.count > 1 {
 		nblocks = p.n / p.count * p.blocksPerRun()
 	}
-	partial := make([]float64, p.sinks*nblocks)
+	partial := p.partials(p.sinks * nblocks)
+	defer p.partialPool.Put(partial)
 	k := vec.Current()
 	var next atomic.Int64
-	grab := max(1, nch/(8*c.Threads()))
+	threads := c.Threads()
+	threads = min(threads, (nch+minGrab-1)/minGrab)
 	worker := func() {
 		w := p.worker(scal, k)
 		defer p.release(w)
 		for {
-			j0 := int(next.Add(int64(grab))) - grab
-			if j0 >= nch {
+			j0, end, ok := grabChunks(&next, nch, threads)
+			if !ok {
 				return
 			}
-			for j, end := j0, min(j0+grab, nch); j < end; {
+			for j := j0; j < end; {
 				if cnt := w.fullChunks(p, j, end); cnt > 0 {
-					w.multiChunk(k, p, inData, outData, partial, nblocks, j, cnt)
+					w.multiChunk(k, p, inData, outData, *partial, nblocks, j, cnt)
 					j += cnt
 					continue
 				}
 				lo, hi, block := p.chunk(j)
-				w.chunk(k, p, inData, outData, partial, nblocks, block, lo, hi)
+				w.chunk(k, p, inData, outData, *partial, nblocks, block, lo, hi)
 				j++
 			}
 		}
 	}
-	workers := min(c.Threads(), (nch+grab-1)/grab)
-	parallel.For(workers, workers, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			worker()
-		}
-	})
+	parallel.Team(threads, worker)
 	for k, o := range p.outs {
 		if o.kind != kindReduce {
 			continue
 		}
 		nb := p.blocksPerRun()
-		part := partial[o.sink*nblocks : (o.sink+1)*nblocks]
+		part := (*partial)[o.sink*nblocks : (o.sink+1)*nblocks]
 		dst := outData[k]
 		for run := range dst {
 			s := 0.0
@@ -807,6 +806,39 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 		}
 	}
 	return outs, nil
+}
+
+// minGrab is the fewest chunks a goroutine takes at once (64 KiB of each
+// input): the last takes are this small, so that the goroutines finish
+// within about one take's time of each other.
+const minGrab = 16
+
+// grabChunks takes the next chunks [lo, hi) of nch for one of threads
+// goroutines: a quarter of the remaining chunks' share of each goroutine
+// (guided self-scheduling), at least minGrab; ok is false when none are
+// left.
+func grabChunks(next *atomic.Int64, nch, threads int) (lo, hi int, ok bool) {
+	for {
+		cur := int(next.Load())
+		if cur >= nch {
+			return 0, 0, false
+		}
+		g := max(minGrab, (nch-cur)/(4*threads))
+		hi := min(nch, cur+g)
+		if next.CompareAndSwap(int64(cur), int64(hi)) {
+			return cur, hi, true
+		}
+	}
+}
+
+// partials returns a buffer of n per-block sums (every element is
+// written by the run before it is read: the chunks cover the blocks).
+func (p *program) partials(n int) *[]float64 {
+	if b, _ := p.partialPool.Get().(*[]float64); b != nil && len(*b) == n {
+		return b
+	}
+	b := make([]float64, n)
+	return &b
 }
 
 // metaOutput computes Shape, Size or Rank of a region value.
