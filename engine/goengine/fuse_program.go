@@ -2,6 +2,7 @@ package goengine
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -866,7 +867,9 @@ type progWorker struct {
 	k       *vec.Kernels // the kernel set the buffers were made for
 	temps   [][]float32
 	scalars [][]float32
-	views   [][]float32
+	// scalarVal[s] is the value scalars[s] is filled with.
+	scalarVal []float32
+	views     [][]float32
 	// filled[t] > 0: temp t holds fillVal[t] in its first filled elements
 	// (a broadcast operand constant over the last chunks).
 	filled  []int
@@ -900,7 +903,13 @@ func (p *program) worker(scal []float32, k *vec.Kernels) *progWorker {
 	}
 	clear(w.filled)
 	for s, v := range scal {
-		fill32(w.scalars[s], v)
+		// Constants are the same every run: refill only what changed
+		// (a fill is 4 KiB of stores, a cache-cold microsecond after a
+		// large input has streamed through).
+		if f32Bits(w.scalarVal[s]) != f32Bits(v) {
+			fill32(w.scalars[s], v)
+			w.scalarVal[s] = v
+		}
 	}
 	return w
 }
@@ -950,6 +959,7 @@ func newProgWorker(p *program, scal []float32, k *vec.Kernels) *progWorker {
 		fill32(b, v)
 		w.scalars = append(w.scalars, b)
 	}
+	w.scalarVal = slices.Clone(scal)
 	if w.ptrs != nil {
 		for s, sl := range p.slots {
 			switch sl.kind {
