@@ -145,3 +145,26 @@ func TestTeamConcurrentCallers(t *testing.T) {
 	assert.LessOrEqual(t, pool.count, maxHelpers(), "helpers alive")
 	assert.LessOrEqual(t, len(pool.idle), pool.count, "idle helpers")
 }
+
+// TestNestedParallel: For and Dynamic called from inside each other's
+// work (a kernel in a For calling the GEMM) cover their ranges once and
+// return.
+func TestNestedParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	const outer, inner = 8, 1000
+	hits := make([]int32, outer*inner)
+	For(2, outer, 1, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			Dynamic(2, inner, 64, func() func(lo, hi int) {
+				return func(a, b int) {
+					for i := a; i < b; i++ {
+						atomic.AddInt32(&hits[o*inner+i], 1)
+					}
+				}
+			})
+		}
+	})
+	for i, h := range hits {
+		require.Equal(t, int32(1), h, "index %d", i)
+	}
+}
