@@ -20,8 +20,9 @@ import (
 // to one chunk of every operand. Chunks are up to fuseChunkBlocks blocks of
 // vec.SumBlock elements (aligned to the reduction runs when the region ends in
 // Sum or Mean, so that each block of the canonical summation order lies in
-// one chunk); goroutines take
-// chunks from a shared counter, keep intermediates in their own buffers,
+// one chunk); the caller and the helpers of parallel.Team take runs of
+// chunks from a shared counter (grabChunks: guided, shrinking to minGrab
+// at the end), keep intermediates in their own buffers,
 // and store each reduction's per-chunk sum in a slot of its own, which are
 // added in chunk order at the end. The result therefore does not depend on
 // the number of threads or on scheduling.
