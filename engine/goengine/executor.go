@@ -28,6 +28,9 @@ type node struct {
 	opd  OpDef
 	// argIndex is the function argument index of an _Arg node, else -1.
 	argIndex int
+	// retains is retainsInputs(n), computed with the node (not on every
+	// run: it ranges over the attr map).
+	retains bool
 }
 
 // graph is a compiled, validated GraphDef or FunctionDef body.
@@ -67,7 +70,9 @@ func compileGraph(nodes []*nodepb.NodeDef, limits engine.Limits) (*graph, error)
 		}
 		g.byName[nd.GetName()] = i
 		opd, _ := LookupOp(nd.GetOp())
-		g.nodes = append(g.nodes, &node{def: nd, name: nd.GetName(), op: nd.GetOp(), opd: opd, argIndex: -1})
+		n := &node{def: nd, name: nd.GetName(), op: nd.GetOp(), opd: opd, argIndex: -1}
+		n.retains = retainsInputs(n)
+		g.nodes = append(g.nodes, n)
 	}
 	for _, n := range g.nodes {
 		for _, in := range n.def.GetInput() {
@@ -352,7 +357,7 @@ func execute(ctx context.Context, st *State, g *graph, sc *schedule, feeds map[e
 		if err != nil {
 			return nil, err
 		}
-		if retainsInputs(nd) {
+		if nd.retains {
 			arena.pin(ins)
 		}
 		arena.track(outs)

@@ -1,7 +1,9 @@
 package goengine
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,18 +107,30 @@ func planKey(feeds map[edge]*tfops.Tensor, fetches []edge, targets []int) string
 	for e := range feeds {
 		fe = append(fe, e)
 	}
-	sort.Slice(fe, func(i, j int) bool {
-		if fe[i].node != fe[j].node {
-			return fe[i].node < fe[j].node
+	slices.SortFunc(fe, func(a, b edge) int {
+		if a.node != b.node {
+			return cmp.Compare(a.node, b.node)
 		}
-		return fe[i].out < fe[j].out
+		return cmp.Compare(a.out, b.out)
 	})
+	// strconv, not fmt: this runs on every Session.Run.
+	num := make([]byte, 0, 20)
+	writeInt := func(v int, sep byte) {
+		b.Write(strconv.AppendInt(num[:0], int64(v), 10))
+		b.WriteByte(sep)
+	}
 	for _, e := range fe {
-		fmt.Fprintf(&b, "%d:%d%v;", e.node, e.out, feeds[e].Shape())
+		writeInt(e.node, ':')
+		writeInt(e.out, '[')
+		for _, d := range feeds[e].Shape() {
+			writeInt(d, ' ')
+		}
+		b.WriteString("];")
 	}
 	b.WriteByte('|')
 	for _, e := range fetches {
-		fmt.Fprintf(&b, "%d:%d;", e.node, e.out)
+		writeInt(e.node, ':')
+		writeInt(e.out, ';')
 	}
 	b.WriteByte('|')
 	for _, t := range targets {

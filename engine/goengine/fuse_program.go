@@ -2,6 +2,7 @@ package goengine
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,8 +20,9 @@ import (
 // to one chunk of every operand. Chunks are up to fuseChunkBlocks blocks of
 // vec.SumBlock elements (aligned to the reduction runs when the region ends in
 // Sum or Mean, so that each block of the canonical summation order lies in
-// one chunk); goroutines take
-// chunks from a shared counter, keep intermediates in their own buffers,
+// one chunk); the caller and the helpers of parallel.Team take runs of
+// chunks from a shared counter (grabChunks: guided, shrinking to minGrab
+// at the end), keep intermediates in their own buffers,
 // and store each reduction's per-chunk sum in a slot of its own, which are
 // added in chunk order at the end. The result therefore does not depend on
 // the number of threads or on scheduling.
@@ -237,13 +239,15 @@ type program struct {
 	// a program that runs once per image would otherwise allocate them
 	// (their lane buffers alone are 16 KiB per sum) on every run.
 	workers sync.Pool
-	count   int // reduction run length (0: no reductions with count > 1)
-	slots   []slot
-	instrs  []instr
-	scalars []scalarSrc
-	temps   int // goroutine buffers (temps and broadcast gathers)
-	outs    []outSpec
-	sinks   int
+	// partialPool keeps the per-block sums of earlier runs (*[]float64).
+	partialPool sync.Pool
+	count       int // reduction run length (0: no reductions with count > 1)
+	slots       []slot
+	instrs      []instr
+	scalars     []scalarSrc
+	temps       int // goroutine buffers (temps and broadcast gathers)
+	outs        []outSpec
+	sinks       int
 }
 
 // compileRegion compiles r for inputs of these shapes; nil when it cannot.
@@ -758,42 +762,39 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 	if p.count > 1 {
 		nblocks = p.n / p.count * p.blocksPerRun()
 	}
-	partial := make([]float64, p.sinks*nblocks)
+	partial := p.partials(p.sinks * nblocks)
+	defer p.partialPool.Put(partial)
 	k := vec.Current()
 	var next atomic.Int64
-	grab := max(1, nch/(8*c.Threads()))
+	threads := c.Threads()
+	threads = min(threads, (nch+minGrab-1)/minGrab)
 	worker := func() {
 		w := p.worker(scal, k)
 		defer p.release(w)
 		for {
-			j0 := int(next.Add(int64(grab))) - grab
-			if j0 >= nch {
+			j0, end, ok := grabChunks(&next, nch, threads)
+			if !ok {
 				return
 			}
-			for j, end := j0, min(j0+grab, nch); j < end; {
+			for j := j0; j < end; {
 				if cnt := w.fullChunks(p, j, end); cnt > 0 {
-					w.multiChunk(k, p, inData, outData, partial, nblocks, j, cnt)
+					w.multiChunk(k, p, inData, outData, *partial, nblocks, j, cnt)
 					j += cnt
 					continue
 				}
 				lo, hi, block := p.chunk(j)
-				w.chunk(k, p, inData, outData, partial, nblocks, block, lo, hi)
+				w.chunk(k, p, inData, outData, *partial, nblocks, block, lo, hi)
 				j++
 			}
 		}
 	}
-	workers := min(c.Threads(), (nch+grab-1)/grab)
-	parallel.For(workers, workers, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			worker()
-		}
-	})
+	parallel.Team(threads, worker)
 	for k, o := range p.outs {
 		if o.kind != kindReduce {
 			continue
 		}
 		nb := p.blocksPerRun()
-		part := partial[o.sink*nblocks : (o.sink+1)*nblocks]
+		part := (*partial)[o.sink*nblocks : (o.sink+1)*nblocks]
 		dst := outData[k]
 		for run := range dst {
 			s := 0.0
@@ -807,6 +808,39 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 		}
 	}
 	return outs, nil
+}
+
+// minGrab is the fewest chunks a goroutine takes at once (64 KiB of each
+// input): the last takes are this small, so that the goroutines finish
+// within about one take's time of each other.
+const minGrab = 16
+
+// grabChunks takes the next chunks [lo, hi) of nch for one of threads
+// goroutines: a quarter of the remaining chunks' share of each goroutine
+// (guided self-scheduling), at least minGrab; ok is false when none are
+// left.
+func grabChunks(next *atomic.Int64, nch, threads int) (lo, hi int, ok bool) {
+	for {
+		cur := int(next.Load())
+		if cur >= nch {
+			return 0, 0, false
+		}
+		g := max(minGrab, (nch-cur)/(4*threads))
+		hi := min(nch, cur+g)
+		if next.CompareAndSwap(int64(cur), int64(hi)) {
+			return cur, hi, true
+		}
+	}
+}
+
+// partials returns a buffer of n per-block sums (every element is
+// written by the run before it is read: the chunks cover the blocks).
+func (p *program) partials(n int) *[]float64 {
+	if b, _ := p.partialPool.Get().(*[]float64); b != nil && len(*b) == n {
+		return b
+	}
+	b := make([]float64, n)
+	return &b
 }
 
 // metaOutput computes Shape, Size or Rank of a region value.
@@ -834,7 +868,9 @@ type progWorker struct {
 	k       *vec.Kernels // the kernel set the buffers were made for
 	temps   [][]float32
 	scalars [][]float32
-	views   [][]float32
+	// scalarVal[s] is the value scalars[s] is filled with.
+	scalarVal []float32
+	views     [][]float32
 	// filled[t] > 0: temp t holds fillVal[t] in its first filled elements
 	// (a broadcast operand constant over the last chunks).
 	filled  []int
@@ -868,7 +904,13 @@ func (p *program) worker(scal []float32, k *vec.Kernels) *progWorker {
 	}
 	clear(w.filled)
 	for s, v := range scal {
-		fill32(w.scalars[s], v)
+		// Constants are the same every run: refill only what changed
+		// (a fill is 4 KiB of stores, a cache-cold microsecond after a
+		// large input has streamed through).
+		if f32Bits(w.scalarVal[s]) != f32Bits(v) {
+			fill32(w.scalars[s], v)
+			w.scalarVal[s] = v
+		}
 	}
 	return w
 }
@@ -918,6 +960,7 @@ func newProgWorker(p *program, scal []float32, k *vec.Kernels) *progWorker {
 		fill32(b, v)
 		w.scalars = append(w.scalars, b)
 	}
+	w.scalarVal = slices.Clone(scal)
 	if w.ptrs != nil {
 		for s, sl := range p.slots {
 			switch sl.kind {

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package parallel
+
+// osYield does nothing where sched_yield is not called.
+func osYield() {}
