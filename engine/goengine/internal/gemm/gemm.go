@@ -2,8 +2,10 @@
 // matrix products.
 //
 // C = A·B is computed in register tiles of MR rows by a micro-kernel:
-// AVX-512 (14×32 over panel pairs, 28×16 for a single panel) or AVX2/FMA
-// (6×16) assembly on amd64 CPUs that have them, otherwise kernelGo. B is packed once into panels of
+// AVX-512 (14×32 over panel pairs, 28×16 for a single panel, or for a
+// single panel of a convolution 14 pixels × 2 output rows, see pairRows)
+// or AVX2/FMA (6×16) assembly on amd64 CPUs that have them, otherwise
+// kernelGo. B is packed once into panels of
 // NR columns ([k][NR] each, zero padded). A is read in place: row r
 // of A is the k = kh·ka elements
 //
@@ -62,12 +64,17 @@ const NR = 16
 // narrow, when set, is the kernel run instead for a B of one panel of at
 // most narrowCols columns (same sums, bit for bit). anyRows says run takes
 // tiles of any height up to rows(np).
+//
+// pair, when set, runs a tile of 28 rows that are 14 pixels of two
+// consecutive output rows of a convolution (see pairRows), one panel,
+// with the same sums as run.
 type micro struct {
 	name    string
 	rows    func(np int) int
 	run     func(t *microTile)
 	narrow  *micro
 	anyRows bool
+	pair    func(t *microTile)
 }
 
 // narrowCols is the widest B that a micro's narrow kernel computes.
@@ -306,11 +313,19 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 	// Tile t of job i covers rows [r0, r0+mr); the last tile of a job is
 	// moved back to end at m, and the rows it repeats are not stored again.
 	start := make([]int, len(jobs)+1)
+	pairs := make([]int, len(jobs))
 	for i := range jobs {
-		if err := jobs[i].checkA(b.K); err != nil {
+		j := &jobs[i]
+		if err := j.checkA(b.K); err != nil {
 			panic(err)
 		}
-		start[i+1] = start[i] + (jobs[i].M+mr-1)/mr
+		start[i+1] = start[i] + (j.M+mr-1)/mr
+		if mk.pair != nil && len(b.NCols) == 1 && mr == 2*pairPixels {
+			if pairs[i] = pairRows(j); pairs[i] > 0 {
+				v := j.Rows.Valid
+				start[i+1] = start[i] + pairs[i]/2*ceilDiv(v, pairPixels) + pairs[i]%2*ceilDiv(v, mr)
+			}
+		}
 	}
 	tiles := start[len(jobs)]
 	flops := 2 * mr * max(b.K, 1) * NR * len(b.NCols)
@@ -335,6 +350,10 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 					i++
 				}
 				j := &jobs[i]
+				if pairs[i] > 0 {
+					pairTile(tile, mk, j, pairs[i], t-start[i], coff, len(c)-colEnd)
+					continue
+				}
 				r0 := (t - start[i]) * mr
 				rows, skip, kern := mr, 0, mk
 				if b.K == 0 {
@@ -415,6 +434,80 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 			}
 		}
 	})
+}
+
+// pairPixels is the width of a tile of the micro's pair kernel: 14 pixels
+// of two output rows.
+const pairPixels = 14
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// pairRows returns the number of output rows of j when its tiles can run
+// two rows at a time with a micro's pair kernel, else 0: a convolution read
+// in place (virtual rows of width W = Rows.Width, of which Valid are
+// stored) whose filter row t+1 of one output row is filter row t of the
+// next (LDT = W·LDA), with at least two filter rows, 28 output pixels per
+// row and 16 elements per filter row (KA; the 1→16 channel 3×3 layer,
+// KA = 3, ran at 40 instead of 53 GFLOP/s in row pairs on one Zen 5
+// core). Two rows then share the broadcasts of kh-1 of their kh+1 input
+// rows.
+func pairRows(j *Job) int {
+	w, v := j.Rows.Width, j.Rows.Valid
+	if j.Pack != nil || j.COffs != nil || j.KH < 2 || j.KA < 16 || v < 2*pairPixels || v > w || j.LDT != w*j.LDA || (j.M-v)%w != 0 {
+		return 0
+	}
+	if n := (j.M-v)/w + 1; n >= 2 {
+		return n
+	}
+	return 0
+}
+
+// pairTile runs tile lt of a job of n output rows (pairRows): the first
+// n/2·⌈Valid/14⌉ tiles are 14 pixels of row pairs (2q, 2q+1) run by
+// mk.pair, then an odd last row runs in tiles of 28 pixels with mk.run.
+// A tile past a row's end is moved back and its repeated pixels not
+// stored again. limit is the last C offset a row may start at.
+func pairTile(tile *microTile, mk micro, j *Job, n, lt int, coff []int, limit int) {
+	rm := j.Rows
+	perPair := ceilDiv(rm.Valid, pairPixels)
+	y, width, run := 0, pairPixels, mk.pair
+	if lt < n/2*perPair {
+		y = 2 * (lt / perPair)
+		lt %= perPair
+	} else {
+		y, width, run = n-1, 2*pairPixels, mk.run
+		lt -= n / 2 * perPair
+	}
+	s0, skip := lt*width, 0
+	if s0+width > rm.Valid {
+		skip = s0 + width - rm.Valid
+		s0 = rm.Valid - width
+	}
+	o := j.COff + y*rm.RowStride + s0*rm.PixStride
+	last := o + (width-1)*rm.PixStride
+	if width == pairPixels {
+		last += rm.RowStride
+	}
+	if o < 0 || last < 0 || last > limit {
+		panic(fmt.Errorf("gemm: C rows of tile %d reach element %d of %d", lt, max(o, last), limit))
+	}
+	cf := coff[:2*pairPixels]
+	for h := range width {
+		cf[h] = o + h*rm.PixStride
+		if h < skip {
+			cf[h] = -1
+		}
+		if width == pairPixels {
+			cf[pairPixels+h] = cf[h]
+			if h >= skip {
+				cf[pairPixels+h] += rm.RowStride
+			}
+		}
+	}
+	tile.mr, tile.coff = len(cf), cf
+	tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
+	tile.a = j.A[j.AOff+(y*rm.Width+s0)*j.LDA:]
+	run(tile)
 }
 
 // MatMul computes nbatch products op(a)·op(b) described by mm, the

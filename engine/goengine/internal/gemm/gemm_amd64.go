@@ -46,6 +46,14 @@ func sgemmAVX512x28(t *asmTile)
 //go:noescape
 func sgemmAVX512x14(t *asmTile)
 
+// sgemmAVX512P runs a 28×16 tile of one panel whose rows 0-13 and 14-27
+// are the same 14 pixels of two consecutive output rows of a convolution
+// (gemm_gen.go's avx512Pair; see pairRows): each A element of the kh-1
+// middle input rows broadcast once for two FMAs.
+//
+//go:noescape
+func sgemmAVX512P(t *asmTile)
+
 // sgemmAVX512N computes t.rows rows of one panel of at most 4 columns,
 // the rows in the vector lanes (A transposed in registers 16×16).
 //
@@ -68,7 +76,7 @@ func archKernels() []micro {
 		if cpu.X86.HasAVX512VL { // its row stores are masked 128-bit stores
 			narrow = &avx512Narrow
 		}
-		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512, narrow: narrow},
+		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512, narrow: narrow, pair: runAVX512P},
 			micro{name: "avx512x28", rows: func(int) int { return 28 }, run: runAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -125,6 +133,14 @@ func runAVX512(t *microTile) {
 	} else {
 		sgemmAVX512x14(at)
 	}
+}
+
+// runAVX512P runs t, two output rows of 14 pixels, with sgemmAVX512P.
+func runAVX512P(t *microTile) {
+	at := &t.arch
+	at.setRun(t)
+	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
+	sgemmAVX512P(at)
 }
 
 // avx512Narrow is the kernel the AVX-512 kernels hand a B of one panel of

@@ -299,8 +299,9 @@ func BenchmarkGEMMMicroKernel(b *testing.B) {
 }
 
 // TestGEMMTileShapesSameBits checks that the avx512 kernel's 14×32 tiles,
-// and its rows-in-lanes kernel for B of at most 4 columns, give the bits
-// of avx512x28's 28×16 tiles: each element is the same chain of FMAs in
+// its 14-pixel × 2-row tiles of one panel (sgemmAVX512P) and its
+// rows-in-lanes kernel for B of at most 4 columns give the bits of
+// avx512x28's 28×16 tiles: each element is the same chain of FMAs in
 // the same order, whatever the tile.
 func TestGEMMTileShapesSameBits(t *testing.T) {
 	var wide, narrow micro
@@ -317,10 +318,19 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 	}
 	rng := rand.New(rand.NewSource(3))
 	for _, s := range []convShape{{"64to48@40", 40, 40, 3, 64, 48, false}, {"T512to32@12", 12, 12, 2, 512, 32, true},
-		{"1x1:16to2@61", 61, 61, 1, 16, 2, false}, {"32to3@37", 37, 37, 3, 32, 3, false}, {"T8to1@9", 9, 9, 2, 8, 1, true}} {
+		{"1x1:16to2@61", 61, 61, 1, 16, 2, false}, {"32to3@37", 37, 37, 3, 32, 3, false}, {"T8to1@9", 9, 9, 2, 8, 1, true},
+		// One panel, two output rows per tile (pairRows): an odd and an
+		// even row count, rows of 14·k and other widths, k not a
+		// multiple of 4, a partial panel, 2 and 5 filter rows.
+		{"16to16@61", 61, 61, 3, 16, 16, false}, {"16to16@44", 44, 44, 3, 16, 16, false}, {"6to16@33", 33, 33, 3, 6, 16, false},
+		{"7to10@45", 45, 45, 3, 7, 10, false}, {"8to16@40k5", 40, 40, 5, 8, 16, false}, {"9to12@31k2", 31, 31, 2, 9, 12, false},
+		{"16to16@29", 29, 29, 3, 16, 16, false}, {"1to16@33", 33, 33, 3, 1, 16, false}} {
 		j, pb, _, _ := s.job(rng)
 		if len(pb.NCols) > 1 {
 			require.Equal(t, 14, wide.rows(len(pb.NCols)), s.name)
+		}
+		if len(pb.NCols) == 1 && pb.NCols[0] > narrowCols && s.k > 1 && s.w-s.k+1 >= 28 && s.k*s.cin >= 16 {
+			require.Greater(t, pairRows(&j), 1, "%s runs in row pairs", s.name)
 		}
 		pb.Bias, pb.Relu = randFloats(rng, len(pb.NCols)*NR), true
 		_, _, out, _ := s.job(rng)
