@@ -54,8 +54,9 @@ const NR = 16
 //
 //	x = Σ_{t<kh} Σ_{p<ka} a[t·ldt + i·lda + p] · B_p[(t·ka+p)·NR + j]  (float32, in this order)
 //	x = x + pb.Bias[p·NR + j]                 when pb.Bias is set
+//	x = C[coff[i] + pb.ColOff[p] + j] + x     with flagAccumulate
 //	x = max(x, 0) (NaN and -0 kept)           when flags has flagRelu
-//	C[coff[i] + pb.ColOff[p] + j] = x, or += x with flagAccumulate
+//	C[coff[i] + pb.ColOff[p] + j] = x
 //
 // skipping rows with coff[i] < 0. rows(np) is the tile height the kernel
 // runs with np panels (kernelGo also accepts fewer rows). The caller
@@ -167,6 +168,12 @@ func panelGo(t *microTile, b, c []float32, ncols int, bias []float32) {
 					x[j] += bias[j]
 				}
 			}
+			dst := c[o : o+ncols]
+			if t.flags&flagAccumulate != 0 {
+				for j := range dst {
+					x[j] += dst[j]
+				}
+			}
 			if t.flags&flagRelu != 0 {
 				for j, v := range x {
 					if v < 0 {
@@ -174,14 +181,7 @@ func panelGo(t *microTile, b, c []float32, ncols int, bias []float32) {
 					}
 				}
 			}
-			dst := c[o : o+ncols]
-			if t.flags&flagAccumulate != 0 {
-				for j := range dst {
-					dst[j] += x[j]
-				}
-			} else {
-				copy(dst, x)
-			}
+			copy(dst, x)
 		}
 	}
 }
@@ -285,7 +285,8 @@ func (j *Job) checkA(k int) error {
 }
 
 // Run runs the jobs with the active micro-kernel, writing (accumulate
-// false) or adding to C, with the row tiles split over threads goroutines.
+// false) or adding to C, with the row tiles split over threads goroutines;
+// with accumulate, b.Relu applies to the sum with C's value.
 // It panics on a job that would read or write out of range (the executor
 // turns the panic into an error).
 func Run(jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {

@@ -5,12 +5,12 @@
 //
 // The kernels compute, for each packed panel P of 16 columns,
 //
-//	C[i, j] (+)= act(Σ_{t<kh} Σ_{p<ka} A[t·ldt + i·lda + p] · P[(t·ka + p)·16 + j] + bias[j])
+//	C[i, j] = act([C[i, j] +] (Σ_{t<kh} Σ_{p<ka} A[t·ldt + i·lda + p] · P[(t·ka + p)·16 + j] + bias[j]))
 //
 // for rows i < MR and columns j < ncols ≤ 16, where A is read in place with
 // row stride lda and block stride ldt (elements). Row i goes to C[coff[i] +
 // colOff + j], or nowhere when coff[i] < 0. bias may be nil (no bias);
-// flags bit 0 adds to C instead of storing, bit 1 makes act ReLU (max(x,
+// flags bit 0 adds C's value (the bracket), bit 1 makes act ReLU (max(x,
 // 0), NaN and -0 kept), else act is the identity. Each C element is one
 // chain of FMAs in t then p order, whatever the tile shape, so all the
 // AVX-512 tiles give the same bits. See kernelGo in gemm.go for the
@@ -272,6 +272,8 @@ func avx512Epilogue(prefix string, rows, np int) {
 	}
 	emit("%s_nobias:", prefix)
 	emit("\tMOVQ asmTile_flags(R14), BX")
+	emit("\tTESTQ $1, BX") // accumulating: ReLU after the add
+	emit("\tJNZ %s_norelu", prefix)
 	emit("\tTESTQ $2, BX")
 	emit("\tJZ %s_norelu", prefix)
 	emit("\tVPXORD Z28, Z28, Z28")
@@ -294,23 +296,34 @@ func avx512Epilogue(prefix string, rows, np int) {
 	emit("\tMOVQ asmTile_coff(R14), SI")
 	emit("\tTESTQ $1, BX")
 	emit("\tJNZ %s_acc", prefix)
-	for _, accum := range []bool{false, true} {
-		if accum {
+	// Stores, then the accumulating stores without and with ReLU (of
+	// the sum with C; Z28 is zero).
+	for mode := range 3 {
+		switch mode {
+		case 1:
 			emit("%s_acc:", prefix)
+			emit("\tTESTQ $2, BX")
+			emit("\tJNZ %s_accrelu", prefix)
+		case 2:
+			emit("%s_accrelu:", prefix)
+			emit("\tVPXORD Z28, Z28, Z28")
 		}
 		for i := 0; i < rows; i++ {
 			emit("\tMOVQ %d(SI), AX", 8*i)
 			emit("\tTESTQ AX, AX")
-			emit("\tJS %s_skip%v%d", prefix, accum, i)
+			emit("\tJS %s_skip%d_%d", prefix, mode, i)
 			for q := 0; q < np; q++ {
-				if accum {
+				if mode > 0 {
 					emit("\tVADDPS (R%d)(AX*4), Z%d, K%d, Z%d", 8+q, acc(i, q), 1+q, acc(i, q))
+				}
+				if mode == 2 {
+					emit("\tVMAXPS Z%d, Z28, Z%d", acc(i, q), acc(i, q))
 				}
 				emit("\tVMOVUPS Z%d, K%d, (R%d)(AX*4)", acc(i, q), 1+q, 8+q)
 			}
-			emit("%s_skip%v%d:", prefix, accum, i)
+			emit("%s_skip%d_%d:", prefix, mode, i)
 		}
-		if !accum {
+		if mode < 2 {
 			emit("\tJMP %s_end", prefix)
 		}
 	}
@@ -527,6 +540,8 @@ func avx512Narrow() {
 	}
 	emit("%s_nobias:", fn)
 	emit("\tMOVQ asmTile_flags(R14), BX")
+	emit("\tTESTQ $1, BX") // accumulating: ReLU after the add
+	emit("\tJNZ %s_norelu", fn)
 	emit("\tTESTQ $2, BX")
 	emit("\tJZ %s_norelu", fn)
 	emit("\tVPXORD Z24, Z24, Z24")
@@ -550,25 +565,36 @@ func avx512Narrow() {
 	lowMask("K3")
 	emit("\tTESTQ $1, BX")
 	emit("\tJNZ %s_acc", fn)
-	for _, accum := range []bool{false, true} {
-		if accum {
+	// Stores, then the accumulating stores without and with ReLU (of
+	// the sum with C; Z25 is zero).
+	for mode := range 3 {
+		switch mode {
+		case 1:
 			emit("%s_acc:", fn)
+			emit("\tTESTQ $2, BX")
+			emit("\tJNZ %s_accrelu", fn)
+		case 2:
+			emit("%s_accrelu:", fn)
+			emit("\tVPXORD Z25, Z25, Z25")
 		}
-		narrowRows(fn+"_stored", fmt.Sprintf("%s_skip%v", fn, accum), func(i int) {
+		narrowRows(fn+"_stored", fmt.Sprintf("%s_skip%d_", fn, mode), func(i int) {
 			x := 16 + i%4
 			if i >= 4 {
 				emit("\tVEXTRACTF32X4 $%d, Z%d, X24", i/4, x)
 				x = 24
 			}
-			if accum {
+			if mode > 0 {
 				// Into X24: writing X16-X19 would zero the upper lanes
 				// that rows 4-15 still read.
 				emit("\tVADDPS (DI)(AX*4), X%d, K3, X24", x)
 				x = 24
 			}
+			if mode == 2 {
+				emit("\tVMAXPS X24, X25, X24")
+			}
 			emit("\tVMOVUPS X%d, K3, (DI)(AX*4)", x)
 		})
-		if !accum {
+		if mode < 2 {
 			emit("\tJMP %s_stored", fn)
 		}
 	}
@@ -705,6 +731,8 @@ func avx2() {
 	}
 	emit("avx2_nobias:")
 	emit("\tMOVQ flags+72(FP), BX")
+	emit("\tTESTQ $1, BX") // accumulating: ReLU after the add
+	emit("\tJNZ avx2_norelu")
 	emit("\tTESTQ $2, BX")
 	emit("\tJZ avx2_norelu")
 	emit("\tVXORPS Y14, Y14, Y14")
@@ -721,6 +749,13 @@ func avx2() {
 	emit("\tSUBQ CX, R8")
 	emit("\tVMOVUPS (R9)(R8*4), Y12")
 	emit("\tVMOVUPS 32(R9)(R8*4), Y13")
+	// Y15: what the accumulating stores take the max with, 0 with ReLU,
+	// else -Inf (max(-Inf, x) is x, NaN included).
+	emit("\tVXORPS Y15, Y15, Y15")
+	emit("\tTESTQ $2, BX")
+	emit("\tJNZ avx2_floor")
+	emit("\tVBROADCASTSS avx2neginf<>(SB), Y15")
+	emit("avx2_floor:")
 	emit("\tANDQ $1, BX")
 	emit("\tCMPQ CX, $16")
 	emit("\tJNE avx2_masked")
@@ -748,12 +783,14 @@ func avx2() {
 						emit("\tVMOVUPS Y%d, %s", y, mem)
 					case !masked && acc:
 						emit("\tVADDPS %s, Y%d, Y%d", mem, y, y)
+						emit("\tVMAXPS Y%d, Y15, Y%d", y, y)
 						emit("\tVMOVUPS Y%d, %s", y, mem)
 					case masked && !acc:
 						emit("\tVMASKMOVPS Y%d, Y%d, %s", y, 12+h, mem)
 					default:
 						emit("\tVMASKMOVPS %s, Y%d, Y14", mem, 12+h)
 						emit("\tVADDPS Y14, Y%d, Y%d", y, y)
+						emit("\tVMAXPS Y%d, Y15, Y%d", y, y)
 						emit("\tVMASKMOVPS Y%d, Y%d, %s", y, 12+h, mem)
 					}
 				}
@@ -772,6 +809,8 @@ func avx2() {
 		emit("DATA avx2mask<>+%d(SB)/4, %s", 4*i, v)
 	}
 	emit("GLOBL avx2mask<>(SB), RODATA|NOPTR, $128")
+	emit("DATA avx2neginf<>+0(SB)/4, $0xff800000")
+	emit("GLOBL avx2neginf<>(SB), RODATA|NOPTR, $4")
 }
 
 func main() {

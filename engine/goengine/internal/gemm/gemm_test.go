@@ -35,13 +35,13 @@ func gemmRef(t *microTile, c []float64) (scale []float64) {
 					s += float64(pb.Bias[p*NR+j])
 					abs += math.Abs(float64(pb.Bias[p*NR+j]))
 				}
-				if t.flags&flagRelu != 0 && s < 0 {
-					s = 0
-				}
 				o := t.coff[i] + pb.ColOff[p] + j
 				if t.flags&flagAccumulate != 0 {
 					abs += math.Abs(c[o])
 					s += c[o]
+				}
+				if t.flags&flagRelu != 0 && s < 0 {
+					s = 0
 				}
 				c[o], scale[o] = s, abs
 			}
