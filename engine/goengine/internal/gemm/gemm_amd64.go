@@ -100,14 +100,14 @@ func avx512Rows(np int) int {
 }
 
 // setRun writes the fields of at that stay the same for all of t's
-// tiles, once.
+// tiles, once (not C and the row offsets: row-pair tiles move C's base
+// instead of rewriting their offsets, see pairTile).
 func (at *asmTile) setRun(t *microTile) {
 	if at.ready {
 		return
 	}
 	pb := t.pb
 	at.b, at.bstride = &pb.Data[0], pb.K*NR*4
-	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
 	at.colOff, at.ncols, at.npanel, at.flags = &pb.ColOff[0], &pb.NCols[0], len(pb.NCols), t.flags
 	if pb.Bias != nil {
 		at.bias = &pb.Bias[0]
@@ -128,6 +128,7 @@ func runAVX512(t *microTile) {
 	at := &t.arch
 	at.setRun(t)
 	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
+	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
 	if t.mr == 28 {
 		sgemmAVX512x28(at)
 	} else {
@@ -140,6 +141,7 @@ func runAVX512P(t *microTile) {
 	at := &t.arch
 	at.setRun(t)
 	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
+	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
 	sgemmAVX512P(at)
 }
 
@@ -153,6 +155,7 @@ func runAVX512N(t *microTile) {
 	at := &t.arch
 	at.setRun(t)
 	at.a, at.lda, at.ldt, at.kh, at.ka, at.rows = &t.a[0], t.lda, t.ldt, t.kh, t.ka, t.mr
+	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
 	sgemmAVX512N(at)
 }
 

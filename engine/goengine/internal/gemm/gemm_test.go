@@ -333,10 +333,14 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 		require.Equal(t, strings.HasPrefix(s.name, "pair:"), pairRows(&j) > 1, "%s runs in row pairs", s.name)
 		pb.Bias, pb.Relu = randFloats(rng, len(pb.NCols)*NR), true
 		_, _, out, _ := s.job(rng)
-		c1, c2 := randFloats(rng, len(out)), make([]float32, len(out))
+		// Two jobs: the same image written twice, the second after the
+		// first (a worker's tiles switch jobs).
+		j2 := j
+		j2.COff = len(out)
+		c1, c2 := randFloats(rng, 2*len(out)), make([]float32, 2*len(out))
 		copy(c2, c1)
-		runWith(wide, []Job{j}, pb, c1, 2, true)
-		runWith(narrow, []Job{j}, pb, c2, 2, true)
+		runWith(wide, []Job{j, j2}, pb, c1, 2, true)
+		runWith(narrow, []Job{j, j2}, pb, c2, 2, true)
 		for i := range c1 {
 			if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
 				t.Fatalf("%s: element %d is %v with 14×32 tiles, %v with 28×16", s.name, i, c1[i], c2[i])
