@@ -335,7 +335,8 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 	// finish their last (see parallel.Dynamic).
 	chunk := max(grain, tiles/(8*max(threads, 1)))
 	parallel.Dynamic(threads, tiles, chunk, func() func(t0, t1 int) {
-		coff := make([]int, mr)
+		coff, even := make([]int, mr), make([]int, mr)
+		evenRows, evenStride := 0, 0 // even holds h·evenStride for h < evenRows
 		ps := pairState{job: -1}
 		var packed []float32
 		tile := &microTile{pb: b, c: c}
@@ -375,17 +376,23 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 				o := j.COff + q*rm.RowStride + sIdx*rm.PixStride
 				stored, limit := false, len(c)-colEnd
 				cf := coff[:rows]
+				tile.c = c
 				if j.COffs == nil && skip == 0 && sIdx+rows <= rm.Valid {
 					// The common case, a tile inside one image row: evenly
 					// spaced rows (the general loop below cost a U-Net 10% of
-					// its time on the layers with few input channels).
+					// its time on the layers with few input channels), at
+					// offsets from the tile's first element that stay the
+					// same from tile to tile (see pairState.tile).
 					if last := o + (rows-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
 						panic(fmt.Errorf("gemm: C rows %d..%d reach element %d of %d", r0, r0+rows-1, max(o, last)+colEnd, len(c)))
 					}
-					for h := range cf {
-						cf[h] = o
-						o += rm.PixStride
+					if evenRows != rows || evenStride != rm.PixStride {
+						evenRows, evenStride = rows, rm.PixStride
+						for h := range rows {
+							even[h] = h * rm.PixStride
+						}
 					}
+					cf, tile.c = even[:rows], c[o:]
 					stored = rows > 0
 				} else {
 					for h := range cf {
@@ -416,8 +423,7 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 				if !stored {
 					continue
 				}
-				tile.mr, tile.c = rows, c
-				tile.coff = coff[:rows]
+				tile.mr, tile.coff = rows, cf
 				tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
 				switch {
 				case b.K == 0:

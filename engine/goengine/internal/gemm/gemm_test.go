@@ -348,3 +348,26 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestGEMMJobsOfOtherStrides checks that a worker's tiles going from one
+// job to the next, of another C pixel stride, place their rows by the
+// new job's stride (runWith keeps a tile's row offsets from job to job
+// while they stay the same): two jobs in one Run give the bits of each
+// job run alone, with every kernel.
+func TestGEMMJobsOfOtherStrides(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	const m, k = 61, 24
+	for _, mk := range testKernels() {
+		pb := PackPanels(randFloats(rng, k*NR), k, NR, NR, 1)
+		a := randFloats(rng, m*k)
+		j1 := Job{A: a, LDA: k, KH: 1, KA: k, M: m, Rows: DenseRows(m, NR)}
+		j2 := Job{A: a, LDA: k, KH: 1, KA: k, M: m, Rows: RowMap{Width: m, Valid: m, PixStride: 2 * NR}, COff: m * NR}
+		together, alone := make([]float32, 3*m*NR), make([]float32, 3*m*NR)
+		runWith(mk, []Job{j1, j2}, pb, together, 1, false)
+		runWith(mk, []Job{j1}, pb, alone, 1, false)
+		runWith(mk, []Job{j2}, pb, alone, 1, false)
+		for i := range together {
+			require.Equal(t, math.Float32bits(alone[i]), math.Float32bits(together[i]), "%s: element %d", mk.name, i)
+		}
+	}
+}
