@@ -9,7 +9,6 @@ import (
 
 	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
 	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
-	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
 	"github.com/tfseg/tfseg/tfops"
 )
 
@@ -25,7 +24,8 @@ import (
 //	Conv2D(concat([a₀, a₁, …]), W) = Σᵢ Conv2D(aᵢ, W[:, :, cᵢ:cᵢ₊₁, :])
 //
 // so each part is one GEMM pass into the same output (the first storing,
-// the others adding; the bias in the last one, the activation after it),
+// the others adding; the bias and a ReLU in the last one, another
+// activation after it),
 // and a cropped part is read in place: the GEMM's A rows start at the
 // crop's first pixel and step by the uncropped tensor's pixel and row
 // strides. Neither the crop nor the concatenation is copied.
@@ -264,11 +264,10 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 		c0 += v.ch
 		panels[i] = gemm.PackPanels(sub, kh*kw*v.ch, o, o, 1)
 	}
-	epi := fo.epilogue()
-	epi.relu = false
-	epi.apply(panels[len(panels)-1])
+	// The last pass adds the bias and, accumulating, applies a ReLU to
+	// the sum with what the others stored (gemm.Run).
+	fo.epilogue().apply(panels[len(panels)-1])
 	dst := out.Float32s()
-	relu := fo.act == "Relu"
 	nb := (oh + concatBandRows - 1) / concatBandRows
 	parallel.Dynamic(c.Threads(), v0.n*nb, 1, func() func(b0, b1 int) {
 		return func(b0, b1 int) {
@@ -282,16 +281,10 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 						Rows: gemm.RowMap{Width: v.w, Valid: ow, RowStride: ow * o, PixStride: o}, COff: coff}
 					gemm.Run([]gemm.Job{job}, panels[i], dst, 1, i > 0)
 				}
-				if relu {
-					band := dst[coff : coff+(y1-y0)*ow*o]
-					vec.Current().Relu(band, band)
-				}
 			}
 		}
 	})
-	if !relu {
-		fo.finish(c, out, true)
-	}
+	fo.finish(c, out, true)
 	return []*tfops.Tensor{out}, nil
 }
 

@@ -46,6 +46,14 @@ func sgemmAVX512x28(t *asmTile)
 //go:noescape
 func sgemmAVX512x14(t *asmTile)
 
+// sgemmAVX512P runs a 28×16 tile of one panel whose rows 0-13 and 14-27
+// are the same 14 pixels of two consecutive output rows of a convolution
+// (gemm_gen.go's avx512Pair; see pairRows): each A element of the kh-1
+// middle input rows broadcast once for two FMAs.
+//
+//go:noescape
+func sgemmAVX512P(t *asmTile)
+
 // sgemmAVX512N computes t.rows rows of one panel of at most 4 columns,
 // the rows in the vector lanes (A transposed in registers 16×16).
 //
@@ -68,7 +76,7 @@ func archKernels() []micro {
 		if cpu.X86.HasAVX512VL { // its row stores are masked 128-bit stores
 			narrow = &avx512Narrow
 		}
-		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512, narrow: narrow},
+		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512, narrow: narrow, pair: runAVX512P},
 			micro{name: "avx512x28", rows: func(int) int { return 28 }, run: runAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -92,14 +100,14 @@ func avx512Rows(np int) int {
 }
 
 // setRun writes the fields of at that stay the same for all of t's
-// tiles, once.
+// tiles, once (not C and the row offsets: row-pair tiles move C's base
+// instead of rewriting their offsets, see pairTile).
 func (at *asmTile) setRun(t *microTile) {
 	if at.ready {
 		return
 	}
 	pb := t.pb
 	at.b, at.bstride = &pb.Data[0], pb.K*NR*4
-	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
 	at.colOff, at.ncols, at.npanel, at.flags = &pb.ColOff[0], &pb.NCols[0], len(pb.NCols), t.flags
 	if pb.Bias != nil {
 		at.bias = &pb.Bias[0]
@@ -120,11 +128,21 @@ func runAVX512(t *microTile) {
 	at := &t.arch
 	at.setRun(t)
 	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
+	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
 	if t.mr == 28 {
 		sgemmAVX512x28(at)
 	} else {
 		sgemmAVX512x14(at)
 	}
+}
+
+// runAVX512P runs t, two output rows of 14 pixels, with sgemmAVX512P.
+func runAVX512P(t *microTile) {
+	at := &t.arch
+	at.setRun(t)
+	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
+	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
+	sgemmAVX512P(at)
 }
 
 // avx512Narrow is the kernel the AVX-512 kernels hand a B of one panel of
@@ -137,6 +155,7 @@ func runAVX512N(t *microTile) {
 	at := &t.arch
 	at.setRun(t)
 	at.a, at.lda, at.ldt, at.kh, at.ka, at.rows = &t.a[0], t.lda, t.ldt, t.kh, t.ka, t.mr
+	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
 	sgemmAVX512N(at)
 }
 

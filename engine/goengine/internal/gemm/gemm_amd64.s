@@ -416,6 +416,8 @@ sgemmAVX512x28_np1_tnext:
 	VADDPS Z28, Z27, Z27
 sgemmAVX512x28_np1_nobias:
 	MOVQ asmTile_flags(R14), BX
+	TESTQ $1, BX
+	JNZ sgemmAVX512x28_np1_norelu
 	TESTQ $2, BX
 	JZ sgemmAVX512x28_np1_norelu
 	VPXORD Z28, Z28, Z28
@@ -465,314 +467,515 @@ sgemmAVX512x28_np1_norelu:
 	JNZ sgemmAVX512x28_np1_acc
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse0
+	JS sgemmAVX512x28_np1_skip0_0
 	VMOVUPS Z0, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse0:
+sgemmAVX512x28_np1_skip0_0:
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse1
+	JS sgemmAVX512x28_np1_skip0_1
 	VMOVUPS Z1, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse1:
+sgemmAVX512x28_np1_skip0_1:
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse2
+	JS sgemmAVX512x28_np1_skip0_2
 	VMOVUPS Z2, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse2:
+sgemmAVX512x28_np1_skip0_2:
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse3
+	JS sgemmAVX512x28_np1_skip0_3
 	VMOVUPS Z3, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse3:
+sgemmAVX512x28_np1_skip0_3:
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse4
+	JS sgemmAVX512x28_np1_skip0_4
 	VMOVUPS Z4, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse4:
+sgemmAVX512x28_np1_skip0_4:
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse5
+	JS sgemmAVX512x28_np1_skip0_5
 	VMOVUPS Z5, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse5:
+sgemmAVX512x28_np1_skip0_5:
 	MOVQ 48(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse6
+	JS sgemmAVX512x28_np1_skip0_6
 	VMOVUPS Z6, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse6:
+sgemmAVX512x28_np1_skip0_6:
 	MOVQ 56(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse7
+	JS sgemmAVX512x28_np1_skip0_7
 	VMOVUPS Z7, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse7:
+sgemmAVX512x28_np1_skip0_7:
 	MOVQ 64(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse8
+	JS sgemmAVX512x28_np1_skip0_8
 	VMOVUPS Z8, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse8:
+sgemmAVX512x28_np1_skip0_8:
 	MOVQ 72(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse9
+	JS sgemmAVX512x28_np1_skip0_9
 	VMOVUPS Z9, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse9:
+sgemmAVX512x28_np1_skip0_9:
 	MOVQ 80(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse10
+	JS sgemmAVX512x28_np1_skip0_10
 	VMOVUPS Z10, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse10:
+sgemmAVX512x28_np1_skip0_10:
 	MOVQ 88(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse11
+	JS sgemmAVX512x28_np1_skip0_11
 	VMOVUPS Z11, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse11:
+sgemmAVX512x28_np1_skip0_11:
 	MOVQ 96(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse12
+	JS sgemmAVX512x28_np1_skip0_12
 	VMOVUPS Z12, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse12:
+sgemmAVX512x28_np1_skip0_12:
 	MOVQ 104(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse13
+	JS sgemmAVX512x28_np1_skip0_13
 	VMOVUPS Z13, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse13:
+sgemmAVX512x28_np1_skip0_13:
 	MOVQ 112(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse14
+	JS sgemmAVX512x28_np1_skip0_14
 	VMOVUPS Z14, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse14:
+sgemmAVX512x28_np1_skip0_14:
 	MOVQ 120(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse15
+	JS sgemmAVX512x28_np1_skip0_15
 	VMOVUPS Z15, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse15:
+sgemmAVX512x28_np1_skip0_15:
 	MOVQ 128(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse16
+	JS sgemmAVX512x28_np1_skip0_16
 	VMOVUPS Z16, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse16:
+sgemmAVX512x28_np1_skip0_16:
 	MOVQ 136(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse17
+	JS sgemmAVX512x28_np1_skip0_17
 	VMOVUPS Z17, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse17:
+sgemmAVX512x28_np1_skip0_17:
 	MOVQ 144(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse18
+	JS sgemmAVX512x28_np1_skip0_18
 	VMOVUPS Z18, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse18:
+sgemmAVX512x28_np1_skip0_18:
 	MOVQ 152(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse19
+	JS sgemmAVX512x28_np1_skip0_19
 	VMOVUPS Z19, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse19:
+sgemmAVX512x28_np1_skip0_19:
 	MOVQ 160(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse20
+	JS sgemmAVX512x28_np1_skip0_20
 	VMOVUPS Z20, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse20:
+sgemmAVX512x28_np1_skip0_20:
 	MOVQ 168(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse21
+	JS sgemmAVX512x28_np1_skip0_21
 	VMOVUPS Z21, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse21:
+sgemmAVX512x28_np1_skip0_21:
 	MOVQ 176(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse22
+	JS sgemmAVX512x28_np1_skip0_22
 	VMOVUPS Z22, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse22:
+sgemmAVX512x28_np1_skip0_22:
 	MOVQ 184(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse23
+	JS sgemmAVX512x28_np1_skip0_23
 	VMOVUPS Z23, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse23:
+sgemmAVX512x28_np1_skip0_23:
 	MOVQ 192(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse24
+	JS sgemmAVX512x28_np1_skip0_24
 	VMOVUPS Z24, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse24:
+sgemmAVX512x28_np1_skip0_24:
 	MOVQ 200(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse25
+	JS sgemmAVX512x28_np1_skip0_25
 	VMOVUPS Z25, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse25:
+sgemmAVX512x28_np1_skip0_25:
 	MOVQ 208(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse26
+	JS sgemmAVX512x28_np1_skip0_26
 	VMOVUPS Z26, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse26:
+sgemmAVX512x28_np1_skip0_26:
 	MOVQ 216(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skipfalse27
+	JS sgemmAVX512x28_np1_skip0_27
 	VMOVUPS Z27, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skipfalse27:
+sgemmAVX512x28_np1_skip0_27:
 	JMP sgemmAVX512x28_np1_end
 sgemmAVX512x28_np1_acc:
+	TESTQ $2, BX
+	JNZ sgemmAVX512x28_np1_accrelu
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue0
+	JS sgemmAVX512x28_np1_skip1_0
 	VADDPS (R8)(AX*4), Z0, K1, Z0
 	VMOVUPS Z0, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue0:
+sgemmAVX512x28_np1_skip1_0:
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue1
+	JS sgemmAVX512x28_np1_skip1_1
 	VADDPS (R8)(AX*4), Z1, K1, Z1
 	VMOVUPS Z1, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue1:
+sgemmAVX512x28_np1_skip1_1:
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue2
+	JS sgemmAVX512x28_np1_skip1_2
 	VADDPS (R8)(AX*4), Z2, K1, Z2
 	VMOVUPS Z2, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue2:
+sgemmAVX512x28_np1_skip1_2:
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue3
+	JS sgemmAVX512x28_np1_skip1_3
 	VADDPS (R8)(AX*4), Z3, K1, Z3
 	VMOVUPS Z3, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue3:
+sgemmAVX512x28_np1_skip1_3:
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue4
+	JS sgemmAVX512x28_np1_skip1_4
 	VADDPS (R8)(AX*4), Z4, K1, Z4
 	VMOVUPS Z4, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue4:
+sgemmAVX512x28_np1_skip1_4:
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue5
+	JS sgemmAVX512x28_np1_skip1_5
 	VADDPS (R8)(AX*4), Z5, K1, Z5
 	VMOVUPS Z5, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue5:
+sgemmAVX512x28_np1_skip1_5:
 	MOVQ 48(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue6
+	JS sgemmAVX512x28_np1_skip1_6
 	VADDPS (R8)(AX*4), Z6, K1, Z6
 	VMOVUPS Z6, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue6:
+sgemmAVX512x28_np1_skip1_6:
 	MOVQ 56(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue7
+	JS sgemmAVX512x28_np1_skip1_7
 	VADDPS (R8)(AX*4), Z7, K1, Z7
 	VMOVUPS Z7, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue7:
+sgemmAVX512x28_np1_skip1_7:
 	MOVQ 64(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue8
+	JS sgemmAVX512x28_np1_skip1_8
 	VADDPS (R8)(AX*4), Z8, K1, Z8
 	VMOVUPS Z8, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue8:
+sgemmAVX512x28_np1_skip1_8:
 	MOVQ 72(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue9
+	JS sgemmAVX512x28_np1_skip1_9
 	VADDPS (R8)(AX*4), Z9, K1, Z9
 	VMOVUPS Z9, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue9:
+sgemmAVX512x28_np1_skip1_9:
 	MOVQ 80(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue10
+	JS sgemmAVX512x28_np1_skip1_10
 	VADDPS (R8)(AX*4), Z10, K1, Z10
 	VMOVUPS Z10, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue10:
+sgemmAVX512x28_np1_skip1_10:
 	MOVQ 88(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue11
+	JS sgemmAVX512x28_np1_skip1_11
 	VADDPS (R8)(AX*4), Z11, K1, Z11
 	VMOVUPS Z11, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue11:
+sgemmAVX512x28_np1_skip1_11:
 	MOVQ 96(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue12
+	JS sgemmAVX512x28_np1_skip1_12
 	VADDPS (R8)(AX*4), Z12, K1, Z12
 	VMOVUPS Z12, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue12:
+sgemmAVX512x28_np1_skip1_12:
 	MOVQ 104(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue13
+	JS sgemmAVX512x28_np1_skip1_13
 	VADDPS (R8)(AX*4), Z13, K1, Z13
 	VMOVUPS Z13, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue13:
+sgemmAVX512x28_np1_skip1_13:
 	MOVQ 112(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue14
+	JS sgemmAVX512x28_np1_skip1_14
 	VADDPS (R8)(AX*4), Z14, K1, Z14
 	VMOVUPS Z14, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue14:
+sgemmAVX512x28_np1_skip1_14:
 	MOVQ 120(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue15
+	JS sgemmAVX512x28_np1_skip1_15
 	VADDPS (R8)(AX*4), Z15, K1, Z15
 	VMOVUPS Z15, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue15:
+sgemmAVX512x28_np1_skip1_15:
 	MOVQ 128(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue16
+	JS sgemmAVX512x28_np1_skip1_16
 	VADDPS (R8)(AX*4), Z16, K1, Z16
 	VMOVUPS Z16, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue16:
+sgemmAVX512x28_np1_skip1_16:
 	MOVQ 136(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue17
+	JS sgemmAVX512x28_np1_skip1_17
 	VADDPS (R8)(AX*4), Z17, K1, Z17
 	VMOVUPS Z17, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue17:
+sgemmAVX512x28_np1_skip1_17:
 	MOVQ 144(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue18
+	JS sgemmAVX512x28_np1_skip1_18
 	VADDPS (R8)(AX*4), Z18, K1, Z18
 	VMOVUPS Z18, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue18:
+sgemmAVX512x28_np1_skip1_18:
 	MOVQ 152(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue19
+	JS sgemmAVX512x28_np1_skip1_19
 	VADDPS (R8)(AX*4), Z19, K1, Z19
 	VMOVUPS Z19, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue19:
+sgemmAVX512x28_np1_skip1_19:
 	MOVQ 160(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue20
+	JS sgemmAVX512x28_np1_skip1_20
 	VADDPS (R8)(AX*4), Z20, K1, Z20
 	VMOVUPS Z20, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue20:
+sgemmAVX512x28_np1_skip1_20:
 	MOVQ 168(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue21
+	JS sgemmAVX512x28_np1_skip1_21
 	VADDPS (R8)(AX*4), Z21, K1, Z21
 	VMOVUPS Z21, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue21:
+sgemmAVX512x28_np1_skip1_21:
 	MOVQ 176(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue22
+	JS sgemmAVX512x28_np1_skip1_22
 	VADDPS (R8)(AX*4), Z22, K1, Z22
 	VMOVUPS Z22, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue22:
+sgemmAVX512x28_np1_skip1_22:
 	MOVQ 184(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue23
+	JS sgemmAVX512x28_np1_skip1_23
 	VADDPS (R8)(AX*4), Z23, K1, Z23
 	VMOVUPS Z23, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue23:
+sgemmAVX512x28_np1_skip1_23:
 	MOVQ 192(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue24
+	JS sgemmAVX512x28_np1_skip1_24
 	VADDPS (R8)(AX*4), Z24, K1, Z24
 	VMOVUPS Z24, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue24:
+sgemmAVX512x28_np1_skip1_24:
 	MOVQ 200(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue25
+	JS sgemmAVX512x28_np1_skip1_25
 	VADDPS (R8)(AX*4), Z25, K1, Z25
 	VMOVUPS Z25, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue25:
+sgemmAVX512x28_np1_skip1_25:
 	MOVQ 208(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue26
+	JS sgemmAVX512x28_np1_skip1_26
 	VADDPS (R8)(AX*4), Z26, K1, Z26
 	VMOVUPS Z26, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue26:
+sgemmAVX512x28_np1_skip1_26:
 	MOVQ 216(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x28_np1_skiptrue27
+	JS sgemmAVX512x28_np1_skip1_27
 	VADDPS (R8)(AX*4), Z27, K1, Z27
 	VMOVUPS Z27, K1, (R8)(AX*4)
-sgemmAVX512x28_np1_skiptrue27:
+sgemmAVX512x28_np1_skip1_27:
+	JMP sgemmAVX512x28_np1_end
+sgemmAVX512x28_np1_accrelu:
+	VPXORD Z28, Z28, Z28
+	MOVQ 0(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_0
+	VADDPS (R8)(AX*4), Z0, K1, Z0
+	VMAXPS Z0, Z28, Z0
+	VMOVUPS Z0, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_0:
+	MOVQ 8(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_1
+	VADDPS (R8)(AX*4), Z1, K1, Z1
+	VMAXPS Z1, Z28, Z1
+	VMOVUPS Z1, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_1:
+	MOVQ 16(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_2
+	VADDPS (R8)(AX*4), Z2, K1, Z2
+	VMAXPS Z2, Z28, Z2
+	VMOVUPS Z2, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_2:
+	MOVQ 24(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_3
+	VADDPS (R8)(AX*4), Z3, K1, Z3
+	VMAXPS Z3, Z28, Z3
+	VMOVUPS Z3, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_3:
+	MOVQ 32(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_4
+	VADDPS (R8)(AX*4), Z4, K1, Z4
+	VMAXPS Z4, Z28, Z4
+	VMOVUPS Z4, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_4:
+	MOVQ 40(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_5
+	VADDPS (R8)(AX*4), Z5, K1, Z5
+	VMAXPS Z5, Z28, Z5
+	VMOVUPS Z5, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_5:
+	MOVQ 48(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_6
+	VADDPS (R8)(AX*4), Z6, K1, Z6
+	VMAXPS Z6, Z28, Z6
+	VMOVUPS Z6, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_6:
+	MOVQ 56(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_7
+	VADDPS (R8)(AX*4), Z7, K1, Z7
+	VMAXPS Z7, Z28, Z7
+	VMOVUPS Z7, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_7:
+	MOVQ 64(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_8
+	VADDPS (R8)(AX*4), Z8, K1, Z8
+	VMAXPS Z8, Z28, Z8
+	VMOVUPS Z8, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_8:
+	MOVQ 72(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_9
+	VADDPS (R8)(AX*4), Z9, K1, Z9
+	VMAXPS Z9, Z28, Z9
+	VMOVUPS Z9, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_9:
+	MOVQ 80(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_10
+	VADDPS (R8)(AX*4), Z10, K1, Z10
+	VMAXPS Z10, Z28, Z10
+	VMOVUPS Z10, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_10:
+	MOVQ 88(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_11
+	VADDPS (R8)(AX*4), Z11, K1, Z11
+	VMAXPS Z11, Z28, Z11
+	VMOVUPS Z11, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_11:
+	MOVQ 96(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_12
+	VADDPS (R8)(AX*4), Z12, K1, Z12
+	VMAXPS Z12, Z28, Z12
+	VMOVUPS Z12, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_12:
+	MOVQ 104(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_13
+	VADDPS (R8)(AX*4), Z13, K1, Z13
+	VMAXPS Z13, Z28, Z13
+	VMOVUPS Z13, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_13:
+	MOVQ 112(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_14
+	VADDPS (R8)(AX*4), Z14, K1, Z14
+	VMAXPS Z14, Z28, Z14
+	VMOVUPS Z14, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_14:
+	MOVQ 120(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_15
+	VADDPS (R8)(AX*4), Z15, K1, Z15
+	VMAXPS Z15, Z28, Z15
+	VMOVUPS Z15, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_15:
+	MOVQ 128(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_16
+	VADDPS (R8)(AX*4), Z16, K1, Z16
+	VMAXPS Z16, Z28, Z16
+	VMOVUPS Z16, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_16:
+	MOVQ 136(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_17
+	VADDPS (R8)(AX*4), Z17, K1, Z17
+	VMAXPS Z17, Z28, Z17
+	VMOVUPS Z17, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_17:
+	MOVQ 144(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_18
+	VADDPS (R8)(AX*4), Z18, K1, Z18
+	VMAXPS Z18, Z28, Z18
+	VMOVUPS Z18, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_18:
+	MOVQ 152(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_19
+	VADDPS (R8)(AX*4), Z19, K1, Z19
+	VMAXPS Z19, Z28, Z19
+	VMOVUPS Z19, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_19:
+	MOVQ 160(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_20
+	VADDPS (R8)(AX*4), Z20, K1, Z20
+	VMAXPS Z20, Z28, Z20
+	VMOVUPS Z20, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_20:
+	MOVQ 168(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_21
+	VADDPS (R8)(AX*4), Z21, K1, Z21
+	VMAXPS Z21, Z28, Z21
+	VMOVUPS Z21, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_21:
+	MOVQ 176(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_22
+	VADDPS (R8)(AX*4), Z22, K1, Z22
+	VMAXPS Z22, Z28, Z22
+	VMOVUPS Z22, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_22:
+	MOVQ 184(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_23
+	VADDPS (R8)(AX*4), Z23, K1, Z23
+	VMAXPS Z23, Z28, Z23
+	VMOVUPS Z23, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_23:
+	MOVQ 192(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_24
+	VADDPS (R8)(AX*4), Z24, K1, Z24
+	VMAXPS Z24, Z28, Z24
+	VMOVUPS Z24, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_24:
+	MOVQ 200(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_25
+	VADDPS (R8)(AX*4), Z25, K1, Z25
+	VMAXPS Z25, Z28, Z25
+	VMOVUPS Z25, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_25:
+	MOVQ 208(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_26
+	VADDPS (R8)(AX*4), Z26, K1, Z26
+	VMAXPS Z26, Z28, Z26
+	VMOVUPS Z26, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_26:
+	MOVQ 216(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x28_np1_skip2_27
+	VADDPS (R8)(AX*4), Z27, K1, Z27
+	VMAXPS Z27, Z28, Z27
+	VMOVUPS Z27, K1, (R8)(AX*4)
+sgemmAVX512x28_np1_skip2_27:
 sgemmAVX512x28_np1_end:
 	JMP sgemmAVX512x28_panel
 sgemmAVX512x28_done:
@@ -1209,6 +1412,8 @@ sgemmAVX512x14_np2_tnext:
 	VADDPS Z29, Z27, Z27
 sgemmAVX512x14_np2_nobias:
 	MOVQ asmTile_flags(R14), BX
+	TESTQ $1, BX
+	JNZ sgemmAVX512x14_np2_norelu
 	TESTQ $2, BX
 	JZ sgemmAVX512x14_np2_norelu
 	VPXORD Z28, Z28, Z28
@@ -1266,202 +1471,347 @@ sgemmAVX512x14_np2_norelu:
 	JNZ sgemmAVX512x14_np2_acc
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse0
+	JS sgemmAVX512x14_np2_skip0_0
 	VMOVUPS Z0, K1, (R8)(AX*4)
 	VMOVUPS Z1, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse0:
+sgemmAVX512x14_np2_skip0_0:
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse1
+	JS sgemmAVX512x14_np2_skip0_1
 	VMOVUPS Z2, K1, (R8)(AX*4)
 	VMOVUPS Z3, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse1:
+sgemmAVX512x14_np2_skip0_1:
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse2
+	JS sgemmAVX512x14_np2_skip0_2
 	VMOVUPS Z4, K1, (R8)(AX*4)
 	VMOVUPS Z5, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse2:
+sgemmAVX512x14_np2_skip0_2:
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse3
+	JS sgemmAVX512x14_np2_skip0_3
 	VMOVUPS Z6, K1, (R8)(AX*4)
 	VMOVUPS Z7, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse3:
+sgemmAVX512x14_np2_skip0_3:
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse4
+	JS sgemmAVX512x14_np2_skip0_4
 	VMOVUPS Z8, K1, (R8)(AX*4)
 	VMOVUPS Z9, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse4:
+sgemmAVX512x14_np2_skip0_4:
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse5
+	JS sgemmAVX512x14_np2_skip0_5
 	VMOVUPS Z10, K1, (R8)(AX*4)
 	VMOVUPS Z11, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse5:
+sgemmAVX512x14_np2_skip0_5:
 	MOVQ 48(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse6
+	JS sgemmAVX512x14_np2_skip0_6
 	VMOVUPS Z12, K1, (R8)(AX*4)
 	VMOVUPS Z13, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse6:
+sgemmAVX512x14_np2_skip0_6:
 	MOVQ 56(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse7
+	JS sgemmAVX512x14_np2_skip0_7
 	VMOVUPS Z14, K1, (R8)(AX*4)
 	VMOVUPS Z15, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse7:
+sgemmAVX512x14_np2_skip0_7:
 	MOVQ 64(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse8
+	JS sgemmAVX512x14_np2_skip0_8
 	VMOVUPS Z16, K1, (R8)(AX*4)
 	VMOVUPS Z17, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse8:
+sgemmAVX512x14_np2_skip0_8:
 	MOVQ 72(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse9
+	JS sgemmAVX512x14_np2_skip0_9
 	VMOVUPS Z18, K1, (R8)(AX*4)
 	VMOVUPS Z19, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse9:
+sgemmAVX512x14_np2_skip0_9:
 	MOVQ 80(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse10
+	JS sgemmAVX512x14_np2_skip0_10
 	VMOVUPS Z20, K1, (R8)(AX*4)
 	VMOVUPS Z21, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse10:
+sgemmAVX512x14_np2_skip0_10:
 	MOVQ 88(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse11
+	JS sgemmAVX512x14_np2_skip0_11
 	VMOVUPS Z22, K1, (R8)(AX*4)
 	VMOVUPS Z23, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse11:
+sgemmAVX512x14_np2_skip0_11:
 	MOVQ 96(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse12
+	JS sgemmAVX512x14_np2_skip0_12
 	VMOVUPS Z24, K1, (R8)(AX*4)
 	VMOVUPS Z25, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse12:
+sgemmAVX512x14_np2_skip0_12:
 	MOVQ 104(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skipfalse13
+	JS sgemmAVX512x14_np2_skip0_13
 	VMOVUPS Z26, K1, (R8)(AX*4)
 	VMOVUPS Z27, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skipfalse13:
+sgemmAVX512x14_np2_skip0_13:
 	JMP sgemmAVX512x14_np2_end
 sgemmAVX512x14_np2_acc:
+	TESTQ $2, BX
+	JNZ sgemmAVX512x14_np2_accrelu
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue0
+	JS sgemmAVX512x14_np2_skip1_0
 	VADDPS (R8)(AX*4), Z0, K1, Z0
 	VMOVUPS Z0, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z1, K2, Z1
 	VMOVUPS Z1, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue0:
+sgemmAVX512x14_np2_skip1_0:
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue1
+	JS sgemmAVX512x14_np2_skip1_1
 	VADDPS (R8)(AX*4), Z2, K1, Z2
 	VMOVUPS Z2, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z3, K2, Z3
 	VMOVUPS Z3, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue1:
+sgemmAVX512x14_np2_skip1_1:
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue2
+	JS sgemmAVX512x14_np2_skip1_2
 	VADDPS (R8)(AX*4), Z4, K1, Z4
 	VMOVUPS Z4, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z5, K2, Z5
 	VMOVUPS Z5, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue2:
+sgemmAVX512x14_np2_skip1_2:
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue3
+	JS sgemmAVX512x14_np2_skip1_3
 	VADDPS (R8)(AX*4), Z6, K1, Z6
 	VMOVUPS Z6, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z7, K2, Z7
 	VMOVUPS Z7, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue3:
+sgemmAVX512x14_np2_skip1_3:
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue4
+	JS sgemmAVX512x14_np2_skip1_4
 	VADDPS (R8)(AX*4), Z8, K1, Z8
 	VMOVUPS Z8, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z9, K2, Z9
 	VMOVUPS Z9, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue4:
+sgemmAVX512x14_np2_skip1_4:
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue5
+	JS sgemmAVX512x14_np2_skip1_5
 	VADDPS (R8)(AX*4), Z10, K1, Z10
 	VMOVUPS Z10, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z11, K2, Z11
 	VMOVUPS Z11, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue5:
+sgemmAVX512x14_np2_skip1_5:
 	MOVQ 48(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue6
+	JS sgemmAVX512x14_np2_skip1_6
 	VADDPS (R8)(AX*4), Z12, K1, Z12
 	VMOVUPS Z12, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z13, K2, Z13
 	VMOVUPS Z13, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue6:
+sgemmAVX512x14_np2_skip1_6:
 	MOVQ 56(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue7
+	JS sgemmAVX512x14_np2_skip1_7
 	VADDPS (R8)(AX*4), Z14, K1, Z14
 	VMOVUPS Z14, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z15, K2, Z15
 	VMOVUPS Z15, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue7:
+sgemmAVX512x14_np2_skip1_7:
 	MOVQ 64(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue8
+	JS sgemmAVX512x14_np2_skip1_8
 	VADDPS (R8)(AX*4), Z16, K1, Z16
 	VMOVUPS Z16, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z17, K2, Z17
 	VMOVUPS Z17, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue8:
+sgemmAVX512x14_np2_skip1_8:
 	MOVQ 72(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue9
+	JS sgemmAVX512x14_np2_skip1_9
 	VADDPS (R8)(AX*4), Z18, K1, Z18
 	VMOVUPS Z18, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z19, K2, Z19
 	VMOVUPS Z19, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue9:
+sgemmAVX512x14_np2_skip1_9:
 	MOVQ 80(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue10
+	JS sgemmAVX512x14_np2_skip1_10
 	VADDPS (R8)(AX*4), Z20, K1, Z20
 	VMOVUPS Z20, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z21, K2, Z21
 	VMOVUPS Z21, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue10:
+sgemmAVX512x14_np2_skip1_10:
 	MOVQ 88(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue11
+	JS sgemmAVX512x14_np2_skip1_11
 	VADDPS (R8)(AX*4), Z22, K1, Z22
 	VMOVUPS Z22, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z23, K2, Z23
 	VMOVUPS Z23, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue11:
+sgemmAVX512x14_np2_skip1_11:
 	MOVQ 96(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue12
+	JS sgemmAVX512x14_np2_skip1_12
 	VADDPS (R8)(AX*4), Z24, K1, Z24
 	VMOVUPS Z24, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z25, K2, Z25
 	VMOVUPS Z25, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue12:
+sgemmAVX512x14_np2_skip1_12:
 	MOVQ 104(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np2_skiptrue13
+	JS sgemmAVX512x14_np2_skip1_13
 	VADDPS (R8)(AX*4), Z26, K1, Z26
 	VMOVUPS Z26, K1, (R8)(AX*4)
 	VADDPS (R9)(AX*4), Z27, K2, Z27
 	VMOVUPS Z27, K2, (R9)(AX*4)
-sgemmAVX512x14_np2_skiptrue13:
+sgemmAVX512x14_np2_skip1_13:
+	JMP sgemmAVX512x14_np2_end
+sgemmAVX512x14_np2_accrelu:
+	VPXORD Z28, Z28, Z28
+	MOVQ 0(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_0
+	VADDPS (R8)(AX*4), Z0, K1, Z0
+	VMAXPS Z0, Z28, Z0
+	VMOVUPS Z0, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z1, K2, Z1
+	VMAXPS Z1, Z28, Z1
+	VMOVUPS Z1, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_0:
+	MOVQ 8(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_1
+	VADDPS (R8)(AX*4), Z2, K1, Z2
+	VMAXPS Z2, Z28, Z2
+	VMOVUPS Z2, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z3, K2, Z3
+	VMAXPS Z3, Z28, Z3
+	VMOVUPS Z3, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_1:
+	MOVQ 16(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_2
+	VADDPS (R8)(AX*4), Z4, K1, Z4
+	VMAXPS Z4, Z28, Z4
+	VMOVUPS Z4, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z5, K2, Z5
+	VMAXPS Z5, Z28, Z5
+	VMOVUPS Z5, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_2:
+	MOVQ 24(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_3
+	VADDPS (R8)(AX*4), Z6, K1, Z6
+	VMAXPS Z6, Z28, Z6
+	VMOVUPS Z6, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z7, K2, Z7
+	VMAXPS Z7, Z28, Z7
+	VMOVUPS Z7, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_3:
+	MOVQ 32(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_4
+	VADDPS (R8)(AX*4), Z8, K1, Z8
+	VMAXPS Z8, Z28, Z8
+	VMOVUPS Z8, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z9, K2, Z9
+	VMAXPS Z9, Z28, Z9
+	VMOVUPS Z9, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_4:
+	MOVQ 40(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_5
+	VADDPS (R8)(AX*4), Z10, K1, Z10
+	VMAXPS Z10, Z28, Z10
+	VMOVUPS Z10, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z11, K2, Z11
+	VMAXPS Z11, Z28, Z11
+	VMOVUPS Z11, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_5:
+	MOVQ 48(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_6
+	VADDPS (R8)(AX*4), Z12, K1, Z12
+	VMAXPS Z12, Z28, Z12
+	VMOVUPS Z12, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z13, K2, Z13
+	VMAXPS Z13, Z28, Z13
+	VMOVUPS Z13, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_6:
+	MOVQ 56(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_7
+	VADDPS (R8)(AX*4), Z14, K1, Z14
+	VMAXPS Z14, Z28, Z14
+	VMOVUPS Z14, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z15, K2, Z15
+	VMAXPS Z15, Z28, Z15
+	VMOVUPS Z15, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_7:
+	MOVQ 64(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_8
+	VADDPS (R8)(AX*4), Z16, K1, Z16
+	VMAXPS Z16, Z28, Z16
+	VMOVUPS Z16, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z17, K2, Z17
+	VMAXPS Z17, Z28, Z17
+	VMOVUPS Z17, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_8:
+	MOVQ 72(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_9
+	VADDPS (R8)(AX*4), Z18, K1, Z18
+	VMAXPS Z18, Z28, Z18
+	VMOVUPS Z18, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z19, K2, Z19
+	VMAXPS Z19, Z28, Z19
+	VMOVUPS Z19, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_9:
+	MOVQ 80(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_10
+	VADDPS (R8)(AX*4), Z20, K1, Z20
+	VMAXPS Z20, Z28, Z20
+	VMOVUPS Z20, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z21, K2, Z21
+	VMAXPS Z21, Z28, Z21
+	VMOVUPS Z21, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_10:
+	MOVQ 88(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_11
+	VADDPS (R8)(AX*4), Z22, K1, Z22
+	VMAXPS Z22, Z28, Z22
+	VMOVUPS Z22, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z23, K2, Z23
+	VMAXPS Z23, Z28, Z23
+	VMOVUPS Z23, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_11:
+	MOVQ 96(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_12
+	VADDPS (R8)(AX*4), Z24, K1, Z24
+	VMAXPS Z24, Z28, Z24
+	VMOVUPS Z24, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z25, K2, Z25
+	VMAXPS Z25, Z28, Z25
+	VMOVUPS Z25, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_12:
+	MOVQ 104(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np2_skip2_13
+	VADDPS (R8)(AX*4), Z26, K1, Z26
+	VMAXPS Z26, Z28, Z26
+	VMOVUPS Z26, K1, (R8)(AX*4)
+	VADDPS (R9)(AX*4), Z27, K2, Z27
+	VMAXPS Z27, Z28, Z27
+	VMOVUPS Z27, K2, (R9)(AX*4)
+sgemmAVX512x14_np2_skip2_13:
 sgemmAVX512x14_np2_end:
 	JMP sgemmAVX512x14_panel
 sgemmAVX512x14_np1:
@@ -1693,6 +2043,8 @@ sgemmAVX512x14_np1_tnext:
 	VADDPS Z28, Z13, Z13
 sgemmAVX512x14_np1_nobias:
 	MOVQ asmTile_flags(R14), BX
+	TESTQ $1, BX
+	JNZ sgemmAVX512x14_np1_norelu
 	TESTQ $2, BX
 	JZ sgemmAVX512x14_np1_norelu
 	VPXORD Z28, Z28, Z28
@@ -1728,163 +2080,1541 @@ sgemmAVX512x14_np1_norelu:
 	JNZ sgemmAVX512x14_np1_acc
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse0
+	JS sgemmAVX512x14_np1_skip0_0
 	VMOVUPS Z0, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse0:
+sgemmAVX512x14_np1_skip0_0:
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse1
+	JS sgemmAVX512x14_np1_skip0_1
 	VMOVUPS Z1, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse1:
+sgemmAVX512x14_np1_skip0_1:
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse2
+	JS sgemmAVX512x14_np1_skip0_2
 	VMOVUPS Z2, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse2:
+sgemmAVX512x14_np1_skip0_2:
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse3
+	JS sgemmAVX512x14_np1_skip0_3
 	VMOVUPS Z3, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse3:
+sgemmAVX512x14_np1_skip0_3:
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse4
+	JS sgemmAVX512x14_np1_skip0_4
 	VMOVUPS Z4, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse4:
+sgemmAVX512x14_np1_skip0_4:
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse5
+	JS sgemmAVX512x14_np1_skip0_5
 	VMOVUPS Z5, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse5:
+sgemmAVX512x14_np1_skip0_5:
 	MOVQ 48(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse6
+	JS sgemmAVX512x14_np1_skip0_6
 	VMOVUPS Z6, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse6:
+sgemmAVX512x14_np1_skip0_6:
 	MOVQ 56(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse7
+	JS sgemmAVX512x14_np1_skip0_7
 	VMOVUPS Z7, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse7:
+sgemmAVX512x14_np1_skip0_7:
 	MOVQ 64(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse8
+	JS sgemmAVX512x14_np1_skip0_8
 	VMOVUPS Z8, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse8:
+sgemmAVX512x14_np1_skip0_8:
 	MOVQ 72(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse9
+	JS sgemmAVX512x14_np1_skip0_9
 	VMOVUPS Z9, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse9:
+sgemmAVX512x14_np1_skip0_9:
 	MOVQ 80(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse10
+	JS sgemmAVX512x14_np1_skip0_10
 	VMOVUPS Z10, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse10:
+sgemmAVX512x14_np1_skip0_10:
 	MOVQ 88(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse11
+	JS sgemmAVX512x14_np1_skip0_11
 	VMOVUPS Z11, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse11:
+sgemmAVX512x14_np1_skip0_11:
 	MOVQ 96(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse12
+	JS sgemmAVX512x14_np1_skip0_12
 	VMOVUPS Z12, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse12:
+sgemmAVX512x14_np1_skip0_12:
 	MOVQ 104(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skipfalse13
+	JS sgemmAVX512x14_np1_skip0_13
 	VMOVUPS Z13, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skipfalse13:
+sgemmAVX512x14_np1_skip0_13:
 	JMP sgemmAVX512x14_np1_end
 sgemmAVX512x14_np1_acc:
+	TESTQ $2, BX
+	JNZ sgemmAVX512x14_np1_accrelu
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue0
+	JS sgemmAVX512x14_np1_skip1_0
 	VADDPS (R8)(AX*4), Z0, K1, Z0
 	VMOVUPS Z0, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue0:
+sgemmAVX512x14_np1_skip1_0:
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue1
+	JS sgemmAVX512x14_np1_skip1_1
 	VADDPS (R8)(AX*4), Z1, K1, Z1
 	VMOVUPS Z1, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue1:
+sgemmAVX512x14_np1_skip1_1:
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue2
+	JS sgemmAVX512x14_np1_skip1_2
 	VADDPS (R8)(AX*4), Z2, K1, Z2
 	VMOVUPS Z2, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue2:
+sgemmAVX512x14_np1_skip1_2:
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue3
+	JS sgemmAVX512x14_np1_skip1_3
 	VADDPS (R8)(AX*4), Z3, K1, Z3
 	VMOVUPS Z3, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue3:
+sgemmAVX512x14_np1_skip1_3:
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue4
+	JS sgemmAVX512x14_np1_skip1_4
 	VADDPS (R8)(AX*4), Z4, K1, Z4
 	VMOVUPS Z4, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue4:
+sgemmAVX512x14_np1_skip1_4:
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue5
+	JS sgemmAVX512x14_np1_skip1_5
 	VADDPS (R8)(AX*4), Z5, K1, Z5
 	VMOVUPS Z5, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue5:
+sgemmAVX512x14_np1_skip1_5:
 	MOVQ 48(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue6
+	JS sgemmAVX512x14_np1_skip1_6
 	VADDPS (R8)(AX*4), Z6, K1, Z6
 	VMOVUPS Z6, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue6:
+sgemmAVX512x14_np1_skip1_6:
 	MOVQ 56(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue7
+	JS sgemmAVX512x14_np1_skip1_7
 	VADDPS (R8)(AX*4), Z7, K1, Z7
 	VMOVUPS Z7, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue7:
+sgemmAVX512x14_np1_skip1_7:
 	MOVQ 64(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue8
+	JS sgemmAVX512x14_np1_skip1_8
 	VADDPS (R8)(AX*4), Z8, K1, Z8
 	VMOVUPS Z8, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue8:
+sgemmAVX512x14_np1_skip1_8:
 	MOVQ 72(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue9
+	JS sgemmAVX512x14_np1_skip1_9
 	VADDPS (R8)(AX*4), Z9, K1, Z9
 	VMOVUPS Z9, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue9:
+sgemmAVX512x14_np1_skip1_9:
 	MOVQ 80(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue10
+	JS sgemmAVX512x14_np1_skip1_10
 	VADDPS (R8)(AX*4), Z10, K1, Z10
 	VMOVUPS Z10, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue10:
+sgemmAVX512x14_np1_skip1_10:
 	MOVQ 88(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue11
+	JS sgemmAVX512x14_np1_skip1_11
 	VADDPS (R8)(AX*4), Z11, K1, Z11
 	VMOVUPS Z11, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue11:
+sgemmAVX512x14_np1_skip1_11:
 	MOVQ 96(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue12
+	JS sgemmAVX512x14_np1_skip1_12
 	VADDPS (R8)(AX*4), Z12, K1, Z12
 	VMOVUPS Z12, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue12:
+sgemmAVX512x14_np1_skip1_12:
 	MOVQ 104(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512x14_np1_skiptrue13
+	JS sgemmAVX512x14_np1_skip1_13
 	VADDPS (R8)(AX*4), Z13, K1, Z13
 	VMOVUPS Z13, K1, (R8)(AX*4)
-sgemmAVX512x14_np1_skiptrue13:
+sgemmAVX512x14_np1_skip1_13:
+	JMP sgemmAVX512x14_np1_end
+sgemmAVX512x14_np1_accrelu:
+	VPXORD Z28, Z28, Z28
+	MOVQ 0(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_0
+	VADDPS (R8)(AX*4), Z0, K1, Z0
+	VMAXPS Z0, Z28, Z0
+	VMOVUPS Z0, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_0:
+	MOVQ 8(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_1
+	VADDPS (R8)(AX*4), Z1, K1, Z1
+	VMAXPS Z1, Z28, Z1
+	VMOVUPS Z1, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_1:
+	MOVQ 16(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_2
+	VADDPS (R8)(AX*4), Z2, K1, Z2
+	VMAXPS Z2, Z28, Z2
+	VMOVUPS Z2, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_2:
+	MOVQ 24(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_3
+	VADDPS (R8)(AX*4), Z3, K1, Z3
+	VMAXPS Z3, Z28, Z3
+	VMOVUPS Z3, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_3:
+	MOVQ 32(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_4
+	VADDPS (R8)(AX*4), Z4, K1, Z4
+	VMAXPS Z4, Z28, Z4
+	VMOVUPS Z4, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_4:
+	MOVQ 40(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_5
+	VADDPS (R8)(AX*4), Z5, K1, Z5
+	VMAXPS Z5, Z28, Z5
+	VMOVUPS Z5, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_5:
+	MOVQ 48(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_6
+	VADDPS (R8)(AX*4), Z6, K1, Z6
+	VMAXPS Z6, Z28, Z6
+	VMOVUPS Z6, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_6:
+	MOVQ 56(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_7
+	VADDPS (R8)(AX*4), Z7, K1, Z7
+	VMAXPS Z7, Z28, Z7
+	VMOVUPS Z7, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_7:
+	MOVQ 64(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_8
+	VADDPS (R8)(AX*4), Z8, K1, Z8
+	VMAXPS Z8, Z28, Z8
+	VMOVUPS Z8, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_8:
+	MOVQ 72(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_9
+	VADDPS (R8)(AX*4), Z9, K1, Z9
+	VMAXPS Z9, Z28, Z9
+	VMOVUPS Z9, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_9:
+	MOVQ 80(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_10
+	VADDPS (R8)(AX*4), Z10, K1, Z10
+	VMAXPS Z10, Z28, Z10
+	VMOVUPS Z10, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_10:
+	MOVQ 88(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_11
+	VADDPS (R8)(AX*4), Z11, K1, Z11
+	VMAXPS Z11, Z28, Z11
+	VMOVUPS Z11, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_11:
+	MOVQ 96(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_12
+	VADDPS (R8)(AX*4), Z12, K1, Z12
+	VMAXPS Z12, Z28, Z12
+	VMOVUPS Z12, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_12:
+	MOVQ 104(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512x14_np1_skip2_13
+	VADDPS (R8)(AX*4), Z13, K1, Z13
+	VMAXPS Z13, Z28, Z13
+	VMOVUPS Z13, K1, (R8)(AX*4)
+sgemmAVX512x14_np1_skip2_13:
 sgemmAVX512x14_np1_end:
 	JMP sgemmAVX512x14_panel
 sgemmAVX512x14_done:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512P(t *asmTile)
+TEXT ·sgemmAVX512P(SB), NOSPLIT, $16-8
+	MOVQ t+0(FP), R14
+	MOVQ $0, pidx-8(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVQ pidx-8(SP), CX
+	MOVQ asmTile_colOff(R14), SI
+	MOVQ 0(SI)(CX*8), R10
+	SHLQ $2, R10
+	ADDQ asmTile_c(R14), R10
+	MOVQ asmTile_coff(R14), SI
+	MOVQ 0(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf0
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf0:
+	MOVQ 8(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf1
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf1:
+	MOVQ 16(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf2
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf2:
+	MOVQ 24(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf3
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf3:
+	MOVQ 32(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf4
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf4:
+	MOVQ 40(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf5
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf5:
+	MOVQ 48(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf6
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf6:
+	MOVQ 56(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf7
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf7:
+	MOVQ 64(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf8
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf8:
+	MOVQ 72(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf9
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf9:
+	MOVQ 80(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf10
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf10:
+	MOVQ 88(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf11
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf11:
+	MOVQ 96(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf12
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf12:
+	MOVQ 104(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf13
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf13:
+	MOVQ 112(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf14
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf14:
+	MOVQ 120(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf15
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf15:
+	MOVQ 128(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf16
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf16:
+	MOVQ 136(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf17
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf17:
+	MOVQ 144(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf18
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf18:
+	MOVQ 152(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf19
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf19:
+	MOVQ 160(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf20
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf20:
+	MOVQ 168(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf21
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf21:
+	MOVQ 176(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf22
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf22:
+	MOVQ 184(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf23
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf23:
+	MOVQ 192(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf24
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf24:
+	MOVQ 200(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf25
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf25:
+	MOVQ 208(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf26
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf26:
+	MOVQ 216(SI), CX
+	TESTQ CX, CX
+	JS sgemmAVX512P_c_pf27
+	PREFETCHT0 (R10)(CX*4)
+sgemmAVX512P_c_pf27:
+	MOVQ asmTile_a(R14), BX
+	MOVQ asmTile_lda(R14), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R12
+	LEAQ (R9)(R8*4), R13
+	MOVQ asmTile_b(R14), DX
+	MOVQ asmTile_ka(R14), R10
+	SHLQ $6, R10
+	NEGQ R10
+	MOVQ asmTile_lda(R14), CX
+	IMULQ $13, CX
+	ADDQ asmTile_ka(R14), CX
+	SHRQ $4, CX
+	INCQ CX
+	MOVQ CX, pfn-16(SP)
+	MOVQ R8, SI
+	IMULQ $28, SI
+	ADDQ BX, SI
+	MOVQ pfn-16(SP), CX
+sgemmAVX512P_pfa1:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ sgemmAVX512P_pfa1
+	MOVQ BX, SI
+	LEAQ (SI)(R8*8), DI
+	MOVQ asmTile_ka(R14), CX
+	CMPQ CX, $4
+	JLT sgemmAVX512P_first_rem
+	PCALIGN $64
+sgemmAVX512P_first_loop4:
+	VMOVUPS 0(DX), Z28
+	VFMADD231PS.BCST (SI), Z28, Z0
+	VFMADD231PS.BCST (SI)(R8*1), Z28, Z1
+	VFMADD231PS.BCST (SI)(R8*2), Z28, Z2
+	VFMADD231PS.BCST (SI)(R9*1), Z28, Z3
+	VFMADD231PS.BCST (SI)(R8*4), Z28, Z4
+	VFMADD231PS.BCST (SI)(R12*1), Z28, Z5
+	VFMADD231PS.BCST (SI)(R9*2), Z28, Z6
+	VFMADD231PS.BCST (SI)(R13*1), Z28, Z7
+	VFMADD231PS.BCST (DI), Z28, Z8
+	VFMADD231PS.BCST (DI)(R8*1), Z28, Z9
+	VFMADD231PS.BCST (DI)(R8*2), Z28, Z10
+	VFMADD231PS.BCST (DI)(R9*1), Z28, Z11
+	VFMADD231PS.BCST (DI)(R8*4), Z28, Z12
+	VFMADD231PS.BCST (DI)(R12*1), Z28, Z13
+	VMOVUPS 64(DX), Z29
+	VFMADD231PS.BCST 4(SI), Z29, Z0
+	VFMADD231PS.BCST 4(SI)(R8*1), Z29, Z1
+	VFMADD231PS.BCST 4(SI)(R8*2), Z29, Z2
+	VFMADD231PS.BCST 4(SI)(R9*1), Z29, Z3
+	VFMADD231PS.BCST 4(SI)(R8*4), Z29, Z4
+	VFMADD231PS.BCST 4(SI)(R12*1), Z29, Z5
+	VFMADD231PS.BCST 4(SI)(R9*2), Z29, Z6
+	VFMADD231PS.BCST 4(SI)(R13*1), Z29, Z7
+	VFMADD231PS.BCST 4(DI), Z29, Z8
+	VFMADD231PS.BCST 4(DI)(R8*1), Z29, Z9
+	VFMADD231PS.BCST 4(DI)(R8*2), Z29, Z10
+	VFMADD231PS.BCST 4(DI)(R9*1), Z29, Z11
+	VFMADD231PS.BCST 4(DI)(R8*4), Z29, Z12
+	VFMADD231PS.BCST 4(DI)(R12*1), Z29, Z13
+	VMOVUPS 128(DX), Z28
+	VFMADD231PS.BCST 8(SI), Z28, Z0
+	VFMADD231PS.BCST 8(SI)(R8*1), Z28, Z1
+	VFMADD231PS.BCST 8(SI)(R8*2), Z28, Z2
+	VFMADD231PS.BCST 8(SI)(R9*1), Z28, Z3
+	VFMADD231PS.BCST 8(SI)(R8*4), Z28, Z4
+	VFMADD231PS.BCST 8(SI)(R12*1), Z28, Z5
+	VFMADD231PS.BCST 8(SI)(R9*2), Z28, Z6
+	VFMADD231PS.BCST 8(SI)(R13*1), Z28, Z7
+	VFMADD231PS.BCST 8(DI), Z28, Z8
+	VFMADD231PS.BCST 8(DI)(R8*1), Z28, Z9
+	VFMADD231PS.BCST 8(DI)(R8*2), Z28, Z10
+	VFMADD231PS.BCST 8(DI)(R9*1), Z28, Z11
+	VFMADD231PS.BCST 8(DI)(R8*4), Z28, Z12
+	VFMADD231PS.BCST 8(DI)(R12*1), Z28, Z13
+	VMOVUPS 192(DX), Z29
+	VFMADD231PS.BCST 12(SI), Z29, Z0
+	VFMADD231PS.BCST 12(SI)(R8*1), Z29, Z1
+	VFMADD231PS.BCST 12(SI)(R8*2), Z29, Z2
+	VFMADD231PS.BCST 12(SI)(R9*1), Z29, Z3
+	VFMADD231PS.BCST 12(SI)(R8*4), Z29, Z4
+	VFMADD231PS.BCST 12(SI)(R12*1), Z29, Z5
+	VFMADD231PS.BCST 12(SI)(R9*2), Z29, Z6
+	VFMADD231PS.BCST 12(SI)(R13*1), Z29, Z7
+	VFMADD231PS.BCST 12(DI), Z29, Z8
+	VFMADD231PS.BCST 12(DI)(R8*1), Z29, Z9
+	VFMADD231PS.BCST 12(DI)(R8*2), Z29, Z10
+	VFMADD231PS.BCST 12(DI)(R9*1), Z29, Z11
+	VFMADD231PS.BCST 12(DI)(R8*4), Z29, Z12
+	VFMADD231PS.BCST 12(DI)(R12*1), Z29, Z13
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $256, DX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE sgemmAVX512P_first_loop4
+sgemmAVX512P_first_rem:
+	TESTQ CX, CX
+	JZ sgemmAVX512P_first_tnext
+sgemmAVX512P_first_loop1:
+	VMOVUPS 0(DX), Z28
+	VFMADD231PS.BCST (SI), Z28, Z0
+	VFMADD231PS.BCST (SI)(R8*1), Z28, Z1
+	VFMADD231PS.BCST (SI)(R8*2), Z28, Z2
+	VFMADD231PS.BCST (SI)(R9*1), Z28, Z3
+	VFMADD231PS.BCST (SI)(R8*4), Z28, Z4
+	VFMADD231PS.BCST (SI)(R12*1), Z28, Z5
+	VFMADD231PS.BCST (SI)(R9*2), Z28, Z6
+	VFMADD231PS.BCST (SI)(R13*1), Z28, Z7
+	VFMADD231PS.BCST (DI), Z28, Z8
+	VFMADD231PS.BCST (DI)(R8*1), Z28, Z9
+	VFMADD231PS.BCST (DI)(R8*2), Z28, Z10
+	VFMADD231PS.BCST (DI)(R9*1), Z28, Z11
+	VFMADD231PS.BCST (DI)(R8*4), Z28, Z12
+	VFMADD231PS.BCST (DI)(R12*1), Z28, Z13
+	ADDQ $4, SI
+	ADDQ $4, DI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ sgemmAVX512P_first_loop1
+sgemmAVX512P_first_tnext:
+	MOVQ asmTile_ldt(R14), CX
+	SHLQ $2, CX
+	ADDQ CX, BX
+	MOVQ asmTile_kh(R14), AX
+	DECQ AX
+sgemmAVX512P_mid:
+	MOVQ R8, SI
+	IMULQ $28, SI
+	ADDQ BX, SI
+	MOVQ pfn-16(SP), CX
+sgemmAVX512P_pfa2:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ sgemmAVX512P_pfa2
+	MOVQ BX, SI
+	LEAQ (SI)(R8*8), DI
+	MOVQ asmTile_ka(R14), CX
+	CMPQ CX, $4
+	JLT sgemmAVX512P_both_rem
+	PCALIGN $64
+sgemmAVX512P_both_loop4:
+	VMOVUPS 0(DX), Z28
+	VMOVUPS 0(DX)(R10*1), Z29
+	VBROADCASTSS (SI), Z30
+	VFMADD231PS Z28, Z30, Z0
+	VFMADD231PS Z29, Z30, Z14
+	VBROADCASTSS (SI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z15
+	VBROADCASTSS (SI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z16
+	VBROADCASTSS (SI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z17
+	VBROADCASTSS (SI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z18
+	VBROADCASTSS (SI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z19
+	VBROADCASTSS (SI)(R9*2), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z20
+	VBROADCASTSS (SI)(R13*1), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z21
+	VBROADCASTSS (DI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z22
+	VBROADCASTSS (DI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z23
+	VBROADCASTSS (DI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z24
+	VBROADCASTSS (DI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z25
+	VBROADCASTSS (DI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z26
+	VBROADCASTSS (DI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z27
+	VMOVUPS 64(DX), Z28
+	VMOVUPS 64(DX)(R10*1), Z29
+	VBROADCASTSS 4(SI), Z30
+	VFMADD231PS Z28, Z30, Z0
+	VFMADD231PS Z29, Z30, Z14
+	VBROADCASTSS 4(SI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z15
+	VBROADCASTSS 4(SI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z16
+	VBROADCASTSS 4(SI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z17
+	VBROADCASTSS 4(SI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z18
+	VBROADCASTSS 4(SI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z19
+	VBROADCASTSS 4(SI)(R9*2), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z20
+	VBROADCASTSS 4(SI)(R13*1), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z21
+	VBROADCASTSS 4(DI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z22
+	VBROADCASTSS 4(DI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z23
+	VBROADCASTSS 4(DI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z24
+	VBROADCASTSS 4(DI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z25
+	VBROADCASTSS 4(DI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z26
+	VBROADCASTSS 4(DI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z27
+	VMOVUPS 128(DX), Z28
+	VMOVUPS 128(DX)(R10*1), Z29
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z0
+	VFMADD231PS Z29, Z30, Z14
+	VBROADCASTSS 8(SI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z15
+	VBROADCASTSS 8(SI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z16
+	VBROADCASTSS 8(SI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z17
+	VBROADCASTSS 8(SI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z18
+	VBROADCASTSS 8(SI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z19
+	VBROADCASTSS 8(SI)(R9*2), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z20
+	VBROADCASTSS 8(SI)(R13*1), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z21
+	VBROADCASTSS 8(DI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z22
+	VBROADCASTSS 8(DI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z23
+	VBROADCASTSS 8(DI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z24
+	VBROADCASTSS 8(DI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z25
+	VBROADCASTSS 8(DI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z26
+	VBROADCASTSS 8(DI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z27
+	VMOVUPS 192(DX), Z28
+	VMOVUPS 192(DX)(R10*1), Z29
+	VBROADCASTSS 12(SI), Z30
+	VFMADD231PS Z28, Z30, Z0
+	VFMADD231PS Z29, Z30, Z14
+	VBROADCASTSS 12(SI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z15
+	VBROADCASTSS 12(SI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z16
+	VBROADCASTSS 12(SI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z17
+	VBROADCASTSS 12(SI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z18
+	VBROADCASTSS 12(SI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z19
+	VBROADCASTSS 12(SI)(R9*2), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z20
+	VBROADCASTSS 12(SI)(R13*1), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z21
+	VBROADCASTSS 12(DI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z22
+	VBROADCASTSS 12(DI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z23
+	VBROADCASTSS 12(DI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z24
+	VBROADCASTSS 12(DI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z25
+	VBROADCASTSS 12(DI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z26
+	VBROADCASTSS 12(DI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z27
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $256, DX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE sgemmAVX512P_both_loop4
+sgemmAVX512P_both_rem:
+	TESTQ CX, CX
+	JZ sgemmAVX512P_both_tnext
+sgemmAVX512P_both_loop1:
+	VMOVUPS 0(DX), Z28
+	VMOVUPS 0(DX)(R10*1), Z29
+	VBROADCASTSS (SI), Z30
+	VFMADD231PS Z28, Z30, Z0
+	VFMADD231PS Z29, Z30, Z14
+	VBROADCASTSS (SI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z15
+	VBROADCASTSS (SI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z16
+	VBROADCASTSS (SI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z17
+	VBROADCASTSS (SI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z18
+	VBROADCASTSS (SI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z19
+	VBROADCASTSS (SI)(R9*2), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z20
+	VBROADCASTSS (SI)(R13*1), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z21
+	VBROADCASTSS (DI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z22
+	VBROADCASTSS (DI)(R8*1), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z23
+	VBROADCASTSS (DI)(R8*2), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z24
+	VBROADCASTSS (DI)(R9*1), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z25
+	VBROADCASTSS (DI)(R8*4), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z26
+	VBROADCASTSS (DI)(R12*1), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z27
+	ADDQ $4, SI
+	ADDQ $4, DI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ sgemmAVX512P_both_loop1
+sgemmAVX512P_both_tnext:
+	MOVQ asmTile_ldt(R14), CX
+	SHLQ $2, CX
+	ADDQ CX, BX
+	DECQ AX
+	JNZ sgemmAVX512P_mid
+	MOVQ R8, SI
+	IMULQ $28, SI
+	ADDQ BX, SI
+	MOVQ pfn-16(SP), CX
+sgemmAVX512P_pfa3:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ sgemmAVX512P_pfa3
+	MOVQ BX, SI
+	LEAQ (SI)(R8*8), DI
+	MOVQ asmTile_ka(R14), CX
+	CMPQ CX, $4
+	JLT sgemmAVX512P_last_rem
+	PCALIGN $64
+sgemmAVX512P_last_loop4:
+	VMOVUPS 0(DX)(R10*1), Z28
+	VFMADD231PS.BCST (SI), Z28, Z14
+	VFMADD231PS.BCST (SI)(R8*1), Z28, Z15
+	VFMADD231PS.BCST (SI)(R8*2), Z28, Z16
+	VFMADD231PS.BCST (SI)(R9*1), Z28, Z17
+	VFMADD231PS.BCST (SI)(R8*4), Z28, Z18
+	VFMADD231PS.BCST (SI)(R12*1), Z28, Z19
+	VFMADD231PS.BCST (SI)(R9*2), Z28, Z20
+	VFMADD231PS.BCST (SI)(R13*1), Z28, Z21
+	VFMADD231PS.BCST (DI), Z28, Z22
+	VFMADD231PS.BCST (DI)(R8*1), Z28, Z23
+	VFMADD231PS.BCST (DI)(R8*2), Z28, Z24
+	VFMADD231PS.BCST (DI)(R9*1), Z28, Z25
+	VFMADD231PS.BCST (DI)(R8*4), Z28, Z26
+	VFMADD231PS.BCST (DI)(R12*1), Z28, Z27
+	VMOVUPS 64(DX)(R10*1), Z29
+	VFMADD231PS.BCST 4(SI), Z29, Z14
+	VFMADD231PS.BCST 4(SI)(R8*1), Z29, Z15
+	VFMADD231PS.BCST 4(SI)(R8*2), Z29, Z16
+	VFMADD231PS.BCST 4(SI)(R9*1), Z29, Z17
+	VFMADD231PS.BCST 4(SI)(R8*4), Z29, Z18
+	VFMADD231PS.BCST 4(SI)(R12*1), Z29, Z19
+	VFMADD231PS.BCST 4(SI)(R9*2), Z29, Z20
+	VFMADD231PS.BCST 4(SI)(R13*1), Z29, Z21
+	VFMADD231PS.BCST 4(DI), Z29, Z22
+	VFMADD231PS.BCST 4(DI)(R8*1), Z29, Z23
+	VFMADD231PS.BCST 4(DI)(R8*2), Z29, Z24
+	VFMADD231PS.BCST 4(DI)(R9*1), Z29, Z25
+	VFMADD231PS.BCST 4(DI)(R8*4), Z29, Z26
+	VFMADD231PS.BCST 4(DI)(R12*1), Z29, Z27
+	VMOVUPS 128(DX)(R10*1), Z28
+	VFMADD231PS.BCST 8(SI), Z28, Z14
+	VFMADD231PS.BCST 8(SI)(R8*1), Z28, Z15
+	VFMADD231PS.BCST 8(SI)(R8*2), Z28, Z16
+	VFMADD231PS.BCST 8(SI)(R9*1), Z28, Z17
+	VFMADD231PS.BCST 8(SI)(R8*4), Z28, Z18
+	VFMADD231PS.BCST 8(SI)(R12*1), Z28, Z19
+	VFMADD231PS.BCST 8(SI)(R9*2), Z28, Z20
+	VFMADD231PS.BCST 8(SI)(R13*1), Z28, Z21
+	VFMADD231PS.BCST 8(DI), Z28, Z22
+	VFMADD231PS.BCST 8(DI)(R8*1), Z28, Z23
+	VFMADD231PS.BCST 8(DI)(R8*2), Z28, Z24
+	VFMADD231PS.BCST 8(DI)(R9*1), Z28, Z25
+	VFMADD231PS.BCST 8(DI)(R8*4), Z28, Z26
+	VFMADD231PS.BCST 8(DI)(R12*1), Z28, Z27
+	VMOVUPS 192(DX)(R10*1), Z29
+	VFMADD231PS.BCST 12(SI), Z29, Z14
+	VFMADD231PS.BCST 12(SI)(R8*1), Z29, Z15
+	VFMADD231PS.BCST 12(SI)(R8*2), Z29, Z16
+	VFMADD231PS.BCST 12(SI)(R9*1), Z29, Z17
+	VFMADD231PS.BCST 12(SI)(R8*4), Z29, Z18
+	VFMADD231PS.BCST 12(SI)(R12*1), Z29, Z19
+	VFMADD231PS.BCST 12(SI)(R9*2), Z29, Z20
+	VFMADD231PS.BCST 12(SI)(R13*1), Z29, Z21
+	VFMADD231PS.BCST 12(DI), Z29, Z22
+	VFMADD231PS.BCST 12(DI)(R8*1), Z29, Z23
+	VFMADD231PS.BCST 12(DI)(R8*2), Z29, Z24
+	VFMADD231PS.BCST 12(DI)(R9*1), Z29, Z25
+	VFMADD231PS.BCST 12(DI)(R8*4), Z29, Z26
+	VFMADD231PS.BCST 12(DI)(R12*1), Z29, Z27
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $256, DX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE sgemmAVX512P_last_loop4
+sgemmAVX512P_last_rem:
+	TESTQ CX, CX
+	JZ sgemmAVX512P_last_tnext
+sgemmAVX512P_last_loop1:
+	VMOVUPS 0(DX)(R10*1), Z28
+	VFMADD231PS.BCST (SI), Z28, Z14
+	VFMADD231PS.BCST (SI)(R8*1), Z28, Z15
+	VFMADD231PS.BCST (SI)(R8*2), Z28, Z16
+	VFMADD231PS.BCST (SI)(R9*1), Z28, Z17
+	VFMADD231PS.BCST (SI)(R8*4), Z28, Z18
+	VFMADD231PS.BCST (SI)(R12*1), Z28, Z19
+	VFMADD231PS.BCST (SI)(R9*2), Z28, Z20
+	VFMADD231PS.BCST (SI)(R13*1), Z28, Z21
+	VFMADD231PS.BCST (DI), Z28, Z22
+	VFMADD231PS.BCST (DI)(R8*1), Z28, Z23
+	VFMADD231PS.BCST (DI)(R8*2), Z28, Z24
+	VFMADD231PS.BCST (DI)(R9*1), Z28, Z25
+	VFMADD231PS.BCST (DI)(R8*4), Z28, Z26
+	VFMADD231PS.BCST (DI)(R12*1), Z28, Z27
+	ADDQ $4, SI
+	ADDQ $4, DI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ sgemmAVX512P_last_loop1
+sgemmAVX512P_last_tnext:
+	MOVQ asmTile_ldt(R14), CX
+	SHLQ $2, CX
+	ADDQ CX, BX
+	MOVQ pidx-8(SP), CX
+	MOVQ asmTile_bias(R14), AX
+	TESTQ AX, AX
+	JZ sgemmAVX512P_g_nobias
+	MOVQ CX, DX
+	SHLQ $6, DX
+	VMOVUPS 0(AX)(DX*1), Z28
+	VADDPS Z28, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z28, Z2, Z2
+	VADDPS Z28, Z3, Z3
+	VADDPS Z28, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z28, Z6, Z6
+	VADDPS Z28, Z7, Z7
+	VADDPS Z28, Z8, Z8
+	VADDPS Z28, Z9, Z9
+	VADDPS Z28, Z10, Z10
+	VADDPS Z28, Z11, Z11
+	VADDPS Z28, Z12, Z12
+	VADDPS Z28, Z13, Z13
+	VADDPS Z28, Z14, Z14
+	VADDPS Z28, Z15, Z15
+	VADDPS Z28, Z16, Z16
+	VADDPS Z28, Z17, Z17
+	VADDPS Z28, Z18, Z18
+	VADDPS Z28, Z19, Z19
+	VADDPS Z28, Z20, Z20
+	VADDPS Z28, Z21, Z21
+	VADDPS Z28, Z22, Z22
+	VADDPS Z28, Z23, Z23
+	VADDPS Z28, Z24, Z24
+	VADDPS Z28, Z25, Z25
+	VADDPS Z28, Z26, Z26
+	VADDPS Z28, Z27, Z27
+sgemmAVX512P_g_nobias:
+	MOVQ asmTile_flags(R14), BX
+	TESTQ $1, BX
+	JNZ sgemmAVX512P_g_norelu
+	TESTQ $2, BX
+	JZ sgemmAVX512P_g_norelu
+	VPXORD Z28, Z28, Z28
+	VMAXPS Z0, Z28, Z0
+	VMAXPS Z1, Z28, Z1
+	VMAXPS Z2, Z28, Z2
+	VMAXPS Z3, Z28, Z3
+	VMAXPS Z4, Z28, Z4
+	VMAXPS Z5, Z28, Z5
+	VMAXPS Z6, Z28, Z6
+	VMAXPS Z7, Z28, Z7
+	VMAXPS Z8, Z28, Z8
+	VMAXPS Z9, Z28, Z9
+	VMAXPS Z10, Z28, Z10
+	VMAXPS Z11, Z28, Z11
+	VMAXPS Z12, Z28, Z12
+	VMAXPS Z13, Z28, Z13
+	VMAXPS Z14, Z28, Z14
+	VMAXPS Z15, Z28, Z15
+	VMAXPS Z16, Z28, Z16
+	VMAXPS Z17, Z28, Z17
+	VMAXPS Z18, Z28, Z18
+	VMAXPS Z19, Z28, Z19
+	VMAXPS Z20, Z28, Z20
+	VMAXPS Z21, Z28, Z21
+	VMAXPS Z22, Z28, Z22
+	VMAXPS Z23, Z28, Z23
+	VMAXPS Z24, Z28, Z24
+	VMAXPS Z25, Z28, Z25
+	VMAXPS Z26, Z28, Z26
+	VMAXPS Z27, Z28, Z27
+sgemmAVX512P_g_norelu:
+	MOVQ CX, DX
+	MOVQ asmTile_ncols(R14), DI
+	MOVQ asmTile_colOff(R14), R10
+	MOVQ 0(DI)(DX*8), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ 0(R10)(DX*8), R8
+	SHLQ $2, R8
+	ADDQ asmTile_c(R14), R8
+	ADDQ $1, pidx-8(SP)
+	MOVQ asmTile_coff(R14), SI
+	TESTQ $1, BX
+	JNZ sgemmAVX512P_g_acc
+	MOVQ 0(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_0
+	VMOVUPS Z0, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_0:
+	MOVQ 8(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_1
+	VMOVUPS Z1, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_1:
+	MOVQ 16(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_2
+	VMOVUPS Z2, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_2:
+	MOVQ 24(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_3
+	VMOVUPS Z3, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_3:
+	MOVQ 32(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_4
+	VMOVUPS Z4, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_4:
+	MOVQ 40(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_5
+	VMOVUPS Z5, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_5:
+	MOVQ 48(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_6
+	VMOVUPS Z6, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_6:
+	MOVQ 56(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_7
+	VMOVUPS Z7, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_7:
+	MOVQ 64(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_8
+	VMOVUPS Z8, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_8:
+	MOVQ 72(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_9
+	VMOVUPS Z9, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_9:
+	MOVQ 80(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_10
+	VMOVUPS Z10, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_10:
+	MOVQ 88(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_11
+	VMOVUPS Z11, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_11:
+	MOVQ 96(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_12
+	VMOVUPS Z12, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_12:
+	MOVQ 104(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_13
+	VMOVUPS Z13, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_13:
+	MOVQ 112(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_14
+	VMOVUPS Z14, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_14:
+	MOVQ 120(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_15
+	VMOVUPS Z15, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_15:
+	MOVQ 128(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_16
+	VMOVUPS Z16, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_16:
+	MOVQ 136(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_17
+	VMOVUPS Z17, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_17:
+	MOVQ 144(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_18
+	VMOVUPS Z18, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_18:
+	MOVQ 152(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_19
+	VMOVUPS Z19, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_19:
+	MOVQ 160(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_20
+	VMOVUPS Z20, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_20:
+	MOVQ 168(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_21
+	VMOVUPS Z21, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_21:
+	MOVQ 176(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_22
+	VMOVUPS Z22, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_22:
+	MOVQ 184(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_23
+	VMOVUPS Z23, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_23:
+	MOVQ 192(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_24
+	VMOVUPS Z24, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_24:
+	MOVQ 200(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_25
+	VMOVUPS Z25, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_25:
+	MOVQ 208(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_26
+	VMOVUPS Z26, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_26:
+	MOVQ 216(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip0_27
+	VMOVUPS Z27, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip0_27:
+	JMP sgemmAVX512P_g_end
+sgemmAVX512P_g_acc:
+	TESTQ $2, BX
+	JNZ sgemmAVX512P_g_accrelu
+	MOVQ 0(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_0
+	VADDPS (R8)(AX*4), Z0, K1, Z0
+	VMOVUPS Z0, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_0:
+	MOVQ 8(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_1
+	VADDPS (R8)(AX*4), Z1, K1, Z1
+	VMOVUPS Z1, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_1:
+	MOVQ 16(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_2
+	VADDPS (R8)(AX*4), Z2, K1, Z2
+	VMOVUPS Z2, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_2:
+	MOVQ 24(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_3
+	VADDPS (R8)(AX*4), Z3, K1, Z3
+	VMOVUPS Z3, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_3:
+	MOVQ 32(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_4
+	VADDPS (R8)(AX*4), Z4, K1, Z4
+	VMOVUPS Z4, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_4:
+	MOVQ 40(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_5
+	VADDPS (R8)(AX*4), Z5, K1, Z5
+	VMOVUPS Z5, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_5:
+	MOVQ 48(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_6
+	VADDPS (R8)(AX*4), Z6, K1, Z6
+	VMOVUPS Z6, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_6:
+	MOVQ 56(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_7
+	VADDPS (R8)(AX*4), Z7, K1, Z7
+	VMOVUPS Z7, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_7:
+	MOVQ 64(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_8
+	VADDPS (R8)(AX*4), Z8, K1, Z8
+	VMOVUPS Z8, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_8:
+	MOVQ 72(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_9
+	VADDPS (R8)(AX*4), Z9, K1, Z9
+	VMOVUPS Z9, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_9:
+	MOVQ 80(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_10
+	VADDPS (R8)(AX*4), Z10, K1, Z10
+	VMOVUPS Z10, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_10:
+	MOVQ 88(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_11
+	VADDPS (R8)(AX*4), Z11, K1, Z11
+	VMOVUPS Z11, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_11:
+	MOVQ 96(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_12
+	VADDPS (R8)(AX*4), Z12, K1, Z12
+	VMOVUPS Z12, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_12:
+	MOVQ 104(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_13
+	VADDPS (R8)(AX*4), Z13, K1, Z13
+	VMOVUPS Z13, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_13:
+	MOVQ 112(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_14
+	VADDPS (R8)(AX*4), Z14, K1, Z14
+	VMOVUPS Z14, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_14:
+	MOVQ 120(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_15
+	VADDPS (R8)(AX*4), Z15, K1, Z15
+	VMOVUPS Z15, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_15:
+	MOVQ 128(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_16
+	VADDPS (R8)(AX*4), Z16, K1, Z16
+	VMOVUPS Z16, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_16:
+	MOVQ 136(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_17
+	VADDPS (R8)(AX*4), Z17, K1, Z17
+	VMOVUPS Z17, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_17:
+	MOVQ 144(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_18
+	VADDPS (R8)(AX*4), Z18, K1, Z18
+	VMOVUPS Z18, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_18:
+	MOVQ 152(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_19
+	VADDPS (R8)(AX*4), Z19, K1, Z19
+	VMOVUPS Z19, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_19:
+	MOVQ 160(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_20
+	VADDPS (R8)(AX*4), Z20, K1, Z20
+	VMOVUPS Z20, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_20:
+	MOVQ 168(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_21
+	VADDPS (R8)(AX*4), Z21, K1, Z21
+	VMOVUPS Z21, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_21:
+	MOVQ 176(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_22
+	VADDPS (R8)(AX*4), Z22, K1, Z22
+	VMOVUPS Z22, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_22:
+	MOVQ 184(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_23
+	VADDPS (R8)(AX*4), Z23, K1, Z23
+	VMOVUPS Z23, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_23:
+	MOVQ 192(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_24
+	VADDPS (R8)(AX*4), Z24, K1, Z24
+	VMOVUPS Z24, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_24:
+	MOVQ 200(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_25
+	VADDPS (R8)(AX*4), Z25, K1, Z25
+	VMOVUPS Z25, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_25:
+	MOVQ 208(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_26
+	VADDPS (R8)(AX*4), Z26, K1, Z26
+	VMOVUPS Z26, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_26:
+	MOVQ 216(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip1_27
+	VADDPS (R8)(AX*4), Z27, K1, Z27
+	VMOVUPS Z27, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip1_27:
+	JMP sgemmAVX512P_g_end
+sgemmAVX512P_g_accrelu:
+	VPXORD Z28, Z28, Z28
+	MOVQ 0(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_0
+	VADDPS (R8)(AX*4), Z0, K1, Z0
+	VMAXPS Z0, Z28, Z0
+	VMOVUPS Z0, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_0:
+	MOVQ 8(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_1
+	VADDPS (R8)(AX*4), Z1, K1, Z1
+	VMAXPS Z1, Z28, Z1
+	VMOVUPS Z1, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_1:
+	MOVQ 16(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_2
+	VADDPS (R8)(AX*4), Z2, K1, Z2
+	VMAXPS Z2, Z28, Z2
+	VMOVUPS Z2, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_2:
+	MOVQ 24(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_3
+	VADDPS (R8)(AX*4), Z3, K1, Z3
+	VMAXPS Z3, Z28, Z3
+	VMOVUPS Z3, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_3:
+	MOVQ 32(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_4
+	VADDPS (R8)(AX*4), Z4, K1, Z4
+	VMAXPS Z4, Z28, Z4
+	VMOVUPS Z4, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_4:
+	MOVQ 40(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_5
+	VADDPS (R8)(AX*4), Z5, K1, Z5
+	VMAXPS Z5, Z28, Z5
+	VMOVUPS Z5, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_5:
+	MOVQ 48(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_6
+	VADDPS (R8)(AX*4), Z6, K1, Z6
+	VMAXPS Z6, Z28, Z6
+	VMOVUPS Z6, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_6:
+	MOVQ 56(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_7
+	VADDPS (R8)(AX*4), Z7, K1, Z7
+	VMAXPS Z7, Z28, Z7
+	VMOVUPS Z7, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_7:
+	MOVQ 64(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_8
+	VADDPS (R8)(AX*4), Z8, K1, Z8
+	VMAXPS Z8, Z28, Z8
+	VMOVUPS Z8, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_8:
+	MOVQ 72(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_9
+	VADDPS (R8)(AX*4), Z9, K1, Z9
+	VMAXPS Z9, Z28, Z9
+	VMOVUPS Z9, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_9:
+	MOVQ 80(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_10
+	VADDPS (R8)(AX*4), Z10, K1, Z10
+	VMAXPS Z10, Z28, Z10
+	VMOVUPS Z10, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_10:
+	MOVQ 88(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_11
+	VADDPS (R8)(AX*4), Z11, K1, Z11
+	VMAXPS Z11, Z28, Z11
+	VMOVUPS Z11, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_11:
+	MOVQ 96(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_12
+	VADDPS (R8)(AX*4), Z12, K1, Z12
+	VMAXPS Z12, Z28, Z12
+	VMOVUPS Z12, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_12:
+	MOVQ 104(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_13
+	VADDPS (R8)(AX*4), Z13, K1, Z13
+	VMAXPS Z13, Z28, Z13
+	VMOVUPS Z13, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_13:
+	MOVQ 112(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_14
+	VADDPS (R8)(AX*4), Z14, K1, Z14
+	VMAXPS Z14, Z28, Z14
+	VMOVUPS Z14, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_14:
+	MOVQ 120(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_15
+	VADDPS (R8)(AX*4), Z15, K1, Z15
+	VMAXPS Z15, Z28, Z15
+	VMOVUPS Z15, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_15:
+	MOVQ 128(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_16
+	VADDPS (R8)(AX*4), Z16, K1, Z16
+	VMAXPS Z16, Z28, Z16
+	VMOVUPS Z16, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_16:
+	MOVQ 136(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_17
+	VADDPS (R8)(AX*4), Z17, K1, Z17
+	VMAXPS Z17, Z28, Z17
+	VMOVUPS Z17, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_17:
+	MOVQ 144(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_18
+	VADDPS (R8)(AX*4), Z18, K1, Z18
+	VMAXPS Z18, Z28, Z18
+	VMOVUPS Z18, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_18:
+	MOVQ 152(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_19
+	VADDPS (R8)(AX*4), Z19, K1, Z19
+	VMAXPS Z19, Z28, Z19
+	VMOVUPS Z19, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_19:
+	MOVQ 160(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_20
+	VADDPS (R8)(AX*4), Z20, K1, Z20
+	VMAXPS Z20, Z28, Z20
+	VMOVUPS Z20, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_20:
+	MOVQ 168(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_21
+	VADDPS (R8)(AX*4), Z21, K1, Z21
+	VMAXPS Z21, Z28, Z21
+	VMOVUPS Z21, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_21:
+	MOVQ 176(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_22
+	VADDPS (R8)(AX*4), Z22, K1, Z22
+	VMAXPS Z22, Z28, Z22
+	VMOVUPS Z22, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_22:
+	MOVQ 184(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_23
+	VADDPS (R8)(AX*4), Z23, K1, Z23
+	VMAXPS Z23, Z28, Z23
+	VMOVUPS Z23, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_23:
+	MOVQ 192(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_24
+	VADDPS (R8)(AX*4), Z24, K1, Z24
+	VMAXPS Z24, Z28, Z24
+	VMOVUPS Z24, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_24:
+	MOVQ 200(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_25
+	VADDPS (R8)(AX*4), Z25, K1, Z25
+	VMAXPS Z25, Z28, Z25
+	VMOVUPS Z25, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_25:
+	MOVQ 208(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_26
+	VADDPS (R8)(AX*4), Z26, K1, Z26
+	VMAXPS Z26, Z28, Z26
+	VMOVUPS Z26, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_26:
+	MOVQ 216(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512P_g_skip2_27
+	VADDPS (R8)(AX*4), Z27, K1, Z27
+	VMAXPS Z27, Z28, Z27
+	VMOVUPS Z27, K1, (R8)(AX*4)
+sgemmAVX512P_g_skip2_27:
+sgemmAVX512P_g_end:
 	VZEROUPPER
 	RET
 
@@ -2396,6 +4126,8 @@ sgemmAVX512N_tnext:
 	VADDPS.BCST 12(AX), Z31, Z31
 sgemmAVX512N_nobias:
 	MOVQ asmTile_flags(R14), BX
+	TESTQ $1, BX
+	JNZ sgemmAVX512N_norelu
 	TESTQ $2, BX
 	JZ sgemmAVX512N_norelu
 	VPXORD Z24, Z24, Z24
@@ -2427,128 +4159,130 @@ sgemmAVX512N_norelu:
 	MOVQ cp-16(SP), SI
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse0
+	JS sgemmAVX512N_skip0_0
 	VMOVUPS X16, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse0:
+sgemmAVX512N_skip0_0:
 	CMPQ R11, $1
 	JLE sgemmAVX512N_stored
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse1
+	JS sgemmAVX512N_skip0_1
 	VMOVUPS X17, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse1:
+sgemmAVX512N_skip0_1:
 	CMPQ R11, $2
 	JLE sgemmAVX512N_stored
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse2
+	JS sgemmAVX512N_skip0_2
 	VMOVUPS X18, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse2:
+sgemmAVX512N_skip0_2:
 	CMPQ R11, $3
 	JLE sgemmAVX512N_stored
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse3
+	JS sgemmAVX512N_skip0_3
 	VMOVUPS X19, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse3:
+sgemmAVX512N_skip0_3:
 	CMPQ R11, $4
 	JLE sgemmAVX512N_stored
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse4
+	JS sgemmAVX512N_skip0_4
 	VEXTRACTF32X4 $1, Z16, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse4:
+sgemmAVX512N_skip0_4:
 	CMPQ R11, $5
 	JLE sgemmAVX512N_stored
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse5
+	JS sgemmAVX512N_skip0_5
 	VEXTRACTF32X4 $1, Z17, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse5:
+sgemmAVX512N_skip0_5:
 	CMPQ R11, $6
 	JLE sgemmAVX512N_stored
 	MOVQ 48(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse6
+	JS sgemmAVX512N_skip0_6
 	VEXTRACTF32X4 $1, Z18, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse6:
+sgemmAVX512N_skip0_6:
 	CMPQ R11, $7
 	JLE sgemmAVX512N_stored
 	MOVQ 56(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse7
+	JS sgemmAVX512N_skip0_7
 	VEXTRACTF32X4 $1, Z19, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse7:
+sgemmAVX512N_skip0_7:
 	CMPQ R11, $8
 	JLE sgemmAVX512N_stored
 	MOVQ 64(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse8
+	JS sgemmAVX512N_skip0_8
 	VEXTRACTF32X4 $2, Z16, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse8:
+sgemmAVX512N_skip0_8:
 	CMPQ R11, $9
 	JLE sgemmAVX512N_stored
 	MOVQ 72(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse9
+	JS sgemmAVX512N_skip0_9
 	VEXTRACTF32X4 $2, Z17, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse9:
+sgemmAVX512N_skip0_9:
 	CMPQ R11, $10
 	JLE sgemmAVX512N_stored
 	MOVQ 80(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse10
+	JS sgemmAVX512N_skip0_10
 	VEXTRACTF32X4 $2, Z18, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse10:
+sgemmAVX512N_skip0_10:
 	CMPQ R11, $11
 	JLE sgemmAVX512N_stored
 	MOVQ 88(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse11
+	JS sgemmAVX512N_skip0_11
 	VEXTRACTF32X4 $2, Z19, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse11:
+sgemmAVX512N_skip0_11:
 	CMPQ R11, $12
 	JLE sgemmAVX512N_stored
 	MOVQ 96(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse12
+	JS sgemmAVX512N_skip0_12
 	VEXTRACTF32X4 $3, Z16, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse12:
+sgemmAVX512N_skip0_12:
 	CMPQ R11, $13
 	JLE sgemmAVX512N_stored
 	MOVQ 104(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse13
+	JS sgemmAVX512N_skip0_13
 	VEXTRACTF32X4 $3, Z17, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse13:
+sgemmAVX512N_skip0_13:
 	CMPQ R11, $14
 	JLE sgemmAVX512N_stored
 	MOVQ 112(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse14
+	JS sgemmAVX512N_skip0_14
 	VEXTRACTF32X4 $3, Z18, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse14:
+sgemmAVX512N_skip0_14:
 	CMPQ R11, $15
 	JLE sgemmAVX512N_stored
 	MOVQ 120(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skipfalse15
+	JS sgemmAVX512N_skip0_15
 	VEXTRACTF32X4 $3, Z19, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skipfalse15:
+sgemmAVX512N_skip0_15:
 	JMP sgemmAVX512N_stored
 sgemmAVX512N_acc:
+	TESTQ $2, BX
+	JNZ sgemmAVX512N_accrelu
 	MOVQ asmTile_colOff(R14), DI
 	MOVQ (DI), DI
 	SHLQ $2, DI
@@ -2556,142 +4290,304 @@ sgemmAVX512N_acc:
 	MOVQ cp-16(SP), SI
 	MOVQ 0(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue0
+	JS sgemmAVX512N_skip1_0
 	VADDPS (DI)(AX*4), X16, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue0:
+sgemmAVX512N_skip1_0:
 	CMPQ R11, $1
 	JLE sgemmAVX512N_stored
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue1
+	JS sgemmAVX512N_skip1_1
 	VADDPS (DI)(AX*4), X17, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue1:
+sgemmAVX512N_skip1_1:
 	CMPQ R11, $2
 	JLE sgemmAVX512N_stored
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue2
+	JS sgemmAVX512N_skip1_2
 	VADDPS (DI)(AX*4), X18, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue2:
+sgemmAVX512N_skip1_2:
 	CMPQ R11, $3
 	JLE sgemmAVX512N_stored
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue3
+	JS sgemmAVX512N_skip1_3
 	VADDPS (DI)(AX*4), X19, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue3:
+sgemmAVX512N_skip1_3:
 	CMPQ R11, $4
 	JLE sgemmAVX512N_stored
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue4
+	JS sgemmAVX512N_skip1_4
 	VEXTRACTF32X4 $1, Z16, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue4:
+sgemmAVX512N_skip1_4:
 	CMPQ R11, $5
 	JLE sgemmAVX512N_stored
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue5
+	JS sgemmAVX512N_skip1_5
 	VEXTRACTF32X4 $1, Z17, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue5:
+sgemmAVX512N_skip1_5:
 	CMPQ R11, $6
 	JLE sgemmAVX512N_stored
 	MOVQ 48(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue6
+	JS sgemmAVX512N_skip1_6
 	VEXTRACTF32X4 $1, Z18, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue6:
+sgemmAVX512N_skip1_6:
 	CMPQ R11, $7
 	JLE sgemmAVX512N_stored
 	MOVQ 56(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue7
+	JS sgemmAVX512N_skip1_7
 	VEXTRACTF32X4 $1, Z19, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue7:
+sgemmAVX512N_skip1_7:
 	CMPQ R11, $8
 	JLE sgemmAVX512N_stored
 	MOVQ 64(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue8
+	JS sgemmAVX512N_skip1_8
 	VEXTRACTF32X4 $2, Z16, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue8:
+sgemmAVX512N_skip1_8:
 	CMPQ R11, $9
 	JLE sgemmAVX512N_stored
 	MOVQ 72(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue9
+	JS sgemmAVX512N_skip1_9
 	VEXTRACTF32X4 $2, Z17, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue9:
+sgemmAVX512N_skip1_9:
 	CMPQ R11, $10
 	JLE sgemmAVX512N_stored
 	MOVQ 80(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue10
+	JS sgemmAVX512N_skip1_10
 	VEXTRACTF32X4 $2, Z18, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue10:
+sgemmAVX512N_skip1_10:
 	CMPQ R11, $11
 	JLE sgemmAVX512N_stored
 	MOVQ 88(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue11
+	JS sgemmAVX512N_skip1_11
 	VEXTRACTF32X4 $2, Z19, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue11:
+sgemmAVX512N_skip1_11:
 	CMPQ R11, $12
 	JLE sgemmAVX512N_stored
 	MOVQ 96(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue12
+	JS sgemmAVX512N_skip1_12
 	VEXTRACTF32X4 $3, Z16, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue12:
+sgemmAVX512N_skip1_12:
 	CMPQ R11, $13
 	JLE sgemmAVX512N_stored
 	MOVQ 104(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue13
+	JS sgemmAVX512N_skip1_13
 	VEXTRACTF32X4 $3, Z17, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue13:
+sgemmAVX512N_skip1_13:
 	CMPQ R11, $14
 	JLE sgemmAVX512N_stored
 	MOVQ 112(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue14
+	JS sgemmAVX512N_skip1_14
 	VEXTRACTF32X4 $3, Z18, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue14:
+sgemmAVX512N_skip1_14:
 	CMPQ R11, $15
 	JLE sgemmAVX512N_stored
 	MOVQ 120(SI), AX
 	TESTQ AX, AX
-	JS sgemmAVX512N_skiptrue15
+	JS sgemmAVX512N_skip1_15
 	VEXTRACTF32X4 $3, Z19, X24
 	VADDPS (DI)(AX*4), X24, K3, X24
 	VMOVUPS X24, K3, (DI)(AX*4)
-sgemmAVX512N_skiptrue15:
+sgemmAVX512N_skip1_15:
+	JMP sgemmAVX512N_stored
+sgemmAVX512N_accrelu:
+	VPXORD Z25, Z25, Z25
+	MOVQ asmTile_colOff(R14), DI
+	MOVQ (DI), DI
+	SHLQ $2, DI
+	ADDQ asmTile_c(R14), DI
+	MOVQ cp-16(SP), SI
+	MOVQ 0(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_0
+	VADDPS (DI)(AX*4), X16, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_0:
+	CMPQ R11, $1
+	JLE sgemmAVX512N_stored
+	MOVQ 8(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_1
+	VADDPS (DI)(AX*4), X17, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_1:
+	CMPQ R11, $2
+	JLE sgemmAVX512N_stored
+	MOVQ 16(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_2
+	VADDPS (DI)(AX*4), X18, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_2:
+	CMPQ R11, $3
+	JLE sgemmAVX512N_stored
+	MOVQ 24(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_3
+	VADDPS (DI)(AX*4), X19, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_3:
+	CMPQ R11, $4
+	JLE sgemmAVX512N_stored
+	MOVQ 32(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_4
+	VEXTRACTF32X4 $1, Z16, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_4:
+	CMPQ R11, $5
+	JLE sgemmAVX512N_stored
+	MOVQ 40(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_5
+	VEXTRACTF32X4 $1, Z17, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_5:
+	CMPQ R11, $6
+	JLE sgemmAVX512N_stored
+	MOVQ 48(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_6
+	VEXTRACTF32X4 $1, Z18, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_6:
+	CMPQ R11, $7
+	JLE sgemmAVX512N_stored
+	MOVQ 56(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_7
+	VEXTRACTF32X4 $1, Z19, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_7:
+	CMPQ R11, $8
+	JLE sgemmAVX512N_stored
+	MOVQ 64(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_8
+	VEXTRACTF32X4 $2, Z16, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_8:
+	CMPQ R11, $9
+	JLE sgemmAVX512N_stored
+	MOVQ 72(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_9
+	VEXTRACTF32X4 $2, Z17, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_9:
+	CMPQ R11, $10
+	JLE sgemmAVX512N_stored
+	MOVQ 80(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_10
+	VEXTRACTF32X4 $2, Z18, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_10:
+	CMPQ R11, $11
+	JLE sgemmAVX512N_stored
+	MOVQ 88(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_11
+	VEXTRACTF32X4 $2, Z19, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_11:
+	CMPQ R11, $12
+	JLE sgemmAVX512N_stored
+	MOVQ 96(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_12
+	VEXTRACTF32X4 $3, Z16, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_12:
+	CMPQ R11, $13
+	JLE sgemmAVX512N_stored
+	MOVQ 104(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_13
+	VEXTRACTF32X4 $3, Z17, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_13:
+	CMPQ R11, $14
+	JLE sgemmAVX512N_stored
+	MOVQ 112(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_14
+	VEXTRACTF32X4 $3, Z18, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_14:
+	CMPQ R11, $15
+	JLE sgemmAVX512N_stored
+	MOVQ 120(SI), AX
+	TESTQ AX, AX
+	JS sgemmAVX512N_skip2_15
+	VEXTRACTF32X4 $3, Z19, X24
+	VADDPS (DI)(AX*4), X24, K3, X24
+	VMAXPS X24, X25, X24
+	VMOVUPS X24, K3, (DI)(AX*4)
+sgemmAVX512N_skip2_15:
 sgemmAVX512N_stored:
 	SUBQ $16, R11
 	JLE sgemmAVX512N_done
@@ -2870,6 +4766,8 @@ avx2_tnext:
 	VADDPS Y15, Y11, Y11
 avx2_nobias:
 	MOVQ flags+72(FP), BX
+	TESTQ $1, BX
+	JNZ avx2_norelu
 	TESTQ $2, BX
 	JZ avx2_norelu
 	VXORPS Y14, Y14, Y14
@@ -2894,6 +4792,11 @@ avx2_norelu:
 	SUBQ CX, R8
 	VMOVUPS (R9)(R8*4), Y12
 	VMOVUPS 32(R9)(R8*4), Y13
+	VXORPS Y15, Y15, Y15
+	TESTQ $2, BX
+	JNZ avx2_floor
+	VBROADCASTSS avx2neginf<>(SB), Y15
+avx2_floor:
 	ANDQ $1, BX
 	CMPQ CX, $16
 	JNE avx2_masked
@@ -2942,48 +4845,60 @@ avx2_mfalse_atrue:
 	TESTQ AX, AX
 	JS avx2_mfalse_atrue_skip0
 	VADDPS 0(DX)(AX*4), Y0, Y0
+	VMAXPS Y0, Y15, Y0
 	VMOVUPS Y0, 0(DX)(AX*4)
 	VADDPS 32(DX)(AX*4), Y1, Y1
+	VMAXPS Y1, Y15, Y1
 	VMOVUPS Y1, 32(DX)(AX*4)
 avx2_mfalse_atrue_skip0:
 	MOVQ 8(SI), AX
 	TESTQ AX, AX
 	JS avx2_mfalse_atrue_skip1
 	VADDPS 0(DX)(AX*4), Y2, Y2
+	VMAXPS Y2, Y15, Y2
 	VMOVUPS Y2, 0(DX)(AX*4)
 	VADDPS 32(DX)(AX*4), Y3, Y3
+	VMAXPS Y3, Y15, Y3
 	VMOVUPS Y3, 32(DX)(AX*4)
 avx2_mfalse_atrue_skip1:
 	MOVQ 16(SI), AX
 	TESTQ AX, AX
 	JS avx2_mfalse_atrue_skip2
 	VADDPS 0(DX)(AX*4), Y4, Y4
+	VMAXPS Y4, Y15, Y4
 	VMOVUPS Y4, 0(DX)(AX*4)
 	VADDPS 32(DX)(AX*4), Y5, Y5
+	VMAXPS Y5, Y15, Y5
 	VMOVUPS Y5, 32(DX)(AX*4)
 avx2_mfalse_atrue_skip2:
 	MOVQ 24(SI), AX
 	TESTQ AX, AX
 	JS avx2_mfalse_atrue_skip3
 	VADDPS 0(DX)(AX*4), Y6, Y6
+	VMAXPS Y6, Y15, Y6
 	VMOVUPS Y6, 0(DX)(AX*4)
 	VADDPS 32(DX)(AX*4), Y7, Y7
+	VMAXPS Y7, Y15, Y7
 	VMOVUPS Y7, 32(DX)(AX*4)
 avx2_mfalse_atrue_skip3:
 	MOVQ 32(SI), AX
 	TESTQ AX, AX
 	JS avx2_mfalse_atrue_skip4
 	VADDPS 0(DX)(AX*4), Y8, Y8
+	VMAXPS Y8, Y15, Y8
 	VMOVUPS Y8, 0(DX)(AX*4)
 	VADDPS 32(DX)(AX*4), Y9, Y9
+	VMAXPS Y9, Y15, Y9
 	VMOVUPS Y9, 32(DX)(AX*4)
 avx2_mfalse_atrue_skip4:
 	MOVQ 40(SI), AX
 	TESTQ AX, AX
 	JS avx2_mfalse_atrue_skip5
 	VADDPS 0(DX)(AX*4), Y10, Y10
+	VMAXPS Y10, Y15, Y10
 	VMOVUPS Y10, 0(DX)(AX*4)
 	VADDPS 32(DX)(AX*4), Y11, Y11
+	VMAXPS Y11, Y15, Y11
 	VMOVUPS Y11, 32(DX)(AX*4)
 avx2_mfalse_atrue_skip5:
 	VZEROUPPER
@@ -3035,9 +4950,11 @@ avx2_mtrue_atrue:
 	JS avx2_mtrue_atrue_skip0
 	VMASKMOVPS 0(DX)(AX*4), Y12, Y14
 	VADDPS Y14, Y0, Y0
+	VMAXPS Y0, Y15, Y0
 	VMASKMOVPS Y0, Y12, 0(DX)(AX*4)
 	VMASKMOVPS 32(DX)(AX*4), Y13, Y14
 	VADDPS Y14, Y1, Y1
+	VMAXPS Y1, Y15, Y1
 	VMASKMOVPS Y1, Y13, 32(DX)(AX*4)
 avx2_mtrue_atrue_skip0:
 	MOVQ 8(SI), AX
@@ -3045,9 +4962,11 @@ avx2_mtrue_atrue_skip0:
 	JS avx2_mtrue_atrue_skip1
 	VMASKMOVPS 0(DX)(AX*4), Y12, Y14
 	VADDPS Y14, Y2, Y2
+	VMAXPS Y2, Y15, Y2
 	VMASKMOVPS Y2, Y12, 0(DX)(AX*4)
 	VMASKMOVPS 32(DX)(AX*4), Y13, Y14
 	VADDPS Y14, Y3, Y3
+	VMAXPS Y3, Y15, Y3
 	VMASKMOVPS Y3, Y13, 32(DX)(AX*4)
 avx2_mtrue_atrue_skip1:
 	MOVQ 16(SI), AX
@@ -3055,9 +4974,11 @@ avx2_mtrue_atrue_skip1:
 	JS avx2_mtrue_atrue_skip2
 	VMASKMOVPS 0(DX)(AX*4), Y12, Y14
 	VADDPS Y14, Y4, Y4
+	VMAXPS Y4, Y15, Y4
 	VMASKMOVPS Y4, Y12, 0(DX)(AX*4)
 	VMASKMOVPS 32(DX)(AX*4), Y13, Y14
 	VADDPS Y14, Y5, Y5
+	VMAXPS Y5, Y15, Y5
 	VMASKMOVPS Y5, Y13, 32(DX)(AX*4)
 avx2_mtrue_atrue_skip2:
 	MOVQ 24(SI), AX
@@ -3065,9 +4986,11 @@ avx2_mtrue_atrue_skip2:
 	JS avx2_mtrue_atrue_skip3
 	VMASKMOVPS 0(DX)(AX*4), Y12, Y14
 	VADDPS Y14, Y6, Y6
+	VMAXPS Y6, Y15, Y6
 	VMASKMOVPS Y6, Y12, 0(DX)(AX*4)
 	VMASKMOVPS 32(DX)(AX*4), Y13, Y14
 	VADDPS Y14, Y7, Y7
+	VMAXPS Y7, Y15, Y7
 	VMASKMOVPS Y7, Y13, 32(DX)(AX*4)
 avx2_mtrue_atrue_skip3:
 	MOVQ 32(SI), AX
@@ -3075,9 +4998,11 @@ avx2_mtrue_atrue_skip3:
 	JS avx2_mtrue_atrue_skip4
 	VMASKMOVPS 0(DX)(AX*4), Y12, Y14
 	VADDPS Y14, Y8, Y8
+	VMAXPS Y8, Y15, Y8
 	VMASKMOVPS Y8, Y12, 0(DX)(AX*4)
 	VMASKMOVPS 32(DX)(AX*4), Y13, Y14
 	VADDPS Y14, Y9, Y9
+	VMAXPS Y9, Y15, Y9
 	VMASKMOVPS Y9, Y13, 32(DX)(AX*4)
 avx2_mtrue_atrue_skip4:
 	MOVQ 40(SI), AX
@@ -3085,9 +5010,11 @@ avx2_mtrue_atrue_skip4:
 	JS avx2_mtrue_atrue_skip5
 	VMASKMOVPS 0(DX)(AX*4), Y12, Y14
 	VADDPS Y14, Y10, Y10
+	VMAXPS Y10, Y15, Y10
 	VMASKMOVPS Y10, Y12, 0(DX)(AX*4)
 	VMASKMOVPS 32(DX)(AX*4), Y13, Y14
 	VADDPS Y14, Y11, Y11
+	VMAXPS Y11, Y15, Y11
 	VMASKMOVPS Y11, Y13, 32(DX)(AX*4)
 avx2_mtrue_atrue_skip5:
 	VZEROUPPER
@@ -3125,3 +5052,5 @@ DATA avx2mask<>+116(SB)/4, $0
 DATA avx2mask<>+120(SB)/4, $0
 DATA avx2mask<>+124(SB)/4, $0
 GLOBL avx2mask<>(SB), RODATA|NOPTR, $128
+DATA avx2neginf<>+0(SB)/4, $0xff800000
+GLOBL avx2neginf<>(SB), RODATA|NOPTR, $4

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -35,13 +36,13 @@ func gemmRef(t *microTile, c []float64) (scale []float64) {
 					s += float64(pb.Bias[p*NR+j])
 					abs += math.Abs(float64(pb.Bias[p*NR+j]))
 				}
-				if t.flags&flagRelu != 0 && s < 0 {
-					s = 0
-				}
 				o := t.coff[i] + pb.ColOff[p] + j
 				if t.flags&flagAccumulate != 0 {
 					abs += math.Abs(c[o])
 					s += c[o]
+				}
+				if t.flags&flagRelu != 0 && s < 0 {
+					s = 0
 				}
 				c[o], scale[o] = s, abs
 			}
@@ -299,8 +300,9 @@ func BenchmarkGEMMMicroKernel(b *testing.B) {
 }
 
 // TestGEMMTileShapesSameBits checks that the avx512 kernel's 14×32 tiles,
-// and its rows-in-lanes kernel for B of at most 4 columns, give the bits
-// of avx512x28's 28×16 tiles: each element is the same chain of FMAs in
+// its 14-pixel × 2-row tiles of one panel (sgemmAVX512P) and its
+// rows-in-lanes kernel for B of at most 4 columns give the bits of
+// avx512x28's 28×16 tiles: each element is the same chain of FMAs in
 // the same order, whatever the tile.
 func TestGEMMTileShapesSameBits(t *testing.T) {
 	var wide, narrow micro
@@ -317,21 +319,55 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 	}
 	rng := rand.New(rand.NewSource(3))
 	for _, s := range []convShape{{"64to48@40", 40, 40, 3, 64, 48, false}, {"T512to32@12", 12, 12, 2, 512, 32, true},
-		{"1x1:16to2@61", 61, 61, 1, 16, 2, false}, {"32to3@37", 37, 37, 3, 32, 3, false}, {"T8to1@9", 9, 9, 2, 8, 1, true}} {
+		{"1x1:16to2@61", 61, 61, 1, 16, 2, false}, {"32to3@37", 37, 37, 3, 32, 3, false}, {"T8to1@9", 9, 9, 2, 8, 1, true},
+		// One panel, two output rows per tile (pairRows): an odd and an
+		// even row count, rows of 14·k and other widths, k not a
+		// multiple of 4, a partial panel, 2 and 5 filter rows.
+		{"pair:16to16@57", 57, 57, 3, 16, 16, false}, {"pair:16to16@44", 44, 44, 3, 16, 16, false}, {"pair:6to16@45x44", 45, 44, 3, 6, 16, false},
+		{"pair:7to10@58", 58, 58, 3, 7, 10, false}, {"pair:8to16@46k5", 46, 46, 5, 8, 16, false}, {"pair:9to12@43k2", 43, 43, 2, 9, 12, false},
+		{"16to16@29", 29, 29, 3, 16, 16, false}, {"1to16@33", 33, 33, 3, 1, 16, false}, {"16to16@45", 45, 45, 3, 16, 16, false}} {
 		j, pb, _, _ := s.job(rng)
 		if len(pb.NCols) > 1 {
 			require.Equal(t, 14, wide.rows(len(pb.NCols)), s.name)
 		}
+		require.Equal(t, strings.HasPrefix(s.name, "pair:"), pairRows(&j) > 1, "%s runs in row pairs", s.name)
 		pb.Bias, pb.Relu = randFloats(rng, len(pb.NCols)*NR), true
 		_, _, out, _ := s.job(rng)
-		c1, c2 := randFloats(rng, len(out)), make([]float32, len(out))
+		// Two jobs: the same image written twice, the second after the
+		// first (a worker's tiles switch jobs).
+		j2 := j
+		j2.COff = len(out)
+		c1, c2 := randFloats(rng, 2*len(out)), make([]float32, 2*len(out))
 		copy(c2, c1)
-		runWith(wide, []Job{j}, pb, c1, 2, true)
-		runWith(narrow, []Job{j}, pb, c2, 2, true)
+		runWith(wide, []Job{j, j2}, pb, c1, 2, true)
+		runWith(narrow, []Job{j, j2}, pb, c2, 2, true)
 		for i := range c1 {
 			if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
 				t.Fatalf("%s: element %d is %v with 14×32 tiles, %v with 28×16", s.name, i, c1[i], c2[i])
 			}
+		}
+	}
+}
+
+// TestGEMMJobsOfOtherStrides checks that a worker's tiles going from one
+// job to the next, of another C pixel stride, place their rows by the
+// new job's stride (runWith keeps a tile's row offsets from job to job
+// while they stay the same): two jobs in one Run give the bits of each
+// job run alone, with every kernel.
+func TestGEMMJobsOfOtherStrides(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	const m, k = 61, 24
+	for _, mk := range testKernels() {
+		pb := PackPanels(randFloats(rng, k*NR), k, NR, NR, 1)
+		a := randFloats(rng, m*k)
+		j1 := Job{A: a, LDA: k, KH: 1, KA: k, M: m, Rows: DenseRows(m, NR)}
+		j2 := Job{A: a, LDA: k, KH: 1, KA: k, M: m, Rows: RowMap{Width: m, Valid: m, PixStride: 2 * NR}, COff: m * NR}
+		together, alone := make([]float32, 3*m*NR), make([]float32, 3*m*NR)
+		runWith(mk, []Job{j1, j2}, pb, together, 1, false)
+		runWith(mk, []Job{j1}, pb, alone, 1, false)
+		runWith(mk, []Job{j2}, pb, alone, 1, false)
+		for i := range together {
+			require.Equal(t, math.Float32bits(alone[i]), math.Float32bits(together[i]), "%s: element %d", mk.name, i)
 		}
 	}
 }
