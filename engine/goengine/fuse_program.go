@@ -766,8 +766,7 @@ func (p *program) run(c *Context) ([]*tfops.Tensor, error) {
 	defer p.partialPool.Put(partial)
 	k := vec.Current()
 	var next atomic.Int64
-	threads := c.Threads()
-	threads = min(threads, (nch+minGrab-1)/minGrab)
+	threads := min(c.Threads(), (nch+minGrab-1)/minGrab)
 	worker := func() {
 		w := p.worker(scal, k)
 		defer p.release(w)

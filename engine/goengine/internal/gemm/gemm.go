@@ -335,9 +335,8 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 	// finish their last (see parallel.Dynamic).
 	chunk := max(grain, tiles/(8*max(threads, 1)))
 	parallel.Dynamic(threads, tiles, chunk, func() func(t0, t1 int) {
-		coff, even := make([]int, mr), make([]int, mr)
-		evenRows, evenStride := 0, 0 // even holds h·evenStride for h < evenRows
-		ps := pairState{job: -1}
+		coff := make([]int, mr)
+		ro := rowOffsets{coff: make([]int, 0, max(mr, 2*pairPixels))}
 		var packed []float32
 		tile := &microTile{pb: b, c: c}
 		if accumulate {
@@ -354,7 +353,7 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 				}
 				j := &jobs[i]
 				if pairs[i] > 0 {
-					ps.tile(tile, mk, i, j, pairs[i], t-start[i], c, len(c)-colEnd)
+					pairTile(tile, &ro, mk, j, pairs[i], t-start[i], c, len(c)-colEnd)
 					continue
 				}
 				r0 := (t - start[i]) * mr
@@ -381,18 +380,11 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 					// The common case, a tile inside one image row: evenly
 					// spaced rows (the general loop below cost a U-Net 10% of
 					// its time on the layers with few input channels), at
-					// offsets from the tile's first element that stay the
-					// same from tile to tile (see pairState.tile).
+					// offsets from the tile's first element (rowOffsets).
 					if last := o + (rows-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
 						panic(fmt.Errorf("gemm: C rows %d..%d reach element %d of %d", r0, r0+rows-1, max(o, last)+colEnd, len(c)))
 					}
-					if evenRows != rows || evenStride != rm.PixStride {
-						evenRows, evenStride = rows, rm.PixStride
-						for h := range rows {
-							even[h] = h * rm.PixStride
-						}
-					}
-					cf, tile.c = even[:rows], c[o:]
+					cf, tile.c = ro.get(rows, 0, rm.PixStride, 1, 0), c[o:]
 					stored = rows > 0
 				} else {
 					for h := range cf {
@@ -476,30 +468,52 @@ func pairRows(j *Job) int {
 	return 0
 }
 
-// pairState is a worker's row offsets for row-pair tiles (see tile).
-type pairState struct {
-	job, width, skip int // the tile shape coff holds (job -1: none)
-	coff             [2 * pairPixels]int
+// rowOffsets is a worker's row offsets of its last tile shape, relative
+// to the tile's first C element (where the tile's C slice starts), so that
+// tiles of the same shape reuse them: writing 28 offsets per tile, right
+// after the previous tile's C stores, was 6% of the one-panel layers' CPU
+// profile.
+type rowOffsets struct {
+	n, skip, pix, rows, rowStride int
+	coff                          []int
 }
 
-// tile runs tile lt of job ji, j, of n output rows (pairRows): the first
+// get returns the offsets of n pixels pix elements apart whose first skip
+// are not stored (-1), for one output row or (rows = 2) for two,
+// rowStride elements apart (a row-pair tile: the second row's n follow
+// the first's).
+func (ro *rowOffsets) get(n, skip, pix, rows, rowStride int) []int {
+	if ro.coff != nil && ro.n == n && ro.skip == skip && ro.pix == pix && ro.rows == rows && ro.rowStride == rowStride {
+		return ro.coff
+	}
+	ro.n, ro.skip, ro.pix, ro.rows, ro.rowStride = n, skip, pix, rows, rowStride
+	ro.coff = ro.coff[:0]
+	for y := range rows {
+		for h := range n {
+			o := y*rowStride + h*pix
+			if h < skip {
+				o = -1
+			}
+			ro.coff = append(ro.coff, o)
+		}
+	}
+	return ro.coff
+}
+
+// pairTile runs tile lt of job j of n output rows (pairRows): the first
 // n/2·⌈Valid/14⌉ tiles are 14 pixels of row pairs (2q, 2q+1) run by
 // mk.pair, then an odd last row runs in tiles of 28 pixels with mk.run.
 // A tile past a row's end is moved back and its repeated pixels not
-// stored again. The row offsets are relative to the tile's first C
-// element, which the tile's C slice starts at, so that they are rewritten
-// only when the shape changes (28 stores per tile, right after the
-// previous tile's C stores, were 6% of these layers' CPU profile). limit
-// is the last C offset a row may start at.
-func (ps *pairState) tile(tile *microTile, mk micro, ji int, j *Job, n, lt int, c []float32, limit int) {
+// stored again. limit is the last C offset a row may start at.
+func pairTile(tile *microTile, ro *rowOffsets, mk micro, j *Job, n, lt int, c []float32, limit int) {
 	rm := j.Rows
 	perPair := ceilDiv(rm.Valid, pairPixels)
-	y, width, run := 0, pairPixels, mk.pair
+	y, width, rows, run := 0, pairPixels, 2, mk.pair
 	if lt < n/2*perPair {
 		y = 2 * (lt / perPair)
 		lt %= perPair
 	} else {
-		y, width, run = n-1, 2*pairPixels, mk.run
+		y, width, rows, run = n-1, 2*pairPixels, 1, mk.run
 		lt -= n / 2 * perPair
 	}
 	s0, skip := lt*width, 0
@@ -508,29 +522,11 @@ func (ps *pairState) tile(tile *microTile, mk micro, ji int, j *Job, n, lt int, 
 		s0 = rm.Valid - width
 	}
 	o := j.COff + y*rm.RowStride + s0*rm.PixStride
-	last := o + (width-1)*rm.PixStride
-	if width == pairPixels {
-		last += rm.RowStride
-	}
+	last := o + (width-1)*rm.PixStride + (rows-1)*rm.RowStride
 	if o < 0 || last < 0 || last > limit {
 		panic(fmt.Errorf("gemm: C rows of tile %d reach element %d of %d", lt, max(o, last), limit))
 	}
-	if ps.job != ji || ps.width != width || ps.skip != skip {
-		ps.job, ps.width, ps.skip = ji, width, skip
-		for h := range width {
-			ps.coff[h] = h * rm.PixStride
-			if h < skip {
-				ps.coff[h] = -1
-			}
-			if width == pairPixels {
-				ps.coff[pairPixels+h] = ps.coff[h]
-				if h >= skip {
-					ps.coff[pairPixels+h] += rm.RowStride
-				}
-			}
-		}
-	}
-	tile.mr, tile.coff, tile.c = 2*pairPixels, ps.coff[:], c[o:]
+	tile.mr, tile.coff, tile.c = 2*pairPixels, ro.get(width, skip, rm.PixStride, rows, rm.RowStride), c[o:]
 	tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
 	tile.a = j.A[j.AOff+(y*rm.Width+s0)*j.LDA:]
 	run(tile)

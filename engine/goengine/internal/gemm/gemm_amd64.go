@@ -30,7 +30,7 @@ type asmTile struct {
 	flags    int
 	bias     *float32
 	rows     int  // sgemmAVX512N's row count
-	ready    bool // the fields after a, lda, ldt, kh and ka are set
+	ready    bool // the fields that stay the same for all of a worker's tiles are set (set)
 }
 
 // sgemmAVX512x28 runs 28×16 AVX-512F register tiles over t's panels one by
@@ -99,20 +99,21 @@ func avx512Rows(np int) int {
 	return 28
 }
 
-// setRun writes the fields of at that stay the same for all of t's
-// tiles, once (not C and the row offsets: row-pair tiles move C's base
-// instead of rewriting their offsets, see pairTile).
-func (at *asmTile) setRun(t *microTile) {
-	if at.ready {
-		return
+// set writes t's fields into at: those that stay the same for all of a
+// worker's tiles once, then this tile's A, C and row offsets (C's base
+// moves from tile to tile so that the offsets need not, see rowOffsets).
+func (at *asmTile) set(t *microTile) {
+	if !at.ready {
+		pb := t.pb
+		at.b, at.bstride = &pb.Data[0], pb.K*NR*4
+		at.colOff, at.ncols, at.npanel, at.flags = &pb.ColOff[0], &pb.NCols[0], len(pb.NCols), t.flags
+		if pb.Bias != nil {
+			at.bias = &pb.Bias[0]
+		}
+		at.ready = true
 	}
-	pb := t.pb
-	at.b, at.bstride = &pb.Data[0], pb.K*NR*4
-	at.colOff, at.ncols, at.npanel, at.flags = &pb.ColOff[0], &pb.NCols[0], len(pb.NCols), t.flags
-	if pb.Bias != nil {
-		at.bias = &pb.Bias[0]
-	}
-	at.ready = true
+	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
+	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
 }
 
 // runAVX512 runs t with the AVX-512 kernel of its height (28 rows: 28×16
@@ -126,9 +127,7 @@ func runAVX512(t *microTile) {
 	// stores (this cost the 1→16 channel layer a third of its speed).
 	// What stays the same for all of t's tiles is written once.
 	at := &t.arch
-	at.setRun(t)
-	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
-	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
+	at.set(t)
 	if t.mr == 28 {
 		sgemmAVX512x28(at)
 	} else {
@@ -139,9 +138,7 @@ func runAVX512(t *microTile) {
 // runAVX512P runs t, two output rows of 14 pixels, with sgemmAVX512P.
 func runAVX512P(t *microTile) {
 	at := &t.arch
-	at.setRun(t)
-	at.a, at.lda, at.ldt, at.kh, at.ka = &t.a[0], t.lda, t.ldt, t.kh, t.ka
-	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
+	at.set(t)
 	sgemmAVX512P(at)
 }
 
@@ -153,9 +150,8 @@ var avx512Narrow = micro{name: "avx512n", rows: func(int) int { return 64 }, run
 // runAVX512N runs t with sgemmAVX512N.
 func runAVX512N(t *microTile) {
 	at := &t.arch
-	at.setRun(t)
-	at.a, at.lda, at.ldt, at.kh, at.ka, at.rows = &t.a[0], t.lda, t.ldt, t.kh, t.ka, t.mr
-	at.c, at.coff = unsafe.SliceData(t.c), &t.coff[0]
+	at.set(t)
+	at.rows = t.mr
 	sgemmAVX512N(at)
 }
 

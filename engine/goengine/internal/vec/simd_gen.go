@@ -222,45 +222,15 @@ VPXORD Z2, Z2, K2, Z2
 `},
 		avx2: asmBody{body: "VDIVPS Y1, Y0, Y2\nVCMPPS $0x00, Y15, Y1, Y3\nVANDNPS Y2, Y3, Y2"}},
 	{name: "max", tf: []string{"Maximum"}, params: ab, doc: "max(a, b), NaN from either",
-		goRef: "binaryGo(MaxNaN[float32])",
-		loop:  "dst[i] = MaxNaN(Flush32(a[i]), Flush32(b[i]))",
-		avx512: asmBody{body: flush("Z0") + flush("Z1") + `
-VMOVAPS Z0, Z2
-VCMPPS $0x11, Z1, Z0, K2
-VMOVAPS Z1, K2, Z2
-VCMPPS $0x03, Z1, Z1, K3
-VMOVAPS Z1, K3, Z2
-VCMPPS $0x03, Z0, Z0, K4
-VMOVAPS Z0, K4, Z2
-`},
-		avx2: asmBody{body: flush2("Y0") + flush2("Y1") + `
-VCMPPS $0x11, Y1, Y0, Y3
-VBLENDVPS Y3, Y1, Y0, Y2
-VCMPPS $0x03, Y1, Y1, Y3
-VBLENDVPS Y3, Y1, Y2, Y2
-VCMPPS $0x03, Y0, Y0, Y3
-VBLENDVPS Y3, Y0, Y2, Y2
-`}},
+		goRef:  "binaryGo(MaxNaN[float32])",
+		loop:   "dst[i] = MaxNaN(Flush32(a[i]), Flush32(b[i]))",
+		avx512: asmBody{body: maxMin512("Z1, Z0")},
+		avx2:   asmBody{body: maxMin2("Y1, Y0")}},
 	{name: "min", tf: []string{"Minimum"}, params: ab, doc: "min(a, b), NaN from either",
-		goRef: "binaryGo(MinNaN[float32])",
-		loop:  "dst[i] = MinNaN(Flush32(a[i]), Flush32(b[i]))",
-		avx512: asmBody{body: flush("Z0") + flush("Z1") + `
-VMOVAPS Z0, Z2
-VCMPPS $0x11, Z0, Z1, K2
-VMOVAPS Z1, K2, Z2
-VCMPPS $0x03, Z1, Z1, K3
-VMOVAPS Z1, K3, Z2
-VCMPPS $0x03, Z0, Z0, K4
-VMOVAPS Z0, K4, Z2
-`},
-		avx2: asmBody{body: flush2("Y0") + flush2("Y1") + `
-VCMPPS $0x11, Y0, Y1, Y3
-VBLENDVPS Y3, Y1, Y0, Y2
-VCMPPS $0x03, Y1, Y1, Y3
-VBLENDVPS Y3, Y1, Y2, Y2
-VCMPPS $0x03, Y0, Y0, Y3
-VBLENDVPS Y3, Y0, Y2, Y2
-`}},
+		goRef:  "binaryGo(MinNaN[float32])",
+		loop:   "dst[i] = MinNaN(Flush32(a[i]), Flush32(b[i]))",
+		avx512: asmBody{body: maxMin512("Z0, Z1")},
+		avx2:   asmBody{body: maxMin2("Y0, Y1")}},
 	{name: "neg", tf: []string{"Neg"}, standalone: true, params: x, doc: "-x",
 		goRef:  "unaryGo(func(x float32) float32 { return 0 - x })",
 		loop:   "dst[i] = 0 - Flush32(x[i])",
@@ -466,6 +436,21 @@ func flush(z string) string {
 	return fmt.Sprintf("VPTESTNMD Z29, %s, K7\nVPANDD Z31, %s, K7, %s\n", z, z, z)
 }
 
+// maxMin512 is the body of max (lt = "Z1, Z0": a < b) and min
+// (lt = "Z0, Z1": b < a) with NaN from either operand: Z2 = a, replaced by
+// b where lt holds, then by b where b is NaN, then by a where a is NaN.
+func maxMin512(lt string) string {
+	return flush("Z0") + flush("Z1") + `
+VMOVAPS Z0, Z2
+VCMPPS $0x11, ` + lt + `, K2
+VMOVAPS Z1, K2, Z2
+VCMPPS $0x03, Z1, Z1, K3
+VMOVAPS Z1, K3, Z2
+VCMPPS $0x03, Z0, Z0, K4
+VMOVAPS Z0, K4, Z2
+`
+}
+
 // A transcendental kernel runs two groups of 16 lanes per step (32
 // floats), their instructions interleaved so that the dependency chains of
 // one group overlap with the other's. Group registers are written ZGn
@@ -617,6 +602,19 @@ VBROADCASTSS ·simdU32+24(SB), K7, ZG10
 
 // flush2 makes denormal lanes of y signed zeros; Y14 holds the exponent
 // mask, Y13 the sign mask, Y15 zero; Y10 and Y11 are scratch.
+// maxMin2 is maxMin512 for AVX2 (lt = "Y1, Y0" for max, "Y0, Y1" for
+// min).
+func maxMin2(lt string) string {
+	return flush2("Y0") + flush2("Y1") + `
+VCMPPS $0x11, ` + lt + `, Y3
+VBLENDVPS Y3, Y1, Y0, Y2
+VCMPPS $0x03, Y1, Y1, Y3
+VBLENDVPS Y3, Y1, Y2, Y2
+VCMPPS $0x03, Y0, Y0, Y3
+VBLENDVPS Y3, Y0, Y2, Y2
+`
+}
+
 func flush2(y string) string {
 	return fmt.Sprintf("VPAND Y14, %[1]s, Y10\nVPCMPEQD Y15, Y10, Y10\nVPAND Y13, %[1]s, Y11\nVBLENDVPS Y10, Y11, %[1]s, %[1]s\n", y)
 }
