@@ -29,7 +29,9 @@ import (
 // control, including the extra references given: function rets), both are
 // NHWC, and the dtype is float32 or float64. A float32 Conv2D chain whose
 // input is a cropped concatenation becomes a _FusedConcatConv2D instead
-// (conv_concat.go: the crop and the concatenation are read in place).
+// (conv_concat.go: the crop and the concatenation are read in place). A
+// float32 _FusedConv2D whose output a max-pool of whole windows reads
+// becomes a _FusedConv2DMaxPool that also pools it (conv_pool.go).
 
 // convFusedHeads maps the convolutions that start a chain to their fused
 // op and their number of data inputs.
@@ -73,10 +75,14 @@ func fuseConvChains(nodes []*nodepb.NodeDef, extraUses []string) (_ []*nodepb.No
 		}
 		out[i] = fused
 	}
+	changed = out != nil
 	if out == nil {
-		return nodes, false
+		out = nodes
 	}
-	return out, true
+	if pooled := fuseConvPools(out); pooled != nil {
+		out, changed = pooled, true // conv_pool.go: max-pools fused into their convolutions
+	}
+	return out, changed
 }
 
 // fuseChainAt returns the _FusedConv2D node replacing the chain that ends
