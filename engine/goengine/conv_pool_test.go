@@ -170,6 +170,10 @@ var convPoolCases = []convPoolCase{
 	{n: 1, h: 9, w: 7, c: 2, o: 5, k: 3, ph: 2, pw: 2, sh: 2, sw: 2, act: "Relu"}, // one band
 	{n: 2, h: 30, w: 45, c: 32, o: 32, k: 3, ph: 2, pw: 3, sh: 2, sw: 3, act: "Relu"},
 	{n: 1, h: 5, w: 64, c: 16, o: 16, k: 3, ph: 3, pw: 3, sh: 3, sw: 3, act: ""}, // one window high: rows past it
+	// Rows of 56 and 42 pixels, one panel: the AVX-512 GEMM's row pairs,
+	// an odd height (a last row alone).
+	{n: 1, h: 45, w: 58, c: 16, o: 16, k: 3, ph: 2, pw: 2, sh: 2, sw: 2, act: "Relu", nan: true},
+	{n: 2, h: 41, w: 44, c: 16, o: 8, k: 3, ph: 3, pw: 3, sh: 3, sw: 3, act: "Relu"},
 }
 
 // TestFuseConvPool fuses convolution → bias [→ ReLU] → max-pool and checks
