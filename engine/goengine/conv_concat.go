@@ -2,6 +2,7 @@ package goengine
 
 import (
 	"slices"
+	"sync"
 
 	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
 	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
@@ -261,10 +262,11 @@ type concatUpconv struct {
 }
 
 // band computes rows [r0, r1) of the view's window in image img (rows of
-// the part's output, offset by the view's crop) into *buf, and returns the
-// buffer and the offset of row r0's first element of the window (as the
-// view's x and offset for these rows).
-func (u *concatUpconv) band(buf *[]float32, v concatView, img, r0, r1 int) ([]float32, int) {
+// the part's output, offset by the view's crop) into *buf (replaced by a
+// buffer from alloc when too small), and returns the buffer and the offset
+// of row r0's first element of the window (as the view's x and offset for
+// these rows).
+func (u *concatUpconv) band(buf *[]float32, alloc func(int) []float32, v concatView, img, r0, r1 int) ([]float32, int) {
 	g, rowLen := u.g, v.w*v.ch
 	top, left := v.off/rowLen, v.off%rowLen
 	r0, r1 = r0+top, r1+top
@@ -281,7 +283,7 @@ func (u *concatUpconv) band(buf *[]float32, v concatView, img, r0, r1 int) ([]fl
 	}
 	n := (d1 - d0) * sh * rowLen
 	if cap(*buf) < n {
-		*buf = make([]float32, n)
+		*buf = alloc(n)
 	}
 	x := (*buf)[:n]
 	gemm.Run([]gemm.Job{g.shuffleJob(u.dy, img, d0, d1, 0)}, u.b, x, 1, false)
@@ -370,6 +372,22 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	fo.epilogue().apply(panels[len(panels)-1])
 	dst := out.Float32s()
 	nb := (oh + concatBandRows - 1) / concatBandRows
+	// Band buffers come from the session's pool and go back after the
+	// bands.
+	var mu sync.Mutex
+	var dones []func()
+	defer func() {
+		for _, done := range dones {
+			done()
+		}
+	}()
+	alloc := func(n int) []float32 {
+		b, done := c.scratch(n)
+		mu.Lock()
+		dones = append(dones, done)
+		mu.Unlock()
+		return b
+	}
 	parallel.Dynamic(c.Threads(), v0.n*nb, 1, func() func(b0, b1 int) {
 		// scratch[i]: the rows of computed part i that this worker's
 		// band reads.
@@ -382,7 +400,7 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 				for i, v := range views {
 					x, aoff := v.x, img*v.h*v.w*v.ch+v.off+y0*v.w*v.ch
 					if u := v.up; u != nil {
-						x, aoff = u.band(&scratch[i], v, img, y0, y1+kh-1)
+						x, aoff = u.band(&scratch[i], alloc, v, img, y0, y1+kh-1)
 					}
 					job := gemm.Job{A: x, AOff: aoff,
 						LDA: v.ch, LDT: v.w * v.ch, KH: kh, KA: kw * v.ch, M: (y1-y0-1)*v.w + ow,
