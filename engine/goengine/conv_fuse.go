@@ -30,6 +30,9 @@ import (
 // NHWC, and the dtype is float32 or float64. A float32 Conv2D chain whose
 // input is a cropped concatenation becomes a _FusedConcatConv2D instead
 // (conv_concat.go: the crop and the concatenation are read in place).
+// Then two float32 convolutions in a row, the first read only by the
+// second, [and a Softmax after them] become a _FusedConvPair2D
+// (conv_pair.go: computed band by band, the intermediate kept in cache).
 
 // convFusedHeads maps the convolutions that start a chain to their fused
 // op and their number of data inputs.
@@ -49,11 +52,17 @@ var convFusableActivations = map[string]bool{"Relu": true, "Relu6": true, "Elu":
 // modified). extraUses are references to nodes from outside the list (a
 // function's ret and control_ret values).
 func fuseConvChains(nodes []*nodepb.NodeDef, extraUses []string) (_ []*nodepb.NodeDef, changed bool) {
-	byName := make(map[string]*nodepb.NodeDef, len(nodes))
-	uses := make(map[string]int, len(nodes))
-	for _, n := range nodes {
-		byName[n.GetName()] = n
+	uses := nodeUses(nodes, extraUses)
+	out, changed := fuseChains(nodes, uses)
+	if paired, ok := fuseConvPairs(out, uses); ok {
+		return paired, true
 	}
+	return out, changed
+}
+
+// nodeUses counts the references to each node, from nodes and extraUses.
+func nodeUses(nodes []*nodepb.NodeDef, extraUses []string) map[string]int {
+	uses := make(map[string]int, len(nodes))
 	for _, n := range nodes {
 		for _, in := range n.GetInput() {
 			uses[refNode(in)]++
@@ -62,16 +71,33 @@ func fuseConvChains(nodes []*nodepb.NodeDef, extraUses []string) (_ []*nodepb.No
 	for _, ref := range extraUses {
 		uses[refNode(ref)]++
 	}
+	return uses
+}
+
+// fuseChains is fuseConvChains without the pair rewrite (fuseConvPairs).
+func fuseChains(nodes []*nodepb.NodeDef, uses map[string]int) ([]*nodepb.NodeDef, bool) {
+	return rewriteEach(nodes, uses, fuseChainAt)
+}
+
+// rewriteEach returns nodes with each node n replaced by at(n, byName,
+// uses) where that is not nil (a new slice, and true, when there are any;
+// nodes itself otherwise). byName maps names to the nodes given.
+func rewriteEach(nodes []*nodepb.NodeDef, uses map[string]int,
+	at func(n *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses map[string]int) *nodepb.NodeDef) ([]*nodepb.NodeDef, bool) {
+	byName := make(map[string]*nodepb.NodeDef, len(nodes))
+	for _, n := range nodes {
+		byName[n.GetName()] = n
+	}
 	var out []*nodepb.NodeDef
-	for i, last := range nodes {
-		fused := fuseChainAt(last, byName, uses)
-		if fused == nil {
+	for i, n := range nodes {
+		r := at(n, byName, uses)
+		if r == nil {
 			continue
 		}
 		if out == nil {
 			out = append([]*nodepb.NodeDef{}, nodes...)
 		}
-		out[i] = fused
+		out[i] = r
 	}
 	if out == nil {
 		return nodes, false
