@@ -2,6 +2,7 @@ package goengine
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
@@ -118,15 +119,18 @@ func convPairAt(last *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses ma
 			}
 		}
 	}
-	fn := func(n *nodepb.NodeDef) *attrpb.AttrValue {
-		return &attrpb.AttrValue{Value: &attrpb.AttrValue_Func{Func: &attrpb.NameAttrList{Name: n.GetOp(), Attr: n.GetAttr()}}}
-	}
+	// Each convolution's attrs under a prefix (not as func attrs: the
+	// executor takes a node with those for a function call that may keep
+	// its inputs, and never recycles them).
 	attrs := map[string]*attrpb.AttrValue{
 		"T":       {Value: &attrpb.AttrValue_Type{Type: typespb.DataType_DT_FLOAT}},
-		"conv_a":  fn(a),
-		"conv_b":  fn(b),
 		"softmax": {Value: &attrpb.AttrValue_B{B: softmax != nil}},
 		"nodes":   {Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{S: names}}},
+	}
+	for prefix, n := range map[string]*nodepb.NodeDef{convPairA: a, convPairB: b} {
+		for k, v := range n.GetAttr() {
+			attrs[prefix+k] = v
+		}
 	}
 	return &nodepb.NodeDef{Name: last.GetName(), Op: "_FusedConvPair2D", Input: inputs, Device: last.GetDevice(), Attr: attrs}
 }
@@ -144,21 +148,14 @@ func pairableAttrs(a map[string]*attrpb.AttrValue) bool {
 }
 
 // fusedConvPair2DKernel computes _FusedConvPair2D (see fuseConvPairs):
-// inputs x, A's filter and bias, B's filter and bias; attrs conv_a and
-// conv_b (each convolution's op and attrs), softmax (whether a Softmax
+// inputs x, A's filter and bias, B's filter and bias; attrs A's and B's
+// (those of _FusedConv2D) prefixed a_ and b_, softmax (whether a Softmax
 // follows B) and nodes (A's and B's names, for errors).
 func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	if len(c.Inputs) != 5 {
 		return nil, c.Errorf("expects 5 inputs (x, then each convolution's filter and bias), got %d", len(c.Inputs))
 	}
-	pa, err := c.AttrFunc("conv_a")
-	if err != nil {
-		return nil, err
-	}
-	pb, err := c.AttrFunc("conv_b")
-	if err != nil {
-		return nil, err
-	}
+	pa, pb := c.convPairAttrs(convPairA), c.convPairAttrs(convPairB)
 	softmax, err := c.AttrBoolOr("softmax", false)
 	if err != nil {
 		return nil, err
@@ -166,11 +163,6 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	names, _ := c.AttrStrings("nodes")
 	if len(names) != 2 {
 		names = []string{"conv_a", "conv_b"}
-	}
-	for _, p := range []*attrpb.NameAttrList{pa, pb} {
-		if p.GetName() != "_FusedConv2D" {
-			return nil, c.Errorf("attrs conv_a and conv_b must be _FusedConv2D ops, got %q and %q", pa.GetName(), pb.GetName())
-		}
 	}
 	x, fa, fb := c.Inputs[0], c.Inputs[1], c.Inputs[3]
 	foA, errA := c.sub(pa, c.Inputs[:3]).convFusedOps(3)
@@ -236,6 +228,24 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	return []*tfops.Tensor{out}, nil
 }
 
+// The prefixes of A's and B's attrs in a _FusedConvPair2D node.
+const (
+	convPairA = "a_"
+	convPairB = "b_"
+)
+
+// convPairAttrs returns the _FusedConv2D whose attrs the node holds under
+// prefix.
+func (c *Context) convPairAttrs(prefix string) *attrpb.NameAttrList {
+	p := &attrpb.NameAttrList{Name: "_FusedConv2D", Attr: map[string]*attrpb.AttrValue{}}
+	for k, v := range c.Node.GetAttr() {
+		if name, ok := strings.CutPrefix(k, prefix); ok {
+			p.Attr[name] = v
+		}
+	}
+	return p
+}
+
 // convPairUnfused computes a _FusedConvPair2D as the nodes it replaces:
 // A's and B's _FusedConv2D kernels, then the Softmax kernel when it is
 // fused; an error names the convolution it comes from.
@@ -245,12 +255,30 @@ func (c *Context) convPairUnfused(pa, pb *attrpb.NameAttrList, softmax bool, nam
 		return nil, fmtConvPairErr(names[0], err)
 	}
 	out, err := fusedConv2DKernel(c.sub(pb, []*tfops.Tensor{mid[0], c.Inputs[3], c.Inputs[4]}))
+	c.recycle(mid[0])
 	if err != nil || !softmax {
 		return out, fmtConvPairErr(names[1], err)
 	}
-	s := c.sub(&attrpb.NameAttrList{Name: "Softmax"}, out)
-	s.arena = nil // out is this kernel's own; no input of the node dies into it
-	return softmaxKernel(false)(s)
+	sm, err := softmaxKernel(false)(c.sub(&attrpb.NameAttrList{Name: "Softmax"}, out))
+	if err == nil && !sameData(sm[0], out[0]) {
+		c.recycle(out[0])
+	}
+	return sm, err
+}
+
+// sameData reports whether two float32 tensors share their first element.
+func sameData(a, b *tfops.Tensor) bool {
+	x, y := a.Float32s(), b.Float32s()
+	return len(x) > 0 && len(y) > 0 && &x[0] == &y[0]
+}
+
+// recycle hands t, a tensor a kernel allocated (AllocUninit) for its own
+// use and no longer reads, back to the session's pool: the executor only
+// recycles node outputs, so without this every run would allocate it anew
+// (the U-Net's two unfused pairs: 58 MB of fresh buffers per run).
+func (c *Context) recycle(t *tfops.Tensor) {
+	c.arena.track([]*tfops.Tensor{t})
+	c.arena.release(t)
 }
 
 // fmtConvPairErr returns err (nil or not) naming the convolution node.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,6 +127,13 @@ func checkConvPair(t *testing.T, tc convPairCase, wantOp string) {
 	nodes, changed := fuseConvChains(gd.GetNode(), nil)
 	require.True(t, changed)
 	require.Equal(t, wantOp, nodeOp(nodes, tc.last()))
+	if wantOp == "_FusedConvPair2D" {
+		// The executor recycles the inputs of a node that does not look
+		// like a function call (no func attrs).
+		pair := nodes[slices.IndexFunc(nodes, func(n *nodepb.NodeDef) bool { return n.GetName() == tc.last() })]
+		opd, _ := LookupOp(pair.GetOp())
+		require.False(t, retainsInputs(&node{def: pair, opd: opd}), "the fused node keeps its inputs from the pool")
+	}
 	chains, _ := fuseChains(gd.GetNode(), nodeUses(gd.GetNode(), nil))
 	require.NotEqual(t, "_FusedConvPair2D", nodeOp(chains, tc.last()))
 	for _, threads := range []int{1, 3} {
