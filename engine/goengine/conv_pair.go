@@ -302,11 +302,15 @@ func (fo convFusedOps) finishRows32(o []float32) {
 // Softmax kernel computes it for float32: denormal logits read as zero,
 // softmaxRows32's float32 steps, denormal results flushed.
 func softmaxInPlace32(k *vec.Kernels, y []float32, n int) {
-	ftz(y)
+	if vec.HasDenormal(y) {
+		ftz(y)
+	}
 	block := max(1, 1024/n) * n
 	for r0 := 0; r0 < len(y); r0 += block {
 		r1 := min(len(y), r0+block)
 		softmaxBlock32(k, y[r0:r1], y[r0:r1], n)
 	}
-	ftz(y)
+	if vec.HasDenormal(y) {
+		ftz(y)
+	}
 }
