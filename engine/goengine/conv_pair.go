@@ -26,9 +26,13 @@ import (
 // convolution (16→16 channels + bias + ReLU at 532x532), the 1x1
 // convolution to 2 classes and the softmax. Unfused, the 3x3 layer writes
 // its 18 MB output to memory and the 1x1 layer reads it back: per-op wall
-// times on 2 threads at 1x572x572x1 were 3.8 ms for the 3x3 layer, 1.3 ms
-// for the 1x1 layer (memory-bound: 2 output channels per 16 inputs read)
-// and 0.83 ms for the softmax.
+// times on 2 threads at 1x572x572x1 (quiet machine) were 3.8 ms for the
+// 3x3 layer, 1.3 ms for the 1x1 layer (memory-bound: 2 output channels per
+// 16 inputs read) and 0.83 ms for the softmax. Fused, in alternating runs
+// on a loaded machine (all times about 25% above the quiet ones): 7.5-7.7
+// ms for the three ops unfused, 5.2-6.1 ms for the pair; the U-Net's first
+// block (3x3 1→16 then 3x3 16→16 at 570 and 568 pixels) 7.3-8.1 ms
+// unfused, 5.7-6.6 ms as a pair.
 //
 // The fused kernel splits B's output into bands of convPairBandRows rows,
 // which workers claim one at a time (parallel.Dynamic). For its band a
