@@ -28,11 +28,13 @@ import (
 // its 18 MB output to memory and the 1x1 layer reads it back: per-op wall
 // times on 2 threads at 1x572x572x1 (quiet machine) were 3.8 ms for the
 // 3x3 layer, 1.3 ms for the 1x1 layer (memory-bound: 2 output channels per
-// 16 inputs read) and 0.83 ms for the softmax. Fused, in alternating runs
-// on a loaded machine (all times about 25% above the quiet ones): 7.5-7.7
-// ms for the three ops unfused, 5.2-6.1 ms for the pair; the U-Net's first
-// block (3x3 1→16 then 3x3 16→16 at 570 and 568 pixels) 7.3-8.1 ms
-// unfused, 5.7-6.6 ms as a pair.
+// 16 inputs read) and 0.83 ms for the softmax. Fused (best of 5 runs of
+// 20, unfused and fused interleaved, on the machine shared with other
+// work): the three ops 6.2 ms unfused, 4.8 ms as a pair; the U-Net's first
+// block (3x3 1→16 then 3x3 16→16 at 570 and 568 pixels) 7.2 ms unfused,
+// 6.5 ms as a pair; the whole run 48.9 -> 46.8 ms. At 4x188x188x1 the
+// difference was within the noise (head 3.4 -> 3.1 ms). Bands of 4, 8
+// and 16 rows ran the head alike (5.1 ms each in one loaded round).
 //
 // The fused kernel splits B's output into bands of convPairBandRows rows,
 // which workers claim one at a time (parallel.Dynamic). For its band a
@@ -55,8 +57,9 @@ import (
 //
 // The nodes of the chain stay in the graph under their names, so a caller
 // fetching A's or B's output still gets it. When the tensors do not line
-// up at run time (shapes, dtypes, a grouped convolution, attrs), or an
-// output row is narrower than a GEMM tile, the kernel runs the chain with
+// up at run time (shapes, dtypes, a grouped convolution, attrs), an
+// output row is narrower than a GEMM tile, or the rows recomputed would
+// cost more than they save (convPairPays), the kernel runs the chain with
 // its ops' own kernels (convPairUnfused), whose errors it returns.
 
 // convPairBandRows is the height of the bands of B's output rows the
