@@ -211,37 +211,11 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi
 	}
 	if g.shuffles() {
 		applied = g.tilesExactly()
-		// Panels per (a, b): B(o, q) = f[a, b, q, o].
-		per := (g.c + gemm.NR - 1) / gemm.NR
-		b := gemm.NewPanels(g.o, g.kh*g.kw*per)
-		for ab := 0; ab < g.kh*g.kw; ab++ {
-			a, bb := ab/g.kw, ab%g.kw
-			for q := 0; q < per; q++ {
-				jp := ab*per + q
-				q0 := q * gemm.NR
-				b.ColOff[jp], b.NCols[jp] = (a*g.w+bb)*g.c+q0, min(gemm.NR, g.c-q0)
-				if applied && epi.bias != nil {
-					if b.Bias == nil {
-						b.Bias = make([]float32, len(b.NCols)*gemm.NR)
-					}
-					copy(b.Bias[jp*gemm.NR:jp*gemm.NR+b.NCols[jp]], epi.bias[q0:])
-				}
-				panel := b.Panel(jp)
-				for j := 0; j < b.NCols[jp]; j++ {
-					src := f[(ab*g.c+q0+j)*g.o:][:g.o]
-					for o, v := range src {
-						panel[o*gemm.NR+j] = v
-					}
-				}
-			}
-		}
+		b := shufflePanels(g, f, epi, applied)
 		jobs := make([]gemm.Job, g.n)
 		for n := range jobs {
-			jobs[n] = gemm.Job{A: dy, AOff: n * m * g.o, LDA: g.o, KH: 1, KA: g.o, M: m,
-				Rows: gemm.RowMap{Width: owd, Valid: owd, RowStride: g.kh * g.w * g.c, PixStride: g.kw * g.c},
-				COff: n * g.h * g.w * g.c}
+			jobs[n] = g.shuffleJob(dy, n, 0, g.wh.out, n*g.h*g.w*g.c)
 		}
-		b.Relu = applied && epi.relu
 		gemm.Run(jobs, b, dx, c.Threads(), false)
 		return applied, nil
 	}
@@ -298,4 +272,46 @@ func conv2DBackpropInputFloat32(c *Context, g convGeom, f, dy, dx []float32, epi
 		}
 	}
 	return false, nil
+}
+
+// shufflePanels packs a pixel-shuffling transposed convolution's filter
+// (g.shuffles) as B: panels per filter tap (a, b), B(o, q) = f[a, b, q, o],
+// each placed at the tap's column offset (a·w + b)·c in dx; with applied,
+// the epilogue (bias, ReLU) goes into the panels.
+func shufflePanels(g convGeom, f []float32, epi convEpilogue, applied bool) *gemm.Panels {
+	per := (g.c + gemm.NR - 1) / gemm.NR
+	b := gemm.NewPanels(g.o, g.kh*g.kw*per)
+	for ab := 0; ab < g.kh*g.kw; ab++ {
+		a, bb := ab/g.kw, ab%g.kw
+		for q := 0; q < per; q++ {
+			jp := ab*per + q
+			q0 := q * gemm.NR
+			b.ColOff[jp], b.NCols[jp] = (a*g.w+bb)*g.c+q0, min(gemm.NR, g.c-q0)
+			if applied && epi.bias != nil {
+				if b.Bias == nil {
+					b.Bias = make([]float32, len(b.NCols)*gemm.NR)
+				}
+				copy(b.Bias[jp*gemm.NR:jp*gemm.NR+b.NCols[jp]], epi.bias[q0:])
+			}
+			panel := b.Panel(jp)
+			for j := 0; j < b.NCols[jp]; j++ {
+				src := f[(ab*g.c+q0+j)*g.o:][:g.o]
+				for o, v := range src {
+					panel[o*gemm.NR+j] = v
+				}
+			}
+		}
+	}
+	b.Relu = applied && epi.relu
+	return b
+}
+
+// shuffleJob is the GEMM job of shufflePanels' B that computes the dx rows
+// of out_backprop rows [y0, y1) of image n, dx row y0·sh at element cOff
+// of C.
+func (g convGeom) shuffleJob(dy []float32, n, y0, y1, cOff int) gemm.Job {
+	ohd, owd := g.wh.out, g.ww.out
+	return gemm.Job{A: dy, AOff: (n*ohd + y0) * owd * g.o, LDA: g.o, KH: 1, KA: g.o, M: (y1 - y0) * owd,
+		Rows: gemm.RowMap{Width: owd, Valid: owd, RowStride: g.kh * g.w * g.c, PixStride: g.kw * g.c},
+		COff: cOff}
 }

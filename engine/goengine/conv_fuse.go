@@ -6,6 +6,7 @@ import (
 	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
 	fpb "github.com/wamuir/graft/tensorflow/core/framework/function_go_proto"
 	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
+	typespb "github.com/wamuir/graft/tensorflow/core/framework/types_go_proto"
 
 	"github.com/tfseg/tfseg/tfops"
 )
@@ -52,17 +53,22 @@ var convFusableActivations = map[string]bool{"Relu": true, "Relu6": true, "Elu":
 // modified). extraUses are references to nodes from outside the list (a
 // function's ret and control_ret values).
 func fuseConvChains(nodes []*nodepb.NodeDef, extraUses []string) (_ []*nodepb.NodeDef, changed bool) {
-	uses := nodeUses(nodes, extraUses)
-	out, changed := fuseChains(nodes, uses)
+	out, uses, changed := fuseChains(nodes, extraUses)
 	if paired, ok := fuseConvPairs(out, uses); ok {
 		return paired, true
 	}
 	return out, changed
 }
 
-// nodeUses counts the references to each node, from nodes and extraUses.
-func nodeUses(nodes []*nodepb.NodeDef, extraUses []string) map[string]int {
-	uses := make(map[string]int, len(nodes))
+// fuseChains is fuseConvChains without the pair rewrite (fuseConvPairs);
+// it also returns the references to each node it counted.
+func fuseChains(nodes []*nodepb.NodeDef, extraUses []string) (_ []*nodepb.NodeDef, uses map[string]int, changed bool) {
+	byName := make(map[string]*nodepb.NodeDef, len(nodes))
+	for _, n := range nodes {
+		byName[n.GetName()] = n
+	}
+	nodes, shapes := shapesOfUpconvs(nodes, byName)
+	uses = make(map[string]int, len(nodes))
 	for _, n := range nodes {
 		for _, in := range n.GetInput() {
 			uses[refNode(in)]++
@@ -71,12 +77,8 @@ func nodeUses(nodes []*nodepb.NodeDef, extraUses []string) map[string]int {
 	for _, ref := range extraUses {
 		uses[refNode(ref)]++
 	}
-	return uses
-}
-
-// fuseChains is fuseConvChains without the pair rewrite (fuseConvPairs).
-func fuseChains(nodes []*nodepb.NodeDef, uses map[string]int) ([]*nodepb.NodeDef, bool) {
-	return rewriteEach(nodes, uses, fuseChainAt)
+	out, changed := rewriteEach(nodes, uses, fuseChainAt)
+	return out, uses, changed || shapes
 }
 
 // rewriteEach returns nodes with each node n replaced by at(n, byName,
@@ -103,6 +105,66 @@ func rewriteEach(nodes []*nodepb.NodeDef, uses map[string]int,
 		return nodes, false
 	}
 	return out, true
+}
+
+// shapesOfUpconvs returns nodes with each int32 Shape of a transposed
+// convolution's output (a Conv2DBackpropInput, or the BiasAdd or
+// activation after one, which keep its shape) replaced by an Identity of
+// the convolution's input_sizes, the int32 shape it allocates its output
+// with (tensorflow/core/ops/nn_ops.cc: input_sizes is int32), and changed
+// true when there were any (a new slice; the NodeDefs are not modified).
+// Keras' U-Net crop computes its offsets from the upsampled tensor's
+// shape: without this, that Shape is a second use of the transposed
+// convolution, which could then not be computed band by band inside the
+// convolution that reads it (upconvPart). The values are the same; an
+// invalid input_sizes is still reported by the convolution, which the
+// crop's consumer needs.
+func shapesOfUpconvs(nodes []*nodepb.NodeDef, byName map[string]*nodepb.NodeDef) (_ []*nodepb.NodeDef, changed bool) {
+	var out []*nodepb.NodeDef
+	for i, n := range nodes {
+		data := dataInputs(n)
+		if n.GetOp() != "Shape" || len(data) != 1 || !refIsOutput0(data[0]) {
+			continue
+		}
+		if a, ok := n.GetAttr()["out_type"]; ok && a.GetType() != typespb.DataType_DT_INT32 {
+			continue
+		}
+		sizes := upconvSizes(byName[refNode(data[0])], byName)
+		if sizes == "" {
+			continue
+		}
+		if out == nil {
+			out = append([]*nodepb.NodeDef{}, nodes...)
+		}
+		inputs := append([]string{sizes}, controlInputs(n)...)
+		out[i] = &nodepb.NodeDef{Name: n.GetName(), Op: "Identity", Input: inputs, Device: n.GetDevice(),
+			Attr: map[string]*attrpb.AttrValue{"T": {Value: &attrpb.AttrValue_Type{Type: typespb.DataType_DT_INT32}}}}
+	}
+	if out == nil {
+		return nodes, false
+	}
+	return out, true
+}
+
+// upconvSizes returns the input_sizes reference of the NHWC
+// Conv2DBackpropInput whose output n is, directly or through a BiasAdd
+// and an activation (output 0 each), or "".
+func upconvSizes(n *nodepb.NodeDef, byName map[string]*nodepb.NodeDef) string {
+	for range 3 {
+		if n == nil {
+			return ""
+		}
+		data := dataInputs(n)
+		switch {
+		case n.GetOp() == "Conv2DBackpropInput" && isNHWC(n) && len(data) == 3:
+			return data[0]
+		case (n.GetOp() == "BiasAdd" && isNHWC(n) && len(data) == 2 || convFusableActivations[n.GetOp()] && len(data) == 1) && refIsOutput0(data[0]):
+			n = byName[refNode(data[0])]
+		default:
+			return ""
+		}
+	}
+	return ""
 }
 
 // fuseChainAt returns the _FusedConv2D node replacing the chain that ends

@@ -134,7 +134,7 @@ func checkConvPair(t *testing.T, tc convPairCase, wantOp string) {
 		opd, _ := LookupOp(pair.GetOp())
 		require.False(t, retainsInputs(&node{def: pair, opd: opd}), "the fused node keeps its inputs from the pool")
 	}
-	chains, _ := fuseChains(gd.GetNode(), nodeUses(gd.GetNode(), nil))
+	chains, _, _ := fuseChains(gd.GetNode(), nil)
 	require.NotEqual(t, "_FusedConvPair2D", nodeOp(chains, tc.last()))
 	for _, threads := range []int{1, 3} {
 		for _, fetches := range [][]string{{tc.last()}, {tc.last(), tc.outA(), "bias_b"}} {

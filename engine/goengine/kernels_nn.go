@@ -318,49 +318,60 @@ func conv2DBackpropInputKernel(c *Context) ([]*tfops.Tensor, error) {
 	return []*tfops.Tensor{out}, nil
 }
 
+// backpropGeom checks Conv2DBackpropInput's inputs (input_sizes, filter,
+// out_backprop) against each other and the strides attr, and returns the
+// geometry of the forward convolution they describe.
+func (c *Context) backpropGeom(sizes, f, dy *tfops.Tensor) (convGeom, error) {
+	dims, err := intList(sizes)
+	if err != nil || len(dims) != 4 {
+		return convGeom{}, c.Errorf("input_sizes must be an int32 vector of 4, got %v%v", sizes.DType(), sizes.StaticShape())
+	}
+	if f.Rank() != 4 || dy.Rank() != 4 {
+		return convGeom{}, c.Errorf("filter must be 4-D [h, w, in, out] and out_backprop 4-D NHWC, got %v and %v", f.StaticShape(), dy.StaticShape())
+	}
+	if f.DType() != dy.DType() {
+		return convGeom{}, c.Errorf("filter is %v, out_backprop %v", f.DType(), dy.DType())
+	}
+	for _, d := range dims {
+		if d < 0 {
+			return convGeom{}, c.Errorf("input_sizes %v has a negative dimension", dims)
+		}
+	}
+	fs, ds := f.Shape(), dy.Shape()
+	if dims[3] != fs[2] {
+		return convGeom{}, c.Errorf("input_sizes depth %d does not match filter in-depth %d (filter %v)", dims[3], fs[2], f.StaticShape())
+	}
+	if ds[3] != fs[3] {
+		return convGeom{}, c.Errorf("out_backprop depth %d does not match filter out-depth %d (out_backprop %v, filter %v)", ds[3], fs[3], dy.StaticShape(), f.StaticShape())
+	}
+	if ds[0] != dims[0] {
+		return convGeom{}, c.Errorf("out_backprop batch %d does not match input_sizes batch %d", ds[0], dims[0])
+	}
+	strides, err := c.AttrInts("strides")
+	if err != nil {
+		return convGeom{}, err
+	}
+	wh, ww, err := c.nhwcWindows(dims[1], dims[2], fs[0], fs[1], strides, true)
+	if err != nil {
+		return convGeom{}, err
+	}
+	if wh.out != ds[1] || ww.out != ds[2] {
+		return convGeom{}, c.Errorf("out_backprop %v does not match the forward output %dx%d of input_sizes %v with filter %v",
+			dy.StaticShape(), wh.out, ww.out, dims, f.StaticShape())
+	}
+	return convGeom{n: dims[0], h: dims[1], w: dims[2], c: dims[3], kh: fs[0], kw: fs[1], o: fs[3], wh: wh, ww: ww}, nil
+}
+
 // backpropInput checks the inputs of Conv2DBackpropInput and computes it,
 // with the epilogue applied in the GEMM where it can be (float32, filter
 // as large as its stride and tiling the output); applied reports whether
 // it was.
 func (c *Context) backpropInput(sizes, f, dy *tfops.Tensor, epi convEpilogue) (out *tfops.Tensor, applied bool, err error) {
-	dims, err := intList(sizes)
-	if err != nil || len(dims) != 4 {
-		return nil, false, c.Errorf("input_sizes must be an int32 vector of 4, got %v%v", sizes.DType(), sizes.StaticShape())
-	}
-	if f.Rank() != 4 || dy.Rank() != 4 {
-		return nil, false, c.Errorf("filter must be 4-D [h, w, in, out] and out_backprop 4-D NHWC, got %v and %v", f.StaticShape(), dy.StaticShape())
-	}
-	if f.DType() != dy.DType() {
-		return nil, false, c.Errorf("filter is %v, out_backprop %v", f.DType(), dy.DType())
-	}
-	for _, d := range dims {
-		if d < 0 {
-			return nil, false, c.Errorf("input_sizes %v has a negative dimension", dims)
-		}
-	}
-	fs, ds := f.Shape(), dy.Shape()
-	if dims[3] != fs[2] {
-		return nil, false, c.Errorf("input_sizes depth %d does not match filter in-depth %d (filter %v)", dims[3], fs[2], f.StaticShape())
-	}
-	if ds[3] != fs[3] {
-		return nil, false, c.Errorf("out_backprop depth %d does not match filter out-depth %d (out_backprop %v, filter %v)", ds[3], fs[3], dy.StaticShape(), f.StaticShape())
-	}
-	if ds[0] != dims[0] {
-		return nil, false, c.Errorf("out_backprop batch %d does not match input_sizes batch %d", ds[0], dims[0])
-	}
-	strides, err := c.AttrInts("strides")
+	g, err := c.backpropGeom(sizes, f, dy)
 	if err != nil {
 		return nil, false, err
 	}
-	wh, ww, err := c.nhwcWindows(dims[1], dims[2], fs[0], fs[1], strides, true)
-	if err != nil {
-		return nil, false, err
-	}
-	if wh.out != ds[1] || ww.out != ds[2] {
-		return nil, false, c.Errorf("out_backprop %v does not match the forward output %dx%d of input_sizes %v with filter %v",
-			dy.StaticShape(), wh.out, ww.out, dims, f.StaticShape())
-	}
-	g := convGeom{n: dims[0], h: dims[1], w: dims[2], c: dims[3], kh: fs[0], kw: fs[1], o: fs[3], wh: wh, ww: ww}
+	dims := []int{g.n, g.h, g.w, g.c}
 	if f.DType() == tfops.Float && g.n*g.wh.out*g.ww.out > 0 && g.kh*g.kw*g.c > 0 && g.tilesExactly() {
 		// The product rows of the pixel shuffle store every element.
 		out, err = c.AllocUninit(f.DType(), dims...)

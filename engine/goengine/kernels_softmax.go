@@ -169,7 +169,12 @@ func softmaxBlock32(k *vec.Kernels, x, y []float32, n int) {
 // e₀ + e₁ is the float64 sum rounded once, as the general loop takes it.
 func softmaxPairs32(k *vec.Kernels, x, y []float32) {
 	y = y[:len(x)]
-	for i := 0; i+1 < len(x); i += 2 {
+	v := 0 // floats done by the vector passes
+	if softmaxPairsVec && len(x) >= 16 {
+		v = len(x) &^ 15
+		softmaxPairsShiftAVX512(&x[0], &y[0], v)
+	}
+	for i := v; i+1 < len(x); i += 2 {
 		a, b := x[i], x[i+1]
 		m := a
 		if b > m || b != b && m == m {
@@ -178,7 +183,10 @@ func softmaxPairs32(k *vec.Kernels, x, y []float32) {
 		y[i], y[i+1] = a-m, b-m
 	}
 	k.Exp(y, y)
-	for i := 0; i+1 < len(y); i += 2 {
+	if v > 0 {
+		softmaxPairsScaleAVX512(&y[0], v)
+	}
+	for i := v; i+1 < len(y); i += 2 {
 		inv := 1 / (y[i] + y[i+1])
 		y[i] *= inv
 		y[i+1] *= inv

@@ -112,3 +112,40 @@ func TestSoftmaxPairsIsTheRowLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmaxPairsVector checks softmaxPairs32's vector passes against its
+// Go loops bit for bit, NaN payloads included (pairs of two NaNs with
+// different payloads, one NaN, ±Inf, ±0, ties), at lengths with and
+// without a scalar tail.
+func TestSoftmaxPairsVector(t *testing.T) {
+	if !softmaxPairsVec {
+		t.Skip("no vector passes on this CPU or build")
+	}
+	rng := rand.New(rand.NewSource(10))
+	nan1, nan2 := math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc12345)
+	snan := math.Float32frombits(0x7f800123) // signalling: quieted by arithmetic
+	inf, nz := float32(math.Inf(1)), float32(math.Copysign(0, -1))
+	special := []float32{nan1, nan2, nan2, nan1, snan, 1, 1, snan, nan1, inf, -inf, nan2, inf, inf, -inf, -inf,
+		0, nz, nz, 0, 3, 3, 1e30, -1e30, 88, -88, 1e-45, 0, nan1, nan1, 2, inf}
+	for _, n := range []int{2, 14, 16, 18, 32, 46, 1024, 1030} {
+		x := normals32(rng, n)
+		for i := range x {
+			x[i] *= float32(int(1) << (i % 7 * 4))
+			if i%3 == 0 {
+				x[i] = special[(i/3)%len(special)]
+			}
+		}
+		copy(x, special)
+		k := vec.Current()
+		got, want := make([]float32, n), make([]float32, n)
+		softmaxPairs32(k, x, got)
+		softmaxPairsVec = false
+		softmaxPairs32(k, x, want)
+		softmaxPairsVec = true
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d element %d (pair %v): %08x, the Go loop gives %08x", n, i, x[i&^1:i&^1+2], math.Float32bits(got[i]), math.Float32bits(want[i]))
+			}
+		}
+	}
+}
