@@ -28,13 +28,15 @@ import (
 // its 18 MB output to memory and the 1x1 layer reads it back: per-op wall
 // times on 2 threads at 1x572x572x1 (quiet machine) were 3.8 ms for the
 // 3x3 layer, 1.3 ms for the 1x1 layer (memory-bound: 2 output channels per
-// 16 inputs read) and 0.83 ms for the softmax. Fused (best of 5 runs of
-// 20, unfused and fused interleaved, on the machine shared with other
-// work): the three ops 6.2 ms unfused, 4.8 ms as a pair; the U-Net's first
-// block (3x3 1→16 then 3x3 16→16 at 570 and 568 pixels) 7.2 ms unfused,
-// 6.5 ms as a pair; the whole run 48.9 -> 46.8 ms. At 4x188x188x1 the
-// difference was within the noise (head 3.4 -> 3.1 ms). Bands of 4, 8
-// and 16 rows ran the head alike (5.1 ms each in one loaded round).
+// 16 inputs read) and 0.83 ms for the softmax (0.48 ms since it is
+// vectorized). Fused, with runs of 20 unfused and fused interleaved on the
+// machine shared with other work (min / median of 6): the three ops 6.0 /
+// 6.5 ms unfused, 4.9 / 5.2 ms as a pair; the U-Net's first block (3x3
+// 1→16 then 3x3 16→16 at 570 and 568 pixels) 6.4 / 7.5 ms unfused, 5.5 /
+// 6.2 ms as a pair; the whole run 51.3 / 56.5 -> 49.3 / 54.3 ms. At
+// 4x188x188x1 (min / median of 8): the head 1.74 / 1.98 -> 1.53 / 1.73 ms,
+// the run 17.9 / 19.2 -> 16.7 / 18.7 ms. Bands of 4, 8 and 16 rows ran the
+// head alike (5.1 ms each in one loaded round).
 //
 // The fused kernel splits B's output into bands of convPairBandRows rows,
 // which workers claim one at a time (parallel.Dynamic). For its band a
