@@ -147,19 +147,26 @@ func convFinish[T float32 | float64](c *Context, o, b []T, addBias bool, act fun
 		return
 	}
 	c.parallel(len(o)/depth, grainHeavy/depth+1, func(lo, hi int) {
-		for px := lo; px < hi; px++ {
-			row := o[px*depth : (px+1)*depth]
-			for q, v := range row {
-				if addBias {
-					v += b[q]
-				}
-				if act != nil {
-					v = T(act(float64(v), float64(alpha), f32))
-				}
-				row[q] = v
-			}
-		}
+		convFinishRange(o[lo*depth:hi*depth], b, addBias, act, alpha, f32)
 	})
+}
+
+// convFinishRange is convFinish's loop over the pixels of o, in one
+// goroutine.
+func convFinishRange[T float32 | float64](o, b []T, addBias bool, act func(v, alpha float64, f32 bool) float64, alpha float32, f32 bool) {
+	depth := len(b)
+	for px := 0; px < len(o)/depth; px++ {
+		row := o[px*depth : (px+1)*depth]
+		for q, v := range row {
+			if addBias {
+				v += b[q]
+			}
+			if act != nil {
+				v = T(act(float64(v), float64(alpha), f32))
+			}
+			row[q] = v
+		}
+	}
 }
 
 // convActivations are the activations a fused convolution applies, each as

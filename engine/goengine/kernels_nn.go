@@ -25,6 +25,7 @@ func init() {
 	Register("Conv2D", conv2DKernel)
 	Register("_FusedConv2D", fusedConv2DKernel)
 	Register("_FusedConcatConv2D", fusedConcatConv2DKernel)
+	Register("_FusedConvPair2D", fusedConvPair2DKernel)
 	Register("Conv2DBackpropInput", conv2DBackpropInputKernel)
 	Register("_FusedConv2DBackpropInput", fusedConv2DBackpropInputKernel)
 	Register("DepthwiseConv2dNative", depthwiseConv2DKernel)

@@ -122,37 +122,44 @@ func softmaxRows32(c *Context, xs, o []float32, n int) {
 		k := vec.Current()
 		for r0 := lo; r0 < hi; r0 += block {
 			r1 := min(hi, r0+block)
-			x, y := xs[r0*n:r1*n], o[r0*n:r1*n]
-			if n == 2 {
-				softmaxPairs32(k, x, y)
-				continue
-			}
-			for r := 0; r < r1-r0; r++ {
-				row, d := x[r*n:(r+1)*n], y[r*n:(r+1)*n]
-				m := row[0]
-				for _, v := range row[1:] {
-					if v > m || v != v && m == m { // NaN propagates
-						m = v
-					}
-				}
-				for i, v := range row {
-					d[i] = v - m
-				}
-			}
-			k.Exp(y, y)
-			for r := 0; r < r1-r0; r++ {
-				d := y[r*n : (r+1)*n]
-				sum := 0.0
-				for _, v := range d {
-					sum += float64(v)
-				}
-				inv := 1 / float32(sum)
-				for i := range d {
-					d[i] *= inv
-				}
-			}
+			softmaxBlock32(k, xs[r0*n:r1*n], o[r0*n:r1*n], n)
 		}
 	})
+}
+
+// softmaxBlock32 is softmaxRows32's work on a block of rows of n: x's
+// softmax in y (which may be x).
+func softmaxBlock32(k *vec.Kernels, x, y []float32, n int) {
+	if n == 2 {
+		softmaxPairs32(k, x, y)
+		return
+	}
+	rows := len(x) / n
+	for r := 0; r < rows; r++ {
+		row, d := x[r*n:(r+1)*n], y[r*n:(r+1)*n]
+		m := row[0]
+		for _, v := range row[1:] {
+			if v > m || v != v && m == m { // NaN propagates
+				m = v
+			}
+		}
+		for i, v := range row {
+			d[i] = v - m
+		}
+	}
+	y = y[:rows*n]
+	k.Exp(y, y)
+	for r := 0; r < rows; r++ {
+		d := y[r*n : (r+1)*n]
+		sum := 0.0
+		for _, v := range d {
+			sum += float64(v)
+		}
+		inv := 1 / float32(sum)
+		for i := range d {
+			d[i] *= inv
+		}
+	}
 }
 
 // softmaxPairs32 is softmaxRows32's loop for rows of two (a two-class

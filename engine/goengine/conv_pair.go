@@ -1,0 +1,325 @@
+package goengine
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
+	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
+	typespb "github.com/wamuir/graft/tensorflow/core/framework/types_go_proto"
+
+	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
+	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
+	"github.com/tfseg/tfseg/tfops"
+)
+
+// Two convolutions in a row, computed band by band: the chain
+//
+//	_FusedConv2D A → _FusedConv2D B [→ Softmax]
+//
+// where A's output is read only by B (and B's only by the Softmax), both
+// float32, NHWC and VALID with unit strides and dilations, becomes one
+// _FusedConvPair2D node (an op internal to this engine) named after the
+// chain's last node. The Keras U-Net's head is such a chain: its last 3x3
+// convolution (16→16 channels + bias + ReLU at 532x532), the 1x1
+// convolution to 2 classes and the softmax. Unfused, the 3x3 layer writes
+// its 18 MB output to memory and the 1x1 layer reads it back: per-op wall
+// times on 2 threads at 1x572x572x1 (quiet machine) were 3.8 ms for the
+// 3x3 layer, 1.3 ms for the 1x1 layer (memory-bound: 2 output channels per
+// 16 inputs read) and 0.83 ms for the softmax (0.48 ms since it is
+// vectorized). Fused, with runs of 20 unfused and fused interleaved on the
+// machine shared with other work (min / median of 6): the three ops 6.0 /
+// 6.5 ms unfused, 4.9 / 5.2 ms as a pair; the U-Net's first block (3x3
+// 1→16 then 3x3 16→16 at 570 and 568 pixels) 6.4 / 7.5 ms unfused, 5.5 /
+// 6.2 ms as a pair; the whole run 51.3 / 56.5 -> 49.3 / 54.3 ms. At
+// 4x188x188x1 (min / median of 8): the head 1.74 / 1.98 -> 1.53 / 1.73 ms,
+// the run 17.9 / 19.2 -> 16.7 / 18.7 ms. Bands of 4, 8 and 16 rows ran the
+// head alike (5.1 ms each in one loaded round).
+//
+// The fused kernel splits B's output into bands of convPairBandRows rows,
+// which workers claim one at a time (parallel.Dynamic). For its band a
+// worker computes the A rows the band needs (kh_B - 1 rows more than the
+// band; neighbouring bands compute their overlap twice) into a scratch
+// buffer of its own small enough to stay in its core's L2 cache, then B's
+// rows from that buffer into the output, then the softmax of those rows:
+// the intermediate never goes to memory.
+//
+// The results are the unfused ops' bits. Each GEMM element is the float32
+// sum over the filter taps in one fixed order, kept in registers for the
+// whole sum (package gemm), whichever tile and band it falls in: the
+// AVX-512 kernels' tile shapes (14×32, 28×16, the row-pair and narrow
+// kernels) sum alike, and every band's GEMM has at least gemm.TileRows()
+// rows (both output widths are that wide or the chain runs unfused), so
+// it never falls to the portable kernel where the whole image's GEMM
+// would not. Activations other than ReLU, and the softmax, are the same
+// float32 steps per element or per row as their kernels take (convFinish,
+// softmaxRows32 with its denormal flushes).
+//
+// The nodes of the chain stay in the graph under their names, so a caller
+// fetching A's or B's output still gets it. When the tensors do not line
+// up at run time (shapes, dtypes, a grouped convolution, attrs), an
+// output row is narrower than a GEMM tile, or the rows recomputed would
+// cost more than they save (convPairPays), the kernel runs the chain with
+// its ops' own kernels (convPairUnfused), whose errors it returns.
+
+// convPairBandRows is the height of the bands of B's output rows the
+// fused kernel computes at a time.
+const convPairBandRows = 8
+
+// convPairPays reports whether computing a pair in bands is expected to be
+// faster than the two convolutions unfused, for A's reduction depth ka =
+// kh_A·kw_A·c_in and B's kernel height kb. A band of r rows recomputes
+// kb-1 rows of A's output (2·ka flops per element) and saves writing and
+// reading back r rows of it (8 bytes per element): at the machine's
+// 230 GFLOP/s and 30 GB/s, that pays while (kb-1)·2·ka/230 < r·8/30,
+// (kb-1)·ka < 30·r. On the U-Net fixture (per-op wall times, 2 threads):
+// its 1→16 channel first block (ka = 9) ran faster in bands, its 16→32
+// and 32→64 channel blocks (ka = 144, 288) slower.
+func convPairPays(ka, kb int) bool {
+	return (kb-1)*ka < 30*convPairBandRows
+}
+
+// fuseConvPairs returns nodes (with their convolution chains fused) with
+// each chain A → B [→ Softmax] rewritten as a _FusedConvPair2D node, a new
+// slice and true when there are any. uses counts the references to each
+// node in the graph before any fusion (the fused nodes keep the names of
+// the nodes whose references they take over).
+func fuseConvPairs(nodes []*nodepb.NodeDef, uses map[string]int) ([]*nodepb.NodeDef, bool) {
+	return rewriteEach(nodes, uses, convPairAt)
+}
+
+// convPairAt returns the _FusedConvPair2D node replacing the chain that
+// ends at last (a Softmax or the second convolution), or nil. byName holds
+// the nodes before this rewrite, so a convolution that is itself the end
+// of a chain is still seen as the _FusedConv2D it is.
+func convPairAt(last *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses map[string]int) *nodepb.NodeDef {
+	b, softmax := last, (*nodepb.NodeDef)(nil)
+	if last.GetOp() == "Softmax" {
+		d := dataInputs(last)
+		if last.GetAttr()["T"].GetType() != typespb.DataType_DT_FLOAT || len(d) != 1 || !refIsOutput0(d[0]) {
+			return nil
+		}
+		b, softmax = byName[refNode(d[0])], last
+		if b == nil || uses[b.GetName()] != 1 {
+			return nil
+		}
+	}
+	bd := dataInputs(b)
+	if !pairableConv(b) || len(bd) != 3 || !refIsOutput0(bd[0]) {
+		return nil
+	}
+	a := byName[refNode(bd[0])]
+	ad := dataInputs(a)
+	if a == nil || uses[a.GetName()] != 1 || !pairableConv(a) || len(ad) != 3 {
+		return nil
+	}
+	inputs := append(ad, bd[1], bd[2])
+	names := [][]byte{[]byte(a.GetName()), []byte(b.GetName())}
+	seen := map[string]bool{}
+	for _, n := range []*nodepb.NodeDef{a, b, softmax} {
+		if n != nil {
+			for _, in := range controlInputs(n) {
+				if !seen[in] {
+					seen[in] = true
+					inputs = append(inputs, in)
+				}
+			}
+		}
+	}
+	// Each convolution's attrs under a prefix (not as func attrs: the
+	// executor takes a node with those for a function call that may keep
+	// its inputs, and never recycles them).
+	attrs := map[string]*attrpb.AttrValue{
+		"T":       {Value: &attrpb.AttrValue_Type{Type: typespb.DataType_DT_FLOAT}},
+		"softmax": {Value: &attrpb.AttrValue_B{B: softmax != nil}},
+		"nodes":   {Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{S: names}}},
+	}
+	for prefix, n := range map[string]*nodepb.NodeDef{convPairA: a, convPairB: b} {
+		for k, v := range n.GetAttr() {
+			attrs[prefix+k] = v
+		}
+	}
+	return &nodepb.NodeDef{Name: last.GetName(), Op: "_FusedConvPair2D", Input: inputs, Device: last.GetDevice(), Attr: attrs}
+}
+
+// pairableConv reports whether n is a float32 NHWC _FusedConv2D, VALID
+// with unit strides and dilations.
+func pairableConv(n *nodepb.NodeDef) bool {
+	return n != nil && n.GetOp() == "_FusedConv2D" && pairableAttrs(n.GetAttr())
+}
+
+func pairableAttrs(a map[string]*attrpb.AttrValue) bool {
+	f, ok := a["data_format"]
+	return a["T"].GetType() == typespb.DataType_DT_FLOAT && (!ok || string(f.GetS()) == "NHWC") &&
+		string(a["padding"].GetS()) == "VALID" && unitInts(a["strides"], true) && unitInts(a["dilations"], false)
+}
+
+// fusedConvPair2DKernel computes _FusedConvPair2D (see fuseConvPairs):
+// inputs x, A's filter and bias, B's filter and bias; attrs A's and B's
+// (those of _FusedConv2D) prefixed a_ and b_, softmax (whether a Softmax
+// follows B) and nodes (A's and B's names, for errors).
+func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
+	if len(c.Inputs) != 5 {
+		return nil, c.Errorf("expects 5 inputs (x, then each convolution's filter and bias), got %d", len(c.Inputs))
+	}
+	pa, pb := c.convPairAttrs(convPairA), c.convPairAttrs(convPairB)
+	softmax, err := c.AttrBoolOr("softmax", false)
+	if err != nil {
+		return nil, err
+	}
+	names, _ := c.AttrStrings("nodes")
+	if len(names) != 2 {
+		names = []string{"conv_a", "conv_b"}
+	}
+	x, fa, fb := c.Inputs[0], c.Inputs[1], c.Inputs[3]
+	foA, errA := c.sub(pa, c.Inputs[:3]).convFusedOps(3)
+	foB, errB := c.sub(pb, append([]*tfops.Tensor{x}, c.Inputs[3:]...)).convFusedOps(3)
+	ok := errA == nil && errB == nil && pairableAttrs(pa.GetAttr()) && pairableAttrs(pb.GetAttr())
+	for _, t := range []*tfops.Tensor{x, fa, fb} {
+		ok = ok && t.DType() == tfops.Float && t.Rank() == 4
+	}
+	if !ok {
+		return c.convPairUnfused(pa, pb, softmax, names)
+	}
+	xs, as, bs := x.Shape(), fa.Shape(), fb.Shape()
+	n, h, w, ch := xs[0], xs[1], xs[2], xs[3]
+	oa, ob := as[3], bs[3]
+	oh1, ow1 := h-as[0]+1, w-as[1]+1
+	oh2, ow2 := oh1-bs[0]+1, ow1-bs[1]+1
+	mr := gemm.TileRows()
+	if as[2] != ch || bs[2] != oa || ch == 0 || oa == 0 || ob == 0 || as[0] == 0 || as[1] == 0 || bs[0] == 0 || bs[1] == 0 ||
+		n == 0 || oh2 <= 0 || ow2 < mr || ow1 < mr || !convPairPays(as[0]*as[1]*ch, bs[0]) ||
+		foA.checkBias(c, tfops.Float, oa) != nil || foB.checkBias(c, tfops.Float, ob) != nil {
+		return c.convPairUnfused(pa, pb, softmax, names)
+	}
+	out, err := c.AllocUninit(tfops.Float, n, oh2, ow2, ob)
+	if err != nil {
+		return nil, err
+	}
+	panA := gemm.PackPanels(fa.Float32s(), as[0]*as[1]*ch, oa, oa, 1)
+	foA.epilogue().apply(panA)
+	panB := gemm.PackPanels(fb.Float32s(), bs[0]*bs[1]*oa, ob, ob, 1)
+	foB.epilogue().apply(panB)
+	xd, dst := x.Float32s(), out.Float32s()
+	nb := (oh2 + convPairBandRows - 1) / convPairBandRows
+	scratchLen := min(convPairBandRows+bs[0]-1, oh1) * ow1 * oa
+	threads := min(c.Threads(), n*nb)
+	buf, done := c.scratch(threads * scratchLen)
+	defer done()
+	var workers atomic.Int32 // each worker takes its slot of buf
+	parallel.Dynamic(threads, n*nb, 1, func() func(b0, b1 int) {
+		slot := int(workers.Add(1)) - 1
+		mid := buf[slot*scratchLen : (slot+1)*scratchLen]
+		k := vec.Current()
+		return func(b0, b1 int) {
+			for bi := b0; bi < b1; bi++ {
+				img, y0 := bi/nb, bi%nb*convPairBandRows
+				y1 := min(oh2, y0+convPairBandRows)
+				ra := y1 - y0 + bs[0] - 1 // A rows y0 .. y0+ra-1
+				jobA := gemm.Job{A: xd, AOff: (img*h + y0) * w * ch, LDA: ch, LDT: w * ch, KH: as[0], KA: as[1] * ch,
+					M: (ra-1)*w + ow1, Rows: gemm.RowMap{Width: w, Valid: ow1, RowStride: ow1 * oa, PixStride: oa}}
+				gemm.Run([]gemm.Job{jobA}, panA, mid, 1, false)
+				foA.finishRows32(mid[:ra*ow1*oa])
+				coff := (img*oh2 + y0) * ow2 * ob
+				jobB := gemm.Job{A: mid, LDA: oa, LDT: ow1 * oa, KH: bs[0], KA: bs[1] * oa,
+					M: (y1-y0-1)*ow1 + ow2, Rows: gemm.RowMap{Width: ow1, Valid: ow2, RowStride: ow2 * ob, PixStride: ob}, COff: coff}
+				gemm.Run([]gemm.Job{jobB}, panB, dst, 1, false)
+				rows := dst[coff : coff+(y1-y0)*ow2*ob]
+				foB.finishRows32(rows)
+				if softmax {
+					softmaxInPlace32(k, rows, ob)
+				}
+			}
+		}
+	})
+	return []*tfops.Tensor{out}, nil
+}
+
+// The prefixes of A's and B's attrs in a _FusedConvPair2D node.
+const (
+	convPairA = "a_"
+	convPairB = "b_"
+)
+
+// convPairAttrs returns the _FusedConv2D whose attrs the node holds under
+// prefix.
+func (c *Context) convPairAttrs(prefix string) *attrpb.NameAttrList {
+	p := &attrpb.NameAttrList{Name: "_FusedConv2D", Attr: map[string]*attrpb.AttrValue{}}
+	for k, v := range c.Node.GetAttr() {
+		if name, ok := strings.CutPrefix(k, prefix); ok {
+			p.Attr[name] = v
+		}
+	}
+	return p
+}
+
+// convPairUnfused computes a _FusedConvPair2D as the nodes it replaces:
+// A's and B's _FusedConv2D kernels, then the Softmax kernel when it is
+// fused; an error names the convolution it comes from.
+func (c *Context) convPairUnfused(pa, pb *attrpb.NameAttrList, softmax bool, names []string) ([]*tfops.Tensor, error) {
+	mid, err := fusedConv2DKernel(c.sub(pa, c.Inputs[:3]))
+	if err != nil {
+		return nil, fmtConvPairErr(names[0], err)
+	}
+	out, err := fusedConv2DKernel(c.sub(pb, []*tfops.Tensor{mid[0], c.Inputs[3], c.Inputs[4]}))
+	c.recycle(mid[0])
+	if err != nil || !softmax {
+		return out, fmtConvPairErr(names[1], err)
+	}
+	sm, err := softmaxKernel(false)(c.sub(&attrpb.NameAttrList{Name: "Softmax"}, out))
+	if err == nil && !sameData(sm[0], out[0]) {
+		c.recycle(out[0])
+	}
+	return sm, err
+}
+
+// sameData reports whether two float32 tensors share their first element.
+func sameData(a, b *tfops.Tensor) bool {
+	x, y := a.Float32s(), b.Float32s()
+	return len(x) > 0 && len(y) > 0 && &x[0] == &y[0]
+}
+
+// recycle hands t, a tensor a kernel allocated (AllocUninit) for its own
+// use and no longer reads, back to the session's pool: the executor only
+// recycles node outputs, so without this every run would allocate it anew
+// (the U-Net's two unfused pairs: 58 MB of fresh buffers per run).
+func (c *Context) recycle(t *tfops.Tensor) {
+	c.arena.track([]*tfops.Tensor{t})
+	c.arena.release(t)
+}
+
+// fmtConvPairErr returns err (nil or not) naming the convolution node.
+func fmtConvPairErr(node string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("convolution %q: %w", node, err)
+}
+
+// finishRows32 applies to float32 rows o, in one goroutine, what the GEMM
+// epilogue did not (see finish; the GEMM applied the bias and any ReLU).
+func (fo convFusedOps) finishRows32(o []float32) {
+	if fo.act == "" || fo.act == "Relu" {
+		return
+	}
+	convFinishRange(o, fo.bias.Float32s(), false, convActivations[fo.act], fo.alpha, true)
+}
+
+// softmaxInPlace32 overwrites rows of n logits with their softmax as the
+// Softmax kernel computes it for float32: denormal logits read as zero,
+// softmaxRows32's float32 steps, denormal results flushed.
+func softmaxInPlace32(k *vec.Kernels, y []float32, n int) {
+	if vec.HasDenormal(y) {
+		ftz(y)
+	}
+	block := max(1, 1024/n) * n
+	for r0 := 0; r0 < len(y); r0 += block {
+		r1 := min(len(y), r0+block)
+		softmaxBlock32(k, y[r0:r1], y[r0:r1], n)
+	}
+	if vec.HasDenormal(y) {
+		ftz(y)
+	}
+}
