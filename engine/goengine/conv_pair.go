@@ -2,6 +2,7 @@ package goengine
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"sync/atomic"
 
@@ -37,6 +38,16 @@ import (
 // 4x188x188x1 (min / median of 8): the head 1.74 / 1.98 -> 1.53 / 1.73 ms,
 // the run 17.9 / 19.2 -> 16.7 / 18.7 ms. Bands of 4, 8 and 16 rows ran the
 // head alike (5.1 ms each in one loaded round).
+//
+// A max-pool that reads B's output (the U-Net's first block: the pool
+// before the next block, while the skip connection crops B's output) is
+// fused into the pair as into a _FusedConv2DMaxPool (conv_pool.go: the
+// node gains the pool's output as output 1): each band is pooled after B's
+// rows are stored, while they are in the cache; a pair that falls back to
+// its unfused convolutions runs B with the _FusedConv2DMaxPool kernel. On
+// the fixture at 1x572x572x1 the first block's pair and its separate pool
+// took 5.7-6.6 + 0.9-1.0 ms, with the pool fused 5.7-7.2 ms (three
+// alternating loaded rounds).
 //
 // The fused kernel splits B's output into bands of convPairBandRows rows,
 // which workers claim one at a time (parallel.Dynamic). For its band a
@@ -180,7 +191,19 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	for _, t := range []*tfops.Tensor{x, fa, fb} {
 		ok = ok && t.DType() == tfops.Float && t.Rank() == 4
 	}
-	if !ok {
+	// A max-pool of B's output fused into the node (fuseConvPools): its
+	// windows, ph x pw, when they tile whole bands.
+	pooling := c.Attr("pool_ksize") != nil
+	if pooling {
+		pb = &attrpb.NameAttrList{Name: "_FusedConv2DMaxPool", Attr: maps.Clone(pb.GetAttr())}
+		for _, k := range []string{"pool_ksize", "pool_strides", "pool_padding", "pool_node"} {
+			if v := c.Attr(k); v != nil {
+				pb.Attr[k] = v
+			}
+		}
+	}
+	ph, pw := c.pairPool()
+	if !ok || pooling && (ph == 0 || convPairBandRows%ph != 0) {
 		return c.convPairUnfused(pa, pb, softmax, names)
 	}
 	xs, as, bs := x.Shape(), fa.Shape(), fb.Shape()
@@ -191,12 +214,26 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	mr := gemm.TileRows()
 	if as[2] != ch || bs[2] != oa || ch == 0 || oa == 0 || ob == 0 || as[0] == 0 || as[1] == 0 || bs[0] == 0 || bs[1] == 0 ||
 		n == 0 || oh2 <= 0 || ow2 < mr || ow1 < mr || !convPairPays(as[0]*as[1]*ch, bs[0]) ||
-		foA.checkBias(c, tfops.Float, oa) != nil || foB.checkBias(c, tfops.Float, ob) != nil {
+		foA.checkBias(c, tfops.Float, oa) != nil || foB.checkBias(c, tfops.Float, ob) != nil || pooling && (oh2 < ph || ow2 < pw) {
 		return c.convPairUnfused(pa, pb, softmax, names)
 	}
 	out, err := c.AllocUninit(tfops.Float, n, oh2, ow2, ob)
 	if err != nil {
 		return nil, err
+	}
+	outs := []*tfops.Tensor{out}
+	var pd []float32
+	var pg convGeom // the pooling geometry of a band (its height set per band)
+	poh, pow := 0, 0
+	if pooling {
+		poh, pow = oh2/ph, ow2/pw
+		pooled, err := c.AllocUninit(tfops.Float, n, poh, pow, ob)
+		if err != nil {
+			return nil, err
+		}
+		outs, pd = append(outs, pooled), pooled.Float32s()
+		pg = convGeom{n: 1, w: ow2, c: ob, kh: ph, kw: pw,
+			wh: window{k: ph, stride: ph, dilation: 1}, ww: window{in: ow2, k: pw, stride: pw, dilation: 1, out: pow}}
 	}
 	panA := gemm.PackPanels(fa.Float32s(), as[0]*as[1]*ch, oa, oa, 1)
 	foA.epilogue().apply(panA)
@@ -231,10 +268,37 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 				if softmax {
 					softmaxInPlace32(k, rows, ob)
 				}
+				// The pool of the band's windows (bands are whole windows
+				// high; rows past the last whole window are not pooled),
+				// while the rows are in the cache, as fusedConv2DMaxPoolKernel
+				// does.
+				if !pooling {
+					continue
+				}
+				if p0, p1 := y0/ph, min(y1/ph, poh); p1 > p0 {
+					bg := pg
+					bg.h, bg.wh.in, bg.wh.out = (p1-p0)*ph, (p1-p0)*ph, p1-p0
+					poolGeneric(bg, rows[:bg.h*ow2*ob], pd[(img*poh+p0)*pow*ob:][:(p1-p0)*pow*ob], false, 1)
+				}
 			}
 		}
 	})
-	return []*tfops.Tensor{out}, nil
+	return outs, nil
+}
+
+// pairPool returns the window of the max-pool fused into a pair node
+// (pool_ksize, pool_strides and pool_padding), when it is one
+// fusedConv2DMaxPoolKernel computes (VALID, NHWC windows that tile the
+// output), else zeros.
+func (c *Context) pairPool() (ph, pw int) {
+	k, err1 := c.AttrInts("pool_ksize")
+	s, err2 := c.AttrInts("pool_strides")
+	p, err3 := c.AttrStringOr("pool_padding", "")
+	if err1 != nil || err2 != nil || err3 != nil || p != "VALID" || len(k) != 4 || len(s) != 4 ||
+		k[0] != 1 || k[3] != 1 || s[0] != 1 || s[3] != 1 || k[1] != s[1] || k[2] != s[2] || k[1] < 1 || k[2] < 1 {
+		return 0, 0
+	}
+	return int(k[1]), int(k[2])
 }
 
 // The prefixes of A's and B's attrs in a _FusedConvPair2D node.
@@ -263,7 +327,11 @@ func (c *Context) convPairUnfused(pa, pb *attrpb.NameAttrList, softmax bool, nam
 	if err != nil {
 		return nil, fmtConvPairErr(names[0], err)
 	}
-	out, err := fusedConv2DKernel(c.sub(pb, []*tfops.Tensor{mid[0], c.Inputs[3], c.Inputs[4]}))
+	second := fusedConv2DKernel
+	if pb.GetName() == "_FusedConv2DMaxPool" {
+		second = fusedConv2DMaxPoolKernel // B and the max-pool fused into the node
+	}
+	out, err := second(c.sub(pb, []*tfops.Tensor{mid[0], c.Inputs[3], c.Inputs[4]}))
 	c.recycle(mid[0])
 	if err != nil || !softmax {
 		return out, fmtConvPairErr(names[1], err)

@@ -36,6 +36,7 @@ type convPairCase struct {
 	extraUseOfA  bool // an Identity also reads A's output
 	extraUseOfB  bool // an Identity also reads B's output
 	denormLogits bool // B's filter is scaled to make denormal logits, its bias 0
+	pool         int  // > 0: a VALID pool×pool max-pool of stride pool ("pool") reads B's output, and an Identity ("other_b") too
 }
 
 // last is the name of the chain's last node.
@@ -100,8 +101,13 @@ func (tc convPairCase) graph(t *testing.T) *graphpb.GraphDef {
 	if tc.extraUseOfA {
 		tfops.Identity(s.WithOpName("other_a"), a)
 	}
-	if tc.extraUseOfB {
+	if tc.extraUseOfB || tc.pool > 0 {
 		tfops.Identity(s.WithOpName("other_b"), b)
+	}
+	if tc.pool > 0 {
+		p := []int{1, tc.pool, tc.pool, 1}
+		s.AddOp(tfops.OpSpec{Type: "MaxPool", Name: "pool", Inputs: []any{b}, Outputs: out,
+			Attrs: map[string]any{"T": tfops.Float, "ksize": p, "strides": p, "padding": "VALID"}})
 	}
 	gd, err := s.Finalize()
 	require.NoError(t, err)
@@ -137,7 +143,11 @@ func checkConvPair(t *testing.T, tc convPairCase, wantOp string) {
 	chains, _, _ := fuseChains(gd.GetNode(), nil)
 	require.NotEqual(t, "_FusedConvPair2D", nodeOp(chains, tc.last()))
 	for _, threads := range []int{1, 3} {
-		for _, fetches := range [][]string{{tc.last()}, {tc.last(), tc.outA(), "bias_b"}} {
+		fetchSets := [][]string{{tc.last()}, {tc.last(), tc.outA(), "bias_b"}}
+		if tc.pool > 0 {
+			fetchSets = [][]string{{"pool", "other_b"}, {"pool"}, {"pool", tc.outA()}}
+		}
+		for _, fetches := range fetchSets {
 			want, err := runPair(t, gd, chains, threads, fetches...)
 			require.NoError(t, err)
 			got, err := runPair(t, gd, nodes, threads, fetches...)
@@ -192,6 +202,37 @@ func TestFuseConvPair(t *testing.T) {
 					checkConvPair(t, tc, "_FusedConvPair2D")
 				})
 			}
+		}
+	}
+}
+
+// TestFuseConvPairPool checks a pair whose second convolution a max-pool
+// reads (as the U-Net's first block): the pool fused into the pair
+// (fuseConvPools) gives the unfused nodes' bits, computed in bands or,
+// when the pair falls back (a deep first convolution, narrow rows, a
+// window that does not divide the band), by the unfused convolution and
+// the _FusedConv2DMaxPool kernel.
+func TestFuseConvPairPool(t *testing.T) {
+	cases := []convPairCase{
+		{n: 1, h: 23, w: 37, c: 1, ka: 3, kb: 3, oa: 16, ob: 16, actA: "Relu", actB: "Relu", pool: 2, seed: 1}, // the U-Net's first block
+		{n: 2, h: 20, w: 45, c: 2, ka: 3, kb: 3, oa: 5, ob: 7, actB: "Relu", pool: 2, seed: 2},
+		{n: 3, h: 14, w: 31, c: 3, ka: 1, kb: 3, oa: 4, ob: 3, actA: "Relu", pool: 4, seed: 3},
+		{n: 1, h: 19, w: 40, c: 2, ka: 3, kb: 1, oa: 6, ob: 2, pool: 3, seed: 4},                            // 3 does not divide the band: unfused
+		{n: 1, h: 20, w: 35, c: 16, ka: 3, kb: 3, oa: 4, ob: 5, actB: "Relu", pool: 2, seed: 5},             // deep A: unfused
+		{n: 2, h: 12, w: 9, c: 2, ka: 3, kb: 3, oa: 4, ob: 5, actA: "Relu", actB: "Relu", pool: 2, seed: 6}, // narrow: unfused
+	}
+	for _, mk := range gemm.KernelNames() {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("kernel=%s/%+v", mk, tc), func(t *testing.T) {
+				defer gemm.Use(mk)()
+				gd := tc.graph(t)
+				nodes, _ := fuseConvChains(gd.GetNode(), nil)
+				pair := nodeNamed(nodes, tc.last())
+				require.Equal(t, "_FusedConvPair2D", pair.GetOp())
+				require.NotNil(t, pair.GetAttr()["pool_ksize"], "the pool is fused into the pair")
+				require.Equal(t, "Identity", nodeOp(nodes, "pool"))
+				checkConvPair(t, tc, "_FusedConvPair2D")
+			})
 		}
 	}
 }

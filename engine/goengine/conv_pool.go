@@ -97,7 +97,11 @@ func fuseConvPools(nodes []*nodepb.NodeDef) []*nodepb.NodeDef {
 		pa := pool.GetAttr()
 		attrs["pool_ksize"], attrs["pool_strides"], attrs["pool_padding"] = pa["ksize"], pa["strides"], pa["padding"]
 		attrs["pool_node"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_S{S: []byte(pool.GetName())}}
-		out[j] = &nodepb.NodeDef{Name: conv.GetName(), Op: "_FusedConv2DMaxPool", Input: conv.GetInput(), Device: conv.GetDevice(), Attr: attrs}
+		op := "_FusedConv2DMaxPool"
+		if conv.GetOp() == "_FusedConvPair2D" {
+			op = conv.GetOp() // the pair pools its second convolution's bands (conv_pair.go)
+		}
+		out[j] = &nodepb.NodeDef{Name: conv.GetName(), Op: op, Input: conv.GetInput(), Device: conv.GetDevice(), Attr: attrs}
 		// Output 1 in the syntax of the pool's reference: "conv:1", or
 		// "conv:arg:1" in a function body.
 		ref := refNode(data[0]) + ":1"
@@ -126,8 +130,19 @@ func poolFusable(n *nodepb.NodeDef) bool {
 // convPoolable reports whether n is a _FusedConv2D whose output the bands
 // of _FusedConv2DMaxPool compute: float32, NHWC, VALID, unit strides and
 // dilations, the bias and at most a ReLU applied in the GEMM.
+// A _FusedConvPair2D without a softmax whose second convolution is such
+// a _FusedConv2D also is (the pair then pools the bands it computes).
 func convPoolable(n *nodepb.NodeDef) bool {
 	a := n.GetAttr()
+	if n.GetOp() == "_FusedConvPair2D" && len(dataInputs(n)) == 5 && !a["softmax"].GetB() && a["pool_ksize"] == nil {
+		b := map[string]*attrpb.AttrValue{}
+		for k, v := range a {
+			if name, ok := strings.CutPrefix(k, convPairB); ok {
+				b[name] = v
+			}
+		}
+		return convPoolable(&nodepb.NodeDef{Op: "_FusedConv2D", Input: []string{"x", "f", "b"}, Attr: b})
+	}
 	if n.GetOp() != "_FusedConv2D" || len(dataInputs(n)) != 3 || a["T"].GetType() != typespb.DataType_DT_FLOAT || !isNHWC(n) ||
 		string(a["padding"].GetS()) != "VALID" || !unitInts(a["strides"], true) || !unitInts(a["dilations"], false) {
 		return false
