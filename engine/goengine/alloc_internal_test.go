@@ -14,6 +14,10 @@ import (
 // so a kernel that leaves an output element unwritten shows in its results.
 func init() { poisonUninit = true }
 
+// The tests' convolutions are small: every max-pool fused into one is
+// computed in bands, as a large one is (see convPoolMinBytes).
+func init() { convPoolMinBytes = 0 }
+
 func TestRunArenaRecyclesOnlyUnreferencedBuffers(t *testing.T) {
 	tests := []struct {
 		name string
