@@ -7,7 +7,8 @@
 #   2. runs, with -tags tensorflow so both engines are in one binary,
 #      BenchmarkLoss and BenchmarkUNet (package bench) and
 #      BenchmarkWeightmap/size=1024x1024/objects=50 (package weightmap),
-#      -count BENCH_COUNT times with -cpu BENCH_CPU
+#      -count BENCH_COUNT times with -cpu BENCH_CPU (in BENCH_COUNT rounds
+#      that each also time the peers of step 4, see BENCH_INTERLEAVE)
 #   3. measures the U-Net's peak memory: BenchmarkUNetPeak (package bench)
 #      runs, per engine and size, a fresh process that loads the fixture and
 #      runs it 5 times, and reports its peak RSS (VmHWM); the Go engine from
@@ -35,6 +36,10 @@
 #
 # Environment:
 #   BENCH_COUNT   repeats per benchmark (default 5)
+#   BENCH_INTERLEAVE  set to 0 to run the go test binary's BENCH_COUNT repeats
+#                 back to back, then each peer's (default: BENCH_COUNT rounds,
+#                 each timing every engine once, so a slow minute of a shared
+#                 host moves one sample of each engine, not all of one's)
 #   BENCH_CPU     GOMAXPROCS and engine threads (default 2)
 #   BENCH_TIME    -benchtime (default 1s; slow benchmarks then run once per repeat)
 #   BENCH_FILTER  -bench regexp for package bench (default Loss|UNet; e.g. 'Loss/name=focal';
@@ -129,22 +134,36 @@ echo "== machine limits ($cpu threads)"
 GOMAXPROCS="$cpu" "$out/benchtable" limits -threads "$cpu" -o "$out/limits.json"
 
 : >"$out/bench.txt"
-echo "== go test -bench '$filter' -count $count -cpu $cpu -benchtime $benchtime ./bench"
-(cd bench && "$out/bench.test" -test.run '^$' -test.bench "$filter" -test.skip '^BenchmarkUNetPeak$' \
-	-test.count "$count" -test.cpu "$cpu" -test.benchtime "$benchtime" -test.timeout 60m) | tee -a "$out/bench.txt"
 if [ "$peers" != 0 ]; then
 	echo "== peers: writing the inputs, the Go engine's outputs and the U-Net's weights (TestWritePeerData)"
 	(cd bench && TFSEG_BENCH_PEERS_DIR="$out/peers" "$out/bench.test" -test.run '^TestWritePeerData$' -test.count 1 -test.cpu "$cpu") >/dev/null ||
 		fail "TestWritePeerData failed"
-	echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'): scripts/bench_peers.py, $count rounds of ${peer_time}s, $cpu threads"
-	/usr/bin/python3 scripts/bench_peers.py --data "$out/peers" --count "$count" --time "$peer_time" --threads "$cpu" \
-		--filter "${BENCH_PEERS_FILTER:-}" | tee -a "$out/bench.txt"
-	[ "${PIPESTATUS[0]}" = 0 ] || fail "scripts/bench_peers.py failed"
-	echo "== ONNX Runtime $ort_version: scripts/bench_ort.js, $count rounds of ${peer_time}s, $cpu intra-op threads"
-	node scripts/bench_ort.js --data "$out/peers" --count "$count" --time "$peer_time" --threads "$cpu" \
-		--filter "${BENCH_PEERS_FILTER:-}" | tee -a "$out/bench.txt"
-	[ "${PIPESTATUS[0]}" = 0 ] || fail "scripts/bench_ort.js failed"
 fi
+# Every engine is timed in each of BENCH_COUNT rounds (the Go engine and
+# TensorFlow in one go test run, then PyTorch, then ONNX Runtime), so that
+# a minute when this shared host is slow moves one sample of each engine
+# rather than all five of one; BENCH_INTERLEAVE=0 runs all of the Go test
+# binary's rounds first, then each peer's.
+rounds=1 per="$count"
+if [ "${BENCH_INTERLEAVE:-1}" != 0 ]; then
+	rounds="$count" per=1
+fi
+for round in $(seq "$rounds"); do
+	echo "== round $round of $rounds: go test -bench '$filter' -count $per -cpu $cpu -benchtime $benchtime ./bench"
+	(cd bench && "$out/bench.test" -test.run '^$' -test.bench "$filter" -test.skip '^BenchmarkUNetPeak$' \
+		-test.count "$per" -test.cpu "$cpu" -test.benchtime "$benchtime" -test.timeout 60m) | tee -a "$out/bench.txt"
+	[ "${PIPESTATUS[0]}" = 0 ] || fail "go test -bench failed"
+	if [ "$peers" != 0 ]; then
+		echo "== round $round of $rounds: PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'): scripts/bench_peers.py, $per rounds of ${peer_time}s, $cpu threads"
+		/usr/bin/python3 scripts/bench_peers.py --data "$out/peers" --count "$per" --time "$peer_time" --threads "$cpu" \
+			--filter "${BENCH_PEERS_FILTER:-}" | tee -a "$out/bench.txt"
+		[ "${PIPESTATUS[0]}" = 0 ] || fail "scripts/bench_peers.py failed"
+		echo "== round $round of $rounds: ONNX Runtime $ort_version: scripts/bench_ort.js, $per rounds of ${peer_time}s, $cpu intra-op threads"
+		node scripts/bench_ort.js --data "$out/peers" --count "$per" --time "$peer_time" --threads "$cpu" \
+			--filter "${BENCH_PEERS_FILTER:-}" | tee -a "$out/bench.txt"
+		[ "${PIPESTATUS[0]}" = 0 ] || fail "scripts/bench_ort.js failed"
+	fi
+done
 if [ "${BENCH_PEAK:-1}" != 0 ]; then
 	# One child process per iteration (-benchtime 1x); the two builds take
 	# turns, BENCH_COUNT times.
