@@ -4,11 +4,14 @@
 
 // softmaxPairs32's two passes (kernels_softmax.go) on 16 floats (8 pairs
 // a, b in lanes 2i, 2i+1) at a time, each step the instruction Go's
-// compiler emits for the scalar loop's, so the bits are the loop's, NaN
-// payloads included: SUBSS, ADDSS, DIVSS and MULSS return their first
-// source's NaN when both are NaN, as VSUBPS, VADDPS, VDIVPS and VMULPS do
-// with the same first source (Go assembly lists the sources reversed).
-// VMOVSLDUP and VMOVSHDUP copy each pair's a and b to both of its lanes.
+// compiler emits for the scalar loop's, so the bits are the loop's: the
+// same roundings, and a NaN wherever the loop gives one. Its payload is
+// the loop's where the operation is not commutative (VSUBPS and VDIVPS
+// return their first source's NaN when both are NaN, as SUBSS and DIVSS
+// do; Go assembly lists the sources reversed); for a sum or product of
+// two NaNs it is not defined by the loop's source, whose operands Go's
+// compiler may swap. VMOVSLDUP and VMOVSHDUP copy each pair's a and b to
+// both of its lanes.
 
 // func softmaxPairsShiftAVX512(x, y *float32, n int)
 // m = a; if b > m || b != b && m == m { m = b }; y = x - m.
