@@ -1,6 +1,8 @@
 package goengine
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -88,7 +90,9 @@ func foldConcatConv(fused, conv *nodepb.NodeDef, byName map[string]*nodepb.NodeD
 	for _, v := range values {
 		if up := upconvPart(v, byName, uses); up != nil {
 			ops, beginMasks, endMasks = append(ops, []byte(up.GetOp())), append(beginMasks, 0), append(endMasks, 0)
-			partAttrs = append(partAttrs, &attrpb.NameAttrList{Name: up.GetOp(), Attr: up.GetAttr()})
+			attrs := maps.Clone(up.GetAttr())
+			attrs[partNodeAttr] = &attrpb.AttrValue{Value: &attrpb.AttrValue_S{S: []byte(up.GetName())}}
+			partAttrs = append(partAttrs, &attrpb.NameAttrList{Name: up.GetOp(), Attr: attrs})
 			controls = append(controls, controlInputs(up)...)
 			inputs = append(inputs, dataInputs(up)...)
 			computed = true
@@ -154,6 +158,10 @@ func concatPart(v string, byName map[string]*nodepb.NodeDef, uses map[string]int
 	}
 	return n, ins
 }
+
+// partNodeAttr names, in a computed part's attrs, the node it replaces
+// (for errors).
+const partNodeAttr = "_part_node"
 
 // upconvPart returns the _FusedConv2DBackpropInput node that fuseChainAt
 // makes of the chain ending at the node v names, when the fused
@@ -539,6 +547,9 @@ func (c *Context) concatConvUnfolded(parts []*attrpb.NameAttrList, ins [][]*tfop
 		d, _ := LookupOp(p.GetName())
 		out, err := d.Kernel(c.sub(p, ins[i]))
 		if err != nil {
+			if name := p.GetAttr()[partNodeAttr].GetS(); len(name) > 0 {
+				return nil, fmt.Errorf("transposed convolution %q (computed inside this node): %w", name, err)
+			}
 			return nil, err
 		}
 		values = append(values, out[0])

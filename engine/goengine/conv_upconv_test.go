@@ -1,6 +1,7 @@
 package goengine
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math/rand"
@@ -30,6 +31,7 @@ type upconvCase struct {
 	uk                       int    // the transposed convolution's kernel size (stride 2); 0 for 2
 	act                      string // the transposed convolution's activation: "Relu" or ""
 	upFirst                  bool   // the upsampled tensor comes first in the concatenation
+	badSizes                 bool   // input_sizes gives one channel too many for the filter
 }
 
 func (tc upconvCase) graph(t *testing.T) *graphpb.GraphDef {
@@ -51,7 +53,7 @@ func (tc upconvCase) graph(t *testing.T) *graphpb.GraphDef {
 	uh, uw := tc.upH(), tc.upW()
 	dy := f32("dy", tc.n, tc.dh, tc.dw, tc.co)
 	up := s.AddOp(tfops.OpSpec{Type: "Conv2DBackpropInput", Name: "up", Outputs: out,
-		Inputs: []any{i32("sizes", int32(tc.n), int32(uh), int32(uw), int32(tc.cu)), f32("uf", uk, uk, tc.cu, tc.co), dy},
+		Inputs: []any{i32("sizes", int32(tc.n), int32(uh), int32(uw), int32(tc.cu+btoi(tc.badSizes))), f32("uf", uk, uk, tc.cu, tc.co), dy},
 		Attrs:  map[string]any{"T": tfops.Float, "strides": []int{1, 2, 2, 1}, "padding": "VALID"}}).Output(0)
 	up = s.AddOp(tfops.OpSpec{Type: "BiasAdd", Name: "up_bias", Inputs: []any{up, f32("ub", tc.cu)}, Outputs: out,
 		Attrs: map[string]any{"T": tfops.Float}}).Output(0)
@@ -161,6 +163,35 @@ func TestFoldConcatUpconvRecyclesInputs(t *testing.T) {
 	call := &nodepb.NodeDef{Name: "call", Op: "PartitionedCall", Attr: map[string]*attrpb.AttrValue{
 		"f": {Value: &attrpb.AttrValue_Func{Func: &attrpb.NameAttrList{Name: "fn"}}}}}
 	assert.True(t, retainsInputs(&node{def: call, op: call.GetOp()}), "a function call still keeps its inputs")
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestFoldConcatUpconvBadSizes checks that an input_sizes that does not
+// match the transposed convolution's filter fails the run with
+// Conv2DBackpropInput's error, as the unfolded graph does, naming the
+// transposed convolution's node.
+func TestFoldConcatUpconvBadSizes(t *testing.T) {
+	tc := upconvCase{n: 1, dh: 6, dw: 15, co: 8, cu: 16, ca: 8, k: 3, act: "Relu", badSizes: true}
+	gd := tc.graph(t)
+	nodes, _ := fuseConvChains(gd.GetNode(), nil)
+	require.Contains(t, nodeNamed(nodes, "act").GetInput(), "dy", "folded")
+	for _, unfused := range []bool{false, true} {
+		sess, err := Engine{Unfused: unfused}.NewSession(gd, engine.SessionOptions{})
+		require.NoError(t, err)
+		_, err = sess.Run(context.Background(), nil, []string{"act"}, nil)
+		sess.Close()
+		require.Error(t, err, "unfused=%v", unfused)
+		assert.Contains(t, err.Error(), "input_sizes depth 17 does not match filter in-depth 16", "unfused=%v", unfused)
+		if !unfused {
+			assert.Contains(t, err.Error(), `transposed convolution "up_act"`, "the error names the node the fold computes")
+		}
+	}
 }
 
 // TestFoldConcatUpconvGuards checks the transposed convolutions that are
