@@ -67,6 +67,16 @@ func conv2DFloat32(g convGeom, x, f, out []float32, epi convEpilogue, threads in
 	gemm.Run(jobs, b, out, threads, false)
 }
 
+// validRowsJob is the GEMM job of rows output rows of a VALID, unit-stride
+// kh x kw convolution read in place: its input rows are w pixels of c
+// channels from a[aOff] on (the first window's first element), its output
+// rows ow pixels of o channels from C's element cOff on (virtual rows of
+// the input width, see conv2DFloat32).
+func validRowsJob(a []float32, aOff, w, c, kh, kw, rows, ow, o, cOff int) gemm.Job {
+	return gemm.Job{A: a, AOff: aOff, LDA: c, LDT: w * c, KH: kh, KA: kw * c, M: (rows-1)*w + ow,
+		Rows: gemm.RowMap{Width: w, Valid: ow, RowStride: ow * o, PixStride: o}, COff: cOff}
+}
+
 // paddedConvJobs returns the GEMM jobs of a padded (SAME, EXPLICIT)
 // convolution with unit strides and dilations that read the input where it
 // is, without padInput's padded copy (a whole extra input-sized buffer,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 
 	attrpb "github.com/wamuir/graft/tensorflow/core/framework/attr_value_go_proto"
@@ -85,20 +86,19 @@ func foldConcatConv(fused, conv *nodepb.NodeDef, byName map[string]*nodepb.NodeD
 	var inputs, controls []string
 	var ops [][]byte
 	var beginMasks, endMasks []int64
-	var partAttrs []*attrpb.NameAttrList
-	computed := false
-	for _, v := range values {
+	// A computed part's op attrs, under the prefix partAttrPrefix(i).
+	partAttrs := map[string]*attrpb.AttrValue{}
+	for i, v := range values {
 		if up := upconvPart(v, byName, uses); up != nil {
 			ops, beginMasks, endMasks = append(ops, []byte(up.GetOp())), append(beginMasks, 0), append(endMasks, 0)
-			attrs := maps.Clone(up.GetAttr())
-			attrs[partNodeAttr] = &attrpb.AttrValue{Value: &attrpb.AttrValue_S{S: []byte(up.GetName())}}
-			partAttrs = append(partAttrs, &attrpb.NameAttrList{Name: up.GetOp(), Attr: attrs})
+			for k, a := range up.GetAttr() {
+				partAttrs[partAttrPrefix(i)+k] = a
+			}
+			partAttrs[partAttrPrefix(i)+partNodeAttr] = &attrpb.AttrValue{Value: &attrpb.AttrValue_S{S: []byte(up.GetName())}}
 			controls = append(controls, controlInputs(up)...)
 			inputs = append(inputs, dataInputs(up)...)
-			computed = true
 			continue
 		}
-		partAttrs = append(partAttrs, &attrpb.NameAttrList{})
 		n, ins := concatPart(v, byName, uses)
 		if n == nil {
 			ops, beginMasks, endMasks = append(ops, nil), append(beginMasks, 0), append(endMasks, 0)
@@ -120,16 +120,14 @@ func foldConcatConv(fused, conv *nodepb.NodeDef, byName map[string]*nodepb.NodeD
 			inputs = append(inputs, in)
 		}
 	}
-	attrs := make(map[string]*attrpb.AttrValue, len(fused.GetAttr())+3)
+	attrs := make(map[string]*attrpb.AttrValue, len(fused.GetAttr())+3+len(partAttrs))
 	for k, v := range fused.GetAttr() {
 		attrs[k] = v
 	}
 	attrs["part_ops"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{S: ops}}}
 	attrs["part_begin_mask"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{I: beginMasks}}}
 	attrs["part_end_mask"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{I: endMasks}}}
-	if computed {
-		attrs["part_attrs"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{Func: partAttrs}}}
-	}
+	maps.Copy(attrs, partAttrs)
 	return &nodepb.NodeDef{Name: fused.GetName(), Op: "_FusedConcatConv2D", Input: inputs, Device: fused.GetDevice(), Attr: attrs}
 }
 
@@ -162,6 +160,10 @@ func concatPart(v string, byName map[string]*nodepb.NodeDef, uses map[string]int
 // partNodeAttr names, in a computed part's attrs, the node it replaces
 // (for errors).
 const partNodeAttr = "_part_node"
+
+// partAttrPrefix is the prefix of the attrs of computed part i's op in a
+// _FusedConcatConv2D node (see prefixedAttrs).
+func partAttrPrefix(i int) string { return "part" + strconv.Itoa(i) + "_" }
 
 // upconvPart returns the _FusedConv2DBackpropInput node that fuseChainAt
 // makes of the chain ending at the node v names, when the fused
@@ -317,21 +319,11 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	if err1 != nil || err2 != nil || len(bm) != len(ops) || len(em) != len(ops) {
 		return nil, c.Errorf("attrs part_begin_mask and part_end_mask must list %d masks (one per part_ops)", len(ops))
 	}
-	var pa []*attrpb.NameAttrList
-	if a := c.Attr("part_attrs"); a != nil {
-		if pa = a.GetList().GetFunc(); len(pa) != len(ops) {
-			return nil, c.Errorf("attr part_attrs must list %d entries (one per part_ops), got %d", len(ops), len(pa))
-		}
-	}
 	parts := make([]*attrpb.NameAttrList, len(ops))
 	for i, op := range ops {
-		parts[i] = &attrpb.NameAttrList{Name: op, Attr: map[string]*attrpb.AttrValue{
-			"begin_mask": {Value: &attrpb.AttrValue_I{I: bm[i]}}, "end_mask": {Value: &attrpb.AttrValue_I{I: em[i]}}}}
-		if pa != nil {
-			for k, v := range pa[i].GetAttr() {
-				parts[i].Attr[k] = v
-			}
-		}
+		parts[i] = &attrpb.NameAttrList{Name: op, Attr: prefixedAttrs(c.Node.GetAttr(), partAttrPrefix(i))}
+		parts[i].Attr["begin_mask"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_I{I: bm[i]}}
+		parts[i].Attr["end_mask"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_I{I: em[i]}}
 	}
 	fo, err := c.convFusedOps(len(c.Inputs))
 	if err != nil {
@@ -410,9 +402,7 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 					if u := v.up; u != nil {
 						x, aoff = u.band(&scratch[i], alloc, v, img, y0, y1+kh-1)
 					}
-					job := gemm.Job{A: x, AOff: aoff,
-						LDA: v.ch, LDT: v.w * v.ch, KH: kh, KA: kw * v.ch, M: (y1-y0-1)*v.w + ow,
-						Rows: gemm.RowMap{Width: v.w, Valid: ow, RowStride: ow * o, PixStride: o}, COff: coff}
+					job := validRowsJob(x, aoff, v.w, v.ch, kh, kw, y1-y0, ow, o, coff)
 					gemm.Run([]gemm.Job{job}, panels[i], dst, 1, i > 0)
 				}
 			}

@@ -222,18 +222,13 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 		return nil, err
 	}
 	outs := []*tfops.Tensor{out}
-	var pd []float32
-	var pg convGeom // the pooling geometry of a band (its height set per band)
-	poh, pow := 0, 0
+	var bp bandPool
 	if pooling {
-		poh, pow = oh2/ph, ow2/pw
-		pooled, err := c.AllocUninit(tfops.Float, n, poh, pow, ob)
+		pooled, err := c.AllocUninit(tfops.Float, n, oh2/ph, ow2/pw, ob)
 		if err != nil {
 			return nil, err
 		}
-		outs, pd = append(outs, pooled), pooled.Float32s()
-		pg = convGeom{n: 1, w: ow2, c: ob, kh: ph, kw: pw,
-			wh: window{k: ph, stride: ph, dilation: 1}, ww: window{in: ow2, k: pw, stride: pw, dilation: 1, out: pow}}
+		outs, bp = append(outs, pooled), newBandPool(ph, pw, oh2, ow2, ob, pooled.Float32s())
 	}
 	panA := gemm.PackPanels(fa.Float32s(), as[0]*as[1]*ch, oa, oa, 1)
 	foA.epilogue().apply(panA)
@@ -255,13 +250,11 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 				img, y0 := bi/nb, bi%nb*convPairBandRows
 				y1 := min(oh2, y0+convPairBandRows)
 				ra := y1 - y0 + bs[0] - 1 // A rows y0 .. y0+ra-1
-				jobA := gemm.Job{A: xd, AOff: (img*h + y0) * w * ch, LDA: ch, LDT: w * ch, KH: as[0], KA: as[1] * ch,
-					M: (ra-1)*w + ow1, Rows: gemm.RowMap{Width: w, Valid: ow1, RowStride: ow1 * oa, PixStride: oa}}
+				jobA := validRowsJob(xd, (img*h+y0)*w*ch, w, ch, as[0], as[1], ra, ow1, oa, 0)
 				gemm.Run([]gemm.Job{jobA}, panA, mid, 1, false)
 				foA.finishRows32(mid[:ra*ow1*oa])
 				coff := (img*oh2 + y0) * ow2 * ob
-				jobB := gemm.Job{A: mid, LDA: oa, LDT: ow1 * oa, KH: bs[0], KA: bs[1] * oa,
-					M: (y1-y0-1)*ow1 + ow2, Rows: gemm.RowMap{Width: ow1, Valid: ow2, RowStride: ow2 * ob, PixStride: ob}, COff: coff}
+				jobB := validRowsJob(mid, 0, ow1, oa, bs[0], bs[1], y1-y0, ow2, ob, coff)
 				gemm.Run([]gemm.Job{jobB}, panB, dst, 1, false)
 				rows := dst[coff : coff+(y1-y0)*ow2*ob]
 				foB.finishRows32(rows)
@@ -269,16 +262,10 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 					softmaxInPlace32(k, rows, ob)
 				}
 				// The pool of the band's windows (bands are whole windows
-				// high; rows past the last whole window are not pooled),
-				// while the rows are in the cache, as fusedConv2DMaxPoolKernel
-				// does.
-				if !pooling {
-					continue
-				}
-				if p0, p1 := y0/ph, min(y1/ph, poh); p1 > p0 {
-					bg := pg
-					bg.h, bg.wh.in, bg.wh.out = (p1-p0)*ph, (p1-p0)*ph, p1-p0
-					poolGeneric(bg, rows[:bg.h*ow2*ob], pd[(img*poh+p0)*pow*ob:][:(p1-p0)*pow*ob], false, 1)
+				// high) while the rows are in the cache, as
+				// fusedConv2DMaxPoolKernel does.
+				if pooling {
+					bp.rows(rows, img, y0, y1)
 				}
 			}
 		}
@@ -294,11 +281,11 @@ func (c *Context) pairPool() (ph, pw int) {
 	k, err1 := c.AttrInts("pool_ksize")
 	s, err2 := c.AttrInts("pool_strides")
 	p, err3 := c.AttrStringOr("pool_padding", "")
-	if err1 != nil || err2 != nil || err3 != nil || p != "VALID" || len(k) != 4 || len(s) != 4 ||
-		k[0] != 1 || k[3] != 1 || s[0] != 1 || s[3] != 1 || k[1] != s[1] || k[2] != s[2] || k[1] < 1 || k[2] < 1 {
+	if err1 != nil || err2 != nil || err3 != nil {
 		return 0, 0
 	}
-	return int(k[1]), int(k[2])
+	ph, pw, _ = tilingPool(k, s, p)
+	return ph, pw
 }
 
 // The prefixes of A's and B's attrs in a _FusedConvPair2D node.
@@ -310,13 +297,21 @@ const (
 // convPairAttrs returns the _FusedConv2D whose attrs the node holds under
 // prefix.
 func (c *Context) convPairAttrs(prefix string) *attrpb.NameAttrList {
-	p := &attrpb.NameAttrList{Name: "_FusedConv2D", Attr: map[string]*attrpb.AttrValue{}}
-	for k, v := range c.Node.GetAttr() {
+	return &attrpb.NameAttrList{Name: "_FusedConv2D", Attr: prefixedAttrs(c.Node.GetAttr(), prefix)}
+}
+
+// prefixedAttrs returns the attrs of a, with names starting with prefix,
+// without it: the attrs of an op a fused node runs, which it holds under a
+// prefix (not as func attrs: the executor takes a node with those for a
+// function call that may keep its inputs, see retainsInputs).
+func prefixedAttrs(a map[string]*attrpb.AttrValue, prefix string) map[string]*attrpb.AttrValue {
+	out := map[string]*attrpb.AttrValue{}
+	for k, v := range a {
 		if name, ok := strings.CutPrefix(k, prefix); ok {
-			p.Attr[name] = v
+			out[name] = v
 		}
 	}
-	return p
+	return out
 }
 
 // convPairUnfused computes a _FusedConvPair2D as the nodes it replaces:
@@ -379,15 +374,7 @@ func (fo convFusedOps) finishRows32(o []float32) {
 // Softmax kernel computes it for float32: denormal logits read as zero,
 // softmaxRows32's float32 steps, denormal results flushed.
 func softmaxInPlace32(k *vec.Kernels, y []float32, n int) {
-	if vec.HasDenormal(y) {
-		ftz(y)
-	}
-	block := max(1, 1024/n) * n
-	for r0 := 0; r0 < len(y); r0 += block {
-		r1 := min(len(y), r0+block)
-		softmaxBlock32(k, y[r0:r1], y[r0:r1], n)
-	}
-	if vec.HasDenormal(y) {
-		ftz(y)
-	}
+	ftz(y)
+	softmaxBlocks32(k, y, y, n)
+	ftz(y)
 }

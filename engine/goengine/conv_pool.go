@@ -122,9 +122,50 @@ func poolFusable(n *nodepb.NodeDef) bool {
 		(a["T"] != nil && a["T"].GetType() != typespb.DataType_DT_FLOAT) {
 		return false
 	}
-	k, s := a["ksize"].GetList().GetI(), a["strides"].GetList().GetI()
-	return len(k) == 4 && len(s) == 4 && k[0] == 1 && k[3] == 1 && s[0] == 1 && s[3] == 1 &&
-		k[1] == s[1] && k[2] == s[2] && k[1] >= 1 && k[2] >= 1
+	_, _, ok := tilingPool(a["ksize"].GetList().GetI(), a["strides"].GetList().GetI(), "VALID")
+	return ok
+}
+
+// tilingPool returns the window of an NHWC pool whose windows tile its
+// input, the only pools fused into convolutions: VALID, ksize = strides,
+// ones for batch and depth.
+func tilingPool(ksize, strides []int64, padding string) (ph, pw int, ok bool) {
+	if padding != "VALID" || len(ksize) != 4 || len(strides) != 4 || ksize[0] != 1 || ksize[3] != 1 || strides[0] != 1 || strides[3] != 1 ||
+		ksize[1] != strides[1] || ksize[2] != strides[2] || ksize[1] < 1 || ksize[2] < 1 {
+		return 0, 0, false
+	}
+	return int(ksize[1]), int(ksize[2]), true
+}
+
+// bandPool pools a convolution's output (n images of oh x ow pixels of c
+// channels) band by band into dst with windows of ph x pw that tile it,
+// with poolGeneric, the MaxPool kernel itself.
+type bandPool struct {
+	g        convGeom // one band's pooling geometry, its height set per band
+	poh, pow int
+	dst      []float32
+}
+
+func newBandPool(ph, pw, oh, ow, c int, dst []float32) bandPool {
+	pow := ow / pw
+	return bandPool{g: convGeom{n: 1, w: ow, c: c, kh: ph, kw: pw,
+		wh: window{k: ph, stride: ph, dilation: 1}, ww: window{in: ow, k: pw, stride: pw, dilation: 1, out: pow}},
+		poh: oh / ph, pow: pow, dst: dst}
+}
+
+// rows pools rows [y0, y1) of image img, whose values src holds from row
+// y0 on, where y0 is a multiple of the window height: the windows wholly
+// inside them (rows past the last whole window are not pooled, as VALID
+// pooling leaves them).
+func (bp bandPool) rows(src []float32, img, y0, y1 int) {
+	ph, ow, c := bp.g.kh, bp.g.w, bp.g.c
+	p0, p1 := y0/ph, min(y1/ph, bp.poh)
+	if p1 <= p0 {
+		return
+	}
+	g := bp.g
+	g.h, g.wh.in, g.wh.out = (p1-p0)*ph, (p1-p0)*ph, p1-p0
+	poolGeneric(g, src[:g.h*ow*c], bp.dst[(img*bp.poh+p0)*bp.pow*c:][:(p1-p0)*bp.pow*c], false, 1)
 }
 
 // convPoolable reports whether n is a _FusedConv2D whose output the bands
@@ -135,13 +176,7 @@ func poolFusable(n *nodepb.NodeDef) bool {
 func convPoolable(n *nodepb.NodeDef) bool {
 	a := n.GetAttr()
 	if n.GetOp() == "_FusedConvPair2D" && len(dataInputs(n)) == 5 && !a["softmax"].GetB() && a["pool_ksize"] == nil {
-		b := map[string]*attrpb.AttrValue{}
-		for k, v := range a {
-			if name, ok := strings.CutPrefix(k, convPairB); ok {
-				b[name] = v
-			}
-		}
-		return convPoolable(&nodepb.NodeDef{Op: "_FusedConv2D", Input: []string{"x", "f", "b"}, Attr: b})
+		return convPoolable(&nodepb.NodeDef{Op: "_FusedConv2D", Input: []string{"x", "f", "b"}, Attr: prefixedAttrs(a, convPairB)})
 	}
 	if n.GetOp() != "_FusedConv2D" || len(dataInputs(n)) != 3 || a["T"].GetType() != typespb.DataType_DT_FLOAT || !isNHWC(n) ||
 		string(a["padding"].GetS()) != "VALID" || !unitInts(a["strides"], true) || !unitInts(a["dilations"], false) {
@@ -191,8 +226,7 @@ func fusedConv2DMaxPoolKernel(c *Context) ([]*tfops.Tensor, error) {
 		return nil, err
 	}
 	n, oh, ow, o := g.n, g.wh.out, g.ww.out, g.o
-	poh, pow := oh/ph, ow/pw
-	pooled, err := c.AllocUninit(tfops.Float, n, poh, pow, o)
+	pooled, err := c.AllocUninit(tfops.Float, n, oh/ph, ow/pw, o)
 	if err != nil {
 		return nil, err
 	}
@@ -200,10 +234,8 @@ func fusedConv2DMaxPoolKernel(c *Context) ([]*tfops.Tensor, error) {
 	fo.epilogue().apply(b)
 	rows := convPoolRows(ph, oh, g.w, ow)
 	nb := oh / rows // the last band also takes the rows past nb·rows
-	xv, dst, pd := x.Float32s(), out.Float32s(), pooled.Float32s()
-	// The pooling geometry of a band (its height set per band).
-	pg := convGeom{n: 1, w: ow, c: o, kh: ph, kw: pw,
-		wh: window{k: ph, stride: ph, dilation: 1}, ww: window{in: ow, k: pw, stride: pw, dilation: 1, out: pow}}
+	xv, dst := x.Float32s(), out.Float32s()
+	bp := newBandPool(ph, pw, oh, ow, o, pooled.Float32s())
 	parallel.Dynamic(c.Threads(), n*nb, 1, func() func(b0, b1 int) {
 		return func(b0, b1 int) {
 			for bi := b0; bi < b1; bi++ {
@@ -213,16 +245,9 @@ func fusedConv2DMaxPoolKernel(c *Context) ([]*tfops.Tensor, error) {
 					y1 = oh
 				}
 				coff := (img*oh + y0) * ow * o
-				job := gemm.Job{A: xv, AOff: (img*g.h + y0) * g.w * g.c, LDA: g.c, LDT: g.w * g.c, KH: g.kh, KA: g.kw * g.c,
-					M: (y1-y0-1)*g.w + ow, Rows: gemm.RowMap{Width: g.w, Valid: ow, RowStride: ow * o, PixStride: o}, COff: coff}
+				job := validRowsJob(xv, (img*g.h+y0)*g.w*g.c, g.w, g.c, g.kh, g.kw, y1-y0, ow, o, coff)
 				gemm.Run([]gemm.Job{job}, b, dst, 1, false)
-				p0, p1 := y0/ph, min(y1/ph, poh)
-				if p1 <= p0 {
-					continue
-				}
-				bg := pg
-				bg.h, bg.wh.in, bg.wh.out = (p1-p0)*ph, (p1-p0)*ph, p1-p0
-				poolGeneric(bg, dst[coff:coff+bg.h*ow*o], pd[(img*poh+p0)*pow*o:][:(p1-p0)*pow*o], false, 1)
+				bp.rows(dst[coff:], img, y0, y1)
 			}
 		}
 	})
@@ -247,18 +272,15 @@ func (c *Context) convPoolBands(x, f *tfops.Tensor, fo convFusedOps, ksize, stri
 	if (fo.act != "" && fo.act != "Relu") || fo.checkBias(c, tfops.Float, fs[3]) != nil || xs[3] != fs[2] {
 		return 0, 0, false
 	}
-	if padding != "VALID" || len(ksize) != 4 || len(strides) != 4 || ksize[0] != 1 || ksize[3] != 1 || strides[0] != 1 || strides[3] != 1 ||
-		ksize[1] != strides[1] || ksize[2] != strides[2] || ksize[1] < 1 || ksize[2] < 1 {
-		return 0, 0, false
-	}
+	ph, pw, ok = tilingPool(ksize, strides, padding)
 	oh, ow := xs[1]-fs[0]+1, xs[2]-fs[1]+1
-	if int64(oh) < ksize[1] || int64(ow) < ksize[2] || xs[0] == 0 || fs[0]*fs[1]*fs[2] == 0 || fs[3] == 0 {
+	if !ok || oh < ph || ow < pw || xs[0] == 0 || fs[0]*fs[1]*fs[2] == 0 || fs[3] == 0 {
 		return 0, 0, false
 	}
 	if 4*xs[0]*oh*ow*fs[3] < convPoolMinBytes {
 		return 0, 0, false
 	}
-	return int(ksize[1]), int(ksize[2]), true
+	return ph, pw, true
 }
 
 // convPoolMinBytes is the smallest convolution output that

@@ -394,10 +394,7 @@ func retainsInputs(nd *node) bool {
 	if nd.opd.Stateful {
 		return true
 	}
-	for k, a := range nd.def.GetAttr() {
-		if k == "part_attrs" && nd.op == "_FusedConcatConv2D" {
-			continue // the attrs of the parts' ops, which it runs itself, not functions
-		}
+	for _, a := range nd.def.GetAttr() {
 		if a.GetFunc() != nil || len(a.GetList().GetFunc()) > 0 {
 			return true
 		}

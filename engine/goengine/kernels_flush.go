@@ -104,9 +104,15 @@ func dazTensor(t *tfops.Tensor) *tfops.Tensor {
 }
 
 // ftz flushes denormal results in place (no-op for non-float data).
+// float32 data is first scanned with the vector vec.HasDenormal: results
+// rarely hold a denormal, and the scalar pass cost more than the U-Net
+// head's softmax it followed.
 func ftz(data any) {
 	switch v := data.(type) {
 	case []float32:
+		if !vec.HasDenormal(v) {
+			return
+		}
 		for i, x := range v {
 			if vec.IsDenormal32(x) {
 				v[i] = flush32(x)

@@ -117,14 +117,23 @@ func softmaxRows32(c *Context, xs, o []float32, n int) {
 		return
 	}
 	rows := len(xs) / n
-	block := max(1, 1024/n) // rows per exp call
-	c.parallel(rows, max(block, grainHeavy/n), func(lo, hi int) {
-		k := vec.Current()
-		for r0 := lo; r0 < hi; r0 += block {
-			r1 := min(hi, r0+block)
-			softmaxBlock32(k, xs[r0*n:r1*n], o[r0*n:r1*n], n)
-		}
+	c.parallel(rows, max(softmaxBlockRows(n), grainHeavy/n), func(lo, hi int) {
+		softmaxBlocks32(vec.Current(), xs[lo*n:hi*n], o[lo*n:hi*n], n)
 	})
+}
+
+// softmaxBlockRows is the number of rows of n softmaxBlocks32 hands
+// softmaxBlock32 at a time (one exp call).
+func softmaxBlockRows(n int) int { return max(1, 1024/n) }
+
+// softmaxBlocks32 computes the softmax of x's rows of n into y (which may
+// be x), softmaxBlockRows(n) rows at a time.
+func softmaxBlocks32(k *vec.Kernels, x, y []float32, n int) {
+	block := softmaxBlockRows(n) * n
+	for r0 := 0; r0 < len(x); r0 += block {
+		r1 := min(len(x), r0+block)
+		softmaxBlock32(k, x[r0:r1], y[r0:r1], n)
+	}
 }
 
 // softmaxBlock32 is softmaxRows32's work on a block of rows of n: x's
