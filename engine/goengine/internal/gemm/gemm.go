@@ -3,8 +3,9 @@
 //
 // C = A·B is computed in register tiles of MR rows by a micro-kernel:
 // AVX-512 (14×32 over panel pairs, 28×16 for a single panel, or for a
-// single panel of a convolution 14 pixels × 2 output rows, see pairRows)
-// or AVX2/FMA (6×16) assembly on amd64 CPUs that have them, otherwise
+// single panel of a convolution 14 pixels × 2 output rows, see pairRows,
+// or a whole output row of a 3×3 convolution of one input channel, see
+// row3Rows) or AVX2/FMA (6×16) assembly on amd64 CPUs that have them, otherwise
 // kernelGo. B is packed once into panels of
 // NR columns ([k][NR] each, zero padded). A is read in place: row r
 // of A is the k = kh·ka elements
@@ -69,6 +70,12 @@ const NR = 16
 // pair, when set, runs a tile of 28 rows that are 14 pixels of two
 // consecutive output rows of a convolution (see pairRows), one panel,
 // with the same sums as run.
+//
+// row3, when set, computes one output row of n pixels of a 3×3
+// convolution of one input channel against one panel (see row3Rows),
+// with the same sums as run, not accumulating: for s < n and j < ncols,
+// c[s·pix + j] = the epilogue of Σ_{t<3} Σ_{p<3} a[t·ldt + s + p] · b[(3t+p)·NR + j]
+// with bias (nil or NR values) and ReLU when relu.
 type micro struct {
 	name    string
 	rows    func(np int) int
@@ -76,6 +83,7 @@ type micro struct {
 	narrow  *micro
 	anyRows bool
 	pair    func(t *microTile)
+	row3    func(a []float32, ldt int, b, bias, c []float32, pix, n, ncols int, relu bool)
 }
 
 // narrowCols is the widest B that a micro's narrow kernel computes.
@@ -314,14 +322,16 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 	// Tile t of job i covers rows [r0, r0+mr); the last tile of a job is
 	// moved back to end at m, and the rows it repeats are not stored again.
 	start := make([]int, len(jobs)+1)
-	pairs := make([]int, len(jobs))
+	pairs, rows3 := make([]int, len(jobs)), make([]int, len(jobs))
 	for i := range jobs {
 		j := &jobs[i]
 		if err := j.checkA(b.K); err != nil {
 			panic(err)
 		}
 		start[i+1] = start[i] + (j.M+mr-1)/mr
-		if mk.pair != nil && len(b.NCols) == 1 && mr == 2*pairPixels {
+		if rows3[i] = row3Rows(mk, j, accumulate); rows3[i] > 0 {
+			start[i+1] = start[i] + rows3[i]
+		} else if mk.pair != nil && len(b.NCols) == 1 && mr == 2*pairPixels {
 			if pairs[i] = pairRows(j); pairs[i] > 0 {
 				v := j.Rows.Valid
 				start[i+1] = start[i] + pairs[i]/2*ceilDiv(v, pairPixels) + pairs[i]%2*ceilDiv(v, mr)
@@ -354,6 +364,10 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 				j := &jobs[i]
 				if pairs[i] > 0 {
 					pairTile(tile, &ro, mk, j, pairs[i], t-start[i], c, len(c)-colEnd)
+					continue
+				}
+				if rows3[i] > 0 {
+					row3Tile(mk, j, b, t-start[i], c, len(c)-colEnd)
 					continue
 				}
 				r0 := (t - start[i]) * mr
@@ -434,6 +448,54 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 			}
 		}
 	})
+}
+
+// row3Pixels is the fewest pixels a row run by a micro's row3 kernel
+// may have (its chunk width).
+const row3Pixels = 20
+
+// row3Rows returns the number of output rows of j when mk's row3 kernel
+// runs them, one row per tile, else 0: a convolution read in place with a
+// 3×3 filter of one input channel (KH = 3, KA = 3 consecutive elements,
+// LDA = 1; virtual rows of width W = Rows.Width of which Valid ≥ 20 are
+// stored), not accumulating (the kernel stores the row's last chunk
+// twice). The U-Net's first layer (1→16 channels, k = 9) ran at 0.2-0.35
+// of a core's FMA peak in 28×16 tiles, whose epilogue, row offsets and
+// call cost more than their 252 FMAs. Measured on one Zen 5 core
+// (BenchmarkGEMMConvLayersAlternating, fastest runs): 1→16 at 130x130,
+// its output in L2 as in the pair fusion's bands, 121 against 69-78
+// GFLOP/s; at 572x572 (output to memory) 75 against 51-54; the kernel
+// alone on a 560-pixel row 193 GFLOP/s (85% of the core's peak). In the
+// U-Net at 1x572x572x1 the first block's fused pair (conv_pair.go) went
+// from 4.9-5.5 to 4.6-4.8 ms (alternating runs, 2 threads).
+func row3Rows(mk micro, j *Job, accumulate bool) int {
+	w, v := j.Rows.Width, j.Rows.Valid
+	if mk.row3 == nil || accumulate || j.Pack != nil || j.COffs != nil || j.KH != 3 || j.KA != 3 || j.LDA != 1 ||
+		v < row3Pixels || v > w || j.M < v || (j.M-v)%w != 0 {
+		return 0
+	}
+	return (j.M-v)/w + 1
+}
+
+// row3Tile runs output row y of job j with mk.row3, panel by panel.
+// limit is the last C offset a row may start at.
+func row3Tile(mk micro, j *Job, pb *Panels, y int, c []float32, limit int) {
+	rm := j.Rows
+	o := j.COff + y*rm.RowStride
+	if last := o + (rm.Valid-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
+		panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", y, max(o, last), limit))
+	}
+	a := j.A[j.AOff+y*rm.Width*j.LDA:]
+	for p, nc := range pb.NCols {
+		if nc == 0 {
+			continue
+		}
+		var bias []float32
+		if pb.Bias != nil {
+			bias = pb.Bias[p*NR : (p+1)*NR]
+		}
+		mk.row3(a, j.LDT, pb.Panel(p), bias, c[o+pb.ColOff[p]:], rm.PixStride, rm.Valid, nc, pb.Relu)
+	}
 }
 
 // pairPixels is the width of a tile of the micro's pair kernel: 14 pixels

@@ -3,6 +3,7 @@
 package gemm
 
 import (
+	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -54,6 +55,43 @@ func sgemmAVX512x14(t *asmTile)
 //go:noescape
 func sgemmAVX512P(t *asmTile)
 
+// rowTile is sgemmAVX512R3's argument block (gemm_amd64.s reads its
+// fields through go_asm.h's offsets); strides in elements.
+type rowTile struct {
+	a     *float32 // the input under the row's first pixel, filter row 0
+	ldt   int      // input row stride
+	b     *float32 // the panel: 9 rows of 16
+	bias  *float32 // nil, or the panel's 16
+	c     *float32 // the first column of pixel 0
+	pix   int      // output pixel stride
+	n     int      // pixels, at least row3Pixels
+	ncols int      // columns stored, 1..16
+	relu  int      // 1: ReLU
+}
+
+// sgemmAVX512R3 computes one output row of a 3×3 convolution of one input
+// channel against one panel (gemm_gen.go's avx512Row3; see row3Rows).
+//
+//go:noescape
+func sgemmAVX512R3(t *rowTile)
+
+// runRow3 is micro.row3 with sgemmAVX512R3, after checking that every
+// element it reads or writes is in range.
+func runRow3(a []float32, ldt int, b, bias, c []float32, pix, n, ncols int, relu bool) {
+	if n < row3Pixels || ncols < 1 || ncols > NR || ldt < 0 || pix < 0 || len(a) < 2*ldt+n+2 || len(b) < 9*NR ||
+		bias != nil && len(bias) < NR || len(c) < (n-1)*pix+ncols {
+		panic(fmt.Errorf("gemm: row of %d pixels out of range (a %d, ldt %d, c %d, pix %d, %d columns)", n, len(a), ldt, len(c), pix, ncols))
+	}
+	t := rowTile{a: &a[0], ldt: ldt, b: &b[0], c: &c[0], pix: pix, n: n, ncols: ncols}
+	if bias != nil {
+		t.bias = &bias[0]
+	}
+	if relu {
+		t.relu = 1
+	}
+	sgemmAVX512R3(&t)
+}
+
 // sgemmAVX512N computes t.rows rows of one panel of at most 4 columns,
 // the rows in the vector lanes (A transposed in registers 16×16).
 //
@@ -76,7 +114,7 @@ func archKernels() []micro {
 		if cpu.X86.HasAVX512VL { // its row stores are masked 128-bit stores
 			narrow = &avx512Narrow
 		}
-		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512, narrow: narrow, pair: runAVX512P},
+		ks = append(ks, micro{name: "avx512", rows: avx512Rows, run: runAVX512, narrow: narrow, pair: runAVX512P, row3: runRow3},
 			micro{name: "avx512x28", rows: func(int) int { return 28 }, run: runAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

@@ -31,6 +31,15 @@
 //     loads per FMA against 28×16's 1.04: one panel leaves no second panel to share
 //     the broadcast with). Each phase prefetches the A lines of the tile
 //     two on.
+//   - sgemmAVX512R3(t *rowTile): one output row of a 3×3 convolution of
+//     one input channel (k = 9: tiles of 28×16 spend more on their
+//     epilogue and call than on their 252 FMAs) against one panel, 20
+//     pixels at a time: the nine B rows stay in registers for the whole
+//     row, and each input element is broadcast once for the (up to) three
+//     pixels whose window row reads it, FMA'd in filter column order, so
+//     each pixel's chain is the other kernels'. Stores are dense (pixel
+//     stride pix), the row's last 20 pixels computed and stored again
+//     where the row is not a multiple of 20.
 //   - sgemmAVX512N(t *asmTile): one panel of at most 4 columns (a
 //     convolution to a few output channels), rows in the vector lanes:
 //     16 rows at a time, a 16×16 block of A (16 rows, 16 consecutive
@@ -417,6 +426,103 @@ func avx512Pair() {
 	emit("\tJNZ %s_mid", fn)
 	single(fn+"_last", true)
 	avx512Epilogue(fn+"_g", 28, 1)
+	emit("\tVZEROUPPER")
+	emit("\tRET")
+}
+
+// avx512Row3 emits sgemmAVX512R3 (see the file comment). Registers: R14
+// t; Z20-Z28 the panel's nine rows (filter tap 3·dy + dx), Z0-Z19 the
+// accumulators of pixels s .. s+19, Z29-Z31 the broadcast input elements
+// (then zero and the bias in the epilogue); R8 ldt and R9 pix in bytes,
+// R10 n, R11 s, SI the input row of filter row dy at pixel s, DI the
+// output pixel.
+//
+// The 20 pixels are three streams of 7, 7 and 6, interleaved step by
+// step: step x of a stream broadcasts its input element x and FMAs it into
+// the (up to) three pixels x-2 .. x whose window row reads it, each of
+// which its step x-1 also wrote. One stream alone would leave 3 FMAs per
+// FMA latency; three give 9, enough for both FMA pipes.
+func avx512Row3() {
+	const fn, px = "sgemmAVX512R3", 20
+	streams := [][2]int{{0, 7}, {7, 7}, {14, 6}} // first pixel, pixels
+	emit("// func %s(t *rowTile)", fn)
+	emit("TEXT ·%s(SB), NOSPLIT, $0-8", fn)
+	emit("\tMOVQ t+0(FP), R14")
+	emit("\tMOVQ rowTile_b(R14), DX")
+	for k := 0; k < 9; k++ {
+		emit("\tVMOVUPS %d(DX), Z%d", 64*k, 20+k)
+	}
+	emit("\tMOVQ rowTile_ncols(R14), CX")
+	lowMask("K1")
+	emit("\tMOVQ rowTile_ldt(R14), R8")
+	emit("\tSHLQ $2, R8")
+	emit("\tMOVQ rowTile_pix(R14), R9")
+	emit("\tSHLQ $2, R9")
+	emit("\tMOVQ rowTile_n(R14), R10")
+	emit("\tXORQ R11, R11")
+	emit("%s_chunk:", fn)
+	// The last chunk is moved back to end at pixel n (its first pixels,
+	// computed again with the same bits, are stored again).
+	emit("\tMOVQ R10, AX")
+	emit("\tSUBQ $%d, AX", px)
+	emit("\tCMPQ R11, AX")
+	emit("\tJLE %s_at", fn)
+	emit("\tMOVQ AX, R11")
+	emit("%s_at:", fn)
+	for i := 0; i < px; i++ {
+		emit("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	emit("\tMOVQ rowTile_a(R14), SI")
+	emit("\tLEAQ (SI)(R11*4), SI")
+	for dy := 0; dy < 3; dy++ {
+		if dy > 0 {
+			emit("\tADDQ R8, SI")
+		}
+		// Each pixel takes its filter columns 0, 1, 2 in turn, after
+		// filter row dy-1's.
+		for x := 0; x < 7+2; x++ {
+			for q, st := range streams {
+				if x >= st[1]+2 {
+					continue
+				}
+				emit("\tVBROADCASTSS %d(SI), Z%d", 4*(st[0]+x), 29+q)
+				for dx := 0; dx < 3; dx++ {
+					if p := x - dx; p >= 0 && p < st[1] {
+						emit("\tVFMADD231PS Z%d, Z%d, Z%d", 20+3*dy+dx, 29+q, st[0]+p)
+					}
+				}
+			}
+		}
+	}
+	// The epilogue as avx512Epilogue's: + bias, then max(0, x) keeping NaN
+	// and -0; stores of the ncols low lanes.
+	emit("\tMOVQ rowTile_bias(R14), AX")
+	emit("\tTESTQ AX, AX")
+	emit("\tJZ %s_nobias", fn)
+	emit("\tVMOVUPS (AX), Z30")
+	for i := 0; i < px; i++ {
+		emit("\tVADDPS Z30, Z%d, Z%d", i, i)
+	}
+	emit("%s_nobias:", fn)
+	emit("\tCMPQ rowTile_relu(R14), $0")
+	emit("\tJEQ %s_norelu", fn)
+	emit("\tVPXORD Z29, Z29, Z29")
+	for i := 0; i < px; i++ {
+		emit("\tVMAXPS Z%d, Z29, Z%d", i, i)
+	}
+	emit("%s_norelu:", fn)
+	emit("\tMOVQ R11, DI")
+	emit("\tIMULQ R9, DI")
+	emit("\tADDQ rowTile_c(R14), DI")
+	for i := 0; i < px; i++ {
+		emit("\tVMOVUPS Z%d, K1, (DI)", i)
+		if i < px-1 {
+			emit("\tADDQ R9, DI")
+		}
+	}
+	emit("\tADDQ $%d, R11", px)
+	emit("\tCMPQ R11, R10")
+	emit("\tJLT %s_chunk", fn)
 	emit("\tVZEROUPPER")
 	emit("\tRET")
 }
@@ -826,6 +932,8 @@ func main() {
 	avx512Kernel("sgemmAVX512x14", mr512/2, true)
 	emit("")
 	avx512Pair()
+	emit("")
+	avx512Row3()
 	emit("")
 	avx512Narrow()
 	emit("")

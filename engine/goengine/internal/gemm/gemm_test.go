@@ -325,7 +325,11 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 		// multiple of 4, a partial panel, 2 and 5 filter rows.
 		{"pair:16to16@57", 57, 57, 3, 16, 16, false}, {"pair:16to16@44", 44, 44, 3, 16, 16, false}, {"pair:6to16@45x44", 45, 44, 3, 6, 16, false},
 		{"pair:7to10@58", 58, 58, 3, 7, 10, false}, {"pair:8to16@46k5", 46, 46, 5, 8, 16, false}, {"pair:9to12@43k2", 43, 43, 2, 9, 12, false},
-		{"16to16@29", 29, 29, 3, 16, 16, false}, {"1to16@33", 33, 33, 3, 1, 16, false}, {"16to16@45", 45, 45, 3, 16, 16, false}} {
+		{"16to16@29", 29, 29, 3, 16, 16, false}, {"1to16@33", 33, 33, 3, 1, 16, false}, {"16to16@45", 45, 45, 3, 16, 16, false},
+		// One input channel, 3×3 (row3Rows when not accumulating): rows of
+		// 20 pixels (one chunk), 20·k + r, a partial panel and two panels.
+		{"1to16@22", 22, 22, 3, 1, 16, false}, {"1to16@63", 63, 63, 3, 1, 16, false}, {"1to7@41x30", 41, 30, 3, 1, 7, false},
+		{"1to32@50", 50, 50, 3, 1, 32, false}, {"1to16@21", 21, 21, 3, 1, 16, false}} {
 		j, pb, _, _ := s.job(rng)
 		if len(pb.NCols) > 1 {
 			require.Equal(t, 14, wide.rows(len(pb.NCols)), s.name)
@@ -337,13 +341,16 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 		// first (a worker's tiles switch jobs).
 		j2 := j
 		j2.COff = len(out)
-		c1, c2 := randFloats(rng, 2*len(out)), make([]float32, 2*len(out))
-		copy(c2, c1)
-		runWith(wide, []Job{j, j2}, pb, c1, 2, true)
-		runWith(narrow, []Job{j, j2}, pb, c2, 2, true)
-		for i := range c1 {
-			if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
-				t.Fatalf("%s: element %d is %v with 14×32 tiles, %v with 28×16", s.name, i, c1[i], c2[i])
+		for _, acc := range []bool{true, false} {
+			require.Equal(t, s.cin == 1 && s.k == 3 && !s.transposed && s.w-2 >= row3Pixels && !acc, row3Rows(wide, &j, acc) > 0, "%s runs in rows of row3", s.name)
+			c1, c2 := randFloats(rng, 2*len(out)), make([]float32, 2*len(out))
+			copy(c2, c1)
+			runWith(wide, []Job{j, j2}, pb, c1, 2, acc)
+			runWith(narrow, []Job{j, j2}, pb, c2, 2, acc)
+			for i := range c1 {
+				if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+					t.Fatalf("%s (accumulate %v): element %d is %v with the avx512 kernel's tiles, %v with 28×16", s.name, acc, i, c1[i], c2[i])
+				}
 			}
 		}
 	}
