@@ -40,6 +40,7 @@ package gemm
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
@@ -319,135 +320,216 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 		}
 		colEnd = max(colEnd, b.ColOff[p]+n)
 	}
+	// r goes back to its pool when the run returns; a panicking run
+	// leaves it (and its workers, which another goroutine may still
+	// hold) to the garbage collector.
+	r := runPool.Get().(*gemmRun)
+	r.mk, r.jobs, r.b, r.c, r.mr, r.limit = mk, jobs, b, c, mr, len(c)-colEnd
+	r.flags = 0
+	if accumulate {
+		r.flags |= flagAccumulate
+	}
+	if b.Relu {
+		r.flags |= flagRelu
+	}
 	// Tile t of job i covers rows [r0, r0+mr); the last tile of a job is
 	// moved back to end at m, and the rows it repeats are not stored again.
-	start := make([]int, len(jobs)+1)
-	pairs, rows3 := make([]int, len(jobs)), make([]int, len(jobs))
+	n := len(jobs)
+	r.start, r.pairs, r.rows3 = grow(r.start, n+1), grow(r.pairs, n), grow(r.rows3, n)
+	r.start[0] = 0
 	for i := range jobs {
 		j := &jobs[i]
 		if err := j.checkA(b.K); err != nil {
 			panic(err)
 		}
-		start[i+1] = start[i] + (j.M+mr-1)/mr
-		if rows3[i] = row3Rows(mk, j, accumulate); rows3[i] > 0 {
-			start[i+1] = start[i] + rows3[i]
+		r.start[i+1] = r.start[i] + (j.M+mr-1)/mr
+		r.pairs[i], r.rows3[i] = 0, 0
+		if r.rows3[i] = row3Rows(mk, j, accumulate); r.rows3[i] > 0 {
+			r.start[i+1] = r.start[i] + r.rows3[i]
 		} else if mk.pair != nil && len(b.NCols) == 1 && mr == 2*pairPixels {
-			if pairs[i] = pairRows(j); pairs[i] > 0 {
+			if r.pairs[i] = pairRows(j); r.pairs[i] > 0 {
 				v := j.Rows.Valid
-				start[i+1] = start[i] + pairs[i]/2*ceilDiv(v, pairPixels) + pairs[i]%2*ceilDiv(v, mr)
+				r.start[i+1] = r.start[i] + r.pairs[i]/2*ceilDiv(v, pairPixels) + r.pairs[i]%2*ceilDiv(v, mr)
 			}
 		}
 	}
-	tiles := start[len(jobs)]
+	tiles := r.start[n]
 	flops := 2 * mr * max(b.K, 1) * NR * len(b.NCols)
 	grain := max(1, (1<<18)/max(flops, 1)) // flops is 0 when B has no columns
 	// Chunks of about an eighth of a thread's share, taken as threads
 	// finish their last (see parallel.Dynamic).
 	chunk := max(grain, tiles/(8*max(threads, 1)))
-	parallel.Dynamic(threads, tiles, chunk, func() func(t0, t1 int) {
-		coff := make([]int, mr)
-		ro := rowOffsets{coff: make([]int, 0, max(mr, 2*pairPixels))}
-		var packed []float32
-		tile := &microTile{pb: b, c: c}
-		if accumulate {
-			tile.flags |= flagAccumulate
+	if threads <= 1 || tiles <= chunk {
+		// One goroutine does it all (as Dynamic would): no closures.
+		r.tiles(r.worker(), 0, tiles)
+	} else {
+		parallel.Dynamic(threads, tiles, chunk, func() func(t0, t1 int) {
+			w := r.worker()
+			return func(t0, t1 int) { r.tiles(w, t0, t1) }
+		})
+	}
+	r.release()
+}
+
+// A gemmRun is one runWith call's state, and a tileWorker one goroutine's
+// state for its tiles (row offsets, a packing buffer, the micro-kernel's
+// argument block); both are kept in pools from call to call: the band
+// kernels (conv_pair.go, conv_concat.go) call Run hundreds of times per
+// U-Net run, and allocating these each time made two thirds of the Go
+// engine's allocations on the U-Net at 4x188x188x1 (about 6,200 of 10,000
+// per run).
+type gemmRun struct {
+	mk                  micro
+	jobs                []Job
+	b                   *Panels
+	c                   []float32
+	mr, limit, flags    int // limit: the last C offset a row may start at
+	start, pairs, rows3 []int
+	mu                  sync.Mutex
+	workers             []*tileWorker // taken from workerPool for this call
+}
+
+type tileWorker struct {
+	coff   []int
+	ro     rowOffsets
+	packed []float32
+	tile   microTile
+}
+
+var (
+	runPool    = sync.Pool{New: func() any { return new(gemmRun) }}
+	workerPool = sync.Pool{New: func() any { return new(tileWorker) }}
+)
+
+// grow returns s resliced to n elements, reallocated when too short.
+func grow(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
+
+// worker takes a tileWorker for one goroutine of r, set up for r's B
+// and C (the kernel's cached arguments, see asmTile.set, reset).
+func (r *gemmRun) worker() *tileWorker {
+	w := workerPool.Get().(*tileWorker)
+	r.mu.Lock()
+	r.workers = append(r.workers, w)
+	r.mu.Unlock()
+	w.coff = grow(w.coff, r.mr)
+	if cap(w.ro.coff) < max(r.mr, 2*pairPixels) {
+		w.ro = rowOffsets{coff: make([]int, 0, max(r.mr, 2*pairPixels))}
+	}
+	w.tile = microTile{pb: r.b, c: r.c, flags: r.flags}
+	return w
+}
+
+// release returns r and its workers to their pools, holding no
+// references to the caller's data.
+func (r *gemmRun) release() {
+	for i, w := range r.workers {
+		w.tile = microTile{}
+		workerPool.Put(w)
+		r.workers[i] = nil
+	}
+	r.workers = r.workers[:0]
+	r.mk, r.jobs, r.b, r.c = micro{}, nil, nil, nil
+	runPool.Put(r)
+}
+
+// tiles runs r's tiles t0 .. t1-1 with worker w.
+func (r *gemmRun) tiles(w *tileWorker, t0, t1 int) {
+	mk, b, c, mr, jobs, tile := r.mk, r.b, r.c, r.mr, r.jobs, &w.tile
+	i := 0
+	for t := t0; t < t1; t++ {
+		for t >= r.start[i+1] {
+			i++
 		}
-		if b.Relu {
-			tile.flags |= flagRelu
+		j := &jobs[i]
+		if r.pairs[i] > 0 {
+			pairTile(tile, &w.ro, mk, j, r.pairs[i], t-r.start[i], c, r.limit)
+			continue
 		}
-		return func(t0, t1 int) {
-			i := 0
-			for t := t0; t < t1; t++ {
-				for t >= start[i+1] {
-					i++
-				}
-				j := &jobs[i]
-				if pairs[i] > 0 {
-					pairTile(tile, &ro, mk, j, pairs[i], t-start[i], c, len(c)-colEnd)
+		if r.rows3[i] > 0 {
+			row3Tile(mk, j, b, t-r.start[i], c, r.limit)
+			continue
+		}
+		r0 := (t - r.start[i]) * mr
+		rows, skip, kern := mr, 0, mk
+		if b.K == 0 {
+			kern = goMicro
+		}
+		if j.M < mr {
+			rows = j.M
+			if !mk.anyRows {
+				kern = goMicro
+			}
+		} else if r0+mr > j.M {
+			skip = r0 + mr - j.M
+			r0 = j.M - mr
+		}
+		rm := j.Rows
+		q, sIdx := (r0+skip)/rm.Width, (r0+skip)%rm.Width
+		o := j.COff + q*rm.RowStride + sIdx*rm.PixStride
+		stored, limit := false, r.limit
+		cf := w.coff[:rows]
+		tile.c = c
+		if j.COffs == nil && skip == 0 && sIdx+rows <= rm.Valid {
+			// The common case, a tile inside one image row: evenly
+			// spaced rows (the general loop below cost a U-Net 10% of
+			// its time on the layers with few input channels), at
+			// offsets from the tile's first element (rowOffsets).
+			if last := o + (rows-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
+				panic(fmt.Errorf("gemm: C rows %d..%d reach element %d of %d", r0, r0+rows-1, max(o, last)+len(c)-limit, len(c)))
+			}
+			cf, tile.c = w.ro.get(rows, 0, rm.PixStride, 1, 0), c[o:]
+			stored = rows > 0
+		} else {
+			for h := range cf {
+				cf[h] = -1
+				if h < skip {
 					continue
 				}
-				if rows3[i] > 0 {
-					row3Tile(mk, j, b, t-start[i], c, len(c)-colEnd)
+				if j.COffs != nil {
+					if o = j.COff + j.COffs[r0+h]; o < 0 || o > limit {
+						panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+len(c)-limit, len(c)))
+					}
+					cf[h], stored = o, true
 					continue
 				}
-				r0 := (t - start[i]) * mr
-				rows, skip, kern := mr, 0, mk
-				if b.K == 0 {
-					kern = goMicro
-				}
-				if j.M < mr {
-					rows = j.M
-					if !mk.anyRows {
-						kern = goMicro
+				if sIdx < rm.Valid {
+					if o < 0 || o > limit {
+						panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+len(c)-limit, len(c)))
 					}
-				} else if r0+mr > j.M {
-					skip = r0 + mr - j.M
-					r0 = j.M - mr
+					cf[h], stored = o, true
 				}
-				rm := j.Rows
-				q, sIdx := (r0+skip)/rm.Width, (r0+skip)%rm.Width
-				o := j.COff + q*rm.RowStride + sIdx*rm.PixStride
-				stored, limit := false, len(c)-colEnd
-				cf := coff[:rows]
-				tile.c = c
-				if j.COffs == nil && skip == 0 && sIdx+rows <= rm.Valid {
-					// The common case, a tile inside one image row: evenly
-					// spaced rows (the general loop below cost a U-Net 10% of
-					// its time on the layers with few input channels), at
-					// offsets from the tile's first element (rowOffsets).
-					if last := o + (rows-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
-						panic(fmt.Errorf("gemm: C rows %d..%d reach element %d of %d", r0, r0+rows-1, max(o, last)+colEnd, len(c)))
-					}
-					cf, tile.c = ro.get(rows, 0, rm.PixStride, 1, 0), c[o:]
-					stored = rows > 0
-				} else {
-					for h := range cf {
-						cf[h] = -1
-						if h < skip {
-							continue
-						}
-						if j.COffs != nil {
-							if o = j.COff + j.COffs[r0+h]; o < 0 || o > limit {
-								panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
-							}
-							cf[h], stored = o, true
-							continue
-						}
-						if sIdx < rm.Valid {
-							if o < 0 || o > limit {
-								panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", r0+h, o+colEnd, len(c)))
-							}
-							cf[h], stored = o, true
-						}
-						o += rm.PixStride
-						if sIdx++; sIdx == rm.Width {
-							q, sIdx = q+1, 0
-							o = j.COff + q*rm.RowStride
-						}
-					}
+				o += rm.PixStride
+				if sIdx++; sIdx == rm.Width {
+					q, sIdx = q+1, 0
+					o = j.COff + q*rm.RowStride
 				}
-				if !stored {
-					continue
-				}
-				tile.mr, tile.coff = rows, cf
-				tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
-				switch {
-				case b.K == 0:
-					tile.a = nil
-				case j.Pack != nil:
-					if packed == nil {
-						packed = make([]float32, mr*b.K)
-					}
-					tile.a = packed[:rows*b.K]
-					j.Pack(r0, rows, tile.a)
-					tile.lda, tile.ldt, tile.kh, tile.ka = b.K, 0, 1, b.K
-				default:
-					tile.a = j.A[j.AOff+r0*j.LDA:]
-				}
-				kern.run(tile)
 			}
 		}
-	})
+		if !stored {
+			continue
+		}
+		tile.mr, tile.coff = rows, cf
+		tile.lda, tile.ldt, tile.kh, tile.ka = j.LDA, j.LDT, j.KH, j.KA
+		switch {
+		case b.K == 0:
+			tile.a = nil
+		case j.Pack != nil:
+			if cap(w.packed) < mr*b.K {
+				w.packed = make([]float32, mr*b.K)
+			}
+			tile.a = w.packed[:rows*b.K]
+			j.Pack(r0, rows, tile.a)
+			tile.lda, tile.ldt, tile.kh, tile.ka = b.K, 0, 1, b.K
+		default:
+			tile.a = j.A[j.AOff+r0*j.LDA:]
+		}
+		kern.run(tile)
+	}
 }
 
 // row3Pixels is the fewest pixels a row run by a micro's row3 kernel
