@@ -3,7 +3,9 @@
 #
 #   1. measures this machine's limits (scripts/benchtable limits): read,
 #      copy and triad memory bandwidth; FP32 FMA peak (AVX-512/AVX2 assembly
-#      loops where the CPU has them, a scalar Go loop always)
+#      loops where the CPU has them, a scalar Go loop always); the FP32 peak
+#      again at the start of each round of step 2 (benchtable peak): the
+#      table's U-Net shares are of those samples' median
 #   2. runs, with -tags tensorflow so both engines are in one binary,
 #      BenchmarkLoss and BenchmarkUNet (package bench) and
 #      BenchmarkWeightmap/size=1024x1024/objects=50 (package weightmap),
@@ -149,6 +151,9 @@ if [ "${BENCH_INTERLEAVE:-1}" != 0 ]; then
 	rounds="$count" per=1
 fi
 for round in $(seq "$rounds"); do
+	# The FP32 peak of this round (the table's yardstick for the U-Net is
+	# the median of these: see benchtable peak).
+	GOMAXPROCS="$cpu" "$out/benchtable" peak -threads "$cpu" | tee -a "$out/bench.txt"
 	echo "== round $round of $rounds: go test -bench '$filter' -count $per -cpu $cpu -benchtime $benchtime ./bench"
 	(cd bench && "$out/bench.test" -test.run '^$' -test.bench "$filter" -test.skip '^BenchmarkUNetPeak$' \
 		-test.count "$per" -test.cpu "$cpu" -test.benchtime "$benchtime" -test.timeout 60m) | tee -a "$out/bench.txt"

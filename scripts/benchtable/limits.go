@@ -18,6 +18,12 @@ type Limits struct {
 	ReadKernel string
 	PeakKernel string
 	FMA        []Measured // every FMA loop run
+
+	// Set by Render from BenchmarkLimits/fp32 results (benchtable peak,
+	// one per round of scripts/bench.sh): their median replaces
+	// PeakGFLOPs, whose measured value moves to StartPeak.
+	RoundPeaks []float64 `json:"-"`
+	StartPeak  float64   `json:"-"`
 }
 
 // Measured is one FMA loop's rate.
@@ -166,25 +172,7 @@ func Measure(w io.Writer, threads, mb int) Limits {
 	fmt.Fprintf(w, "triad  %6.1f GB/s (Go loop a = b + s·c)\n", l.TriadGBps)
 
 	for _, k := range fmaKernels() {
-		iters := 1 << 16
-		for {
-			t0 := time.Now()
-			sink += k.run(iters)
-			if time.Since(t0) > 20*time.Millisecond || iters > 1<<34 {
-				iters = int(float64(iters) * 0.2 / time.Since(t0).Seconds())
-				break
-			}
-			iters *= 4
-		}
-		d := best(5, func() time.Duration {
-			return parallel(threads, func(int) {
-				s := k.run(iters)
-				mu.Lock()
-				sink += s
-				mu.Unlock()
-			})
-		})
-		g := float64(threads) * float64(iters) * float64(k.flopsPerIter) / d.Seconds() / 1e9
+		g := measureFMA(k, threads)
 		l.FMA = append(l.FMA, Measured{k.name, g})
 		fmt.Fprintf(w, "fp32   %6.1f GFLOP/s (%s)\n", g, k.name)
 		if g > l.PeakGFLOPs {
@@ -192,4 +180,44 @@ func Measure(w io.Writer, threads, mb int) Limits {
 		}
 	}
 	return l
+}
+
+// measureFMA returns k's rate on threads threads in GFLOP/s: runs of
+// about 0.2 s, best of 5.
+func measureFMA(k fmaKernel, threads int) float64 {
+	var mu sync.Mutex
+	iters := 1 << 16
+	for {
+		t0 := time.Now()
+		sink += k.run(iters)
+		if time.Since(t0) > 20*time.Millisecond || iters > 1<<34 {
+			iters = int(float64(iters) * 0.2 / time.Since(t0).Seconds())
+			break
+		}
+		iters *= 4
+	}
+	d := best(5, func() time.Duration {
+		return parallel(threads, func(int) {
+			s := k.run(iters)
+			mu.Lock()
+			sink += s
+			mu.Unlock()
+		})
+	})
+	return float64(threads) * float64(iters) * float64(k.flopsPerIter) / d.Seconds() / 1e9
+}
+
+// roundPrefix starts the key of the FP32 peak that scripts/bench.sh
+// measures in each of its rounds (benchtable peak): Render takes the
+// median of those as the U-Net's yardstick.
+const roundPrefix = "Limits/fp32"
+
+// RoundPeak measures the widest FMA loop (as Measure does) and writes it
+// to w as a benchmark result line, BenchmarkLimits/fp32-<threads>, that
+// Parse reads back: one sample of the peak for the round it starts.
+func RoundPeak(w io.Writer, threads int) {
+	k := fmaKernels()[0]
+	g := measureFMA(k, threads)
+	fmt.Fprintf(w, "Benchmark%s-%d\t1\t0 ns/op\t%.1f GFLOP/s\n", roundPrefix, threads, g)
+	fmt.Fprintf(w, "(FP32 peak of this round: %s, %d threads, best of 5 runs of 0.2 s)\n", k.name, threads)
 }

@@ -3,6 +3,7 @@
 // prints.
 //
 //	benchtable limits [-threads N] [-mb MiB] [-o limits.json]
+//	benchtable peak [-threads N]
 //	benchtable table -limits limits.json bench.txt...
 //
 // limits measures read, copy and triad memory bandwidth (arrays of -mb MiB,
@@ -10,6 +11,15 @@
 // assembly loops where the CPU has them, a scalar Go loop always; best of
 // 5) and writes them as JSON. Go compiles neither vector FMA nor vector
 // loads, so the assembly loops are what stands for the machine's peak.
+//
+// peak measures the widest FMA loop again (as limits does) and prints it
+// as a benchmark result, BenchmarkLimits/fp32-N; scripts/bench.sh runs it
+// at the start of each of its rounds, and table takes the median of those
+// samples as the FP32 peak (the limits file's is then only reported): the
+// peak of a shared VM's cores moves with the host's load and clocks (405
+// to 491 GFLOP/s within one hour on the 2-core Zen 5 machine of issue 16),
+// so one best-of-5 sample taken before the run is not the machine the
+// U-Net's median ran on.
 //
 // table groups results by benchmark name without its engine=... element
 // and prints per benchmark the Go and TensorFlow medians with their
@@ -64,6 +74,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return os.WriteFile(*out, append(b, '\n'), 0o644)
 		}
 		return nil
+	case "peak":
+		fs := flag.NewFlagSet("peak", flag.ContinueOnError)
+		threads := fs.Int("threads", runtime.GOMAXPROCS(0), "threads to measure with")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *threads < 1 {
+			return fmt.Errorf("peak: -threads must be positive")
+		}
+		RoundPeak(stdout, *threads)
+		return nil
 	case "table":
 		fs := flag.NewFlagSet("table", flag.ContinueOnError)
 		limFile := fs.String("limits", "", "limits JSON written by benchtable limits")
@@ -99,5 +120,5 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Render(stdout, results, lim)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q; want limits or table", args[0])
+	return fmt.Errorf("unknown command %q; want limits, peak or table", args[0])
 }

@@ -96,6 +96,43 @@ func TestRender(t *testing.T) {
 	assert.Contains(t, buf.String(), "| **0.513x** (0.513–0.513) | 16.78 GB/s = 83.9% BW | ORT: – | 32 MiB, 186 | ≤0.5x best peer, ≥70% BW: **not met** |")
 }
 
+// TestRenderRoundPeaks checks that the FP32 peaks benchtable peak writes
+// in each round (BenchmarkLimits/fp32) replace the limits file's: the
+// U-Net's share and its target are of their median, the footer says so,
+// and they are not a row of the table.
+func TestRenderRoundPeaks(t *testing.T) {
+	var line bytes.Buffer
+	RoundPeak(&line, 1)
+	round, err := Parse(&line)
+	require.NoError(t, err)
+	require.Len(t, round, 1, "benchtable peak writes one result Parse reads")
+	assert.Equal(t, roundPrefix, round[0].Key)
+	assert.Greater(t, round[0].Values["GFLOP/s"], 0.0)
+
+	in := "BenchmarkUNet/engine=go/size=1x572x572x1-2 \t 5 \t 40000000 ns/op \t 300.0 GFLOP/s\n" +
+		"BenchmarkUNet/engine=pytorch/size=1x572x572x1-2 \t 5 \t 100000000 ns/op\n" +
+		"BenchmarkUNet/engine=onnxruntime/size=1x572x572x1-2 \t 5 \t 100000000 ns/op\n" +
+		"BenchmarkLimits/fp32-2 \t 1 \t 0 ns/op \t 440.0 GFLOP/s\n" +
+		"BenchmarkLimits/fp32-2 \t 1 \t 0 ns/op \t 420.0 GFLOP/s\n" +
+		"BenchmarkLimits/fp32-2 \t 1 \t 0 ns/op \t 480.0 GFLOP/s\n"
+	rs, err := Parse(strings.NewReader(in))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	Render(&buf, rs, Limits{ReadGBps: 20, PeakGFLOPs: 500, PeakKernel: "p"})
+	out := buf.String()
+	// 300 of the median 440 is 68.2% (of the start's 500 it would be 60%).
+	assert.Contains(t, out, "300.0 GFLOP/s = 68.2% peak")
+	assert.Contains(t, out, "≥70% peak: **not met**")
+	assert.Contains(t, out, "FP32 peak 440 GFLOP/s, the median of its 3 measurements (420–480), one right before each round's Go engine run (500 in the limits measured at the start) (p)")
+	assert.NotContains(t, out, "| Limits/")
+	// 70% of 440 is 308: a U-Net at 310 GFLOP/s meets it.
+	rs[0].Values["GFLOP/s"] = 310
+	buf.Reset()
+	Render(&buf, rs, Limits{PeakGFLOPs: 500})
+	assert.Contains(t, buf.String(), "70.5% peak")
+	assert.Contains(t, buf.String(), "≤0.7x PyTorch, ≤0.8x ORT, ≥70% peak: met")
+}
+
 // peakSample is BenchmarkUNetPeak output from the default build (engine go
 // only) and the tensorflow build (both engines), next to a BenchmarkUNet
 // line.
