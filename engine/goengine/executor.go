@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"time"
 
 	fpb "github.com/wamuir/graft/tensorflow/core/framework/function_go_proto"
 	nodepb "github.com/wamuir/graft/tensorflow/core/framework/node_def_go_proto"
@@ -322,9 +321,6 @@ func outputIndex(n *node, arg, idxs string) (int, error) {
 // the edges of feeds, fetches and the run's targets). Feeds replace node
 // outputs. Intermediate tensors are dropped as soon as their last consumer
 // has run.
-var OpTimes map[string]time.Duration
-var OpTimesMu sync.Mutex
-
 func execute(ctx context.Context, st *State, g *graph, sc *schedule, feeds map[edge]*tfops.Tensor, fetches []edge, depth int) ([]*tfops.Tensor, error) {
 	values := make([][]*tfops.Tensor, len(g.nodes))
 	arena := newRunArena(st.pool)
@@ -356,13 +352,7 @@ func execute(ctx context.Context, st *State, g *graph, sc *schedule, feeds map[e
 			ins[k] = t
 		}
 		arena.markDying(sc.dying[k])
-		t0 := time.Now()
 		outs, err := runKernel(ctx, st, nd, ins, depth, arena)
-		if OpTimes != nil {
-			OpTimesMu.Lock()
-			OpTimes[nd.def.GetOp()+" "+nd.def.GetName()] += time.Since(t0)
-			OpTimesMu.Unlock()
-		}
 		arena.markDying(nil)
 		if err != nil {
 			return nil, err
