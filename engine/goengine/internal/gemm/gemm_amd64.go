@@ -47,6 +47,13 @@ func sgemmAVX512x28(t *asmTile)
 //go:noescape
 func sgemmAVX512x14(t *asmTile)
 
+// sgemmAVX512x14A is sgemmAVX512x14 prefetching each tile's next A rows:
+// for A of one filter row (kh = 1), whose rows are read one after another
+// (gemm_gen.go's avx512Group has the measurements).
+//
+//go:noescape
+func sgemmAVX512x14A(t *asmTile)
+
 // sgemmAVX512P runs a 28×16 tile of one panel whose rows 0-13 and 14-27
 // are the same 14 pixels of two consecutive output rows of a convolution
 // (gemm_gen.go's avx512Pair; see pairRows): each A element of the kh-1
@@ -166,9 +173,12 @@ func runAVX512(t *microTile) {
 	// What stays the same for all of t's tiles is written once.
 	at := &t.arch
 	at.set(t)
-	if t.mr == 28 {
+	switch {
+	case t.mr == 28:
 		sgemmAVX512x28(at)
-	} else {
+	case t.kh == 1:
+		sgemmAVX512x14A(at)
+	default:
 		sgemmAVX512x14(at)
 	}
 }

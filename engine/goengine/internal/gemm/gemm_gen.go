@@ -21,7 +21,8 @@
 //     element as an embedded {1to16} broadcast (one load per FMA).
 //   - sgemmAVX512x14(t *asmTile): panel pairs, MR = 14 rows × 32 columns,
 //     28 zmm accumulators, each A element broadcast once (VBROADCASTSS) for
-//     two FMAs; a 14×16 tile for an odd last panel.
+//     two FMAs; a 14×16 tile for an odd last panel. sgemmAVX512x14A, the
+//     same with A prefetched a tile ahead, runs tiles of kh = 1.
 //   - sgemmAVX512P(t *asmTile): one panel, a 28×16 tile whose rows are 14
 //     pixels of two consecutive output rows of a convolution (rows 0-13
 //     and 14-27): filter row t+1 of the first reads the input row that
@@ -154,8 +155,9 @@ func ploop(prefix, ka, ldt string, setBases func(), step func(u int), bases []st
 // avx512Kernel emits fn(t *asmTile), the AVX-512 kernel over all of t's
 // panels: tiles of rows × 16 columns one panel at a time (wide false), or
 // rows × 32 columns over panel pairs and rows × 16 for an odd last panel
-// (wide true). R14 holds t; the panel index lives in the frame.
-func avx512Kernel(fn string, rows int, wide bool) {
+// (wide true). R14 holds t; the panel index lives in the frame. With
+// prefetchA the panel-pair tiles prefetch A (see avx512Group).
+func avx512Kernel(fn string, rows int, wide, prefetchA bool) {
 	emit("// func %s(t *asmTile)", fn)
 	emit("TEXT ·%s(SB), NOSPLIT, $8-8", fn)
 	emit("\tMOVQ t+0(FP), R14")
@@ -168,11 +170,11 @@ func avx512Kernel(fn string, rows int, wide bool) {
 	if wide {
 		emit("\tCMPQ CX, $2")
 		emit("\tJLT %s_np1", fn)
-		avx512Group(fn+"_np2", rows, 2)
+		avx512Group(fn+"_np2", rows, 2, prefetchA)
 		emit("\tJMP %s_panel", fn)
 		emit("%s_np1:", fn)
 	}
-	avx512Group(fn+"_np1", rows, 1)
+	avx512Group(fn+"_np1", rows, 1, false)
 	emit("\tJMP %s_panel", fn)
 	emit("%s_done:", fn)
 	emit("\tVZEROUPPER")
@@ -185,7 +187,17 @@ func avx512Kernel(fn string, rows int, wide bool) {
 // its A element as an embedded {1to16} broadcast; with np = 2 the element
 // is broadcast once into Z30 for two register FMAs, B in Z28 and Z29 (the
 // second panel bstride bytes after the first, in R11).
-func avx512Group(prefix string, rows, np int) {
+//
+// With prefetchA (14 rows, two panels), each block t first prefetches the
+// A lines that the next tile (the next 14 rows) reads in it, 13·lda + ka
+// elements from its first, as avx512Pair does: for kh = 1 (a transposed
+// convolution's or a matrix product's A, rows one after another) the
+// U-Net's transposed convolutions ran at 381-408 instead of 315-343
+// GFLOP/s (64→32 channels at 136x136; 32→16 at 268x268: 349-378 against
+// 341-367), while 3×3 convolutions gained nothing and the deepest
+// (256→256, 512→512: 257 lines per filter row) lost 2-5%
+// (BenchmarkGEMMConvLayersAlternating, 2 threads, Zen 5).
+func avx512Group(prefix string, rows, np int, prefetchA bool) {
 	acc := func(i, q int) int { return np*i + q }
 	emit("\tMOVQ asmTile_a(R14), BX")
 	ldaRegs("asmTile_lda(R14)")
@@ -204,7 +216,32 @@ func avx512Group(prefix string, rows, np int) {
 	if np == 2 && rows > 16 {
 		panic("avx512Group: two panels take at most 16 rows")
 	}
+	pf := prefetchA && np == 2 && rows == 14
+	if pf {
+		// R10: the A lines a filter row of the tile reads, 13·lda + ka
+		// elements from its first (see setBases).
+		emit("\tMOVQ asmTile_lda(R14), R10")
+		emit("\tIMULQ $13, R10")
+		emit("\tADDQ asmTile_ka(R14), R10")
+		emit("\tSHRQ $4, R10")
+		emit("\tINCQ R10")
+	}
+	npf := 0
 	kloop(prefix, "asmTile_ka(R14)", "asmTile_ldt(R14)", func() {
+		if pf {
+			// Prefetch the lines of this block that the next tile
+			// reads.
+			npf++
+			emit("\tMOVQ R8, SI")
+			emit("\tIMULQ $14, SI")
+			emit("\tADDQ BX, SI")
+			emit("\tMOVQ R10, CX")
+			emit("%s_pfa%d:", prefix, npf)
+			emit("\tPREFETCHT0 (SI)")
+			emit("\tADDQ $64, SI")
+			emit("\tDECQ CX")
+			emit("\tJNZ %s_pfa%d", prefix, npf)
+		}
 		emit("\tMOVQ BX, SI")
 		for i := 1; i < len(bases); i++ {
 			emit("\tLEAQ (%s)(R8*8), %s", bases[i-1], bases[i])
@@ -927,9 +964,11 @@ func main() {
 	emit("#include \"go_asm.h\"")
 	emit("#include \"textflag.h\"")
 	emit("")
-	avx512Kernel("sgemmAVX512x28", mr512, false)
+	avx512Kernel("sgemmAVX512x28", mr512, false, false)
 	emit("")
-	avx512Kernel("sgemmAVX512x14", mr512/2, true)
+	avx512Kernel("sgemmAVX512x14", mr512/2, true, false)
+	emit("")
+	avx512Kernel("sgemmAVX512x14A", mr512/2, true, true)
 	emit("")
 	avx512Pair()
 	emit("")
