@@ -17,7 +17,7 @@
 // at the start of each of its rounds, and table takes the median of those
 // samples as the FP32 peak (the limits file's is then only reported): the
 // peak of a shared VM's cores moves with the host's load and clocks (405
-// to 491 GFLOP/s within one hour on the 2-core Zen 5 machine of issue 16),
+// to 508 GFLOP/s within one session on the 2-core Zen 5 machine of issue 16),
 // so one best-of-5 sample taken before the run is not the machine the
 // U-Net's median ran on.
 //
