@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -356,6 +357,25 @@ func TestResizeLegacyCoordinates(t *testing.T) {
 	require.NoError(t, err)
 	// align_corners: scale (2-1)/(3-1) = 0.5, round(0, 0.5, 1) = 0, 1, 1.
 	assert.Equal(t, []float32{0, 10, 10, 20, 30, 30, 20, 30, 30}, out[0].Float32s())
+}
+
+// TestResizeNearestDTypes checks the nearest-neighbour resize's pixel
+// copies on integer images of one and several channels: legacy
+// coordinates (src = floor(dst · in/out)) from 2x2 to 4x3 take rows
+// 0, 0, 1, 1 and columns 0, 0, 1.
+func TestResizeNearestDTypes(t *testing.T) {
+	size := tfops.MustFromSlice([]int32{4, 3}, 2)
+	x := tfops.MustFromSlice([]int32{1, -1, 2, -2, 3, -3, 4, -4}, 1, 2, 2, 2)
+	out, err := nnRunOp("ResizeNearestNeighbor", nil, 1, x, size)
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 4, 3, 2}, out[0].Shape())
+	top := []int32{1, -1, 1, -1, 2, -2}
+	bot := []int32{3, -3, 3, -3, 4, -4}
+	assert.Equal(t, slices.Concat(top, top, bot, bot), out[0].Data())
+	g := tfops.MustFromSlice([]uint8{10, 20, 30, 40}, 1, 2, 2, 1)
+	out, err = nnRunOp("ResizeNearestNeighbor", nil, 1, g, size)
+	require.NoError(t, err)
+	assert.Equal(t, []uint8{10, 10, 20, 10, 10, 20, 30, 30, 40, 30, 30, 40}, out[0].Data())
 }
 
 func TestNNKernelErrors(t *testing.T) {
