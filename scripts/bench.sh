@@ -58,9 +58,10 @@
 #                 16x512x512x1 and U-Net 1x572x572x1 (focal.prof, unet.prof)
 #                 and print each profile's top 10 functions
 #
-# The default run takes about 9 minutes on an idle 2-core machine (the
-# peak-memory step about one of them). Results are only as good as the
-# machine is quiet: the script prints the load average before and after.
+# The default run takes about 6 minutes on an idle 2-core machine (333 s
+# on 2026-12-08's Zen 5 VM; the peak-memory steps about one of them).
+# Results are only as good as the machine is quiet: the script prints the
+# load average before and after.
 #
 # A profile of any one benchmark by hand:
 #   go test -run '^$' -bench 'Loss/name=focal/engine=go' -benchtime 3x -cpu 2 \
