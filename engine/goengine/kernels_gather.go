@@ -157,6 +157,28 @@ func rowCopy[T any](c *Context, dst, src []T, from []int, n int) {
 	})
 }
 
+// pixelRows sets row r of dst, len(cols) pixels of n elements, to the
+// pixels cols[k] of the source row that starts at src[rows[r]]: rows whose
+// pixels are picked from other rows, as the nearest-neighbour resize
+// makes them (an index per row and per column, not per element).
+func pixelRows[T any](c *Context, dst, src []T, rows, cols []int, n int) {
+	w := len(cols) * n
+	c.parallel(len(rows), max(1, grainCheap/max(w, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			d, s := dst[r*w:(r+1)*w], src[rows[r]:]
+			if n == 1 {
+				for k, x := range cols {
+					d[k] = s[x]
+				}
+				continue
+			}
+			for k, x := range cols {
+				copy(d[k*n:(k+1)*n], s[x*n:(x+1)*n])
+			}
+		}
+	})
+}
+
 // oneHotKernel: output[p, d, s] = on if indices[p, s] == d else off, where
 // the depth axis d sits at attr axis (-1: last).
 func oneHotKernel(c *Context) ([]*tfops.Tensor, error) {

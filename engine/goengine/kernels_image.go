@@ -145,30 +145,20 @@ func resizeKernel(bilinear bool) Kernel {
 		n, ih, iw, ch := xs[0], xs[1], xs[2], xs[3]
 		hs, ws := resizeScale(ih, oh, align), resizeScale(iw, ow, align)
 		if !bilinear {
-			// Each output pixel is a copy of one input pixel's ch values:
-			// copied row by row from the source rows and columns (an index
-			// per element, as a gather would take, was twice the output's
-			// size: 32 MiB for corpus seg-carlos-unet's 256x256x64
-			// upsampling, allocated every run).
+			// Each output pixel is a copy of one input pixel's ch values,
+			// picked row by row (pixelRows: an index per element, as a
+			// gather takes, was twice the output's size, 32 MiB for corpus
+			// seg-carlos-unet's 256x256x64 upsampling, allocated every run).
 			out, err := c.AllocUninit(x.DType(), n, oh, ow, ch)
 			if err != nil {
 				return nil, err
 			}
 			ys := nearestIndices(ih, oh, hs, half, align)
-			xsIdx := nearestIndices(iw, ow, ws, half, align)
-			copyRows := func(lo, hi int) {
-				for r := lo; r < hi; r++ {
-					b, y := r/oh, r%oh
-					dst, src := r*ow*ch, (b*ih+ys[y])*iw*ch
-					if err := copyPixels(out, x, dst, src, xsIdx, ch); err != nil {
-						panic(err) // the dtype is checked below before any row
-					}
-				}
+			rows := make([]int, n*oh)
+			for r := range rows {
+				rows[r] = (r/oh*ih + ys[r%oh]) * iw * ch
 			}
-			if err := copyPixels(out, x, 0, 0, nil, ch); err != nil {
-				return nil, c.Errorf("%w", err)
-			}
-			parallel.For(c.Threads(), n*oh, max(1, 4096/max(ow*ch, 1)), copyRows)
+			elemsOf(out).pixelRows(c, out.Data(), x.Data(), rows, nearestIndices(iw, ow, ws, half, align), ch)
 			return []*tfops.Tensor{out}, nil
 		}
 		in, out, err := c.floatImage(x, n, oh, ow, ch)
@@ -214,52 +204,6 @@ func (c *Context) floatImage(x *tfops.Tensor, n, oh, ow, ch int) ([]float32, *tf
 	}
 	out, err := c.Alloc(tfops.Float, n, oh, ow, ch)
 	return in, out, err
-}
-
-// copyPixels writes, for each k < len(cols), the ch values of pixel
-// cols[k] of the row of x at element src to pixel k of the row of out at
-// element dst (both tensors of one dtype); with no cols it only checks
-// the dtype.
-func copyPixels(out, x *tfops.Tensor, dst, src int, cols []int, ch int) error {
-	switch o := out.Data().(type) {
-	case []float32:
-		copyPixelsOf(o[dst:], x.Data().([]float32)[src:], cols, ch)
-	case []float64:
-		copyPixelsOf(o[dst:], x.Data().([]float64)[src:], cols, ch)
-	case []int32:
-		copyPixelsOf(o[dst:], x.Data().([]int32)[src:], cols, ch)
-	case []int64:
-		copyPixelsOf(o[dst:], x.Data().([]int64)[src:], cols, ch)
-	case []uint8:
-		copyPixelsOf(o[dst:], x.Data().([]uint8)[src:], cols, ch)
-	case []int8:
-		copyPixelsOf(o[dst:], x.Data().([]int8)[src:], cols, ch)
-	case []int16:
-		copyPixelsOf(o[dst:], x.Data().([]int16)[src:], cols, ch)
-	case []uint16:
-		copyPixelsOf(o[dst:], x.Data().([]uint16)[src:], cols, ch)
-	case []uint32:
-		copyPixelsOf(o[dst:], x.Data().([]uint32)[src:], cols, ch)
-	case []uint64:
-		copyPixelsOf(o[dst:], x.Data().([]uint64)[src:], cols, ch)
-	case []bool:
-		copyPixelsOf(o[dst:], x.Data().([]bool)[src:], cols, ch)
-	default:
-		return fmt.Errorf("unsupported dtype %v", out.DType())
-	}
-	return nil
-}
-
-func copyPixelsOf[T any](dst, src []T, cols []int, ch int) {
-	if ch == 1 {
-		for k, c := range cols {
-			dst[k] = src[c]
-		}
-		return
-	}
-	for k, c := range cols {
-		copy(dst[k*ch:(k+1)*ch], src[c*ch:(c+1)*ch])
-	}
 }
 
 // toFloat32s returns the elements of a real tensor as float32.

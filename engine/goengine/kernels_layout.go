@@ -100,6 +100,7 @@ func stridedCopy[T any](c *Context, dst, src []T, dims []int, dOff int, dSt []in
 type elemOps interface {
 	stridedCopy(c *Context, dst, src any, dims []int, dOff int, dSt []int, sOff int, sSt []int)
 	rowCopy(c *Context, dst, src any, from []int, n int)
+	pixelRows(c *Context, dst, src any, rows, cols []int, n int)
 	scatter(dst, src any, pos, from []int)
 	selectInto(c *Context, out, cond, x, y any, p *bcastPlan)
 }
@@ -112,6 +113,10 @@ func (elemOpsOf[T]) stridedCopy(c *Context, dst, src any, dims []int, dOff int, 
 
 func (elemOpsOf[T]) rowCopy(c *Context, dst, src any, from []int, n int) {
 	rowCopy(c, dst.([]T), src.([]T), from, n)
+}
+
+func (elemOpsOf[T]) pixelRows(c *Context, dst, src any, rows, cols []int, n int) {
+	pixelRows(c, dst.([]T), src.([]T), rows, cols, n)
 }
 
 func (elemOpsOf[T]) scatter(dst, src any, pos, from []int) {

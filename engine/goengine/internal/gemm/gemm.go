@@ -343,7 +343,7 @@ func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumula
 			panic(err)
 		}
 		r.start[i+1] = r.start[i] + (j.M+mr-1)/mr
-		r.pairs[i], r.rows3[i] = 0, 0
+		r.pairs[i] = 0
 		if r.rows3[i] = row3Rows(mk, j, accumulate); r.rows3[i] > 0 {
 			r.start[i+1] = r.start[i] + r.rows3[i]
 		} else if mk.pair != nil && len(b.NCols) == 1 && mr == 2*pairPixels {
@@ -565,7 +565,7 @@ func row3Tile(mk micro, j *Job, pb *Panels, y int, c []float32, limit int) {
 	rm := j.Rows
 	o := j.COff + y*rm.RowStride
 	if last := o + (rm.Valid-1)*rm.PixStride; o < 0 || last < 0 || last > limit {
-		panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", y, max(o, last), limit))
+		panic(fmt.Errorf("gemm: C row %d reaches element %d of %d", y, max(o, last)+len(c)-limit, len(c)))
 	}
 	a := j.A[j.AOff+y*rm.Width*j.LDA:]
 	for p, nc := range pb.NCols {

@@ -218,13 +218,7 @@ func avx512Group(prefix string, rows, np int, prefetchA bool) {
 	}
 	pf := prefetchA && np == 2 && rows == 14
 	if pf {
-		// R10: the A lines a filter row of the tile reads, 13·lda + ka
-		// elements from its first (see setBases).
-		emit("\tMOVQ asmTile_lda(R14), R10")
-		emit("\tIMULQ $13, R10")
-		emit("\tADDQ asmTile_ka(R14), R10")
-		emit("\tSHRQ $4, R10")
-		emit("\tINCQ R10")
+		aLines("R10")
 	}
 	npf := 0
 	kloop(prefix, "asmTile_ka(R14)", "asmTile_ldt(R14)", func() {
@@ -232,15 +226,7 @@ func avx512Group(prefix string, rows, np int, prefetchA bool) {
 			// Prefetch the lines of this block that the next tile
 			// reads.
 			npf++
-			emit("\tMOVQ R8, SI")
-			emit("\tIMULQ $14, SI")
-			emit("\tADDQ BX, SI")
-			emit("\tMOVQ R10, CX")
-			emit("%s_pfa%d:", prefix, npf)
-			emit("\tPREFETCHT0 (SI)")
-			emit("\tADDQ $64, SI")
-			emit("\tDECQ CX")
-			emit("\tJNZ %s_pfa%d", prefix, npf)
+			prefetchALines(fmt.Sprintf("%s_pfa%d", prefix, npf), 14, "R10")
 		}
 		emit("\tMOVQ BX, SI")
 		for i := 1; i < len(bases); i++ {
@@ -265,6 +251,31 @@ func avx512Group(prefix string, rows, np int, prefetchA bool) {
 		}
 	}, bases)
 	avx512Epilogue(prefix, rows, np)
+}
+
+// aLines emits dst = the cache lines that 14 rows of A read in one block
+// t: 13·lda + ka elements from the first, (13·lda + ka)/16 + 1 lines.
+func aLines(dst string) {
+	emit("\tMOVQ asmTile_lda(R14), %s", dst)
+	emit("\tIMULQ $13, %s", dst)
+	emit("\tADDQ asmTile_ka(R14), %s", dst)
+	emit("\tSHRQ $4, %s", dst)
+	emit("\tINCQ %s", dst)
+}
+
+// prefetchALines emits the prefetch (PREFETCHT0) of count lines (a register or
+// frame slot, see aLines) of A from row rowsOn of the block at BX on, a
+// later tile's, in a loop named label; it uses SI and CX.
+func prefetchALines(label string, rowsOn int, count string) {
+	emit("\tMOVQ R8, SI")
+	emit("\tIMULQ $%d, SI", rowsOn)
+	emit("\tADDQ BX, SI")
+	emit("\tMOVQ %s, CX", count)
+	emit("%s:", label)
+	emit("\tPREFETCHT0 (SI)")
+	emit("\tADDQ $64, SI")
+	emit("\tDECQ CX")
+	emit("\tJNZ %s", label)
 }
 
 // prefetchC emits the prefetch of the C rows of a tile of rows × 16·np
@@ -408,25 +419,13 @@ func avx512Pair() {
 	// 14 pixels at a time, ran at 0.8-0.9 times the speed of 28×16 tiles
 	// on the U-Net's 570x570 and 536x536 inputs, though faster in L1.
 	// pfn-16(SP) is the line count.
-	emit("\tMOVQ asmTile_lda(R14), CX")
-	emit("\tIMULQ $13, CX")
-	emit("\tADDQ asmTile_ka(R14), CX")
-	emit("\tSHRQ $4, CX")
-	emit("\tINCQ CX")
+	aLines("CX")
 	emit("\tMOVQ CX, pfn-16(SP)")
 	bases := []string{"SI", "DI"}
 	npf := 0
 	setBases := func() {
 		npf++
-		emit("\tMOVQ R8, SI")
-		emit("\tIMULQ $%d, SI", 14*pfDist)
-		emit("\tADDQ BX, SI")
-		emit("\tMOVQ pfn-16(SP), CX")
-		emit("%s_pfa%d:", fn, npf)
-		emit("\tPREFETCHT0 (SI)")
-		emit("\tADDQ $64, SI")
-		emit("\tDECQ CX")
-		emit("\tJNZ %s_pfa%d", fn, npf)
+		prefetchALines(fmt.Sprintf("%s_pfa%d", fn, npf), 14*pfDist, "pfn-16(SP)")
 		emit("\tMOVQ BX, SI")
 		emit("\tLEAQ (SI)(R8*8), DI")
 	}
@@ -469,19 +468,14 @@ func avx512Pair() {
 
 // avx512Row3 emits sgemmAVX512R3 (see the file comment). Registers: R14
 // t; Z20-Z28 the panel's nine rows (filter tap 3·dy + dx), Z0-Z19 the
-// accumulators of pixels s .. s+19, Z29-Z31 the broadcast input elements
-// (then zero and the bias in the epilogue); R8 ldt and R9 pix in bytes,
-// R10 n, R11 s, SI the input row of filter row dy at pixel s, DI the
-// output pixel.
-//
-// The 20 pixels are three streams of 7, 7 and 6, interleaved step by
-// step: step x of a stream broadcasts its input element x and FMAs it into
-// the (up to) three pixels x-2 .. x whose window row reads it, each of
-// which its step x-1 also wrote. One stream alone would leave 3 FMAs per
-// FMA latency; three give 9, enough for both FMA pipes.
+// accumulators of pixels s .. s+19, Z31 the broadcast input element, Z29
+// zero and Z30 the bias in the epilogue; R8 ldt and R9 pix in bytes, R10
+// n, R11 s, SI the input row of filter row dy at pixel s, DI the output
+// pixel. (Three interleaved streams of 7, 7 and 6 pixels, for more
+// independent FMAs between the steps that write the same pixel, measured
+// no faster than this one on Zen 5.)
 func avx512Row3() {
 	const fn, px = "sgemmAVX512R3", 20
-	streams := [][2]int{{0, 7}, {7, 7}, {14, 6}} // first pixel, pixels
 	emit("// func %s(t *rowTile)", fn)
 	emit("TEXT ·%s(SB), NOSPLIT, $0-8", fn)
 	emit("\tMOVQ t+0(FP), R14")
@@ -515,18 +509,13 @@ func avx512Row3() {
 		if dy > 0 {
 			emit("\tADDQ R8, SI")
 		}
-		// Each pixel takes its filter columns 0, 1, 2 in turn, after
-		// filter row dy-1's.
-		for x := 0; x < 7+2; x++ {
-			for q, st := range streams {
-				if x >= st[1]+2 {
-					continue
-				}
-				emit("\tVBROADCASTSS %d(SI), Z%d", 4*(st[0]+x), 29+q)
-				for dx := 0; dx < 3; dx++ {
-					if p := x - dx; p >= 0 && p < st[1] {
-						emit("\tVFMADD231PS Z%d, Z%d, Z%d", 20+3*dy+dx, 29+q, st[0]+p)
-					}
+		// Input element x feeds pixels x-2 .. x (filter column x-p); each
+		// pixel takes its columns 0, 1, 2 in turn, after filter row dy-1's.
+		for x := 0; x < px+2; x++ {
+			emit("\tVBROADCASTSS %d(SI), Z31", 4*x)
+			for dx := 0; dx < 3; dx++ {
+				if p := x - dx; p >= 0 && p < px {
+					emit("\tVFMADD231PS Z%d, Z31, Z%d", 20+3*dy+dx, p)
 				}
 			}
 		}
