@@ -153,14 +153,32 @@ func panelGo(t *microTile, b, c []float32, ncols int, bias []float32) {
 				for p, v0 := range a0 {
 					v1 := a1[p]
 					bb := bt[p*NR+cg : p*NR+cg+4 : p*NR+cg+4]
-					c00 += v0 * bb[0]
-					c01 += v0 * bb[1]
-					c02 += v0 * bb[2]
-					c03 += v0 * bb[3]
-					c10 += v1 * bb[0]
-					c11 += v1 * bb[1]
-					c12 += v1 * bb[2]
-					c13 += v1 * bb[3]
+					// c += v·b rounded once, as the assembly kernels'
+					// FMAs round (fma32): where the compiler fuses x*y + z
+					// (fusedFMA), as is; elsewhere the float64 sums,
+					// rounded to float32 unless one of them needs fma32's
+					// careful path.
+					if fusedFMA {
+						c00 += v0 * bb[0]
+						c01 += v0 * bb[1]
+						c02 += v0 * bb[2]
+						c03 += v0 * bb[3]
+						c10 += v1 * bb[0]
+						c11 += v1 * bb[1]
+						c12 += v1 * bb[2]
+						c13 += v1 * bb[3]
+						continue
+					}
+					s00, s01, s02, s03 := fma64(v0, bb[0], c00), fma64(v0, bb[1], c01), fma64(v0, bb[2], c02), fma64(v0, bb[3], c03)
+					s10, s11, s12, s13 := fma64(v1, bb[0], c10), fma64(v1, bb[1], c11), fma64(v1, bb[2], c12), fma64(v1, bb[3], c13)
+					if careful(s00) || careful(s01) || careful(s02) || careful(s03) ||
+						careful(s10) || careful(s11) || careful(s12) || careful(s13) {
+						c00, c01, c02, c03 = fma32(v0, bb[0], c00), fma32(v0, bb[1], c01), fma32(v0, bb[2], c02), fma32(v0, bb[3], c03)
+						c10, c11, c12, c13 = fma32(v1, bb[0], c10), fma32(v1, bb[1], c11), fma32(v1, bb[2], c12), fma32(v1, bb[3], c13)
+						continue
+					}
+					c00, c01, c02, c03 = float32(s00), float32(s01), float32(s02), float32(s03)
+					c10, c11, c12, c13 = float32(s10), float32(s11), float32(s12), float32(s13)
 				}
 			}
 			tile[0][cg], tile[0][cg+1], tile[0][cg+2], tile[0][cg+3] = c00, c01, c02, c03

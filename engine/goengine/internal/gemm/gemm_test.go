@@ -302,8 +302,9 @@ func BenchmarkGEMMMicroKernel(b *testing.B) {
 // TestGEMMTileShapesSameBits checks that the avx512 kernel's 14×32 tiles,
 // its 14-pixel × 2-row tiles of one panel (sgemmAVX512P) and its
 // rows-in-lanes kernel for B of at most 4 columns give the bits of
-// avx512x28's 28×16 tiles: each element is the same chain of FMAs in
-// the same order, whatever the tile.
+// avx512x28's 28×16 tiles, and so does the portable kernelGo (fma32):
+// each element is the same chain of FMAs in the same order, whatever the
+// tile.
 func TestGEMMTileShapesSameBits(t *testing.T) {
 	var wide, narrow micro
 	for _, mk := range kernels {
@@ -343,13 +344,18 @@ func TestGEMMTileShapesSameBits(t *testing.T) {
 		j2.COff = len(out)
 		for _, acc := range []bool{true, false} {
 			require.Equal(t, s.cin == 1 && s.k == 3 && !s.transposed && s.w-2 >= row3Pixels && !acc, row3Rows(wide, &j, acc) > 0, "%s runs in rows of row3", s.name)
-			c1, c2 := randFloats(rng, 2*len(out)), make([]float32, 2*len(out))
+			c1, c2, c3 := randFloats(rng, 2*len(out)), make([]float32, 2*len(out)), make([]float32, 2*len(out))
 			copy(c2, c1)
+			copy(c3, c1)
 			runWith(wide, []Job{j, j2}, pb, c1, 2, acc)
 			runWith(narrow, []Job{j, j2}, pb, c2, 2, acc)
+			runWith(goMicro, []Job{j, j2}, pb, c3, 2, acc)
 			for i := range c1 {
 				if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
 					t.Fatalf("%s (accumulate %v): element %d is %v with the avx512 kernel's tiles, %v with 28×16", s.name, acc, i, c1[i], c2[i])
+				}
+				if math.Float32bits(c3[i]) != math.Float32bits(c2[i]) {
+					t.Fatalf("%s (accumulate %v): element %d is %v with kernelGo, %v with 28×16", s.name, acc, i, c3[i], c2[i])
 				}
 			}
 		}
