@@ -38,7 +38,11 @@ import (
 // (Conv2DBackpropInput → BiasAdd [→ Relu] with kernel size == stride: the
 // U-Net's upsampling, used only by the concatenation) is not read from
 // memory either: each band computes the rows it reads into a buffer that
-// stays in the cache (concatUpconv). At 1x572x572x1 the U-Net's two
+// stays in the cache (concatUpconv), taking the rows it shares with the
+// band above from the buffer when its worker computed that band just
+// before (bands are claimed as parallel.Runs hands them out; the
+// transposed convolutions' rows were computed 1.25 times over while every
+// band computed its own). At 1x572x572x1 the U-Net's two
 // transposed convolutions wrote 9.5 and 18.4 MB that the concatenation's
 // convolution then read back (1.40 and 1.48 ms of a 48.6 ms run). Keras'
 // crop reads that tensor's Shape, which shapesOfUpconvs turns into its
@@ -271,32 +275,55 @@ type concatUpconv struct {
 	dy []float32
 }
 
+// upconvRows is a worker's buffer of one computed part's rows: rows
+// [d0, d1) of out_backprop (each sh rows of the part) of image img, from
+// the buffer's start.
+type upconvRows struct {
+	buf         []float32
+	img, d0, d1 int
+}
+
 // band computes rows [r0, r1) of the view's window in image img (rows of
-// the part's output, offset by the view's crop) into *buf (replaced by a
-// buffer from alloc when too small), and returns the buffer and the offset
-// of row r0's first element of the window (as the view's x and offset for
-// these rows).
-func (u *concatUpconv) band(buf *[]float32, alloc func(int) []float32, v concatView, img, r0, r1 int) ([]float32, int) {
+// the part's output, offset by the view's crop) into rs's buffer (replaced
+// by a buffer from alloc when too small), and returns the buffer and the
+// offset of row r0's first element of the window (as the view's x and
+// offset for these rows). Rows the buffer holds from the band before
+// (bands overlap by the filter's height less one) are moved to its front
+// instead of computed again.
+func (u *concatUpconv) band(rs *upconvRows, alloc func(int) []float32, v concatView, img, r0, r1 int) ([]float32, int) {
 	g, rowLen := u.g, v.w*v.ch
 	top, left := v.off/rowLen, v.off%rowLen
 	r0, r1 = r0+top, r1+top
 	sh := g.wh.stride
 	d0, d1 := r0/sh, min(g.wh.out, (r1+sh-1)/sh)
 	// At least a micro-kernel tile of product rows (or the whole image),
-	// so that the kernel the unfolded graph runs computes them.
-	for tile := gemm.TileRows(); (d1-d0)*g.ww.out < tile && (d0 > 0 || d1 < g.wh.out); {
+	// so that the GEMM runs an assembly kernel rather than the slower
+	// portable one (which gives the same bits).
+	tile := gemm.TileRows()
+	for (d1-d0)*g.ww.out < tile && (d0 > 0 || d1 < g.wh.out) {
 		if d1 < g.wh.out {
 			d1++
 		} else {
 			d0--
 		}
 	}
-	n := (d1 - d0) * sh * rowLen
-	if cap(*buf) < n {
-		*buf = alloc(n)
+	dRow := sh * rowLen // elements of one out_backprop row's part rows
+	// Keep the buffer's rows [d0, rs.d1) when they are this band's first
+	// and the rest are a whole tile of product rows.
+	from := d0
+	if rs.img == img && rs.d0 <= d0 && d0 < rs.d1 && rs.d1 < d1 && (d1-rs.d1)*g.ww.out >= tile {
+		copy(rs.buf, rs.buf[(d0-rs.d0)*dRow:(rs.d1-rs.d0)*dRow])
+		from = rs.d1
 	}
-	x := (*buf)[:n]
-	gemm.Run([]gemm.Job{g.shuffleJob(u.dy, img, d0, d1, 0)}, u.b, x, 1, false)
+	n := (d1 - d0) * dRow
+	if cap(rs.buf) < n {
+		nb := alloc(n)
+		copy(nb, rs.buf[:(from-d0)*dRow])
+		rs.buf = nb
+	}
+	x := rs.buf[:n]
+	gemm.Run([]gemm.Job{g.shuffleJob(u.dy, img, from, d1, (from-d0)*dRow)}, u.b, x, 1, false)
+	rs.img, rs.d0, rs.d1 = img, d0, d1
 	return x, (r0-d0*sh)*rowLen + left
 }
 
@@ -388,23 +415,24 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 		mu.Unlock()
 		return b
 	}
-	parallel.Dynamic(c.Threads(), v0.n*nb, 1, func() func(b0, b1 int) {
-		// scratch[i]: the rows of computed part i that this worker's
-		// band reads.
-		scratch := make([][]float32, len(views))
-		return func(b0, b1 int) {
-			for bi := b0; bi < b1; bi++ {
-				img, y0 := bi/nb, bi%nb*concatBandRows
-				y1 := min(oh, y0+concatBandRows)
-				coff := (img*oh + y0) * ow * o
-				for i, v := range views {
-					x, aoff := v.x, img*v.h*v.w*v.ch+v.off+y0*v.w*v.ch
-					if u := v.up; u != nil {
-						x, aoff = u.band(&scratch[i], alloc, v, img, y0, y1+kh-1)
-					}
-					job := validRowsJob(x, aoff, v.w, v.ch, kh, kw, y1-y0, ow, o, coff)
-					gemm.Run([]gemm.Job{job}, panels[i], dst, 1, i > 0)
+	parallel.Runs(c.Threads(), v0.n*nb, func(bi int) bool { return bi%nb == 0 }, func() func(bi int, cont bool) {
+		// rows[i]: the rows of computed part i that this worker's band
+		// reads (the band before's, which consecutive bands share).
+		rows := make([]upconvRows, len(views))
+		for i := range rows {
+			rows[i].img = -1
+		}
+		return func(bi int, _ bool) {
+			img, y0 := bi/nb, bi%nb*concatBandRows
+			y1 := min(oh, y0+concatBandRows)
+			coff := (img*oh + y0) * ow * o
+			for i, v := range views {
+				x, aoff := v.x, img*v.h*v.w*v.ch+v.off+y0*v.w*v.ch
+				if u := v.up; u != nil {
+					x, aoff = u.band(&rows[i], alloc, v, img, y0, y1+kh-1)
 				}
+				job := validRowsJob(x, aoff, v.w, v.ch, kh, kw, y1-y0, ow, o, coff)
+				gemm.Run([]gemm.Job{job}, panels[i], dst, 1, i > 0)
 			}
 		}
 	})

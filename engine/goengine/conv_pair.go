@@ -50,47 +50,48 @@ import (
 // alternating loaded rounds).
 //
 // The fused kernel splits B's output into bands of convPairBandRows rows,
-// which workers claim one at a time (parallel.Dynamic). For its band a
-// worker computes the A rows the band needs (kh_B - 1 rows more than the
-// band; neighbouring bands compute their overlap twice) into a scratch
+// which workers claim one at a time, each preferring the band below the
+// one it just computed (parallel.Runs). For its band a worker computes the
+// A rows the band needs (kh_B - 1 rows more than the band) into a scratch
 // buffer of its own small enough to stay in its core's L2 cache, then B's
 // rows from that buffer into the output, then the softmax of those rows:
-// the intermediate never goes to memory.
+// the intermediate never goes to memory. The kh_B - 1 A rows a band
+// shares with the band above are moved to the front of the buffer when
+// the worker computed that band just before, and computed again only where
+// a worker's run of bands starts (an image's first band, or where it takes
+// over the second half of another worker's untaken bands: a few times per
+// image). While every band computed its overlap again, the U-Net's 16→32
+// and 32→64 channel blocks (3·3·16 and 3·3·32 products per A element) ran
+// faster unfused and were left so; reusing the rows, both run in bands
+// too: per-op minimum over 40 runs at 1x572x572x1, alternating builds, the
+// 16→32 block 5.68-5.75 -> 5.12-5.45 ms, the 32→64 block 4.74-4.85 ->
+// 4.77-5.08 ms (alike), the fastest whole run 38.6-38.9 -> 36.1-36.9 ms
+// (with the concatenations' transposed-convolution rows reused as well,
+// conv_concat.go).
 //
 // The results are the unfused ops' bits. Each GEMM element is the float32
 // sum over the filter taps in one fixed order, kept in registers for the
 // whole sum (package gemm), whichever tile and band it falls in: the
 // AVX-512 kernels' tile shapes (14×32, 28×16, the row-pair and narrow
-// kernels) sum alike, and every band's GEMM has at least gemm.TileRows()
-// rows (both output widths are that wide or the chain runs unfused), so
-// it never falls to the portable kernel where the whole image's GEMM
-// would not. Activations other than ReLU, and the softmax, are the same
+// kernels) sum alike, and so does the portable kernel (kernelGo, whose
+// multiply-adds round once as the FMAs do); every band's GEMM has at
+// least gemm.TileRows() rows (both output widths are that wide or the
+// chain runs unfused), so that the slower portable kernel does not run
+// where the whole image's GEMM would not. Activations other than ReLU, and the softmax, are the same
 // float32 steps per element or per row as their kernels take (convFinish,
 // softmaxRows32 with its denormal flushes).
 //
 // The nodes of the chain stay in the graph under their names, so a caller
 // fetching A's or B's output still gets it. When the tensors do not line
 // up at run time (shapes, dtypes, a grouped convolution, attrs), an
-// output row is narrower than a GEMM tile, or the rows recomputed would
-// cost more than they save (convPairPays), the kernel runs the chain with
-// its ops' own kernels (convPairUnfused), whose errors it returns.
+// output row is narrower than a GEMM tile, or there are fewer bands than
+// threads (a band is one worker's; the unfused convolutions share their
+// rows among all), the kernel runs the chain with its ops' own kernels
+// (convPairUnfused), whose errors it returns.
 
 // convPairBandRows is the height of the bands of B's output rows the
 // fused kernel computes at a time.
 const convPairBandRows = 8
-
-// convPairPays reports whether computing a pair in bands is expected to be
-// faster than the two convolutions unfused, for A's reduction depth ka =
-// kh_A·kw_A·c_in and B's kernel height kb. A band of r rows recomputes
-// kb-1 rows of A's output (2·ka flops per element) and saves writing and
-// reading back r rows of it (8 bytes per element): at the machine's
-// 230 GFLOP/s and 30 GB/s, that pays while (kb-1)·2·ka/230 < r·8/30,
-// (kb-1)·ka < 30·r. On the U-Net fixture (per-op wall times, 2 threads):
-// its 1→16 channel first block (ka = 9) ran faster in bands, its 16→32
-// and 32→64 channel blocks (ka = 144, 288) slower.
-func convPairPays(ka, kb int) bool {
-	return (kb-1)*ka < 30*convPairBandRows
-}
 
 // fuseConvPairs returns nodes (with their convolution chains fused) with
 // each chain A → B [→ Softmax] rewritten as a _FusedConvPair2D node, a new
@@ -213,7 +214,7 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	oh2, ow2 := oh1-bs[0]+1, ow1-bs[1]+1
 	mr := gemm.TileRows()
 	if as[2] != ch || bs[2] != oa || ch == 0 || oa == 0 || ob == 0 || as[0] == 0 || as[1] == 0 || bs[0] == 0 || bs[1] == 0 ||
-		n == 0 || oh2 <= 0 || ow2 < mr || ow1 < mr || !convPairPays(as[0]*as[1]*ch, bs[0]) ||
+		n == 0 || oh2 <= 0 || ow2 < mr || ow1 < mr || n*((oh2+convPairBandRows-1)/convPairBandRows) < c.Threads() ||
 		foA.checkBias(c, tfops.Float, oa) != nil || foB.checkBias(c, tfops.Float, ob) != nil || pooling && (oh2 < ph || ow2 < pw) {
 		return c.convPairUnfused(pa, pb, softmax, names)
 	}
@@ -241,32 +242,40 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	buf, done := c.scratch(threads * scratchLen)
 	defer done()
 	var workers atomic.Int32 // each worker takes its slot of buf
-	parallel.Dynamic(threads, n*nb, 1, func() func(b0, b1 int) {
+	rowA := ow1 * oa
+	keep := bs[0] - 1 // A rows a band shares with the band before it
+	parallel.Runs(threads, n*nb, func(bi int) bool { return bi%nb == 0 }, func() func(bi int, cont bool) {
 		slot := int(workers.Add(1)) - 1
 		mid := buf[slot*scratchLen : (slot+1)*scratchLen]
 		k := vec.Current()
-		return func(b0, b1 int) {
-			for bi := b0; bi < b1; bi++ {
-				img, y0 := bi/nb, bi%nb*convPairBandRows
-				y1 := min(oh2, y0+convPairBandRows)
-				ra := y1 - y0 + bs[0] - 1 // A rows y0 .. y0+ra-1
-				jobA := validRowsJob(xd, (img*h+y0)*w*ch, w, ch, as[0], as[1], ra, ow1, oa, 0)
-				gemm.Run([]gemm.Job{jobA}, panA, mid, 1, false)
-				foA.finishRows32(mid[:ra*ow1*oa])
-				coff := (img*oh2 + y0) * ow2 * ob
-				jobB := validRowsJob(mid, 0, ow1, oa, bs[0], bs[1], y1-y0, ow2, ob, coff)
-				gemm.Run([]gemm.Job{jobB}, panB, dst, 1, false)
-				rows := dst[coff : coff+(y1-y0)*ow2*ob]
-				foB.finishRows32(rows)
-				if softmax {
-					softmaxInPlace32(k, rows, ob)
-				}
-				// The pool of the band's windows (bands are whole windows
-				// high) while the rows are in the cache, as
-				// fusedConv2DMaxPoolKernel does.
-				if pooling {
-					bp.rows(rows, img, y0, y1)
-				}
+		return func(bi int, cont bool) {
+			img, y0 := bi/nb, bi%nb*convPairBandRows
+			y1 := min(oh2, y0+convPairBandRows)
+			ra := y1 - y0 + keep // A rows y0 .. y0+ra-1
+			// After the band above (cont: a full band, computed by this
+			// worker just before), its last keep A rows are this band's
+			// first: moved to the front, not computed again.
+			r0 := 0
+			if cont {
+				r0 = keep
+				copy(mid[:keep*rowA], mid[convPairBandRows*rowA:(convPairBandRows+keep)*rowA])
+			}
+			jobA := validRowsJob(xd, (img*h+y0+r0)*w*ch, w, ch, as[0], as[1], ra-r0, ow1, oa, r0*rowA)
+			gemm.Run([]gemm.Job{jobA}, panA, mid, 1, false)
+			foA.finishRows32(mid[r0*rowA : ra*rowA])
+			coff := (img*oh2 + y0) * ow2 * ob
+			jobB := validRowsJob(mid, 0, ow1, oa, bs[0], bs[1], y1-y0, ow2, ob, coff)
+			gemm.Run([]gemm.Job{jobB}, panB, dst, 1, false)
+			rows := dst[coff : coff+(y1-y0)*ow2*ob]
+			foB.finishRows32(rows)
+			if softmax {
+				softmaxInPlace32(k, rows, ob)
+			}
+			// The pool of the band's windows (bands are whole windows
+			// high) while the rows are in the cache, as
+			// fusedConv2DMaxPoolKernel does.
+			if pooling {
+				bp.rows(rows, img, y0, y1)
 			}
 		}
 	})

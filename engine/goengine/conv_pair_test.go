@@ -296,10 +296,10 @@ func TestFuseConvPairGuards(t *testing.T) {
 		// B's window is taller than A's output: what the unfused kernels
 		// make of it.
 		{"too_small", func(tc *convPairCase) { tc.h = 4 }},
-		// A 3x3 B after a deep A (3·3·16 = 144 products per element): the
-		// rows recomputed per band would cost more than they save (see
-		// convPairPays), so the kernel runs the ops unfused.
-		{"costly_overlap", func(tc *convPairCase) { tc.c, tc.w = 16, 35 }},
+		// A 3x3 B after a deep A (3·3·16 = 144 products per element), in
+		// bands that take the A rows they share with the band before from
+		// it (it ran unfused while every band recomputed them).
+		{"deep_a", func(tc *convPairCase) { tc.c, tc.w, tc.h = 16, 35, 45 }},
 	} {
 		t.Run(f.name, func(t *testing.T) {
 			tc := base
