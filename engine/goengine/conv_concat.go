@@ -328,8 +328,9 @@ func (u *concatUpconv) band(rs *upconvRows, alloc func(int) []float32, v concatV
 }
 
 // concatBandRows is the number of output rows fusedConcatConv2DKernel
-// computes at a time, all passes over them while they are in the cache.
-const concatBandRows = 8
+// computes at a time, all passes over them while they are in the cache
+// (4, as convPairBandRows, measured with it).
+const concatBandRows = 4
 
 // fusedConcatConv2DKernel computes _FusedConcatConv2D (see foldConcatConv):
 // inputs the data inputs of each part in turn, then the filter and the
