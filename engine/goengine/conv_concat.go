@@ -322,7 +322,7 @@ func (u *concatUpconv) band(rs *upconvRows, alloc func(int) []float32, v concatV
 		rs.buf = nb
 	}
 	x := rs.buf[:n]
-	gemm.Run([]gemm.Job{g.shuffleJob(u.dy, img, from, d1, (from-d0)*dRow)}, u.b, x, 1, false)
+	gemm.RunOne(g.shuffleJob(u.dy, img, from, d1, (from-d0)*dRow), u.b, x, 1, false)
 	rs.img, rs.d0, rs.d1 = img, d0, d1
 	return x, (r0-d0*sh)*rowLen + left
 }
@@ -433,7 +433,7 @@ func fusedConcatConv2DKernel(c *Context) ([]*tfops.Tensor, error) {
 					x, aoff = u.band(&rows[i], alloc, v, img, y0, y1+kh-1)
 				}
 				job := validRowsJob(x, aoff, v.w, v.ch, kh, kw, y1-y0, ow, o, coff)
-				gemm.Run([]gemm.Job{job}, panels[i], dst, 1, i > 0)
+				gemm.RunOne(job, panels[i], dst, 1, i > 0)
 			}
 		}
 	})

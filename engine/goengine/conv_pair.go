@@ -268,11 +268,11 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 				copy(mid[:keep*rowA], mid[convPairBandRows*rowA:(convPairBandRows+keep)*rowA])
 			}
 			jobA := validRowsJob(xd, (img*h+y0+r0)*w*ch, w, ch, as[0], as[1], ra-r0, ow1, oa, r0*rowA)
-			gemm.Run([]gemm.Job{jobA}, panA, mid, 1, false)
+			gemm.RunOne(jobA, panA, mid, 1, false)
 			foA.finishRows32(mid[r0*rowA : ra*rowA])
 			coff := (img*oh2 + y0) * ow2 * ob
 			jobB := validRowsJob(mid, 0, ow1, oa, bs[0], bs[1], y1-y0, ow2, ob, coff)
-			gemm.Run([]gemm.Job{jobB}, panB, dst, 1, false)
+			gemm.RunOne(jobB, panB, dst, 1, false)
 			rows := dst[coff : coff+(y1-y0)*ow2*ob]
 			foB.finishRows32(rows)
 			if softmax {

@@ -246,7 +246,7 @@ func fusedConv2DMaxPoolKernel(c *Context) ([]*tfops.Tensor, error) {
 				}
 				coff := (img*oh + y0) * ow * o
 				job := validRowsJob(xv, (img*g.h+y0)*g.w*g.c, g.w, g.c, g.kh, g.kw, y1-y0, ow, o, coff)
-				gemm.Run([]gemm.Job{job}, b, dst, 1, false)
+				gemm.RunOne(job, b, dst, 1, false)
 				bp.rows(dst[coff:], img, y0, y1)
 			}
 		}

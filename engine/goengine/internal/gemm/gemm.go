@@ -320,6 +320,21 @@ func Run(jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
 	runWith(*active.Load(), jobs, b, c, threads, accumulate)
 }
 
+// RunOne is Run of the one job j, without allocating the jobs slice (a
+// band-by-band convolution runs thousands of one-job GEMMs per call).
+func RunOne(j Job, b *Panels, c []float32, threads int, accumulate bool) {
+	js := oneJob.Get().(*[1]Job)
+	js[0] = j
+	defer func() {
+		js[0] = Job{} // drop the references to A
+		oneJob.Put(js)
+	}()
+	Run(js[:], b, c, threads, accumulate)
+}
+
+// oneJob holds RunOne's one-element job arrays.
+var oneJob = sync.Pool{New: func() any { return new([1]Job) }}
+
 func runWith(mk micro, jobs []Job, b *Panels, c []float32, threads int, accumulate bool) {
 	if mk.narrow != nil && len(b.NCols) == 1 && b.NCols[0] <= narrowCols {
 		mk = *mk.narrow
