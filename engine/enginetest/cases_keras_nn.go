@@ -274,6 +274,45 @@ func kerasNNCases() []Case {
 		}
 		g.Want = []*tfops.Tensor{tensorFlushed(f, dims, out)}
 	})
+	// Keras Conv2D(use_bias=False) → BatchNormalization → ReLU at
+	// inference: a chain the Go engine runs as one _FusedConv2D with
+	// fused_ops [FusedBatchNorm, Relu] (as grappler's remapper fuses it
+	// for TensorFlow's CPU kernels).
+	for _, act := range []string{"", "Relu"} {
+		act := act
+		name := "Conv2D+FusedBatchNormV3/float32/inference"
+		if act != "" {
+			name = "Conv2D+FusedBatchNormV3+" + act + "/float32/inference"
+		}
+		add(name, "FusedBatchNormV3", "Keras Conv2D, BatchNormalization [, ReLU] at inference", conv, func(s *tfops.Scope, g *Graph) {
+			xd, fd := []int{2, 9, 7, 3}, []int{3, 3, 3, 6}
+			xt := tensorF(f, xd, randn(rng(91), numElems(xd), 1))
+			ft := tensorF(f, fd, randn(rng(92), numElems(fd), 0.5))
+			r := rng(93)
+			sc, of, mn := tensorF(f, []int{6}, randn(r, 6, 1)), tensorF(f, []int{6}, randn(r, 6, 1)), tensorF(f, []int{6}, randn(r, 6, 1))
+			vr := tensorF(f, []int{6}, randu(r, 6, 0.1, 3))
+			eps := float32(1e-3)
+			cv := addOp(s, "Conv2D", []any{feed(s, g, "x", xt), feed(s, g, "f", ft)}, nhwcAttrs(f, 1, 1, "SAME"), f)
+			o := addOp(s, "FusedBatchNormV3", []any{cv.Output(0), feed(s, g, "scale", sc), feed(s, g, "offset", of), feed(s, g, "mean", mn), feed(s, g, "var", vr)},
+				map[string]any{"T": f, "U": f, "epsilon": eps, "is_training": false, "data_format": "NHWC"}, f, f, f, f, f, f)
+			y := outputs(o)[:1]
+			if act != "" {
+				y = outputs(addOp(s, act, []any{y[0]}, map[string]any{"T": f}, f))
+			}
+			g.Fetches = y
+			ref := conv2DRef(xt, ft, 1, 1, "SAME", false)
+			cvv, sv, ov, mv, vv := floats(ref), floats(sc), floats(of), floats(mn), floats(vr)
+			out := make([]float64, len(cvv))
+			for i, x := range cvv {
+				c := i % 6
+				out[i] = (x-mv[c])/math.Sqrt(vv[c]+float64(eps))*sv[c] + ov[c]
+				if act == "Relu" {
+					out[i] = max(out[i], 0)
+				}
+			}
+			g.Want = []*tfops.Tensor{tensorFlushed(f, ref.Shape(), out)}
+		})
+	}
 	for _, sc := range []struct {
 		name            string
 		oh, ow          int

@@ -14,9 +14,10 @@ import (
 // Convolution fusion: a graph rewrite that turns each chain
 //
 //	Conv2D | Conv2DBackpropInput → BiasAdd [→ Relu | Relu6 | Elu | LeakyRelu]
+//	Conv2D → FusedBatchNorm{,V2,V3} (inference) [→ the same activations]
 //
 // into one _FusedConv2D (fusedConv2DKernel) or _FusedConv2DBackpropInput
-// node, as TensorFlow's grappler remapper does for Conv2D on the CPU: the
+// node (the batch normalization one as fuseBatchNormAt describes), as TensorFlow's grappler remapper does for Conv2D on the CPU: the
 // bias and ReLU are applied in the GEMM's registers, and the intermediate
 // tensors (two full-size allocations and two passes over memory per
 // layer) disappear.
@@ -187,9 +188,12 @@ func fuseChainAt(last *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses m
 			return nil
 		}
 		bias, act = byName[refNode(data[0])], last
-		if bias == nil || uses[bias.GetName()] != 1 {
+		if bias == nil || uses[bias.GetName()] != 1 || batchNormOps[bias.GetOp()] && !refIsBatchNormY(data[0]) {
 			return nil
 		}
+	}
+	if batchNormOps[bias.GetOp()] {
+		return fuseBatchNormAt(last, bias, act, byName, uses)
 	}
 	if bias.GetOp() != "BiasAdd" || !isNHWC(bias) {
 		return nil
@@ -216,22 +220,84 @@ func fuseChainAt(last *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses m
 			return nil
 		}
 	}
-	attrs := make(map[string]*attrpb.AttrValue, len(conv.GetAttr())+3)
+	inputs := withControls(append(append([]string{}, cdata...), bdata[1]), conv, bias, last)
+	fused := &nodepb.NodeDef{Name: last.GetName(), Op: head.op, Input: inputs, Device: last.GetDevice(), Attr: fusedConvAttrs(conv, act, "BiasAdd", 1)}
+	if folded := foldConcatConv(fused, conv, byName, uses); folded != nil {
+		return folded
+	}
+	return fused
+}
+
+// batchNormOps are the batch normalizations a Conv2D chain fuses (in
+// inference mode).
+var batchNormOps = map[string]bool{"FusedBatchNorm": true, "FusedBatchNormV2": true, "FusedBatchNormV3": true}
+
+// fuseBatchNormAt returns the _FusedConv2D node replacing the chain
+//
+//	Conv2D → FusedBatchNorm{,V2,V3} (is_training false) [→ activation]
+//
+// that ends at last (bn, or act after it), or nil: TensorFlow's grappler
+// remapper makes the same node on the CPU (remapper.cc, FuseConv2DWith-
+// BatchNorm and ...BatchNormAndActivation: fused_ops [FusedBatchNorm] or
+// [FusedBatchNorm, activation], num_args 4, inputs x, filter, scale,
+// offset, mean, variance, attr epsilon), and its kernel
+// (fused_eigen_output_kernels.h, FusedBatchNormOutputKernel) applies
+// (conv - mean)·scaling_factor + offset, scaling_factor = scale /
+// √(variance + epsilon), then the activation, as the unfused
+// FusedBatchNormV3 does. The chain fuses only when the Conv2D is float32
+// NHWC and read only by bn, bn is float32 NHWC inference, and nothing
+// reads bn's other outputs (its batch statistics).
+func fuseBatchNormAt(last, bn, act *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses map[string]int) *nodepb.NodeDef {
+	a := bn.GetAttr()
+	f32 := typespb.DataType_DT_FLOAT
+	if !isNHWC(bn) || a["T"].GetType() != f32 || (a["U"] != nil && a["U"].GetType() != f32) ||
+		a["is_training"] == nil || a["is_training"].GetB() || !onlyBatchNormY(bn, byName, uses) {
+		return nil
+	}
+	bdata := dataInputs(bn)
+	if len(bdata) != 5 || !refIsOutput0(bdata[0]) {
+		return nil
+	}
+	conv := byName[refNode(bdata[0])]
+	if conv == nil || conv.GetOp() != "Conv2D" || uses[conv.GetName()] != 1 || !isNHWC(conv) || len(dataInputs(conv)) != 2 ||
+		conv.GetAttr()["T"].GetType() != f32 || act != nil && act.GetAttr()["T"] != nil && act.GetAttr()["T"].GetType() != f32 {
+		return nil
+	}
+	attrs := fusedConvAttrs(conv, act, "FusedBatchNorm", 4)
+	eps := float32(1e-4) // the op's default (nn_ops.cc)
+	if e, ok := a["epsilon"]; ok {
+		eps = e.GetF()
+	}
+	attrs["epsilon"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_F{F: eps}}
+	inputs := withControls(append(append([]string{}, dataInputs(conv)...), bdata[1:]...), conv, bn, last)
+	return &nodepb.NodeDef{Name: last.GetName(), Op: "_FusedConv2D", Input: inputs, Device: last.GetDevice(), Attr: attrs}
+}
+
+// fusedConvAttrs returns the attrs of a fused convolution made of conv:
+// conv's, fused_ops [first] or [first, act's op], num_args and, for a
+// LeakyRelu, its slope as leakyrelu_alpha.
+func fusedConvAttrs(conv, act *nodepb.NodeDef, first string, numArgs int64) map[string]*attrpb.AttrValue {
+	attrs := make(map[string]*attrpb.AttrValue, len(conv.GetAttr())+4)
 	for k, v := range conv.GetAttr() {
 		attrs[k] = v
 	}
-	ops := [][]byte{[]byte("BiasAdd")}
+	ops := [][]byte{[]byte(first)}
 	if act != nil {
 		ops = append(ops, []byte(act.GetOp()))
-		if a, ok := act.GetAttr()["alpha"]; ok && act.GetOp() == "LeakyRelu" {
-			attrs["leakyrelu_alpha"] = a
+		if al, ok := act.GetAttr()["alpha"]; ok && act.GetOp() == "LeakyRelu" {
+			attrs["leakyrelu_alpha"] = al
 		}
 	}
 	attrs["fused_ops"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_List{List: &attrpb.AttrValue_ListValue{S: ops}}}
-	attrs["num_args"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_I{I: 1}}
-	inputs := append(append([]string{}, cdata...), bdata[1])
+	attrs["num_args"] = &attrpb.AttrValue{Value: &attrpb.AttrValue_I{I: numArgs}}
+	return attrs
+}
+
+// withControls returns inputs followed by the control inputs of nodes,
+// each once.
+func withControls(inputs []string, nodes ...*nodepb.NodeDef) []string {
 	seen := map[string]bool{}
-	for _, n := range []*nodepb.NodeDef{conv, bias, last} {
+	for _, n := range nodes {
 		for _, in := range n.GetInput() {
 			if strings.HasPrefix(in, "^") && !seen[in] {
 				seen[in] = true
@@ -239,11 +305,33 @@ func fuseChainAt(last *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses m
 			}
 		}
 	}
-	fused := &nodepb.NodeDef{Name: last.GetName(), Op: head.op, Input: inputs, Device: last.GetDevice(), Attr: attrs}
-	if folded := foldConcatConv(fused, conv, byName, uses); folded != nil {
-		return folded
+	return inputs
+}
+
+// refIsBatchNormY reports whether a data reference reads a batch
+// normalization's output y: "n", "n:0" or, in a function body, "n:y:0".
+func refIsBatchNormY(ref string) bool {
+	_, rest, ok := strings.Cut(ref, ":")
+	return !ok || rest == "0" || rest == "y:0"
+}
+
+// onlyBatchNormY reports whether every reference to bn that uses counts is
+// a control input or reads its output y (not its batch statistics; a
+// reference from outside the nodes, a function's ret, counts as another).
+func onlyBatchNormY(bn *nodepb.NodeDef, byName map[string]*nodepb.NodeDef, uses map[string]int) bool {
+	seen := 0
+	for _, n := range byName {
+		for _, in := range n.GetInput() {
+			if refNode(in) != bn.GetName() {
+				continue
+			}
+			if !strings.HasPrefix(in, "^") && !refIsBatchNormY(in) {
+				return false
+			}
+			seen++
+		}
 	}
-	return fused
+	return seen == uses[bn.GetName()]
 }
 
 // fuseConvFunction returns fd with its convolution chains fused (fd itself

@@ -232,7 +232,8 @@ func TestFusedConv2DErrors(t *testing.T) {
 		extra bool
 		want  string
 	}{
-		{"batchnorm", []string{"FusedBatchNorm"}, tfops.MustFromSlice(make([]float32, 4), 4), false, "not supported"},
+		{"batchnorm_args", []string{"FusedBatchNorm"}, tfops.MustFromSlice(make([]float32, 4), 4), false, "expects 6 inputs"},
+		{"unknown_op", []string{"Mul"}, tfops.MustFromSlice(make([]float32, 4), 4), false, "not supported"},
 		{"bias_size", []string{"BiasAdd"}, tfops.MustFromSlice(make([]float32, 3), 3), false, "vector of 4"},
 		{"bias_dtype", []string{"BiasAdd", "Relu"}, tfops.MustFromSlice(make([]float64, 4), 4), false, "float32 vector"},
 		{"args", []string{"BiasAdd"}, tfops.MustFromSlice(make([]float32, 4), 4), true, "expects 3 inputs"},

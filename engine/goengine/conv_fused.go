@@ -1,6 +1,11 @@
 package goengine
 
-import "github.com/tfseg/tfseg/tfops"
+import (
+	"math"
+
+	"github.com/tfseg/tfseg/engine/goengine/internal/vec"
+	"github.com/tfseg/tfseg/tfops"
+)
 
 // fusedConv2DKernel is TensorFlow's _FusedConv2D (what grappler's remapper,
 // and fuseConvChains here, make of Conv2D → BiasAdd → activation): inputs
@@ -80,36 +85,67 @@ type convFusedOps struct {
 	bias  *tfops.Tensor
 	act   string // "" for none
 	alpha float32
+	// bn, for fused_ops [FusedBatchNorm, ...]: scale, offset, mean and
+	// variance (bias is nil), and epsilon.
+	bn  []*tfops.Tensor
+	eps float32
 }
 
-// convFusedOps reads fused_ops and the bias, the last of n inputs.
+// convFusedOps reads fused_ops and its arguments: the bias, the last of n
+// inputs, or for [FusedBatchNorm, ...] the batch normalization's scale,
+// offset, mean and variance, the last four of n + 3.
 func (c *Context) convFusedOps(n int) (convFusedOps, error) {
 	var fo convFusedOps
-	if len(c.Inputs) != n {
-		return fo, c.Errorf("expects %d inputs (the last one the bias), got %d (only fused_ops [BiasAdd] and [BiasAdd, activation] are supported)", n, len(c.Inputs))
-	}
 	fused, err := c.AttrStrings("fused_ops")
 	if err != nil {
 		return fo, err
 	}
+	args := 1
 	switch {
-	case len(fused) == 1 && fused[0] == "BiasAdd":
-	case len(fused) == 2 && fused[0] == "BiasAdd" && convActivations[fused[1]] != nil:
-		fo.act = fused[1]
+	case len(fused) >= 1 && len(fused) <= 2 && fused[0] == "FusedBatchNorm":
+		args = 4
+	case len(fused) >= 1 && len(fused) <= 2 && fused[0] == "BiasAdd":
 	default:
-		return fo, c.Errorf("fused_ops %q are not supported (want [BiasAdd] or [BiasAdd, Relu|Relu6|Elu|LeakyRelu])", fused)
+		return fo, c.Errorf("fused_ops %q are not supported (want [BiasAdd] or [FusedBatchNorm], then optionally Relu, Relu6, Elu or LeakyRelu)", fused)
 	}
-	if na, err := c.AttrIntOr("num_args", 1); err != nil || na != 1 {
-		return fo, c.Errorf("num_args must be 1 for fused_ops %q", fused)
+	if len(fused) == 2 {
+		if convActivations[fused[1]] == nil {
+			return fo, c.Errorf("fused_ops %q are not supported (want [BiasAdd] or [FusedBatchNorm], then optionally Relu, Relu6, Elu or LeakyRelu)", fused)
+		}
+		fo.act = fused[1]
+	}
+	if len(c.Inputs) != n-1+args {
+		return fo, c.Errorf("expects %d inputs (the last %d the arguments of fused_ops %q), got %d", n-1+args, args, fused, len(c.Inputs))
+	}
+	if na, err := c.AttrIntOr("num_args", 1); err != nil || na != int64(args) {
+		return fo, c.Errorf("num_args must be %d for fused_ops %q", args, fused)
 	}
 	if fo.alpha, err = c.AttrFloatOr("leakyrelu_alpha", 0.2); err != nil {
 		return fo, err
+	}
+	if args == 4 {
+		if fo.eps, err = c.AttrFloatOr("epsilon", 1e-4); err != nil {
+			return fo, err
+		}
+		fo.bn = c.Inputs[n-1:]
+		return fo, nil
 	}
 	fo.bias = c.Inputs[n-1]
 	return fo, nil
 }
 
+// checkBias checks the fused ops' per-channel arguments against the
+// convolution's dtype and output depth.
 func (fo convFusedOps) checkBias(c *Context, dt tfops.DType, depth int) error {
+	if fo.bn != nil {
+		for i, name := range []string{"scale", "offset", "mean", "variance"} {
+			t := fo.bn[i]
+			if dt != tfops.Float || t.DType() != tfops.Float || t.Rank() != 1 || t.Shape()[0] != depth {
+				return c.Errorf("fused batch normalization: %s must be a float32 vector of %d (the output depth) for a float32 convolution, got %v%v", name, depth, t.DType(), t.StaticShape())
+			}
+		}
+		return nil
+	}
 	if fo.bias.DType() != dt || fo.bias.Rank() != 1 || fo.bias.Shape()[0] != depth {
 		return c.Errorf("bias must be a %v vector of %d (the output depth), got %v%v", dt, depth, fo.bias.DType(), fo.bias.StaticShape())
 	}
@@ -118,16 +154,29 @@ func (fo convFusedOps) checkBias(c *Context, dt tfops.DType, depth int) error {
 
 // epilogue is the part of the fused ops a float32 GEMM applies.
 func (fo convFusedOps) epilogue() convEpilogue {
-	if fo.bias.DType() != tfops.Float {
+	if fo.bn != nil || fo.bias.DType() != tfops.Float {
 		return convEpilogue{}
 	}
 	return convEpilogue{bias: fo.bias.Float32s(), relu: fo.act == "Relu"}
 }
 
 // finish applies what the GEMM did not (all of it unless applied): the
-// bias and the activation, channel by channel in a pass over out (NHWC).
+// bias or the batch normalization and the activation, channel by channel
+// in a pass over out (NHWC).
 func (fo convFusedOps) finish(c *Context, out *tfops.Tensor, applied bool) {
 	act := convActivations[fo.act]
+	if fo.bn != nil {
+		o := out.Float32s()
+		bn := newBatchNorm32(fo.bn, fo.eps)
+		if len(bn.factor) == 0 {
+			return
+		}
+		c.parallel(len(o)/len(bn.factor), grainHeavy/len(bn.factor)+1, func(lo, hi int) {
+			part := o[lo*len(bn.factor) : hi*len(bn.factor)]
+			bn.apply(part, part, fo.act, fo.alpha)
+		})
+		return
+	}
 	if applied && (fo.act == "" || fo.act == "Relu") {
 		return
 	}
@@ -138,6 +187,60 @@ func (fo convFusedOps) finish(c *Context, out *tfops.Tensor, applied bool) {
 	case []float64:
 		b := fo.bias.Float64s()
 		convFinish(c, o, b, !applied, act, fo.alpha, false)
+	}
+}
+
+// batchNorm32 is a float32 batch normalization in inference mode, per
+// channel: y = (x - mean)·factor + offset, factor = scale / √(variance +
+// epsilon), the steps of the FusedBatchNorm kernel (fusedBatchNormKernel)
+// and of TensorFlow's (fused_batch_norm_op.cc; FusedBatchNormOutputKernel
+// in a fused convolution), each rounded to float32.
+type batchNorm32 struct {
+	mean, factor, offset []float32
+}
+
+// newBatchNorm32 computes the factors from scale, offset, mean and
+// variance (float32 vectors of one length).
+func newBatchNorm32(p []*tfops.Tensor, eps float32) batchNorm32 {
+	scale, offset, mean, variance := p[0].Float32s(), p[1].Float32s(), p[2].Float32s(), p[3].Float32s()
+	factor := make([]float32, len(scale))
+	for q := range factor {
+		factor[q] = float32(1/math.Sqrt(float64(variance[q]+eps))) * scale[q]
+	}
+	return batchNorm32{mean: mean, factor: factor, offset: offset}
+}
+
+// apply normalizes the NHWC pixels of src into dst (of src's length; it
+// may be src), then applies the
+// activation act ("" for none; alpha is LeakyRelu's slope) as
+// convActivations computes it: ReLU by the vector kernel (vec.Kernels.Relu,
+// the bits of the Relu kernel's max(x, 0) loop, without its mispredicted
+// branch per element), the others element by element.
+func (bn batchNorm32) apply(dst, src []float32, act string, alpha float32) {
+	depth := len(bn.factor)
+	if depth == 0 {
+		return
+	}
+	n := len(src) / depth * depth
+	o, src := dst[:n], src[:n]
+	mean, factor, offset := bn.mean[:depth:depth], bn.factor[:depth:depth], bn.offset[:depth:depth]
+	for px := 0; px < n; px += depth {
+		row, x := o[px:px+depth:px+depth], src[px:px+depth:px+depth]
+		for q, v := range x {
+			// The product rounded before the add (no fused multiply-add,
+			// on any architecture), as TensorFlow's kernels compute it.
+			row[q] = float32((v-mean[q])*factor[q]) + offset[q]
+		}
+	}
+	switch act {
+	case "":
+	case "Relu":
+		vec.Current().Relu(o, o)
+	default:
+		f := convActivations[act]
+		for i, v := range o {
+			o[i] = float32(f(float64(v), float64(alpha), true))
+		}
 	}
 }
 

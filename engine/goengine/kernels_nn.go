@@ -2,7 +2,6 @@ package goengine
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/tfseg/tfseg/engine/goengine/internal/gemm"
 	"github.com/tfseg/tfseg/engine/goengine/internal/parallel"
@@ -800,19 +799,22 @@ func fusedBatchNormKernel(nout int) Kernel {
 		if training {
 			return fusedBatchNormTraining(c, nout, eps, depth, inner, x, p)
 		}
-		scale, offset, mean, variance := p[0], p[1], p[2], p[3]
-		factor := make([]float32, depth)
-		for q := range factor {
-			factor[q] = float32(1/math.Sqrt(float64(variance[q]+eps))) * scale[q]
-		}
-		y, err := c.Alloc(tfops.Float, xs...)
+		bn := newBatchNorm32(c.Inputs[1:5], eps)
+		y, err := c.AllocUninit(tfops.Float, xs...)
 		if err != nil {
 			return nil, err
 		}
 		xd, yd := x.Float32s(), y.Float32s()
-		for i, v := range xd {
-			q := (i / inner) % depth
-			yd[i] = (v-mean[q])*factor[q] + offset[q]
+		if inner == 1 { // NHWC: pixels of depth channels, in parallel
+			c.parallel(len(yd)/max(depth, 1), grainHeavy/max(depth, 1)+1, func(lo, hi int) {
+				bn.apply(yd[lo*depth:hi*depth], xd[lo*depth:hi*depth], "", 0)
+			})
+		} else {
+			mean, factor, offset := bn.mean, bn.factor, bn.offset
+			for i, v := range xd {
+				q := (i / inner) % depth
+				yd[i] = float32((v-mean[q])*factor[q]) + offset[q] // as batchNorm32.apply
+			}
 		}
 		outs := []*tfops.Tensor{y, c.Inputs[3].Clone(), c.Inputs[4].Clone(), c.Inputs[3].Clone(), c.Inputs[4].Clone()}
 		if nout == 6 {
