@@ -206,3 +206,37 @@ func BenchmarkConvBatchNorm(b *testing.B) {
 		})
 	}
 }
+
+// TestFusedConv2DBatchNormErrors checks that a _FusedConv2D with
+// [FusedBatchNorm] arguments that do not fit (a vector of the wrong
+// length or dtype) fails naming the argument, as a SavedModel written by
+// another tool could hold it.
+func TestFusedConv2DBatchNormErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bad  *tfops.Tensor
+		want string
+	}{
+		{"short_variance", tfops.MustFromSlice([]float32{1, 1, 1}, 3), "variance must be a float32 vector of 4"},
+		{"float64_variance", tfops.MustFromSlice([]float64{1, 1, 1, 1}, 4), "variance must be a float32 vector of 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tfops.NewScope()
+			v4 := tfops.MustFromSlice([]float32{1, 1, 1, 1}, 4)
+			ins := []any{tfops.Const(s.WithOpName("x"), tfops.MustFromSlice(make([]float32, 5*5*2), 1, 5, 5, 2)),
+				tfops.Const(s.WithOpName("f"), tfops.MustFromSlice(make([]float32, 3*3*2*4), 3, 3, 2, 4)),
+				tfops.Const(s.WithOpName("scale"), v4), tfops.Const(s.WithOpName("offset"), v4), tfops.Const(s.WithOpName("mean"), v4),
+				tfops.Const(s.WithOpName("variance"), tc.bad)}
+			s.AddOp(tfops.OpSpec{Type: "_FusedConv2D", Name: "op", Inputs: ins,
+				Outputs: []tfops.OutputInfo{{DType: tfops.Float, Shape: tfops.UnknownShape()}},
+				Attrs: map[string]any{"T": tfops.Float, "strides": []int{1, 1, 1, 1}, "padding": "SAME",
+					"fused_ops": []string{"FusedBatchNorm", "Relu"}, "num_args": 4, "epsilon": float32(1e-3)}})
+			gd, err := s.Finalize()
+			require.NoError(t, err)
+			_, err = runPair(t, gd, gd.GetNode(), 1, "op")
+			require.Error(t, err)
+			assert.ErrorContains(t, err, tc.want)
+			assert.ErrorContains(t, err, "_FusedConv2D")
+		})
+	}
+}
