@@ -17,8 +17,9 @@ import (
 //	Conv2D → FusedBatchNorm{,V2,V3} (inference) [→ the same activations]
 //
 // into one _FusedConv2D (fusedConv2DKernel) or _FusedConv2DBackpropInput
-// node (the batch normalization one as fuseBatchNormAt describes), as TensorFlow's grappler remapper does for Conv2D on the CPU: the
-// bias and ReLU are applied in the GEMM's registers, and the intermediate
+// node (the batch normalization one as fuseBatchNormAt describes), as
+// TensorFlow's grappler remapper does for Conv2D on the CPU: the bias and
+// ReLU are applied in the GEMM's registers, and the intermediate
 // tensors (two full-size allocations and two passes over memory per
 // layer) disappear.
 //

@@ -100,18 +100,14 @@ func (c *Context) convFusedOps(n int) (convFusedOps, error) {
 	if err != nil {
 		return fo, err
 	}
-	args := 1
-	switch {
-	case len(fused) >= 1 && len(fused) <= 2 && fused[0] == "FusedBatchNorm":
-		args = 4
-	case len(fused) >= 1 && len(fused) <= 2 && fused[0] == "BiasAdd":
-	default:
+	args := 0 // the arguments fused_ops[0] takes
+	if len(fused) > 0 {
+		args = map[string]int{"BiasAdd": 1, "FusedBatchNorm": 4}[fused[0]]
+	}
+	if args == 0 || len(fused) > 2 || len(fused) == 2 && convActivations[fused[1]] == nil {
 		return fo, c.Errorf("fused_ops %q are not supported (want [BiasAdd] or [FusedBatchNorm], then optionally Relu, Relu6, Elu or LeakyRelu)", fused)
 	}
 	if len(fused) == 2 {
-		if convActivations[fused[1]] == nil {
-			return fo, c.Errorf("fused_ops %q are not supported (want [BiasAdd] or [FusedBatchNorm], then optionally Relu, Relu6, Elu or LeakyRelu)", fused)
-		}
 		fo.act = fused[1]
 	}
 	if len(c.Inputs) != n-1+args {
@@ -167,14 +163,7 @@ func (fo convFusedOps) finish(c *Context, out *tfops.Tensor, applied bool) {
 	act := convActivations[fo.act]
 	if fo.bn != nil {
 		o := out.Float32s()
-		bn := newBatchNorm32(fo.bn, fo.eps)
-		if len(bn.factor) == 0 {
-			return
-		}
-		c.parallel(len(o)/len(bn.factor), grainHeavy/len(bn.factor)+1, func(lo, hi int) {
-			part := o[lo*len(bn.factor) : hi*len(bn.factor)]
-			bn.apply(part, part, fo.act, fo.alpha)
-		})
+		newBatchNorm32(fo.bn, fo.eps).run(c, o, o, fo.act, fo.alpha)
 		return
 	}
 	if applied && (fo.act == "" || fo.act == "Relu") {
@@ -210,10 +199,20 @@ func newBatchNorm32(p []*tfops.Tensor, eps float32) batchNorm32 {
 	return batchNorm32{mean: mean, factor: factor, offset: offset}
 }
 
+// run is apply over all of src and dst, pixels split among c's threads.
+func (bn batchNorm32) run(c *Context, dst, src []float32, act string, alpha float32) {
+	depth := len(bn.factor)
+	if depth == 0 {
+		return
+	}
+	c.parallel(len(src)/depth, grainHeavy/depth+1, func(lo, hi int) {
+		bn.apply(dst[lo*depth:hi*depth], src[lo*depth:hi*depth], act, alpha)
+	})
+}
+
 // apply normalizes the NHWC pixels of src into dst (of src's length; it
-// may be src), then applies the
-// activation act ("" for none; alpha is LeakyRelu's slope) as
-// convActivations computes it: ReLU by the vector kernel (vec.Kernels.Relu,
+// may be src), then applies the activation act ("" for none; alpha is
+// LeakyRelu's slope) as convActivations computes it: ReLU by the vector kernel (vec.Kernels.Relu,
 // the bits of the Relu kernel's max(x, 0) loop, without its mispredicted
 // branch per element), the others element by element.
 func (bn batchNorm32) apply(dst, src []float32, act string, alpha float32) {

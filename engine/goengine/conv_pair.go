@@ -220,8 +220,9 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	oh1, ow1 := h-as[0]+1, w-as[1]+1
 	oh2, ow2 := oh1-bs[0]+1, ow1-bs[1]+1
 	mr := gemm.TileRows()
+	nb := (oh2 + convPairBandRows - 1) / convPairBandRows // bands per image
 	if as[2] != ch || bs[2] != oa || ch == 0 || oa == 0 || ob == 0 || as[0] == 0 || as[1] == 0 || bs[0] == 0 || bs[1] == 0 ||
-		n == 0 || oh2 <= 0 || ow2 < mr || ow1 < mr || n*((oh2+convPairBandRows-1)/convPairBandRows) < c.Threads() ||
+		n == 0 || oh2 <= 0 || ow2 < mr || ow1 < mr || n*nb < c.Threads() ||
 		foA.checkBias(c, tfops.Float, oa) != nil || foB.checkBias(c, tfops.Float, ob) != nil || pooling && (oh2 < ph || ow2 < pw) {
 		return c.convPairUnfused(pa, pb, softmax, names)
 	}
@@ -243,7 +244,6 @@ func fusedConvPair2DKernel(c *Context) ([]*tfops.Tensor, error) {
 	panB := gemm.PackPanels(fb.Float32s(), bs[0]*bs[1]*oa, ob, ob, 1)
 	foB.epilogue().apply(panB)
 	xd, dst := x.Float32s(), out.Float32s()
-	nb := (oh2 + convPairBandRows - 1) / convPairBandRows
 	scratchLen := min(convPairBandRows+bs[0]-1, oh1) * ow1 * oa
 	threads := min(c.Threads(), n*nb)
 	buf, done := c.scratch(threads * scratchLen)

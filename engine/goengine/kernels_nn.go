@@ -806,9 +806,7 @@ func fusedBatchNormKernel(nout int) Kernel {
 		}
 		xd, yd := x.Float32s(), y.Float32s()
 		if inner == 1 { // NHWC: pixels of depth channels, in parallel
-			c.parallel(len(yd)/max(depth, 1), grainHeavy/max(depth, 1)+1, func(lo, hi int) {
-				bn.apply(yd[lo*depth:hi*depth], xd[lo*depth:hi*depth], "", 0)
-			})
+			bn.run(c, yd, xd, "", 0)
 		} else {
 			mean, factor, offset := bn.mean, bn.factor, bn.offset
 			for i, v := range xd {

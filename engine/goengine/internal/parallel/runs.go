@@ -33,7 +33,7 @@ func Runs(threads, n int, starts func(i int) bool, newWorker func() func(i int, 
 		}
 		return
 	}
-	c := &runClaims{taken: make([]bool, n), starts: segStart}
+	c := &runClaims{taken: make([]bool, n), left: n, starts: segStart}
 	Team(min(threads, n), func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -62,7 +62,6 @@ type runClaims struct {
 	taken  []bool
 	left   int // untaken indices (-1 after a panic)
 	starts func(i int) bool
-	init   bool
 }
 
 // stop makes next return -1 to every goroutine.
@@ -77,9 +76,6 @@ func (c *runClaims) stop() {
 func (c *runClaims) next(prev int) (int, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.init {
-		c.init, c.left = true, len(c.taken)
-	}
 	if c.left <= 0 {
 		return -1, false
 	}
